@@ -1,0 +1,61 @@
+"""Session cookie routes: trade a login ticket for a server-side session; log out."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from dashboard.api.deps import DbSession
+from jobs.connections import get_redis
+from jobs.tickets import redeem_ticket
+from models.errors import NotFound
+from models.queries import tenancy
+from models.queries.audit import record_audit
+from models.settings import get_settings
+
+SESSION_COOKIE = "sg_session"
+
+router = APIRouter(prefix="/auth")
+
+
+def safe_next(target: str) -> str:
+    """Only local paths: an open redirect would turn the login page into a phishing aid."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.get("/session")
+async def start_session(request: Request, session: DbSession, ticket: str = "", next: str = "/") -> RedirectResponse:
+    """Open a session for a valid one-time ticket and set the HttpOnly cookie."""
+    settings = get_settings()
+    user_id = await redeem_ticket(get_redis(), ticket=ticket) if ticket else None
+    user = None
+    if user_id is not None:
+        try:
+            user = await tenancy.get_user_any_tenant(session, user_id=user_id)
+        except NotFound:
+            user = None
+    if user is None or user.disabled:
+        return RedirectResponse("/login?error=expired", status_code=303)
+    client_ip = request.client.host if request.client else ""
+    cookie = await tenancy.create_session(
+        session, tenant_id=user.tenant_id, user_id=user.id or 0, idle_minutes=settings.session_idle_minutes,
+        client_ip=client_ip, user_agent=request.headers.get("user-agent", ""),
+    )
+    await record_audit(session, tenant_id=user.tenant_id, actor=user.email, action="login", client_ip=client_ip)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, cookie, httponly=True, samesite="lax", path="/",
+        secure=settings.base_url.startswith("https://"), max_age=settings.session_idle_minutes * 60,
+    )
+    return response
+
+
+@router.api_route("/logout", methods=["GET", "POST"])
+async def logout(request: Request, session: DbSession) -> RedirectResponse:
+    """End the session server-side and clear the cookie."""
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    if cookie:
+        await tenancy.delete_session(session, cookie_value=cookie)
+    response = RedirectResponse("/login?error=logged_out", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

@@ -1,0 +1,19 @@
+"""The SecureGuard Reflex app: pages, live push, and the REST/auth routes on the same port."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from dashboard.api.app import build_api
+from dashboard.live import fan_out_task
+from dashboard.pages import jobs, login  # noqa: F401  (registers the pages)
+
+
+@rx.page(route="/", title="SecureGuard")
+def index() -> rx.Component:
+    # Overview arrives with drift detection; until then the Jobs page is home.
+    return rx.fragment(rx.text("Loading…"), on_mount=rx.redirect("/jobs", replace=True))
+
+
+app = rx.App(api_transformer=build_api())
+app.register_lifespan_task(fan_out_task(app))

@@ -1,0 +1,38 @@
+"""The login page (the only page without a session)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from state.login import LoginState
+
+
+@rx.page(route="/login", title="Sign in · SecureGuard", on_load=LoginState.load)
+def login() -> rx.Component:
+    return rx.center(
+        rx.card(
+            rx.form(
+                rx.vstack(
+                    rx.hstack(rx.icon("shield-check", size=28), rx.heading("SecureGuard", size="6"), align="center"),
+                    rx.text("Sign in to your tenant", color_scheme="gray", size="2"),
+                    rx.cond(
+                        LoginState.message != "",
+                        rx.callout(LoginState.message, color_scheme=rx.cond(LoginState.is_error, "red", "blue"),
+                                   id="login-message", role="alert", width="100%"),
+                    ),
+                    rx.text("Email", as_="label", html_for="email", size="2", weight="medium"),
+                    rx.input(id="email", name="email", type="email", auto_complete="username", required=True,
+                             auto_focus=True, width="100%"),
+                    rx.text("Password", as_="label", html_for="password", size="2", weight="medium"),
+                    rx.input(id="password", name="password", type="password", auto_complete="current-password",
+                             required=True, width="100%"),
+                    rx.button("Sign in", type="submit", loading=LoginState.busy, width="100%", id="sign-in"),
+                    spacing="3", width="22em",
+                ),
+                on_submit=LoginState.login,
+                reset_on_submit=False,
+            ),
+            size="4",
+        ),
+        height="100vh",
+    )

@@ -1,0 +1,141 @@
+"""The `sg` command line (DESIGN §11)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from models.db import dispose_engines, session_scope
+from models.errors import SecureGuardError
+from models.queries import tenancy
+from models.tenancy import ROLES
+
+T = TypeVar("T")
+
+
+def _run(make: Callable[[], Awaitable[T]]) -> T:
+    """Run one coroutine, turning expected errors into a clear message and exit code 1."""
+
+    async def main() -> T:
+        try:
+            return await make()
+        finally:
+            await dispose_engines()
+
+    try:
+        return asyncio.run(main())
+    except (SecureGuardError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group()
+def main() -> None:
+    """SecureGuard: network drift sentinel. Settings come from SG_* environment variables."""
+
+
+@main.group()
+def tenant() -> None:
+    """Manage tenants."""
+
+
+@tenant.command("create")
+@click.argument("name")
+def tenant_create(name: str) -> None:
+    """Create a tenant and print its id."""
+
+    async def go() -> int:
+        async with session_scope() as session:
+            row = await tenancy.create_tenant(session, name=name)
+            return row.id or 0
+
+    click.echo(_run(go))
+
+
+@main.group()
+def user() -> None:
+    """Manage users."""
+
+
+def _read_password() -> str:
+    if os.environ.get("SG_PASSWORD"):
+        return os.environ["SG_PASSWORD"]
+    if sys.stdin.isatty():
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    return sys.stdin.readline().rstrip("\n")
+
+
+@user.command("create")
+@click.option("--tenant", "tenant_name", required=True, help="Tenant name.")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+def user_create(tenant_name: str, email: str, role: str) -> None:
+    """Create a local user; the password comes from stdin or SG_PASSWORD."""
+    password = _read_password()
+
+    async def go() -> int:
+        async with session_scope() as session:
+            row = await tenancy.get_tenant_by_name(session, name=tenant_name)
+            created = await tenancy.create_user(
+                session, tenant_id=row.id or 0, email=email, role=role, password=password
+            )
+            return created.id or 0
+
+    click.echo(_run(go))
+
+
+@main.group()
+def token() -> None:
+    """Manage API tokens."""
+
+
+@token.command("create")
+@click.option("--tenant", "tenant_name", required=True, help="Tenant name.")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--name", default="cli", show_default=True, help="A label to recognise the token by.")
+def token_create(tenant_name: str, role: str, name: str) -> None:
+    """Print a new API token, alone on stdout (it is shown only once)."""
+
+    async def go() -> str:
+        async with session_scope() as session:
+            row = await tenancy.get_tenant_by_name(session, name=tenant_name)
+            _, secret = await tenancy.create_api_token(
+                session, tenant_id=row.id or 0, role=role, name=name, created_by="cli"
+            )
+            return secret
+
+    click.echo(_run(go))
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    from models.migrate import upgrade
+
+    upgrade()
+    click.echo("database is up to date", err=True)
+
+
+@main.group()
+def demo() -> None:
+    """The demo tenant."""
+
+
+@demo.command("seed")
+def demo_seed() -> None:
+    """Create the demo tenant and its users when missing (safe to run again)."""
+    from jobs.demo import DEMO_USERS, seed_demo
+
+    created: Any = _run(seed_demo)
+    click.echo("demo tenant ready" + (" (created)" if created else " (already there)"), err=True)
+    for email, role, password in DEMO_USERS:
+        click.echo(f"  {role:<9} {email}  password: {password}", err=True)

@@ -1,0 +1,36 @@
+"""Every Redis key and channel name SecureGuard uses, in one place."""
+
+from __future__ import annotations
+
+EVENTS_PATTERN = "sg:*:events"
+WORKER_KEY_PATTERN = "sg:workers:*"
+WORKER_HEARTBEAT_SECONDS = 5
+WORKER_KEY_TTL_SECONDS = 15
+
+
+def events_channel(tenant_id: int) -> str:
+    """The pub/sub channel of one tenant's live events."""
+    return f"sg:{tenant_id}:events"
+
+
+def tenant_of_channel(channel: str) -> int | None:
+    """The tenant id inside an events channel name, or None for anything else."""
+    parts = channel.split(":")
+    if len(parts) != 3 or parts[0] != "sg" or parts[2] != "events" or not parts[1].isdigit():
+        return None
+    return int(parts[1])
+
+
+def worker_key(worker_id: str) -> str:
+    """The heartbeat key of one worker process."""
+    return f"sg:workers:{worker_id}"
+
+
+def login_failures_key(subject: str) -> str:
+    """Counter of recent failed logins for one email or client address."""
+    return f"sg:ratelimit:login:{subject}"
+
+
+def login_ticket_key(ticket_hash: str) -> str:
+    """A one-time ticket that turns a checked password into a session cookie."""
+    return f"sg:login-ticket:{ticket_hash}"

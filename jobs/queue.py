@@ -1,0 +1,47 @@
+"""Enqueue jobs with a durable job_run row and a deterministic ARQ job id."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from jobs.connections import get_arq, get_redis
+from jobs.events import publish_event
+from models.db import session_scope
+from models.ops import JobRun, job_run_public
+from models.queries import jobs as job_queries
+
+
+def job_id_for(name: str, tenant_id: int, key: str | None) -> str:
+    """`name:tenant:key`; the same key means the same work, so ARQ refuses a second copy."""
+    return f"{name}:{tenant_id}:{key or uuid.uuid4().hex}"
+
+
+async def enqueue_job(
+    name: str, *, tenant_id: int, triggered_by: str, params: dict[str, Any] | None = None,
+    key: str | None = None, defer_seconds: float | None = None,
+) -> JobRun:
+    """Queue job `name` for a tenant and return its run; an identical queued or running job is reused."""
+    params = params or {}
+    arq_job_id = job_id_for(name, tenant_id, key)
+    async with session_scope() as session:
+        existing = await job_queries.find_active_job_run(session, tenant_id=tenant_id, arq_job_id=arq_job_id)
+        if existing is not None:
+            return existing
+        run = await job_queries.create_job_run(
+            session, tenant_id=tenant_id, name=name, arq_job_id=arq_job_id, params=params,
+            triggered_by=triggered_by,
+        )
+    # Committed before enqueueing: the worker may start within milliseconds and must find the row.
+    arq = await get_arq()
+    job = await arq.enqueue_job(
+        name, _job_id=arq_job_id, _defer_by=defer_seconds, tenant_id=tenant_id, job_run_id=run.id, **params
+    )
+    if job is None:
+        async with session_scope() as session:
+            run = await job_queries.mark_job_finished(
+                session, tenant_id=tenant_id, job_run_id=run.id or 0, status="cancelled",
+                error="the same job is already queued or running",
+            )
+    await publish_event(get_redis(), tenant_id=tenant_id, kind="job.updated", data=job_run_public(run))
+    return run

@@ -1,0 +1,85 @@
+"""Operations: job runs, integrations and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.types import json_column, ts_column, utcnow
+
+JOB_STATUSES = ("queued", "running", "retrying", "succeeded", "failed", "cancelled", "lost")
+FINISHED_STATUSES = frozenset({"succeeded", "failed", "cancelled", "lost"})
+
+
+class JobRun(SQLModel, table=True):
+    __tablename__ = "job_run"
+    __table_args__ = (
+        sa.Index("ix_job_run_tenant_enqueued", "tenant_id", "enqueued_at"),
+        sa.Index("ix_job_run_tenant_status", "tenant_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id")
+    arq_job_id: str = Field(max_length=200, index=True)
+    name: str = Field(max_length=64)
+    status: str = Field(default="queued", max_length=16)
+    triggered_by: str = Field(default="", max_length=254)
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
+    progress: float = 0.0
+    progress_message: str = Field(default="", max_length=500)
+    attempts: int = 0
+    attempt_errors: list[dict[str, Any]] = Field(default_factory=list, sa_column=json_column(nullable=False))
+    error: str = ""
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
+    enqueued_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    started_at: datetime | None = Field(default=None, sa_column=ts_column())
+    finished_at: datetime | None = Field(default=None, sa_column=ts_column())
+
+
+class Integration(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    kind: str = Field(max_length=24)
+    name: str = Field(default="", max_length=80)
+    config_encrypted: str = ""
+    min_severity: str = Field(default="high", max_length=16)
+    enabled: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+    __table_args__ = (sa.Index("ix_audit_tenant_created", "tenant_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id")
+    actor: str = Field(max_length=254)
+    action: str = Field(max_length=64)
+    target: str = Field(default="", max_length=300)
+    before: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
+    after: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
+    client_ip: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+
+
+def job_run_public(run: JobRun) -> dict[str, Any]:
+    """The shape of a job run in REST answers and live events (DESIGN §11)."""
+    return {
+        "id": run.id,
+        "name": run.name,
+        "status": run.status,
+        "triggered_by": run.triggered_by,
+        "attempts": run.attempts,
+        "progress": run.progress,
+        "progress_message": run.progress_message,
+        "error": run.error,
+        "params": run.params,
+        "result": run.result,
+        "arq_job_id": run.arq_job_id,
+        "enqueued_at": run.enqueued_at.isoformat() if run.enqueued_at else None,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+    }

@@ -1,0 +1,193 @@
+"""Queries for tenants, users, web sessions and API tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.credentials import hash_password, hash_secret, new_secret, verify_password
+from models.errors import Conflict, NotFound
+from models.tenancy import ROLES, ApiToken, Tenant, User, UserSession
+from models.types import utcnow
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
+
+
+async def create_tenant(session: AsyncSession, *, name: str) -> Tenant:
+    """Create a tenant; the name must be new."""
+    name = name.strip()
+    if not name:
+        raise ValueError("tenant name must not be empty")
+    tenant = Tenant(name=name)
+    session.add(tenant)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"a tenant named {name!r} already exists") from exc
+    return tenant
+
+
+async def get_tenant(session: AsyncSession, *, tenant_id: int) -> Tenant:
+    """The tenant with this id."""
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound(f"tenant {tenant_id} not found")
+    return tenant
+
+
+async def get_tenant_by_name(session: AsyncSession, *, name: str) -> Tenant:
+    """The tenant with this name (CLI look-ups)."""
+    tenant = (await session.exec(select(Tenant).where(Tenant.name == name))).first()
+    if tenant is None:
+        raise NotFound(f"no tenant named {name!r}")
+    return tenant
+
+
+async def create_user(
+    session: AsyncSession, *, tenant_id: int, email: str, role: str, password: str | None,
+    display_name: str = "",
+) -> User:
+    """Create a user of one tenant, with a local password when given."""
+    _check_role(role)
+    email = email.strip().lower()
+    if "@" not in email:
+        raise ValueError(f"{email!r} is not an email address")
+    user = User(
+        tenant_id=tenant_id, email=email, role=role, display_name=display_name or email.split("@")[0],
+        password_hash=hash_password(password) if password is not None else None,
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"a user with email {email!r} already exists") from exc
+    return user
+
+
+async def get_user(session: AsyncSession, *, tenant_id: int, user_id: int) -> User:
+    """The user with this id in this tenant."""
+    user = (
+        await session.exec(select(User).where(User.tenant_id == tenant_id, User.id == user_id))
+    ).first()
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    return user
+
+
+async def get_user_any_tenant(session: AsyncSession, *, user_id: int) -> User:
+    """A user by id across tenants: only for redeeming a login ticket, which names no tenant."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    return user
+
+
+async def authenticate(session: AsyncSession, *, email: str, password: str) -> User | None:
+    """The enabled user whose email and local password match, else None.
+
+    Login is the one query without a tenant: the tenant is what it finds out.
+    """
+    user = (await session.exec(select(User).where(User.email == email.strip().lower()))).first()
+    ok = verify_password(password, user.password_hash if user else None)
+    if user is None or not ok or user.disabled:
+        return None
+    user.last_login_at = utcnow()
+    session.add(user)
+    return user
+
+
+async def create_session(
+    session: AsyncSession, *, tenant_id: int, user_id: int, idle_minutes: int,
+    client_ip: str = "", user_agent: str = "",
+) -> str:
+    """Open a web session and return the cookie value (only its hash is stored)."""
+    secret = new_secret()
+    now = utcnow()
+    session.add(UserSession(
+        id=hash_secret(secret), tenant_id=tenant_id, user_id=user_id, created_at=now,
+        last_seen_at=now, expires_at=now + timedelta(minutes=idle_minutes),
+        client_ip=client_ip[:64], user_agent=user_agent[:255],
+    ))
+    await session.flush()
+    return secret
+
+
+async def resolve_session(
+    session: AsyncSession, *, cookie_value: str, idle_minutes: int
+) -> tuple[User, UserSession] | None:
+    """The user behind a session cookie, sliding its expiry; None when unknown or expired."""
+    if not cookie_value:
+        return None
+    row = await session.get(UserSession, hash_secret(cookie_value))
+    now = utcnow()
+    if row is None or row.expires_at <= now:
+        return None
+    user = await session.get(User, row.user_id)
+    if user is None or user.disabled or user.tenant_id != row.tenant_id:
+        return None
+    row.last_seen_at = now
+    row.expires_at = now + timedelta(minutes=idle_minutes)
+    session.add(row)
+    return user, row
+
+
+async def delete_session(session: AsyncSession, *, cookie_value: str) -> None:
+    """End a web session (logout)."""
+    row = await session.get(UserSession, hash_secret(cookie_value))
+    if row is not None:
+        await session.delete(row)
+
+
+async def create_api_token(
+    session: AsyncSession, *, tenant_id: int, role: str, name: str = "", created_by: str = ""
+) -> tuple[ApiToken, str]:
+    """A new API token of one tenant; returns the row and the secret, shown only once."""
+    _check_role(role)
+    secret = new_secret()
+    token = ApiToken(
+        tenant_id=tenant_id, role=role, name=name, created_by=created_by,
+        token_hash=hash_secret(secret), prefix=secret[:10],
+    )
+    session.add(token)
+    await session.flush()
+    return token, secret
+
+
+async def authenticate_token(session: AsyncSession, *, secret: str) -> ApiToken | None:
+    """The live API token for a bearer secret, stamping its last use; None when unknown or revoked."""
+    token = (
+        await session.exec(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
+    ).first()
+    if token is None or token.revoked_at is not None:
+        return None
+    token.last_used_at = utcnow()
+    session.add(token)
+    return token
+
+
+async def list_api_tokens(session: AsyncSession, *, tenant_id: int) -> list[ApiToken]:
+    """The tenant's API tokens, newest first."""
+    rows = await session.exec(
+        select(ApiToken).where(ApiToken.tenant_id == tenant_id).order_by(col(ApiToken.id).desc())
+    )
+    return list(rows)
+
+
+async def revoke_api_token(session: AsyncSession, *, tenant_id: int, token_id: int) -> ApiToken:
+    """Revoke one of the tenant's tokens."""
+    token = (
+        await session.exec(
+            select(ApiToken).where(ApiToken.tenant_id == tenant_id, ApiToken.id == token_id)
+        )
+    ).first()
+    if token is None:
+        raise NotFound(f"API token {token_id} not found")
+    token.revoked_at = token.revoked_at or utcnow()
+    session.add(token)
+    return token

@@ -1,0 +1,53 @@
+"""The one settings object every SecureGuard process reads (env prefix `SG_`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-only-secret-change-me"
+# Values that mean "nobody set this" and must never reach production.
+PLACEHOLDER_SECRETS = frozenset({"", DEV_SECRET, "changeme", "change-me", "secret", "password"})
+
+
+class Settings(BaseSettings):
+    """Configuration shared by the web app, the workers and the CLI."""
+
+    model_config = SettingsConfigDict(env_prefix="SG_", env_file=None, extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = f"sqlite+aiosqlite:///{ROOT / 'data' / 'secureguard.db'}"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    secret_key: str = DEV_SECRET
+    web_port: int = Field(default=3000, ge=1, le=65535)
+    public_url: str = ""
+    session_idle_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60)
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    login_window_seconds: int = Field(default=300, ge=10, le=86400)
+    worker_poll_delay: float = Field(default=0.02, gt=0, le=5)
+    job_error_max_chars: int = Field(default=2000, ge=100, le=20000)
+    upload_dir: Path = ROOT / "data" / "uploads"
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Settings:
+        if self.env == "production" and self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
+            raise ValueError("SG_SECRET_KEY must be set to a real secret when SG_ENV=production")
+        if self.env == "production" and len(self.secret_key) < 32:
+            raise ValueError("SG_SECRET_KEY must be at least 32 characters when SG_ENV=production")
+        return self
+
+    @property
+    def base_url(self) -> str:
+        """The URL users open, for messages and redirects."""
+        return self.public_url or f"http://localhost:{self.web_port}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

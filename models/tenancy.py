@@ -1,0 +1,69 @@
+"""Tenants, users, web sessions and API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.types import json_column, ts_column, utcnow
+
+Role = Literal["admin", "approver", "analyst", "viewer"]
+ROLES: tuple[Role, ...] = ("admin", "approver", "analyst", "viewer")
+# Higher rank includes the rights of every lower one.
+ROLE_RANK: dict[str, int] = {"viewer": 0, "analyst": 1, "approver": 2, "admin": 3}
+
+
+class Tenant(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80, sa_column_kwargs={"unique": True})
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+
+
+class User(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("email", name="uq_user_email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    email: str = Field(max_length=254)
+    display_name: str = Field(default="", max_length=120)
+    role: str = Field(max_length=16)
+    password_hash: str | None = Field(default=None, max_length=255)
+    oidc_subject: str | None = Field(default=None, max_length=255, index=True)
+    disabled: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    last_login_at: datetime | None = Field(default=None, sa_column=ts_column())
+
+
+class UserSession(SQLModel, table=True):
+    """A server-side web session; the browser holds only the random id in an HttpOnly cookie."""
+
+    __tablename__ = "user_session"
+
+    # sha256 of the cookie value, so a database leak does not hand out live sessions.
+    id: str = Field(primary_key=True, max_length=64)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    expires_at: datetime = Field(sa_column=ts_column(nullable=False))
+    client_ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=255)
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    name: str = Field(default="", max_length=80)
+    role: str = Field(max_length=16)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    prefix: str = Field(max_length=16)
+    created_by: str = Field(default="", max_length=254)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    last_used_at: datetime | None = Field(default=None, sa_column=ts_column())
+    revoked_at: datetime | None = Field(default=None, sa_column=ts_column())

@@ -1,0 +1,91 @@
+"""Live push: one Redis subscriber per backend process fans each tenant's events out to that
+tenant's open sessions (TOOLCHAIN: a pub/sub connection per tab does not scale).
+
+Sessions register here when their identity is checked; page states that want events declare
+the event types they handle with `listens_to` and implement `_on_live_event(event)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+import reflex as rx
+
+logger = logging.getLogger(__name__)
+MAX_TOKENS_PER_TENANT = 10_000
+
+_sessions: dict[int, set[str]] = defaultdict(set)
+_listeners: dict[str, list[type[rx.State]]] = defaultdict(list)
+
+
+class LiveListener(Protocol):
+    def _on_live_event(self, event: dict[str, Any]) -> None: ...
+
+
+S = TypeVar("S", bound=type[rx.State])
+
+
+def listens_to(*event_types: str) -> Callable[[S], S]:
+    """Class decorator: the state's `_on_live_event(event)` gets these event types."""
+
+    def register(cls: S) -> S:
+        for event_type in event_types:
+            _listeners[event_type].append(cls)
+        return cls
+
+    return register
+
+
+def register_session(tenant_id: int, client_token: str) -> None:
+    """Deliver this tenant's events to this browser tab from now on."""
+    for other, tokens in _sessions.items():
+        if other != tenant_id:
+            tokens.discard(client_token)
+    if len(_sessions[tenant_id]) < MAX_TOKENS_PER_TENANT:
+        _sessions[tenant_id].add(client_token)
+
+
+def unregister_session(client_token: str) -> None:
+    """Stop delivering to this tab (logout, lost session)."""
+    for tokens in _sessions.values():
+        tokens.discard(client_token)
+
+
+def sessions_of(tenant_id: int) -> frozenset[str]:
+    """The tabs of a tenant registered in this process."""
+    return frozenset(_sessions.get(tenant_id, ()))
+
+
+async def _deliver_one(app: rx.App, base_cls: type[rx.State], tenant_id: int, token: str, event: dict[str, Any]) -> None:
+    async with app.modify_state(rx.BaseStateToken(ident=token, cls=base_cls)) as root:
+        base = await root.get_state(base_cls)
+        # Defence in depth: the tab's own identity must still be this tenant's.
+        if getattr(base, "_tenant_id", None) != tenant_id:
+            unregister_session(token)
+            return
+        base._on_live_event(event)  # type: ignore[attr-defined]
+        for cls in _listeners.get(event.get("type", ""), ()):
+            listener = await root.get_state(cls)
+            listener._on_live_event(event)  # type: ignore[attr-defined]
+
+
+async def deliver(app: rx.App, base_cls: type[rx.State], raw: str, tenant_id: int) -> int:
+    """Push one published event to the tenant's connected tabs; returns how many got it."""
+    event = json.loads(raw)
+    if event.get("tenant_id") != tenant_id:
+        logger.warning("dropped an event whose body names another tenant than its channel")
+        return 0
+    connected = app.event_namespace.token_to_sid if app.event_namespace else {}
+    targets = []
+    for token in sessions_of(tenant_id):
+        if token in connected:
+            targets.append(token)
+        else:
+            unregister_session(token)
+    await asyncio.gather(*(_deliver_one(app, base_cls, tenant_id, t, event) for t in targets))
+    return len(targets)
