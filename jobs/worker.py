@@ -19,10 +19,11 @@ from models.settings import get_settings
 JOBS = [ping]
 
 
-def _functions() -> list[Function]:
+def functions_for(jobs: list[Any]) -> list[Function]:
+    """ARQ function entries for `tracked` jobs, with the timeout and tries each declares."""
     return [
-        func(job, name=job.__name__, timeout=job.sg_timeout, max_tries=job.sg_max_tries)  # type: ignore[attr-defined]
-        for job in JOBS
+        func(job, name=job.__name__, timeout=job.sg_timeout, max_tries=job.sg_max_tries)
+        for job in jobs
     ]
 
 
@@ -51,7 +52,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 class WorkerSettings:
-    functions: ClassVar[list[Function]] = _functions()
+    functions: ClassVar[list[Function]] = functions_for(JOBS)
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = RedisSettings.from_dsn(get_settings().redis_url)

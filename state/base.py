@@ -67,6 +67,13 @@ class AppState(rx.State):
         live.register_session(user.tenant_id, self.router.session.client_token)
         return None
 
+    @rx.event
+    def sign_out(self) -> rx.event.EventSpec:
+        """Forget the identity in this tab, then let the HTTP route end the session and clear the cookie."""
+        self._forget()
+        # A full navigation: the cookie is HttpOnly, so only the server can clear it.
+        return rx.call_script("window.location.assign('/auth/logout')")
+
     def _forget(self) -> None:
         live.unregister_session(self.router.session.client_token)
         self._user_id, self._tenant_id, self._role = 0, 0, ""

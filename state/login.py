@@ -10,7 +10,7 @@ from urllib.parse import quote
 import reflex as rx
 
 from jobs.connections import get_redis
-from jobs.ratelimit import clear_login_failures, login_locked, record_login_failure
+from jobs.ratelimit import clear_login_failures, login_budgets, login_locked, record_login_failure
 from jobs.tickets import issue_ticket
 from models.db import session_scope
 from models.queries import tenancy
@@ -56,16 +56,18 @@ class LoginState(rx.State):
         if not email or not password:
             return self._fail("missing")
         settings, redis = get_settings(), get_redis()
-        subjects = [f"email:{email}", f"ip:{self.router.session.client_ip}"]
-        if await login_locked(redis, subjects=subjects, limit=settings.login_max_failures):
+        budgets = login_budgets(
+            email=email, client_ip=self.router.session.client_ip, per_account=settings.login_max_failures
+        )
+        if await login_locked(redis, budgets=budgets):
             return self._fail("locked")
         async with session_scope() as session:
             user = await tenancy.authenticate(session, email=email, password=password)
         if user is None:
-            await record_login_failure(redis, subjects=subjects, window_seconds=settings.login_window_seconds)
+            await record_login_failure(redis, budgets=budgets, window_seconds=settings.login_window_seconds)
             await asyncio.sleep(FAILURE_DELAY_SECONDS)
             return self._fail("invalid")
-        await clear_login_failures(redis, subject=subjects[0])
+        await clear_login_failures(redis, email=email)
         ticket = await issue_ticket(redis, user_id=user.id or 0)
         self.busy, self.message, self.is_error = True, "Signing in…", False
         url = f"/auth/session?ticket={ticket}&next={quote(self._next)}"

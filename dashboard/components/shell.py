@@ -50,7 +50,7 @@ def header() -> rx.Component:
         rx.badge(AppState.tenant_name, variant="surface", id="tenant-name"),
         rx.text(AppState.user_email, size="2", id="user-email"),
         rx.badge(AppState.role, color_scheme="indigo", id="user-role"),
-        rx.el.a(rx.button("Sign out", variant="soft", size="1"), href="/auth/logout", id="sign-out"),
+        rx.button("Sign out", variant="soft", size="1", on_click=AppState.sign_out, id="sign-out"),
         align="center", padding="0.8em 1.5em", border_bottom="1px solid var(--gray-a5)", width="100%",
     )
 

@@ -1,0 +1,27 @@
+"""Plain builder functions for test data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.db import session_scope
+from models.queries import tenancy
+
+
+@dataclass(frozen=True)
+class TenantFixture:
+    tenant_id: int
+    name: str
+    admin_email: str
+    password: str
+    token: str
+
+
+async def make_tenant(name: str, *, token_role: str = "analyst", password: str = "correct-horse-1") -> TenantFixture:
+    """A tenant with an admin user and an API token."""
+    async with session_scope() as session:
+        tenant = await tenancy.create_tenant(session, name=name)
+        email = f"admin@{name}.test"
+        await tenancy.create_user(session, tenant_id=tenant.id or 0, email=email, role="admin", password=password)
+        _, secret = await tenancy.create_api_token(session, tenant_id=tenant.id or 0, role=token_role, name="test")
+    return TenantFixture(tenant.id or 0, name, email, password, secret)

@@ -1,0 +1,39 @@
+"""A real ARQ worker on the test Redis, running in the test's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from arq.connections import RedisSettings
+from arq.worker import Worker
+
+from jobs import worker as worker_settings
+from tests.conftest import TEST_REDIS_URL
+
+
+@contextlib.asynccontextmanager
+async def running_worker(extra_jobs: list[Any] | None = None) -> AsyncIterator[Worker]:
+    """Start a worker with our jobs (plus test-only ones) and stop it cleanly afterwards."""
+    worker = Worker(
+        functions=worker_settings.functions_for([*worker_settings.JOBS, *(extra_jobs or [])]),
+        redis_settings=RedisSettings.from_dsn(TEST_REDIS_URL),
+        on_startup=worker_settings.startup, on_shutdown=worker_settings.shutdown,
+        poll_delay=0.01, keep_result=0, allow_abort_jobs=True, handle_signals=False,
+    )
+    task = asyncio.create_task(worker.async_run())
+    try:
+        yield worker
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await worker.close()
+
+
+@pytest.fixture
+def worker_factory(app_ctx: str) -> Callable[..., contextlib.AbstractAsyncContextManager[Worker]]:
+    return running_worker
