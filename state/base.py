@@ -48,6 +48,8 @@ class AppState(rx.State):
     role: str = ""
     live_feed: list[dict[str, str]] = []
     live_received: int = 0
+    # "type|id|published-at" of the newest event, so a page (or a benchmark) can time delivery.
+    last_event: str = ""
 
     @rx.event
     async def check_session(self) -> rx.event.EventSpec | None:
@@ -95,6 +97,7 @@ class AppState(rx.State):
     def _on_live_event(self, event: dict[str, Any]) -> None:
         """Every live event lands in the header's feed."""
         self.live_received += 1
+        self.last_event = f"{event.get('type', '')}|{event.get('data', {}).get('id', '')}|{event.get('ts', '')}"
         latency_ms = max(0.0, (time.time() - float(event.get("ts", time.time()))) * 1000)
         item = {"text": _describe(event), "type": str(event.get("type", "")), "latency": f"{latency_ms:.0f} ms"}
         self.live_feed = [item, *self.live_feed][:LIVE_FEED_SIZE]

@@ -83,7 +83,9 @@ class JobsState(AppState):
             return
         run = await enqueue_job("ping", tenant_id=tenant_id, triggered_by=self.actor, params={"delay": 0.2})
         async with session_scope() as session:
-            await record_audit(session, tenant_id=tenant_id, actor=self.actor, action="job.trigger", target=f"ping #{run.id}")
+            await record_audit(
+                session, tenant_id=tenant_id, actor=self.actor, action="job.trigger", target=f"ping #{run.id}"
+            )
         self.notice = f"Queued ping #{run.id}."
 
     def _on_live_event(self, event: dict[str, Any]) -> None:

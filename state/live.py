@@ -61,24 +61,37 @@ def sessions_of(tenant_id: int) -> frozenset[str]:
     return frozenset(_sessions.get(tenant_id, ()))
 
 
-async def _deliver_one(app: rx.App, base_cls: type[rx.State], tenant_id: int, token: str, event: dict[str, Any]) -> None:
+async def _deliver_one(
+    app: rx.App, base_cls: type[rx.State], tenant_id: int, token: str, events: list[dict[str, Any]]
+) -> None:
     async with app.modify_state(rx.BaseStateToken(ident=token, cls=base_cls)) as root:
         base = await root.get_state(base_cls)
         # Defence in depth: the tab's own identity must still be this tenant's.
         if getattr(base, "_tenant_id", None) != tenant_id:
             unregister_session(token)
             return
-        base._on_live_event(event)  # type: ignore[attr-defined]
-        for cls in _listeners.get(event.get("type", ""), ()):
-            listener = await root.get_state(cls)
-            listener._on_live_event(event)  # type: ignore[attr-defined]
+        for event in events:
+            base._on_live_event(event)  # type: ignore[attr-defined]
+            for cls in _listeners.get(event.get("type", ""), ()):
+                listener = await root.get_state(cls)
+                listener._on_live_event(event)  # type: ignore[attr-defined]
 
 
-async def deliver(app: rx.App, base_cls: type[rx.State], raw: str, tenant_id: int) -> int:
-    """Push one published event to the tenant's connected tabs; returns how many got it."""
-    event = json.loads(raw)
-    if event.get("tenant_id") != tenant_id:
-        logger.warning("dropped an event whose body names another tenant than its channel")
+def decode_events(raws: list[str], tenant_id: int) -> list[dict[str, Any]]:
+    """Parse published events, dropping any whose body names another tenant than its channel."""
+    events = []
+    for raw in raws:
+        event = json.loads(raw)
+        if event.get("tenant_id") == tenant_id:
+            events.append(event)
+        else:
+            logger.warning("dropped an event whose body names another tenant than its channel")
+    return events
+
+
+async def deliver(app: rx.App, base_cls: type[rx.State], tenant_id: int, events: list[dict[str, Any]]) -> int:
+    """Push a tenant's events, in order, to its connected tabs (one state update per tab); returns the tab count."""
+    if not events:
         return 0
     connected = app.event_namespace.token_to_sid if app.event_namespace else {}
     targets = []
@@ -87,5 +100,5 @@ async def deliver(app: rx.App, base_cls: type[rx.State], raw: str, tenant_id: in
             targets.append(token)
         else:
             unregister_session(token)
-    await asyncio.gather(*(_deliver_one(app, base_cls, tenant_id, t, event) for t in targets))
+    await asyncio.gather(*(_deliver_one(app, base_cls, tenant_id, t, events) for t in targets))
     return len(targets)

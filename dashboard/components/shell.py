@@ -20,7 +20,8 @@ def _nav_link(label: str, href: str) -> rx.Component:
 def _live_feed() -> rx.Component:
     return rx.hover_card.root(
         rx.hover_card.trigger(
-            rx.badge(rx.icon("radio", size=14), "live ", AppState.live_received, color_scheme="grass", id="live-count"),
+            rx.badge(rx.icon("radio", size=14), "live ", AppState.live_received, color_scheme="grass", id="live-count",
+                     custom_attrs={"data-last-event": AppState.last_event}),
         ),
         rx.hover_card.content(
             rx.vstack(
@@ -55,10 +56,13 @@ def header() -> rx.Component:
     )
 
 
-def protected_page(route: str, title: str, on_load: list[Any] | None = None) -> Callable[[Callable[[], rx.Component]], Callable[[], rx.Component]]:
+PageBody = Callable[[], rx.Component]
+
+
+def protected_page(route: str, title: str, on_load: list[Any] | None = None) -> Callable[[PageBody], PageBody]:
     """Register a page that needs a session: identity is checked before the page's own loads."""
 
-    def decorate(body: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
+    def decorate(body: PageBody) -> PageBody:
         def page() -> rx.Component:
             return rx.vstack(
                 header(),
@@ -67,6 +71,7 @@ def protected_page(route: str, title: str, on_load: list[Any] | None = None) -> 
             )
 
         page.__name__ = body.__name__
-        return rx.page(route=route, title=f"{title} · SecureGuard", on_load=[AppState.check_session, *(on_load or [])])(page)
+        loads = [AppState.check_session, *(on_load or [])]
+        return rx.page(route=route, title=f"{title} · SecureGuard", on_load=loads)(page)
 
     return decorate

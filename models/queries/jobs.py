@@ -103,7 +103,8 @@ async def mark_job_finished(
     run.status = status
     if error:
         run.error = error
-        run.attempt_errors = [*run.attempt_errors, {"attempt": run.attempts, "error": error, "at": utcnow().isoformat()}]
+        entry = {"attempt": run.attempts, "error": error, "at": utcnow().isoformat()}
+        run.attempt_errors = [*run.attempt_errors, entry]
     if status == "succeeded":
         run.progress = 1.0
         run.error = ""

@@ -7,7 +7,8 @@ import re
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.e2e.conftest import PASSWORD, LiveApp, login
+from tests.apprunner import PASSWORD, LiveApp
+from tests.e2e.conftest import login
 
 pytestmark = pytest.mark.e2e
 

@@ -32,8 +32,8 @@ async def broken(ctx: dict[str, Any], *, tenant_id: int) -> dict[str, Any]:
     raise PermanentJobError("cannot reach postgresql://svc:hunter2@db:5432/x with token sg_abcdefghijklmnop")
 
 
-async def _wait_status(tenant_id: int, run_id: int, statuses: set[str], timeout: float = 10) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def _wait_status(tenant_id: int, run_id: int, statuses: set[str], within: float = 10) -> Any:
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         async with session_scope() as session:
             run = await job_queries.get_job_run(session, tenant_id=tenant_id, job_run_id=run_id)

@@ -1,0 +1,224 @@
+"""Drift detection: compare the current snapshot with the baseline (and the previous snapshot).
+
+Rules, chosen to keep the event stream quiet on a steady estate:
+
+- learning: with an empty baseline and no (or an empty) previous snapshot nothing is reported;
+- an empty current snapshot is a collection gap, not the whole graph vanishing: no events;
+- the previous snapshot, when given and newer than the baseline, is folded into the baseline, so
+  "known" means seen in any of the last N windows or in the previous one;
+- `new_external` (one per source→peer pair, the peer external and never seen) wins over
+  `new_port` (pair known, this port/protocol never seen) which wins over `new_edge`;
+- `new_node` is reported for internal nodes only; external ones are `new_external`;
+- `removed_edge`: the edge was in the previous window and in at least `removed_min_presence` of the
+  held windows, and is absent now: reported once, when a stable edge disappears;
+- `traffic_spike`: upward only, robust z-score of bytes or flows against the edge's own windows;
+- `beacon`: periodic connections of one pair, see `jobs.drift.pairs`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jobs.drift.baseline import (
+    Baseline,
+    BaselineOrderError,
+    EdgeBaseline,
+    VolumeStats,
+    epoch,
+    update_baseline,
+)
+from jobs.drift.nodes import NodeView, node_views
+from jobs.drift.pairs import detect_beacons, pair_ports
+from jobs.drift.records import Detection, EventKind, Snapshot
+from jobs.snapshot.types import EdgeRecord
+
+
+@dataclass(frozen=True, slots=True)
+class DetectParams:
+    """Thresholds of the detector; the constructor rejects nonsense values."""
+
+    spike_z: float = 6.0
+    spike_min_windows: int = 6
+    spike_rel_floor: float = 0.3
+    bytes_floor: float = 4096.0
+    flows_floor: float = 2.0
+    removed_min_presence: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.spike_z <= 0 or self.spike_min_windows < 2:
+            raise ValueError("spike_z must be positive and spike_min_windows at least 2")
+        if self.spike_rel_floor <= 0 or self.bytes_floor <= 0 or self.flows_floor <= 0:
+            raise ValueError("std floors must be positive so a flat baseline cannot divide by zero")
+        if not 0 < self.removed_min_presence <= 1:
+            raise ValueError("removed_min_presence must lie in (0, 1]")
+
+
+def with_previous(baseline: Baseline, previous: Snapshot | None) -> Baseline:
+    """The baseline including `previous` when that window is newer than all it holds."""
+    if previous is None or previous.is_empty:
+        return baseline
+    baseline_newest = baseline.windows[-1] if baseline.windows else -math.inf
+    if epoch(previous.window_start) <= baseline_newest:
+        return baseline
+    return update_baseline(baseline, previous)
+
+
+def detect(
+    current: Snapshot, previous: Snapshot | None, baseline: Baseline, params: DetectParams | None = None
+) -> list[Detection]:
+    """All drift findings of `current` (unscored, in no particular order).
+
+    Raises `BaselineOrderError` when `baseline` already holds the current window.
+    """
+    params = params or DetectParams()
+    if epoch(current.window_start) in baseline.windows:
+        # against itself every edge is known: the job must analyse before it updates the baseline
+        raise BaselineOrderError("the baseline already holds the window being analysed")
+    known = with_previous(baseline, previous)
+    if current.is_empty or known.held == 0:
+        return []
+    nodes = node_views(current, known)
+    return [
+        *_novel_edges(current, known, nodes),
+        *_new_nodes(current, known),
+        *_removed_edges(current, known, params),
+        *_spikes(current, known, params),
+        *detect_beacons(current, known, nodes),
+    ]
+
+
+def _novel_edges(current: Snapshot, known: Baseline, nodes: Mapping[str, NodeView]) -> list[Detection]:
+    known_pairs = {(key[0], key[1]) for key in known.edges}
+    seen = seen_nodes(known)
+    # the biggest edge of a pair carries its new_external event; the key breaks ties
+    novel = sorted((e for e in current.edges if e.key not in known.edges),
+                   key=lambda e: (-e.bytes, e.src, e.dst, e.dst_port or -1, e.protocol))
+    fan_out = Counter(src for src, _ in {(e.src, e.dst) for e in novel} if src in seen)
+    reach = _reach(known)
+    known_sources = len({key[0] for key in known.edges})
+    found: list[Detection] = []
+    external_pairs: set[tuple[str, str]] = set()
+    for edge in novel:
+        pair = (edge.src, edge.dst)
+        peer = _new_external_peer(edge, seen, nodes)
+        if peer is not None and pair in external_pairs:
+            continue
+        kind: EventKind = "new_external" if peer else "new_port" if pair in known_pairs else "new_edge"
+        facts = _edge_facts(edge, known) | {"new_peers": fan_out.get(edge.src, 0)}
+        if peer is not None:
+            external_pairs.add(pair)
+            facts |= {"peer": peer, "ports": pair_ports(current.edges, pair)}
+        if kind == "new_port":
+            facts |= {"known_ports": pair_ports(known.edges.values(), pair)}
+        sources = reach.get((edge.dst, edge.dst_port, edge.protocol), 0)
+        facts |= {"target_sources": sources, "known_sources": known_sources}
+        found.append(Detection(kind, edge.src, edge.dst, edge.dst_port, edge.protocol, facts))
+    return found
+
+
+def seen_nodes(known: Baseline) -> set[str]:
+    """Node keys of the baseline, including endpoints no node record described."""
+    return set(known.nodes) | {key[0] for key in known.edges} | {key[1] for key in known.edges}
+
+
+def _new_external_peer(edge: EdgeRecord, seen: set[str], nodes: Mapping[str, NodeView]) -> str | None:
+    for key in (edge.dst, edge.src):
+        if nodes[key].external and key not in seen:
+            return key
+    return None
+
+
+def _reach(known: Baseline) -> dict[tuple[str, int | None, str], int]:
+    """How many distinct baseline sources reach each (dst, port, protocol)."""
+    targets = Counter((dst, port, proto) for _, dst, port, proto in known.edges)
+    return dict(targets)
+
+
+def _edge_facts(edge: EdgeRecord, known: Baseline) -> dict[str, Any]:
+    entry = known.edges.get(edge.key)
+    return {
+        "bytes": edge.bytes,
+        "flows": edge.flows,
+        "packets": edge.packets,
+        "windows_seen": entry.windows_seen if entry else 0,
+        "baseline_windows": known.held,
+        "window_count": known.window_count,
+    }
+
+
+def _new_nodes(current: Snapshot, known: Baseline) -> list[Detection]:
+    found: list[Detection] = []
+    seen = seen_nodes(known)
+    for node in current.nodes:
+        if node.key in seen or node.kind == "external":
+            continue
+        edges = [e for e in current.edges if node.key in (e.src, e.dst)]
+        facts = {
+            "node_kind": node.kind,
+            "namespace": node.namespace,
+            "labels": dict(node.labels),
+            "edges": len(edges),
+            "bytes": sum(e.bytes for e in edges),
+            "windows_seen": 0,
+            "baseline_windows": known.held,
+            "window_count": known.window_count,
+        }
+        found.append(Detection("new_node", node.key, node.key, None, "", facts))
+    return found
+
+
+def _removed_edges(current: Snapshot, known: Baseline, params: DetectParams) -> list[Detection]:
+    present = {edge.key for edge in current.edges}
+    latest = known.windows[-1]
+    needed = max(1, math.ceil(params.removed_min_presence * known.held))
+    found: list[Detection] = []
+    for key, entry in known.edges.items():
+        if key in present or entry.samples[-1].window != latest or entry.windows_seen < needed:
+            continue
+        facts = {
+            "windows_seen": entry.windows_seen,
+            "baseline_windows": known.held,
+            "window_count": known.window_count,
+            "bytes_median": entry.bytes_stats.median,
+            "last_seen": entry.last_seen.isoformat(),
+        }
+        found.append(Detection("removed_edge", *key, facts))
+    return found
+
+
+def robust_z(value: float, stats: VolumeStats, *, rel_floor: float, abs_floor: float) -> float:
+    """(value - median) / scale, the scale being 1.4826·MAD floored so a flat baseline stays sane."""
+    scale = max(1.4826 * stats.mad, rel_floor * stats.median, abs_floor)
+    return (value - stats.median) / scale
+
+
+def _spikes(current: Snapshot, known: Baseline, params: DetectParams) -> list[Detection]:
+    found: list[Detection] = []
+    for edge in current.edges:
+        entry = known.edges.get(edge.key)
+        if entry is None or entry.windows_seen < params.spike_min_windows:
+            continue
+        z_bytes, z_flows = _volume_z(edge, entry, params)
+        if max(z_bytes, z_flows) < params.spike_z:
+            continue
+        facts = _edge_facts(edge, known) | {
+            "z_bytes": round(z_bytes, 2),
+            "z_flows": round(z_flows, 2),
+            "bytes_median": entry.bytes_stats.median,
+            "flows_median": entry.flows_stats.median,
+            "spike_z": params.spike_z,
+        }
+        found.append(Detection("traffic_spike", *edge.key, facts))
+    return found
+
+
+def _volume_z(edge: EdgeRecord, entry: EdgeBaseline, params: DetectParams) -> tuple[float, float]:
+    z_bytes = robust_z(edge.bytes, entry.bytes_stats, rel_floor=params.spike_rel_floor,
+                       abs_floor=params.bytes_floor)
+    z_flows = robust_z(edge.flows, entry.flows_stats, rel_floor=params.spike_rel_floor,
+                       abs_floor=params.flows_floor)
+    return z_bytes, z_flows

@@ -1,0 +1,96 @@
+"""Beacon events: periodic connections from one source to one destination.
+
+Per (src, dst) pair the connection starts of all ports are pooled, merged with the pair's interval
+history from the baseline, and measured (`jobs.drift.beacon`). A periodic pair is not reported when
+
+- it is internal and was already periodic in a majority of the held windows (established);
+- it is internal and its source already polls at least `SCRAPER_MIN_TARGETS` other internal
+  targets periodically at about the same period (a metrics scraper adding a target);
+- it hits a different port at almost every beat (a slow port scan, not a check-in).
+
+A pair with an external end is reported every window it stays periodic: a call-home channel must
+not fall silent because it became habitual.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from jobs.drift.baseline import Baseline, PairHistory, extend_intervals
+from jobs.drift.beacon import Periodicity, measure_periodicity, merge_bursts, pair_starts
+from jobs.drift.nodes import NodeView
+from jobs.drift.records import Detection, Snapshot
+from jobs.snapshot.types import EdgeRecord
+
+SCAN_MIN_PORTS = 4
+SCRAPER_MIN_TARGETS = 2
+
+
+def pair_ports(edges: Iterable[Any], pair: tuple[str, str]) -> list[str]:
+    """Sorted "port/protocol" strings of the edges (or edge baselines) of one pair."""
+    return sorted({f"{e.dst_port}/{e.protocol}" for e in edges if (e.src, e.dst) == pair})
+
+
+def detect_beacons(current: Snapshot, known: Baseline, nodes: Mapping[str, NodeView]) -> list[Detection]:
+    """Beacon detections of the current window, in (src, dst) order."""
+    params = known.beacon
+    found: list[Detection] = []
+    for (src, dst), raw in sorted(pair_starts(current.edges).items()):
+        starts = merge_bursts(raw, params.burst_merge_s)
+        history = known.pairs.get((src, dst))
+        periodicity = measure_periodicity(extend_intervals(history, starts, params.history_intervals), params)
+        edges = [e for e in current.edges if (e.src, e.dst) == (src, dst)]
+        if not periodicity.periodic or _is_port_scan(edges, len(starts)):
+            continue
+        external = nodes[src].external or nodes[dst].external
+        if not external and _is_expected(src, dst, periodicity, history, known, nodes):
+            continue
+        facts = periodicity.to_facts() | _pair_facts(edges, history, known)
+        facts["window_connections"] = len(starts)
+        main = max(edges, key=lambda e: (len(e.conn_starts), e.bytes))
+        found.append(Detection("beacon", src, dst, main.dst_port, main.protocol, facts))
+    return found
+
+
+def _pair_facts(edges: list[EdgeRecord], history: PairHistory | None, known: Baseline) -> dict[str, Any]:
+    flows = sum(e.flows for e in edges)
+    rejected = min(1.0, sum(e.rejected for e in edges) / flows) if flows else 0.0
+    return {
+        "ports": pair_ports(edges, (edges[0].src, edges[0].dst)),
+        "bytes": sum(e.bytes for e in edges),
+        "rejected_share": round(rejected, 3),
+        "windows_seen": len(history.windows) if history else 0,
+        "periodic_windows": len(history.periodic_windows) if history else 0,
+        "baseline_windows": known.held,
+        "window_count": known.window_count,
+    }
+
+
+def _is_port_scan(edges: list[EdgeRecord], connections: int) -> bool:
+    """A new port at (nearly) every beat is a slow port scan, not a check-in to one service."""
+    ports = len({(e.dst_port, e.protocol) for e in edges if e.conn_starts})
+    return ports >= SCAN_MIN_PORTS and 2 * ports >= connections
+
+
+def _established(history: PairHistory, known: Baseline) -> bool:
+    return len(history.periodic_windows) >= max(1, math.ceil(known.held / 2))
+
+
+def _is_expected(
+    src: str, dst: str, periodicity: Periodicity, history: PairHistory | None, known: Baseline,
+    nodes: Mapping[str, NodeView],
+) -> bool:
+    """An internal pair that is an established poller, or a new target of one."""
+    if history is not None and _established(history, known):
+        return True
+    tolerance = known.beacon.jitter_tolerance * periodicity.median_interval_s
+    siblings = [
+        pair for key, pair in known.pairs.items()
+        if key[0] == src and key[1] != dst and not nodes[key[1]].external and pair.intervals
+        and _established(pair, known)
+        and abs(statistics.median(pair.intervals) - periodicity.median_interval_s) <= tolerance
+    ]
+    return len(siblings) >= SCRAPER_MIN_TARGETS
