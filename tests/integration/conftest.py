@@ -12,6 +12,8 @@ from arq.connections import RedisSettings
 from arq.worker import Worker
 
 from jobs import worker as worker_settings
+from jobs.connections import get_redis
+from jobs.constants import WORKER_KEY_PATTERN
 from tests.conftest import TEST_REDIS_URL
 
 
@@ -25,6 +27,11 @@ async def running_worker(extra_jobs: list[Any] | None = None) -> AsyncIterator[W
         poll_delay=0.01, keep_result=0, allow_abort_jobs=True, handle_signals=False,
     )
     task = asyncio.create_task(worker.async_run())
+    # Yield only once startup ran (its heartbeat key exists), so tests see a live worker.
+    for _ in range(200):
+        if await get_redis().keys(WORKER_KEY_PATTERN):
+            break
+        await asyncio.sleep(0.01)
     try:
         yield worker
     finally:

@@ -24,7 +24,12 @@ DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "zeek" / "rita-
 BEACON = ("73.54.23.243", "64.225.56.201")
 FIELDS = ("ts", "id.orig_h", "id.resp_h", "id.resp_p", "proto", "orig_bytes", "resp_bytes", "conn_state")
 
-pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="shared Zeek sample data not present")
+
+
+@pytest.fixture(autouse=True)
+def _shared_data_present() -> None:
+    # The real files are the point of this test: their absence is a failure, never a skip.
+    assert DATA.is_dir(), f"missing {DATA}: the tests read ../shared/data beside the project root"
 
 
 def hourly_files() -> list[Path]:
