@@ -125,6 +125,15 @@ def db_upgrade() -> None:
     click.echo("database is up to date", err=True)
 
 
+def _register_ingest() -> None:
+    from jobs import cli_ingest
+
+    cli_ingest.register(main, _run)
+
+
+_register_ingest()
+
+
 @main.group()
 def demo() -> None:
     """The demo tenant."""

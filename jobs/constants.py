@@ -34,3 +34,8 @@ def login_failures_key(subject: str) -> str:
 def login_ticket_key(ticket_hash: str) -> str:
     """A one-time ticket that turns a checked password into a session cookie."""
     return f"sg:login-ticket:{ticket_hash}"
+
+
+def snapshot_lock_key(tenant_id: int, window_epoch: int) -> str:
+    """Serialises builds of one window, so the last build to start is the last to write."""
+    return f"sg:lock:snapshot:{tenant_id}:{window_epoch}"

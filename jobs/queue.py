@@ -19,15 +19,21 @@ def job_id_for(name: str, tenant_id: int, key: str | None) -> str:
 
 async def enqueue_job(
     name: str, *, tenant_id: int, triggered_by: str, params: dict[str, Any] | None = None,
-    key: str | None = None, defer_seconds: float | None = None,
+    key: str | None = None, defer_seconds: float | None = None, rerun_if_running: bool = False,
 ) -> JobRun:
-    """Queue job `name` for a tenant and return its run; an identical queued or running job is reused."""
+    """Queue job `name` for a tenant and return its run; an identical queued or running job is reused.
+
+    With `rerun_if_running`, a job that already started is not enough (it may have read its input
+    before the caller's change), so a second run is queued under a distinct id.
+    """
     params = params or {}
     arq_job_id = job_id_for(name, tenant_id, key)
     async with session_scope() as session:
         existing = await job_queries.find_active_job_run(session, tenant_id=tenant_id, arq_job_id=arq_job_id)
-        if existing is not None:
+        if existing is not None and not (rerun_if_running and existing.status != "queued"):
             return existing
+        if existing is not None:
+            arq_job_id = f"{arq_job_id}:rerun:{uuid.uuid4().hex[:8]}"
         run = await job_queries.create_job_run(
             session, tenant_id=tenant_id, name=name, arq_job_id=arq_job_id, params=params,
             triggered_by=triggered_by,

@@ -12,11 +12,13 @@ from arq.connections import RedisSettings
 from arq.worker import Function, func
 
 from jobs.constants import WORKER_HEARTBEAT_SECONDS, WORKER_KEY_TTL_SECONDS, worker_key
+from jobs.ingest import ingest_flows
 from jobs.ping import ping
+from jobs.snapshots import build_snapshot
 from models.db import dispose_engines, get_engine
 from models.settings import get_settings
 
-JOBS = [ping]
+JOBS = [ping, ingest_flows, build_snapshot]
 
 
 def functions_for(jobs: list[Any]) -> list[Function]:

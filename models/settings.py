@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(default=300, ge=10, le=86400)
     worker_poll_delay: float = Field(default=0.02, gt=0, le=5)
     job_error_max_chars: int = Field(default=2000, ge=100, le=20000)
-    upload_dir: Path = ROOT / "data" / "uploads"
+    data_dir: Path = ROOT / "data"
+    max_upload_bytes: int = Field(default=2 << 30, ge=1024)
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
@@ -40,6 +41,16 @@ class Settings(BaseSettings):
         if self.env == "production" and len(self.secret_key) < 32:
             raise ValueError("SG_SECRET_KEY must be at least 32 characters when SG_ENV=production")
         return self
+
+    @property
+    def upload_dir(self) -> Path:
+        """Where received flow files are kept as they arrived."""
+        return self.data_dir / "uploads"
+
+    @property
+    def flow_dir(self) -> Path:
+        """Where parsed flows are kept per tenant and window (Parquet)."""
+        return self.data_dir / "flows"
 
     @property
     def base_url(self) -> str:

@@ -16,11 +16,22 @@ ROLES: tuple[Role, ...] = ("admin", "approver", "analyst", "viewer")
 ROLE_RANK: dict[str, int] = {"viewer": 0, "analyst": 1, "approver": 2, "admin": 3}
 
 
+# Tenant settings and their defaults; `Tenant.setting` reads through these.
+TENANT_DEFAULTS: dict[str, Any] = {"window_seconds": 3600, "baseline_windows": 24, "four_eyes": True}
+WINDOW_CHOICES = (300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
+
+
 class Tenant(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=80, sa_column_kwargs={"unique": True})
     settings: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+
+    @property
+    def window_seconds(self) -> int:
+        """The snapshot window (5 min – 24 h, a multiple of 5 min)."""
+        value = int(self.settings.get("window_seconds", TENANT_DEFAULTS["window_seconds"]))
+        return value if value in WINDOW_CHOICES else int(TENANT_DEFAULTS["window_seconds"])
 
 
 class User(SQLModel, table=True):

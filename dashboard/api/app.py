@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from dashboard.api import auth, health, jobs
+from dashboard.api import auth, flows, health, jobs, snapshots
 from dashboard.api.errors import install_error_handlers
 
 
@@ -17,6 +17,8 @@ def build_api() -> FastAPI:
     v1 = APIRouter(prefix="/api/v1")
     v1.include_router(health.router)
     v1.include_router(jobs.router)
+    v1.include_router(flows.router)
+    v1.include_router(snapshots.router)
     api.include_router(v1)
     api.include_router(auth.router)
     install_error_handlers(api)

@@ -15,7 +15,7 @@ from models.settings import get_settings
 
 SESSION_COOKIE = "sg_session"
 
-router = APIRouter(prefix="/auth")
+router = APIRouter(prefix="/auth", include_in_schema=False)
 
 
 def safe_next(target: str) -> str:

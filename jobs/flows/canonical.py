@@ -1,0 +1,212 @@
+"""Plain CSV and JSON lines of the canonical column names (what `frame.write_csv()` produces).
+
+ts_start/ts_end are ISO 8601 (no offset means UTC) or epoch seconds. Required columns:
+ts_start, src_ip, dst_ip, protocol; other canonical columns are optional and unknown extra
+columns are ignored. Empty bytes/packets are 0. Labels must be a JSON object (as a string); they
+are rewritten with sorted keys. CSV line numbers assume no quoted value spans lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from typing import Final
+
+import polars as pl
+import pyarrow as pa
+
+from jobs.flows.bisect import bisect_lines, split_items
+from jobs.flows.columns import (
+    Check,
+    cast_int,
+    cast_port,
+    first_reason,
+    protocol_from_text,
+    reason,
+)
+from jobs.flows.delimited import drop_blank_rows, read_delimited
+from jobs.flows.exceptions import FlowFileRejected
+from jobs.flows.finalize import finalize
+from jobs.flows.hubble_identity import labels_json
+from jobs.flows.jsonlines import read_json_lines
+from jobs.flows.result import BadLine, ChunkResult, empty_chunk
+from jobs.flows.schema import ACTIONS, CANONICAL_COLUMNS
+from jobs.flows.source import ensure_utf8
+from jobs.flows.timestamps import with_timestamps
+
+REQUIRED: Final = ("ts_start", "src_ip", "dst_ip", "protocol")
+_EXTRA: Final = "__extra"
+_LABELS: Final = ("src_labels", "dst_labels")
+_NUMERIC_TS = re.compile(rb'"ts_(?:start|end)"\s*:\s*-?\d')
+
+
+class CanonicalCsvParser:
+    """Parses chunks of canonical CSV; the header line of the first chunk names the columns."""
+
+    def __init__(self) -> None:
+        self.columns: tuple[str, ...] | None = None
+
+    def parse_chunk(self, chunk: bytes, first_line: int) -> ChunkResult:
+        """Parse whole lines; returns canonical rows, bad lines and counts."""
+        if self.columns is None:
+            offset, index = _header_offset(chunk)
+            end = chunk.find(b"\n", offset)
+            self.columns = header_columns(chunk[offset:] if end == -1 else chunk[offset:end])
+            if end == -1:
+                return empty_chunk()
+            first_line += index + 1
+            chunk = chunk[end + 1 :]
+        rows, unreadable = _read_rows(chunk, first_line, self.columns)
+        return finalize(_convert(rows), unreadable)
+
+
+def _read_rows(
+    chunk: bytes, first_line: int, columns: tuple[str, ...]
+) -> tuple[pl.DataFrame, list[BadLine]]:
+    schema: dict[str, pl.DataType] = {name: pl.Utf8() for name in (*columns, _EXTRA)}
+    frame, _ = _read_csv(chunk, schema)
+    unreadable: list[BadLine] = []
+    if frame is None:
+        parts, numbers, unreadable = bisect_lines(
+            split_items(ensure_utf8(chunk), first_line), lambda data: _read_csv(data, schema), len
+        )
+        frame = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+        lines = pl.Series(numbers, dtype=pl.Int64)
+    else:
+        lines = pl.int_range(first_line, first_line + frame.height, dtype=pl.Int64, eager=True)
+    frame = frame.with_columns(lines.alias("_line"), (lines - first_line).alias("_row"))
+    frame = drop_blank_rows(frame, chunk, columns[0])
+    return frame.with_columns(
+        _bad=pl.when(pl.col(_EXTRA).is_not_null()).then(pl.lit("more fields than the header"))
+    ), unreadable
+
+
+def header_columns(line: bytes) -> tuple[str, ...]:
+    """Check a canonical CSV header line and return its column names."""
+    try:
+        row = next(csv.reader([line.decode("utf-8", "replace").rstrip("\r")]), [])
+    except csv.Error as exc:
+        raise FlowFileRejected(f"CSV header line is not valid CSV ({exc})") from exc
+    names = tuple(name.strip() for name in row)
+    missing = [name for name in REQUIRED if name not in names]
+    if missing:
+        raise FlowFileRejected(f"CSV header lacks canonical columns: {', '.join(missing)}")
+    if len(set(names)) != len(names):
+        raise FlowFileRejected("CSV header names a column twice")
+    return names
+
+
+def _header_offset(chunk: bytes) -> tuple[int, int]:
+    """Byte offset and 0-based line index of the first non-blank line (the header)."""
+    offset = line = 0
+    while offset < len(chunk) and chunk[offset : offset + 1] in b"\r\n":
+        line += chunk[offset : offset + 1] == b"\n"
+        offset += 1
+    return offset, line
+
+
+def _read_csv(data: bytes, schema: dict[str, pl.DataType]) -> tuple[pl.DataFrame | None, str]:
+    try:
+        frame = read_delimited(
+            data, has_header=False, schema=schema, truncate_ragged_lines=True,
+            missing_columns="insert", extra_columns="ignore", raise_if_empty=False,
+        )
+    except pl.exceptions.PolarsError as exc:
+        return None, "unreadable CSV line: " + str(exc).split("\n", 1)[0][:200]
+    return frame, ""
+
+
+class CanonicalJsonParser:
+    """Parses chunks of canonical JSON lines; the first line decides text or numeric times."""
+
+    def __init__(self) -> None:
+        self.numeric_ts: bool | None = None
+
+    def parse_chunk(self, chunk: bytes, first_line: int) -> ChunkResult:
+        """Parse whole lines; returns canonical rows, bad lines and counts."""
+        if self.numeric_ts is None:
+            first = chunk[: 1 << 16].lstrip().split(b"\n", 1)[0]
+            self.numeric_ts = _NUMERIC_TS.search(first) is not None
+        time_type = pa.float64() if self.numeric_ts else pa.string()
+        schema = pa.schema([
+            (name, time_type if name.startswith("ts_") else
+             pa.int64() if name in ("src_port", "dst_port", "bytes", "packets") else pa.string())
+            for name in CANONICAL_COLUMNS
+        ])
+        rows, unreadable = read_json_lines(chunk, schema, first_line)
+        is_object = pl.any_horizontal(pl.col(name).is_not_null() for name in CANONICAL_COLUMNS)
+        text = rows.select(
+            *(pl.col(name).cast(pl.Utf8) for name in CANONICAL_COLUMNS), pl.col("_line"),
+            _bad=pl.when(~is_object).then(pl.lit("not a flow record (no canonical keys)")),
+        )
+        return finalize(_convert(text), unreadable)
+
+
+def _convert(rows: pl.DataFrame) -> pl.DataFrame:
+    """Canonical columns from text columns (absent optional columns are null)."""
+    rows, label_checks = _normalize_labels(rows)
+    times = {name: f"_{name}" for name in ("ts_start", "ts_end")}
+    absent = [pl.lit(None, pl.Utf8).alias(name) for name in times if name not in rows.columns]
+    rows = with_timestamps(rows.with_columns(absent), times)
+
+    def raw(name: str) -> pl.Expr:
+        return pl.col(name) if name in rows.columns else pl.lit(None, pl.Utf8).alias(name)
+
+    unset = ("",)
+    ts_start, ts_end = pl.col("_ts_start"), pl.col("_ts_end")
+    ports = {name: cast_port(raw(name), unset) for name in ("src_port", "dst_port")}
+    counts = {name: cast_int(raw(name), pl.Int64(), unset) for name in ("bytes", "packets")}
+    action = raw("action").str.strip_chars().str.to_lowercase()
+    checks: list[Check] = [
+        (pl.col("_bad").is_not_null(), pl.col("_bad")),
+        (ts_start.is_null(), reason("invalid ts_start", raw("ts_start"))),
+        (raw("ts_end").is_not_null() & ts_end.is_null(), reason("invalid ts_end", raw("ts_end"))),
+        *((raw(name).is_null(), reason(f"missing {name}")) for name in REQUIRED[1:]),
+        *((bad, reason(f"invalid {name}", raw(name))) for name, (_, bad) in ports.items()),
+        *((bad | (value < 0), reason(f"invalid {name}", raw(name))) for name, (value, bad) in counts.items()),
+        (action.is_not_null() & ~action.is_in(ACTIONS), reason("invalid action", raw("action"))),
+        *label_checks,
+    ]
+    return rows.lazy().select(
+        ts_start.alias("ts_start"), ts_end.alias("ts_end"),
+        raw("src_ip").str.strip_chars().alias("src_ip"), ports["src_port"][0].alias("src_port"),
+        raw("dst_ip").str.strip_chars().alias("dst_ip"), ports["dst_port"][0].alias("dst_port"),
+        protocol_from_text(raw("protocol")).alias("protocol"),
+        *(value.fill_null(0).alias(name) for name, (value, _) in counts.items()),
+        action.alias("action"),
+        *(raw(name) for name in ("src_name", "dst_name", "src_namespace", "dst_namespace")),
+        *(raw(name) for name in _LABELS),
+        pl.col("_line"), first_reason(checks).alias("_bad"), pl.lit(None, pl.Utf8).alias("_skip"),
+    ).collect()
+
+
+def _normalize_labels(rows: pl.DataFrame) -> tuple[pl.DataFrame, list[Check]]:
+    """Rewrite label JSON with sorted keys, once per distinct value; flag values that are not."""
+    checks: list[Check] = []
+    for name in (n for n in _LABELS if n in rows.columns):
+        mapping: dict[str, str | None] = {}
+        invalid: list[str] = []
+        for text in rows[name].drop_nulls().unique().to_list():
+            labels = _parse_labels(text)
+            if labels is None:
+                invalid.append(text)
+            else:
+                mapping[text] = labels_json(labels)
+        original = f"_raw_{name}"
+        rows = rows.with_columns(
+            pl.col(name).alias(original),
+            pl.col(name).replace_strict(mapping, default=None, return_dtype=pl.Utf8),
+        )
+        checks.append((pl.col(original).is_in(invalid), reason(f"invalid {name}", pl.col(original))))
+    return rows, checks
+
+
+def _parse_labels(text: str) -> dict[str, str] | None:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        return None
+    return value

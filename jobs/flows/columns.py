@@ -1,0 +1,87 @@
+"""Vectorised column helpers shared by the parsers: casts that report what failed, times, protocols."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+import polars as pl
+
+from jobs.flows.schema import UTC_US
+
+# IANA protocol numbers we name; any other number is kept as its decimal string.
+PROTOCOL_NAMES: Final[dict[int, str]] = {
+    1: "icmp", 2: "igmp", 4: "ipip", 6: "tcp", 17: "udp", 41: "ipv6", 47: "gre", 50: "esp",
+    51: "ah", 58: "icmp6", 89: "ospf", 103: "pim", 112: "vrrp", 132: "sctp",
+}
+
+# Flows outside [1970, 2100) are corrupt input, and Python datetimes cannot hold far-off years.
+MIN_EPOCH_S: Final = 0
+MAX_EPOCH_S: Final = 4_102_444_800
+
+REASON_VALUE_CHARS: Final = 40
+
+Check = tuple[pl.Expr, pl.Expr]
+
+
+def quoted(raw: pl.Expr) -> pl.Expr:
+    """The raw value, cut short and quoted, for a bad-line reason."""
+    return pl.concat_str(pl.lit("'"), raw.fill_null("").str.head(REASON_VALUE_CHARS), pl.lit("'"))
+
+
+def reason(text: str, raw: pl.Expr | None = None) -> pl.Expr:
+    """A reason literal, optionally followed by the offending raw value."""
+    if raw is None:
+        return pl.lit(text)
+    return pl.concat_str(pl.lit(text + " "), quoted(raw))
+
+
+def first_reason(checks: Sequence[Check]) -> pl.Expr:
+    """The reason of the first failing check per row, else null."""
+    if not checks:
+        return pl.lit(None, pl.Utf8)
+    cond, why = checks[0]
+    chain = pl.when(cond).then(why)
+    for cond, why in checks[1:]:
+        chain = chain.when(cond).then(why)
+    return chain.otherwise(pl.lit(None, pl.Utf8))
+
+
+def is_unset(raw: pl.Expr, unset: Sequence[str]) -> pl.Expr:
+    """True where the raw text is null/empty or one of the format's unset markers."""
+    return raw.is_null() | raw.is_in(list(unset))
+
+
+def cast_int(raw: pl.Expr, dtype: pl.DataType, unset: Sequence[str]) -> tuple[pl.Expr, pl.Expr]:
+    """(value, invalid): value is null when unset; invalid marks text that is set but not an integer."""
+    value = raw.cast(dtype, strict=False)
+    return value, ~is_unset(raw, unset) & value.is_null()
+
+
+def cast_port(raw: pl.Expr, unset: Sequence[str]) -> tuple[pl.Expr, pl.Expr]:
+    """(port, invalid) for a port column: integers in 0..65535, unset → null."""
+    value = raw.cast(pl.Int64, strict=False)
+    in_range = value.is_between(0, 65535)
+    invalid = ~is_unset(raw, unset) & (value.is_null() | ~in_range)
+    return pl.when(in_range).then(value).cast(pl.Int32), invalid
+
+
+def epoch_to_datetime(seconds: pl.Expr) -> pl.Expr:
+    """Float epoch seconds → Datetime(us, UTC); null when not finite or outside [1970, 2100)."""
+    ok = seconds.is_finite() & (seconds >= MIN_EPOCH_S) & (seconds < MAX_EPOCH_S)
+    return pl.when(ok).then((seconds * 1_000_000).round().cast(pl.Int64)).cast(UTC_US)
+
+
+def protocol_from_number(number: pl.Expr) -> pl.Expr:
+    """IANA protocol number → lowercase name, or the number as text when we have no name."""
+    return number.replace_strict(
+        PROTOCOL_NAMES, default=number.cast(pl.Utf8), return_dtype=pl.Utf8
+    )
+
+
+def protocol_from_text(text: pl.Expr) -> pl.Expr:
+    """A protocol given as a name or a number → canonical lowercase name (or number text)."""
+    number = text.cast(pl.Int64, strict=False)
+    return pl.when(number.is_not_null()).then(protocol_from_number(number)).otherwise(
+        text.str.strip_chars().str.to_lowercase().replace({"icmpv6": "icmp6", "ipv6-icmp": "icmp6"})
+    )

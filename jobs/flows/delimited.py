@@ -1,0 +1,45 @@
+"""Reading delimited text (Zeek TSV, VPC, CSV) with polars, and dropping blank lines.
+
+Blank lines (only spaces, tabs and CR) are not records, in every format. Delimited readers give
+no line text back, so a cheap vectorised test on the first field finds the few rows that might
+be blank, and only those are checked against the raw bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import polars as pl
+
+WHITESPACE: Final = b" \t\r"
+_BLANK_FIELD: Final = r"^[ \t\r]*$"
+
+
+def read_delimited(data: bytes, **options: Any) -> pl.DataFrame:
+    """`pl.read_csv` that replaces invalid UTF-8 with U+FFFD instead of failing.
+
+    Strict UTF-8 is tried first because lossy decoding makes polars' reader much slower.
+    """
+    try:
+        return pl.read_csv(data, encoding="utf8", **options)
+    except pl.exceptions.ComputeError as exc:
+        if "utf-8" not in str(exc):
+            raise
+    return pl.read_csv(data, encoding="utf8-lossy", **options)
+
+
+def drop_blank_rows(rows: pl.DataFrame, data: bytes, first_field: str, line_offset: int = 0) -> pl.DataFrame:
+    """Drop rows whose line in `data` is blank.
+
+    `rows` carries `_row`, the 0-based line index of each row counted from line `line_offset`.
+    """
+    first = pl.col(first_field)
+    maybe = rows.filter(first.is_null() | first.str.contains(_BLANK_FIELD))
+    if maybe.height == 0:
+        return rows
+    lines = data.split(b"\n")
+    blank = [
+        i for i in maybe["_row"].to_list()
+        if i + line_offset < len(lines) and not lines[i + line_offset].strip(WHITESPACE)
+    ]
+    return rows.filter(~pl.col("_row").is_in(blank)) if blank else rows

@@ -1,0 +1,95 @@
+"""Who a Hubble endpoint is: workload name, namespace and the labels worth keeping.
+
+- Name: `workloads[0].name` when Hubble knows the owner, else the pod name without its
+  ReplicaSet hash and pod suffix (`reviews-v1-545db77b95-2ps7q` → `reviews-v1`; a DaemonSet pod
+  `node-local-dns-88zrp` → `node-local-dns`; a StatefulSet pod `db-0` → `db`), else the reserved
+  identity (`reserved:world` → `world`, `host`, `remote-node`, `health`, …) with no namespace,
+  else (namespaced endpoint without pod) its `app.kubernetes.io/name`/`app`/`k8s-app` label.
+- Labels: only `k8s:` labels, prefix stripped; Cilium/Kubernetes meta labels
+  (`io.cilium.*`, `io.kubernetes.pod.*`) are dropped. Stored as JSON with sorted keys, or None.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+# Kubernetes generates hashes and suffixes from this alphabet (no vowels, no 0/1/3).
+_SAFE = "[bcdfghjklmnpqrstvwxz2456789]"
+_DEPLOYMENT_POD = re.compile(rf"^(.+)-{_SAFE}{{6,10}}-{_SAFE}{{5}}$")
+_SUFFIXED_POD = re.compile(rf"^(.+)-(?:{_SAFE}{{5}}|\d+)$")
+META_PREFIXES: Final = ("io.cilium.", "io.cilium/", "io.kubernetes.pod.")
+K8S_SOURCE: Final = "k8s:"
+RESERVED_SOURCE: Final = "reserved:"
+# Last resort for a namespaced endpoint without pod name: the usual app-name labels.
+NAME_LABELS: Final = ("app.kubernetes.io/name", "app", "k8s-app")
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Canonical name/namespace/labels of one endpoint."""
+
+    name: str | None
+    namespace: str | None
+    labels: str | None
+
+
+def workload_from_pod(pod_name: str) -> str:
+    """Strip the generated suffix of a pod name to get its workload's name."""
+    for pattern in (_DEPLOYMENT_POD, _SUFFIXED_POD):
+        match = pattern.match(pod_name)
+        if match:
+            return match.group(1)
+    return pod_name
+
+
+def keep_labels(labels: Sequence[str] | None) -> dict[str, str]:
+    """The `k8s:` labels of an endpoint as a dict, without meta labels."""
+    kept: dict[str, str] = {}
+    for label in labels or ():
+        if not label.startswith(K8S_SOURCE):
+            continue
+        key, _, value = label[len(K8S_SOURCE) :].partition("=")
+        if key and not key.startswith(META_PREFIXES):
+            kept[key] = value
+    return kept
+
+
+def labels_json(labels: dict[str, str]) -> str | None:
+    """Labels as a compact JSON object with sorted keys; None when there are none."""
+    return json.dumps(labels, sort_keys=True, separators=(",", ":")) if labels else None
+
+
+def endpoint_identity(
+    namespace: str | None, pod_name: str | None, workload: str | None, labels: Sequence[str] | None
+) -> Identity:
+    """The identity of one Hubble endpoint (see the module docstring for the rules)."""
+    if not namespace:
+        namespace = _label_value(labels, "k8s:io.kubernetes.pod.namespace=")
+    if workload:
+        name: str | None = workload
+    elif pod_name:
+        name = workload_from_pod(pod_name)
+    else:
+        name = _reserved_name(labels)
+        # A reserved identity belongs to no namespace, whatever the labels say.
+        namespace = None if name is not None else namespace
+    kept = keep_labels(labels)
+    if name is None and namespace:
+        name = next((kept[key] for key in NAME_LABELS if kept.get(key)), None)
+    return Identity(name=name, namespace=namespace or None, labels=labels_json(kept))
+
+
+def _reserved_name(labels: Sequence[str] | None) -> str | None:
+    reserved = sorted(x[len(RESERVED_SOURCE) :] for x in labels or () if x.startswith(RESERVED_SOURCE))
+    return reserved[0] if reserved else None
+
+
+def _label_value(labels: Sequence[str] | None, prefix: str) -> str | None:
+    for label in labels or ():
+        if label.startswith(prefix):
+            return label[len(prefix) :]
+    return None

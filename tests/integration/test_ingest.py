@@ -1,0 +1,147 @@
+"""Flow files in through the API, parsed by a real worker, snapshots out; tenants stay apart."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from dashboard.api.app import build_api
+from models.db import session_scope
+from models.queries import graph as graph_queries
+from models.queries import jobs as job_queries
+from tests.builders import make_tenant
+from tests.conftest import SHARED_DATA
+
+pytestmark = pytest.mark.integration
+HUBBLE = SHARED_DATA / "hubble" / "basic-sample-348-http-flows.json"
+
+
+@pytest.fixture
+async def client(app_ctx: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
+    from models.settings import get_settings
+
+    monkeypatch.setenv("SG_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    transport = httpx.ASGITransport(app=build_api())
+    async with httpx.AsyncClient(transport=transport, base_url="http://sg.test") as c:
+        yield c
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _settled(tenant_id: int, within: float = 30) -> None:
+    """Wait until no job of the tenant is queued, running or retrying."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while loop.time() < deadline:
+        async with session_scope() as session:
+            counts = await job_queries.count_job_runs_by_status(session, tenant_id=tenant_id)
+        if counts["queued"] + counts["running"] + counts["retrying"] == 0:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"jobs still busy: {counts}")
+
+
+async def _push(client: httpx.AsyncClient, token: str, body: bytes, fmt: str = "auto") -> dict[str, Any]:
+    response = await client.post(f"/api/v1/flows?format={fmt}", content=body, headers=bearer(token))
+    assert response.status_code == 202, response.text
+    return dict(response.json())
+
+
+async def test_hubble_push_builds_a_snapshot_only_its_tenant_sees(client: httpx.AsyncClient, worker_factory: Any) -> None:
+    a, b = await make_tenant("alpha"), await make_tenant("bravo")
+    async with worker_factory():
+        pushed = await _push(client, a.token, gzip.compress(HUBBLE.read_bytes()))
+        await _settled(a.tenant_id)
+    upload = (await client.get(f"/api/v1/uploads/{pushed['upload_id']}", headers=bearer(a.token))).json()
+    assert upload["status"] == "ingested" and upload["format"] == "hubble"
+    assert upload["rows_accepted"] + upload["rows_rejected"] + upload["rows_skipped"] == 348
+    snapshots = (await client.get("/api/v1/snapshots", headers=bearer(a.token))).json()
+    assert len(snapshots) == 1 and snapshots[0]["status"] == "ready" and snapshots[0]["edges"] > 0
+    graph = (await client.get(f"/api/v1/snapshots/{snapshots[0]['id']}/graph", headers=bearer(a.token))).json()
+    names = {n["name"] for n in graph["nodes"]}
+    assert {"productpage-v1", "reviews-v1", "ratings-v1"} <= names, names
+    assert len(graph["edges"]) == snapshots[0]["edges"]
+
+    assert (await client.get(f"/api/v1/uploads/{pushed['upload_id']}", headers=bearer(b.token))).status_code == 404
+    assert (await client.get("/api/v1/snapshots", headers=bearer(b.token))).json() == []
+    sid = snapshots[0]["id"]
+    assert (await client.get(f"/api/v1/snapshots/{sid}", headers=bearer(b.token))).status_code == 404
+    assert (await client.get(f"/api/v1/snapshots/{sid}/graph", headers=bearer(b.token))).status_code == 404
+
+
+async def test_ingesting_the_same_window_twice_keeps_one_snapshot(client: httpx.AsyncClient, worker_factory: Any) -> None:
+    a = await make_tenant("alpha")
+    async with worker_factory():
+        await _push(client, a.token, HUBBLE.read_bytes(), fmt="hubble")
+        await _settled(a.tenant_id)
+        first = (await client.get("/api/v1/snapshots", headers=bearer(a.token))).json()
+        await _push(client, a.token, HUBBLE.read_bytes(), fmt="hubble")
+        await _settled(a.tenant_id)
+    second = (await client.get("/api/v1/snapshots", headers=bearer(a.token))).json()
+    assert [s["id"] for s in second] == [s["id"] for s in first]
+    # The window now holds the flows of both uploads: same edges, twice the flows.
+    g1 = (await client.get(f"/api/v1/snapshots/{first[0]['id']}/graph", headers=bearer(a.token))).json()
+    assert sum(e["flows"] for e in g1["edges"]) > 0
+
+
+async def test_a_file_that_is_not_flows_is_rejected_with_a_reason(client: httpx.AsyncClient, worker_factory: Any) -> None:
+    a = await make_tenant("alpha")
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    async with worker_factory():
+        pushed = await _push(client, a.token, png)
+        await _settled(a.tenant_id)
+    upload = (await client.get(f"/api/v1/uploads/{pushed['upload_id']}", headers=bearer(a.token))).json()
+    assert upload["status"] == "rejected" and upload["reason"]
+    job = (await client.get(f"/api/v1/jobs/{pushed['job_id']}", headers=bearer(a.token))).json()
+    assert job["status"] == "failed" and "rejected" in job["error"]
+    assert (await client.get("/api/v1/snapshots", headers=bearer(a.token))).json() == []
+
+
+async def test_a_cut_zeek_line_is_counted_with_its_line_number(client: httpx.AsyncClient, worker_factory: Any) -> None:
+    a = await make_tenant("alpha")
+    async with worker_factory():
+        pushed = await _push(client, a.token, (SHARED_DATA / "zeek/rita-truncated/conn.log").read_bytes(), fmt="zeek")
+        await _settled(a.tenant_id)
+    upload = (await client.get(f"/api/v1/uploads/{pushed['upload_id']}", headers=bearer(a.token))).json()
+    assert upload["status"] == "ingested"
+    assert upload["rows_accepted"] == 58 and upload["rows_rejected"] == 1
+    assert upload["errors"][0]["line"] == 67 and upload["errors"][0]["reason"]
+
+
+async def test_wrong_format_name_and_empty_body_are_refused(client: httpx.AsyncClient) -> None:
+    a = await make_tenant("alpha")
+    bad = await client.post("/api/v1/flows?format=netflow", content=b"x", headers=bearer(a.token))
+    assert bad.status_code == 422 and "format must be one of" in bad.json()["error"]["message"]
+    empty = await client.post("/api/v1/flows", content=b"", headers=bearer(a.token))
+    assert empty.status_code == 422 and empty.json()["error"]["code"] == "empty_file"
+    async with session_scope() as session:
+        assert await graph_queries.list_uploads(session, tenant_id=a.tenant_id) == []
+
+
+@pytest.mark.parametrize(("start", "end", "message"), [
+    ("2024-04-20T00:00:00Z", "2024-04-19T00:00:00Z", "window_start must be before window_end"),
+    ("2024-04-20T00:00:00Z", "2099-01-01T00:00:00Z", "window_end is in the future"),
+    ("2024-01-01T00:00:00Z", "2024-03-01T00:00:00Z", "at most 31 days"),
+    ("yesterday", "2024-03-01T00:00:00Z", "is not an ISO 8601 date"),
+])
+async def test_build_refuses_bad_ranges(client: httpx.AsyncClient, start: str, end: str, message: str) -> None:
+    a = await make_tenant("alpha")
+    response = await client.post("/api/v1/snapshots/build", json={"window_start": start, "window_end": end},
+                                 headers=bearer(a.token))
+    assert response.status_code == 422 and message in response.json()["error"]["message"]
+
+
+async def test_build_queues_one_job_per_window(client: httpx.AsyncClient) -> None:
+    a = await make_tenant("alpha")
+    response = await client.post("/api/v1/snapshots/build", headers=bearer(a.token),
+                                 json={"window_start": "2024-04-19T00:30:00Z", "window_end": "2024-04-19T03:00:00Z"})
+    assert response.status_code == 202 and len(response.json()["job_ids"]) == 3
