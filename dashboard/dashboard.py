@@ -6,13 +6,13 @@ import reflex as rx
 
 from dashboard.api.app import build_api
 from dashboard.live import fan_out_task
-from dashboard.pages import jobs, login  # noqa: F401  (registers the pages)
+from dashboard.pages import jobs, login, sources  # noqa: F401  (registers the pages)
 
 
 @rx.page(route="/", title="SecureGuard")
 def index() -> rx.Component:
-    # Overview arrives with drift detection; until then the Jobs page is home.
-    return rx.fragment(rx.text("Loading…"), on_mount=rx.redirect("/jobs", replace=True))
+    # Overview arrives with drift detection; until then Sources (uploads and snapshots) is home.
+    return rx.fragment(rx.text("Loading…"), on_mount=rx.redirect("/sources", replace=True))
 
 
 app = rx.App(api_transformer=build_api())

@@ -39,7 +39,8 @@ class UploadWriter:
 
     def __init__(self, *, tenant_id: int, upload_id: int, fmt: str) -> None:
         self.tenant_id, self.upload_id, self.fmt = tenant_id, upload_id, fmt
-        self.staging = get_settings().flow_dir / str(tenant_id) / ".staging" / f"upload-{upload_id}-{uuid.uuid4().hex[:8]}"
+        staging_name = f"upload-{upload_id}-{uuid.uuid4().hex[:8]}"
+        self.staging = get_settings().flow_dir / str(tenant_id) / ".staging" / staging_name
         self.parts: dict[int, int] = {}
 
     def add(self, frame: pl.DataFrame) -> None:
@@ -50,10 +51,10 @@ class UploadWriter:
             (pl.col("ts_start").dt.epoch("s") // PARTITION_SECONDS * PARTITION_SECONDS).alias("_window")
         )
         for (epoch,), part in keyed.partition_by("_window", as_dict=True).items():
-            folder = self.staging / f"window={int(epoch)}"  # type: ignore[call-overload]
+            folder = self.staging / f"window={int(epoch)}"
             folder.mkdir(parents=True, exist_ok=True)
-            index = self.parts.get(int(epoch), 0)  # type: ignore[call-overload]
-            self.parts[int(epoch)] = index + 1  # type: ignore[call-overload]
+            index = self.parts.get(int(epoch), 0)
+            self.parts[int(epoch)] = index + 1
             part.drop("_window").write_parquet(folder / f"upload-{self.upload_id}-{self.fmt}-{index}.parquet")
 
     def commit(self) -> list[datetime]:

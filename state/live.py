@@ -8,6 +8,7 @@ the event types they handle with `listens_to` and implement `_on_live_event(even
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 from collections import defaultdict
@@ -24,7 +25,8 @@ _listeners: dict[str, list[type[rx.State]]] = defaultdict(list)
 
 
 class LiveListener(Protocol):
-    def _on_live_event(self, event: dict[str, Any]) -> None: ...
+    # May be a coroutine function when the listener needs to read the database.
+    def _on_live_event(self, event: dict[str, Any]) -> Any: ...
 
 
 S = TypeVar("S", bound=type[rx.State])
@@ -74,7 +76,9 @@ async def _deliver_one(
             base._on_live_event(event)  # type: ignore[attr-defined]
             for cls in _listeners.get(event.get("type", ""), ()):
                 listener = await root.get_state(cls)
-                listener._on_live_event(event)  # type: ignore[attr-defined]
+                outcome = listener._on_live_event(event)  # type: ignore[attr-defined]
+                if inspect.isawaitable(outcome):
+                    await outcome
 
 
 def decode_events(raws: list[str], tenant_id: int) -> list[dict[str, Any]]:

@@ -93,7 +93,7 @@ def running_app(log_dir: Path, tenants: list[str], redis_url: str = E2E_REDIS_UR
     port = free_port()
     env = {
         **os.environ, "SG_DATABASE_URL": db_url, "SG_REDIS_URL": redis_url, "SG_WEB_PORT": str(port),
-        "SG_ENV": "test", "PATH": f"{ROOT / '.tools/node_modules/.bin'}:{ROOT / '.venv/bin'}:{os.environ['PATH']}",
+        "SG_ENV": "test", "SG_DATA_DIR": str(log_dir / "data"), "PATH": f"{ROOT / '.tools/node_modules/.bin'}:{ROOT / '.venv/bin'}:{os.environ['PATH']}",
         "REFLEX_USE_SYSTEM_BUN": "1", "REFLEX_CHECK_LATEST_VERSION": "0", "TELEMETRY_ENABLED": "false",
     }
     seed_tenants(env, tenants)

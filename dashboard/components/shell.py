@@ -10,7 +10,7 @@ import reflex as rx
 from state.base import AppState
 
 # Only pages that work are listed; each later page adds itself here.
-NAV: list[tuple[str, str]] = [("Jobs", "/jobs")]
+NAV: list[tuple[str, str]] = [("Sources", "/sources"), ("Jobs", "/jobs")]
 
 
 def _nav_link(label: str, href: str) -> rx.Component:

@@ -19,11 +19,12 @@ import pyarrow as pa
 from jobs.flows.bisect import bisect_lines, split_items
 from jobs.flows.columns import (
     Check,
+    Conversion,
     cast_int,
     cast_port,
-    first_reason,
     protocol_from_text,
     reason,
+    select_checked,
 )
 from jobs.flows.delimited import drop_blank_rows, read_delimited
 from jobs.flows.exceptions import FlowFileRejected
@@ -168,7 +169,7 @@ def _convert(rows: pl.DataFrame) -> pl.DataFrame:
         (action.is_not_null() & ~action.is_in(ACTIONS), reason("invalid action", raw("action"))),
         *label_checks,
     ]
-    return rows.lazy().select(
+    return select_checked(rows, Conversion(checks=checks, columns=[
         ts_start.alias("ts_start"), ts_end.alias("ts_end"),
         raw("src_ip").str.strip_chars().alias("src_ip"), ports["src_port"][0].alias("src_port"),
         raw("dst_ip").str.strip_chars().alias("dst_ip"), ports["dst_port"][0].alias("dst_port"),
@@ -177,8 +178,7 @@ def _convert(rows: pl.DataFrame) -> pl.DataFrame:
         action.alias("action"),
         *(raw(name) for name in ("src_name", "dst_name", "src_namespace", "dst_namespace")),
         *(raw(name) for name in _LABELS),
-        pl.col("_line"), first_reason(checks).alias("_bad"), pl.lit(None, pl.Utf8).alias("_skip"),
-    ).collect()
+    ]))
 
 
 def _normalize_labels(rows: pl.DataFrame) -> tuple[pl.DataFrame, list[Check]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Final
 
 import polars as pl
@@ -47,22 +48,50 @@ def first_reason(checks: Sequence[Check]) -> pl.Expr:
     return chain.otherwise(pl.lit(None, pl.Utf8))
 
 
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """How a parser turns raw rows into canonical ones: columns, record checks, skip reason."""
+
+    columns: list[pl.Expr]
+    checks: list[Check]
+    skip: pl.Expr | None = None
+
+
+def select_checked(rows: pl.DataFrame, conversion: Conversion) -> pl.DataFrame:
+    """`rows` converted, with `_line`, `_bad` (first failing check's reason) and `_skip`.
+
+    One lazy select, so the casts that columns and checks share are computed once.
+    """
+    skip = conversion.skip if conversion.skip is not None else pl.lit(None, pl.Utf8)
+    return rows.lazy().select(
+        *conversion.columns, pl.col("_line"),
+        first_reason(conversion.checks).alias("_bad"), skip.cast(pl.Utf8).alias("_skip"),
+    ).collect()
+
+
 def is_unset(raw: pl.Expr, unset: Sequence[str]) -> pl.Expr:
     """True where the raw text is null/empty or one of the format's unset markers."""
     return raw.is_null() | raw.is_in(list(unset))
 
 
-def cast_int(raw: pl.Expr, dtype: pl.DataType, unset: Sequence[str]) -> tuple[pl.Expr, pl.Expr]:
-    """(value, invalid): value is null when unset; invalid marks text that is set but not an integer."""
+def cast_int(
+    raw: pl.Expr, dtype: pl.DataType, unset: Sequence[str], *, typed: bool = False
+) -> tuple[pl.Expr, pl.Expr]:
+    """(value, invalid): value is null when unset; invalid marks text that is set but not a number.
+
+    `typed` says the reader already produced numbers (null meaning unset), so nothing is invalid.
+    """
+    if typed:
+        return raw.cast(dtype), pl.lit(False)
     value = raw.cast(dtype, strict=False)
     return value, ~is_unset(raw, unset) & value.is_null()
 
 
-def cast_port(raw: pl.Expr, unset: Sequence[str]) -> tuple[pl.Expr, pl.Expr]:
+def cast_port(raw: pl.Expr, unset: Sequence[str], *, typed: bool = False) -> tuple[pl.Expr, pl.Expr]:
     """(port, invalid) for a port column: integers in 0..65535, unset → null."""
-    value = raw.cast(pl.Int64, strict=False)
+    value = raw if typed else raw.cast(pl.Int64, strict=False)
     in_range = value.is_between(0, 65535)
-    invalid = ~is_unset(raw, unset) & (value.is_null() | ~in_range)
+    invalid = (value.is_not_null() if typed else ~is_unset(raw, unset)) & (value.is_null() | ~in_range)
     return pl.when(in_range).then(value).cast(pl.Int32), invalid
 
 

@@ -34,7 +34,9 @@ def drop_blank_rows(rows: pl.DataFrame, data: bytes, first_field: str, line_offs
     `rows` carries `_row`, the 0-based line index of each row counted from line `line_offset`.
     """
     first = pl.col(first_field)
-    maybe = rows.filter(first.is_null() | first.str.contains(_BLANK_FIELD))
+    # A typed (numeric) first field cannot hold whitespace: only nulls can be blank lines.
+    text = rows.schema[first_field] == pl.Utf8
+    maybe = rows.filter(first.is_null() | first.str.contains(_BLANK_FIELD) if text else first.is_null())
     if maybe.height == 0:
         return rows
     lines = data.split(b"\n")

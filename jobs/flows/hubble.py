@@ -19,7 +19,7 @@ from typing import Final
 import polars as pl
 import pyarrow as pa
 
-from jobs.flows.columns import Check, first_reason, reason
+from jobs.flows.columns import Check, Conversion, reason, select_checked
 from jobs.flows.finalize import finalize
 from jobs.flows.hubble_identity import endpoint_identity
 from jobs.flows.jsonlines import read_json_lines
@@ -56,7 +56,7 @@ class HubbleParser:
             pl.col("_line"), pl.col("flow").is_not_null().alias("_wrapped"),
         )
         flows = with_timestamps(flows, {"time": "_ts"}, epoch=False)
-        frame = _with_identities(flows.lazy().select(_expressions()).collect(), flows)
+        frame = _with_identities(select_checked(flows, _conversion()), flows)
         return finalize(frame, unreadable)
 
 
@@ -87,7 +87,7 @@ def _with_identities(frame: pl.DataFrame, flows: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([frame, keys.drop("src", "dst")], how="horizontal")
 
 
-def _expressions() -> list[pl.Expr]:
+def _conversion() -> Conversion:
     l4 = pl.col("l4")
     present = [(l4.struct.field(key), name) for key, name in L4_PROTOCOLS.items()]
     protocol = pl.coalesce(*(pl.when(field.is_not_null()).then(pl.lit(name)) for field, name in present))
@@ -108,7 +108,7 @@ def _expressions() -> list[pl.Expr]:
         .then(pl.lit("flow without IP addresses"))
         .when(protocol.is_null()).then(pl.lit("flow without L4 protocol"))
     )
-    return [
+    return Conversion(checks=checks, skip=skip, columns=[
         ts.alias("ts_start"),
         pl.col("IP").struct.field("source").alias("src_ip"),
         src_port.cast(pl.Int32).alias("src_port"),
@@ -119,10 +119,7 @@ def _expressions() -> list[pl.Expr]:
         pl.lit(1, pl.Int64).alias("packets"),
         pl.when(pl.col("verdict").is_in(REJECT_VERDICTS)).then(pl.lit("reject"))
         .otherwise(pl.lit("accept")).alias("action"),
-        pl.col("_line"),
-        first_reason(checks).alias("_bad"),
-        skip.alias("_skip"),
-    ]
+    ])
 
 
 def _l4_number(field: pl.Expr, key: str, port_name: str, icmp_name: str) -> pl.Expr:

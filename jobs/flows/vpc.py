@@ -20,13 +20,14 @@ import polars as pl
 
 from jobs.flows.columns import (
     Check,
+    Conversion,
     cast_int,
     cast_port,
     epoch_to_datetime,
-    first_reason,
     is_unset,
     protocol_from_number,
     reason,
+    select_checked,
 )
 from jobs.flows.delimited import drop_blank_rows, read_delimited
 from jobs.flows.exceptions import FlowFileRejected
@@ -81,7 +82,7 @@ class VpcParser:
             if isinstance(layout, str):
                 raise FlowFileRejected(layout)
             self.fields = layout
-        return rows.lazy().select(_expressions(self.fields)).collect()
+        return select_checked(rows, _conversion(self.fields))
 
 
 def _checked(fields: tuple[str, ...]) -> tuple[str, ...]:
@@ -106,7 +107,7 @@ def _read_tokens(chunk: bytes, first_line: int) -> pl.DataFrame:
     return drop_blank_rows(rows, chunk, "t0")
 
 
-def _expressions(fields: tuple[str, ...]) -> list[pl.Expr]:
+def _conversion(fields: tuple[str, ...]) -> Conversion:
     def raw(name: str) -> pl.Expr:
         return pl.col(f"t{fields.index(name)}") if name in fields else pl.lit(None, pl.Utf8)
 
@@ -129,7 +130,9 @@ def _expressions(fields: tuple[str, ...]) -> list[pl.Expr]:
         *((bad | (value < 0), reason(f"invalid {name}", raw(name))) for name, (value, bad) in ints.items()),
         (~is_unset(action, UNSET) & ~action.is_in(list(ACTIONS)), reason("invalid action", action)),
     ]
-    return [
+    flow_checks = [(cond & skip.is_null(), why) for cond, why in checks]
+    # A wrong field count is bad even on a NODATA row; other checks only judge flows.
+    return Conversion(checks=[(wrong_count, count_reason), *flow_checks], skip=skip, columns=[
         ts_start.alias("ts_start"),
         epoch_to_datetime(ints["end"][0].cast(pl.Float64)).alias("ts_end"),
         pl.coalesce(address("pkt-srcaddr"), address("srcaddr")).alias("src_ip"),
@@ -140,8 +143,4 @@ def _expressions(fields: tuple[str, ...]) -> list[pl.Expr]:
         ints["bytes"][0].fill_null(0).alias("bytes"),
         ints["packets"][0].fill_null(0).alias("packets"),
         action.replace_strict(ACTIONS, default=None).alias("action"),
-        pl.col("_line"),
-        # A wrong field count is bad even on a NODATA row; other checks only judge flows.
-        pl.when(wrong_count).then(count_reason).when(skip.is_null()).then(first_reason(checks)).alias("_bad"),
-        skip.alias("_skip"),
-    ]
+    ])

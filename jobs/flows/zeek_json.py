@@ -12,7 +12,7 @@ import re
 import polars as pl
 import pyarrow as pa
 
-from jobs.flows.columns import Check, epoch_to_datetime, first_reason, reason
+from jobs.flows.columns import Check, Conversion, epoch_to_datetime, reason, select_checked
 from jobs.flows.finalize import finalize
 from jobs.flows.jsonlines import read_json_lines
 from jobs.flows.result import ChunkResult
@@ -48,10 +48,10 @@ class ZeekJsonParser:
         rows, unreadable = read_json_lines(chunk, _schema(self.text_ts), first_line)
         if self.text_ts:
             rows = with_timestamps(rows, {"ts": "_ts"}, epoch=False)
-        return finalize(rows.lazy().select(_expressions(self.text_ts)).collect(), unreadable)
+        return finalize(select_checked(rows, _conversion(self.text_ts)), unreadable)
 
 
-def _expressions(text_ts: bool) -> list[pl.Expr]:
+def _conversion(text_ts: bool) -> Conversion:
     ts = pl.col("_ts") if text_ts else epoch_to_datetime(pl.col("ts"))
     ports = {name: pl.col(name) for name in ("id.orig_p", "id.resp_p")}
     in_range = {name: col.is_between(0, 65535) for name, col in ports.items()}
@@ -63,6 +63,10 @@ def _expressions(text_ts: bool) -> list[pl.Expr]:
         counts={name: pl.col(name) for name in COUNT_FIELDS},
         conn_state=pl.col("conn_state"), ip_proto=pl.col("ip_proto"),
     )
+    path = pl.col("_path")
+    skip = pl.when(path.is_not_null() & ~path.str.contains("conn", literal=True)).then(
+        pl.concat_str(pl.lit("zeek _path '"), path.str.head(40), pl.lit("' is not conn"))
+    )
     checks: list[Check] = [
         *zeek_checks(cols, pl.col("ts")),
         *(
@@ -71,12 +75,8 @@ def _expressions(text_ts: bool) -> list[pl.Expr]:
         ),
         *((pl.col(n) < 0, reason(f"invalid {n}", pl.col(n).cast(pl.Utf8))) for n in COUNT_FIELDS),
     ]
-    path = pl.col("_path")
-    skip = pl.when(path.is_not_null() & ~path.str.contains("conn", literal=True)).then(
-        pl.concat_str(pl.lit("zeek _path '"), path.str.head(40), pl.lit("' is not conn"))
+    # A record of another log is skipped as a whole, so its fields are not judged.
+    other_log = path.is_not_null() & ~path.str.contains("conn", literal=True)
+    return Conversion(
+        columns=zeek_canonical(cols), checks=[(cond & ~other_log, why) for cond, why in checks], skip=skip
     )
-    return [
-        *zeek_canonical(cols), pl.col("_line"),
-        # A record of another log is skipped as a whole, so its fields are not judged.
-        pl.when(skip.is_null()).then(first_reason(checks)).alias("_bad"), skip.alias("_skip"),
-    ]

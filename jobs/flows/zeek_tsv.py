@@ -16,12 +16,13 @@ import polars as pl
 
 from jobs.flows.columns import (
     Check,
+    Conversion,
     cast_int,
     cast_port,
     epoch_to_datetime,
-    first_reason,
     is_unset,
     reason,
+    select_checked,
 )
 from jobs.flows.delimited import drop_blank_rows, read_delimited
 from jobs.flows.exceptions import FlowFileRejected
@@ -37,6 +38,12 @@ from jobs.flows.zeek_common import (
     zeek_checks,
 )
 
+MAX_TRAILER_BYTES = 1 << 16
+# Fields read as numbers when the whole file parses cleanly.
+_NUMERIC: dict[str, pl.DataType] = {
+    "ts": pl.Float64(), "id.orig_p": pl.Int64(), "id.resp_p": pl.Int64(), "duration": pl.Float64(),
+    "ip_proto": pl.Int64(), **{name: pl.Int64() for name in COUNT_FIELDS},
+}
 _DIRECTIVE = re.compile(r"#(\w+)(?:.(.*))?$", re.S)
 _ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
 
@@ -88,19 +95,16 @@ class ZeekTsvParser:
         pos, skipped = self._consume_comments(chunk, 0)
         if pos >= len(chunk):
             return empty_chunk()
-        # Fast path: one read of everything after the header, which suits a file whose only
-        # other comments are trailing (#close); a header mid-file takes the section path.
-        rows = self._read_rows(chunk, skipped, first_line + skipped)
-        is_comment = pl.col("c0").str.starts_with("#").fill_null(False)
-        comment_rows = rows.select(pl.arg_where(is_comment))[:, 0]
-        if comment_rows.len() == 0:
-            return finalize(self._convert(rows, chunk, skipped))
-        start = int(comment_rows[0])
-        tail = rows.slice(start)
-        if tail.filter(~is_comment & pl.col("c0").is_not_null()).height:
+        end = _next_comment(chunk, pos)
+        tail = chunk[end:]
+        if not _only_comments(tail):
             return self._parse_sections(chunk, pos, first_line + skipped)
-        result = finalize(self._convert(rows.slice(0, start), chunk, skipped))
-        self._apply_tail(chunk, tail.height)
+        # Fast path (header, data, then only trailer lines such as #close): one read of the
+        # whole chunk, with no copy of the data part.
+        result = finalize(self._convert(self._read_rows(chunk, skipped, first_line + skipped), chunk, skipped))
+        for line in tail.split(b"\n"):
+            if line:
+                self.header.apply(line)
         return result
 
     def _parse_sections(self, chunk: bytes, pos: int, line: int) -> ChunkResult:
@@ -130,15 +134,12 @@ class ZeekTsvParser:
             pos, lines = end + 1, lines + 1
         return pos, lines
 
-    def _apply_tail(self, chunk: bytes, count: int) -> None:
-        """Apply the trailing `count` lines of the chunk that are header/trailer lines."""
-        parts = chunk.rsplit(b"\n", count + 1)
-        tail = parts[-count - 1 : -1] if chunk.endswith(b"\n") else parts[-count:]
-        for line in tail:
-            if line.startswith(b"#"):
-                self.header.apply(line)
+    def _read_rows(self, data: bytes, skip_lines: int, first_line: int) -> tuple[pl.DataFrame, bool]:
+        """Rows of raw fields plus `_row`/`_line`, and whether numeric fields came typed.
 
-    def _read_rows(self, data: bytes, skip_lines: int, first_line: int) -> pl.DataFrame:
+        A clean file is read with numeric fields typed (much cheaper to convert); when any value
+        does not parse, the file is read again as text so each bad line is found and reported.
+        """
         fields = self.header.fields
         if fields is None:
             raise FlowFileRejected("Zeek TSV data comes before any #fields header")
@@ -149,33 +150,46 @@ class ZeekTsvParser:
         index = {name: i for i, name in enumerate(fields)}
         # Read the last field and one phantom column too: they reveal cut and overlong lines.
         wanted = sorted({0, width - 1, width} | {index[n] for n in USED_FIELDS if n in index})
-        rows = read_delimited(
-            data, has_header=False, separator=separator, quote_char=None, skip_lines=skip_lines,
-            schema={f"c{i}": pl.Utf8 for i in range(width + 1)}, columns=wanted,
+        text: dict[str, pl.DataType] = {f"c{i}": pl.Utf8() for i in range(width + 1)}
+        # Only trailing comment lines can reach the reader (see parse_chunk); it drops them.
+        options = dict(
+            has_header=False, separator=separator, quote_char=None, skip_lines=skip_lines, columns=wanted,
+            comment_prefix="#",
             truncate_ragged_lines=True, missing_columns="insert", extra_columns="ignore", raise_if_empty=False,
         )
-        return rows.with_row_index("_row").with_columns(_line=pl.col("_row").cast(pl.Int64) + first_line)
+        numeric = {f"c{index[n]}": dtype for n, dtype in _NUMERIC.items() if n in index}
+        try:
+            # Only numeric fields map the unset marker to null: text fields keep it (and a null
+            # last field must keep meaning "line cut short").
+            unset = {name: self.header.unset for name in numeric}
+            rows = pl.read_csv(data, schema={**text, **numeric}, null_values=unset, **options)
+            is_typed = True
+        except pl.exceptions.ComputeError:
+            rows, is_typed = read_delimited(data, schema=text, **options), False
+        rows = rows.with_row_index("_row").with_columns(_line=pl.col("_row").cast(pl.Int64) + first_line)
+        return rows, is_typed
 
-    def _convert(self, rows: pl.DataFrame, data: bytes, skip_lines: int) -> pl.DataFrame:
+    def _convert(self, read: tuple[pl.DataFrame, bool], data: bytes, skip_lines: int) -> pl.DataFrame:
+        rows, typed = read
         assert self.header.fields is not None  # _read_rows refused rows without a header
         index = {name: i for i, name in enumerate(self.header.fields)}
         rows = drop_blank_rows(rows, data, "c0", skip_lines)
-        return rows.lazy().select(self._expressions(index, len(self.header.fields))).collect()
+        return select_checked(rows, self._conversion(index, len(self.header.fields), typed))
 
-    def _expressions(self, index: dict[str, int], width: int) -> list[pl.Expr]:
+    def _conversion(self, index: dict[str, int], width: int, typed: bool) -> Conversion:
         unset = (self.header.unset, self.header.empty)
 
         def raw(name: str) -> pl.Expr:
-            return pl.col(f"c{index[name]}") if name in index else pl.lit(None, pl.Utf8)
+            return pl.col(f"c{index[name]}") if name in index else pl.lit(None, _NUMERIC.get(name, pl.Utf8()))
 
         def address(name: str) -> pl.Expr:
             return pl.when(~is_unset(raw(name), unset)).then(raw(name))
 
-        orig_p, bad_orig_p = cast_port(raw("id.orig_p"), unset)
-        resp_p, bad_resp_p = cast_port(raw("id.resp_p"), unset)
-        duration, bad_duration = _cast_float(raw("duration"), unset)
-        ip_proto, bad_ip_proto = cast_int(raw("ip_proto"), pl.Int64(), unset)
-        counts = {name: cast_int(raw(name), pl.Int64(), unset) for name in COUNT_FIELDS}
+        orig_p, bad_orig_p = cast_port(raw("id.orig_p"), unset, typed=typed)
+        resp_p, bad_resp_p = cast_port(raw("id.resp_p"), unset, typed=typed)
+        duration, bad_duration = cast_int(raw("duration"), pl.Float64(), unset, typed=typed)
+        ip_proto, bad_ip_proto = cast_int(raw("ip_proto"), pl.Int64(), unset, typed=typed)
+        counts = {name: cast_int(raw(name), pl.Int64(), unset, typed=typed) for name in COUNT_FIELDS}
         cols = ZeekColumns(
             ts=epoch_to_datetime(raw("ts").cast(pl.Float64, strict=False)),
             orig_h=address("id.orig_h"), resp_h=address("id.resp_h"),
@@ -187,21 +201,22 @@ class ZeekTsvParser:
             (pl.col(f"c{width - 1}").is_null(), reason("line has fewer fields than #fields (cut short?)")),
             (pl.col(f"c{width}").is_not_null(), reason("line has more fields than #fields")),
             *zeek_checks(cols, raw("ts")),
-            (bad_orig_p, reason("invalid id.orig_p", raw("id.orig_p"))),
-            (bad_resp_p, reason("invalid id.resp_p", raw("id.resp_p"))),
+            (bad_orig_p, reason("invalid id.orig_p", raw("id.orig_p").cast(pl.Utf8))),
+            (bad_resp_p, reason("invalid id.resp_p", raw("id.resp_p").cast(pl.Utf8))),
             (bad_duration, reason("invalid duration", raw("duration"))),
             (bad_ip_proto, reason("invalid ip_proto", raw("ip_proto"))),
             *((bad, reason(f"invalid {name}", raw(name))) for name, (_, bad) in counts.items()),
         ]
-        return [
-            *zeek_canonical(cols), pl.col("_line"),
-            first_reason(checks).alias("_bad"), pl.lit(None, pl.Utf8).alias("_skip"),
-        ]
+        return Conversion(columns=zeek_canonical(cols), checks=checks)
 
 
-def _cast_float(raw: pl.Expr, unset: tuple[str, str]) -> tuple[pl.Expr, pl.Expr]:
-    value = raw.cast(pl.Float64, strict=False)
-    return value, ~is_unset(raw, unset) & value.is_null()
+def _only_comments(tail: bytes) -> bool:
+    """True when `tail` holds nothing but '#' lines (a final empty piece is allowed)."""
+    # A long tail means data after a mid-file header: the section path handles that.
+    if len(tail) > MAX_TRAILER_BYTES:
+        return False
+    lines = tail.split(b"\n")
+    return all(line.startswith(b"#") for line in (lines[:-1] if lines[-1] == b"" else lines))
 
 
 def _next_comment(chunk: bytes, pos: int) -> int:

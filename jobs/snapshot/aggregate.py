@@ -71,8 +71,19 @@ def edge_partial(frame: pl.DataFrame, *, window_seconds: int) -> pl.DataFrame:
     return _cap_starts(grouped).collect().cast(EDGE_SCHEMA)  # type: ignore[arg-type]
 
 
-def node_partial(frame: pl.DataFrame, *, window_seconds: int) -> pl.DataFrame:
-    """One row per (window, node key): names, namespace, labels and the IPs seen for it."""
+def node_partial(frame: pl.DataFrame, *, window_seconds: int, edges: pl.DataFrame | None = None) -> pl.DataFrame:
+    """One row per (window, node key): names, namespace, labels and the IPs seen for it.
+
+    When the frame names nothing (Zeek, VPC), every node is a bare IP, so the nodes come from
+    the (much smaller) edge partial of the same frame when it is given.
+    """
+    named = [f"{side}_{part}" for side in ("src", "dst") for part in ("name", "namespace", "labels")]
+    if edges is not None and all(frame[column].null_count() == frame.height for column in named):
+        keys = pl.concat([edges.select("window", key="src"), edges.select("window", key="dst")]).unique()
+        return keys.select(
+            "window", "key", *(pl.lit(None, pl.Utf8).alias(c) for c in ("name", "namespace", "labels")),
+            workload=pl.lit(False), ips=pl.concat_list("key"),
+        ).cast(NODE_SCHEMA)  # type: ignore[arg-type]
     sides = [
         frame.lazy().select(
             _window(window_seconds).alias("window"),

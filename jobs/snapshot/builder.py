@@ -59,8 +59,9 @@ class SnapshotAccumulator:
         """Fold one canonical frame (any number of windows) into the aggregate."""
         if frame.height == 0:
             return
-        self._edges.append(edge_partial(frame, window_seconds=self.window_seconds))
-        self._nodes.append(node_partial(frame, window_seconds=self.window_seconds))
+        edges = edge_partial(frame, window_seconds=self.window_seconds)
+        self._edges.append(edges)
+        self._nodes.append(node_partial(frame, window_seconds=self.window_seconds, edges=edges))
         self._pending_rows += self._edges[-1].height + self._nodes[-1].height
         if self._pending_rows > COMPACT_ROWS:
             self._compact()
@@ -125,12 +126,10 @@ def _edge_records(edges: pl.DataFrame) -> list[EdgeRecord]:
         "src", "dst", "dst_port", "protocol", "bytes", "packets", "flows", "rejected",
         "first_us", "last_us", "starts",
     )]
+    at = _at
+    # Positional arguments: record construction is the cost that remains per edge.
     return [
-        EdgeRecord(
-            src=src, dst=dst, dst_port=port, protocol=protocol, bytes=size, packets=packets,
-            flows=flows, rejected=rejected, first_seen=_at(first), last_seen=_at(last),
-            conn_starts=tuple(starts),
-        )
+        EdgeRecord(src, dst, port, protocol, size, packets, flows, rejected, at(first), at(last), tuple(starts))
         for src, dst, port, protocol, size, packets, flows, rejected, first, last, starts in zip(
             *columns, strict=True
         )

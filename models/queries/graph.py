@@ -71,7 +71,9 @@ async def finish_upload(
     return upload
 
 
-async def _snapshot_row(session: AsyncSession, *, tenant_id: int, window_start: datetime, window_end: datetime) -> Snapshot:
+async def _snapshot_row(
+    session: AsyncSession, *, tenant_id: int, window_start: datetime, window_end: datetime
+) -> Snapshot:
     row = (
         await session.exec(select(Snapshot).where(
             Snapshot.tenant_id == tenant_id, Snapshot.window_start == window_start, Snapshot.window_end == window_end,
@@ -102,7 +104,7 @@ async def _bulk_insert(
             table.__tablename__, records=records, columns=list(columns)
         )
         return
-    await session.exec(insert(table), params=[{c: row[c] for c in columns} for row in rows])  # type: ignore[call-overload]
+    await session.exec(insert(table), params=[{c: row[c] for c in columns} for row in rows])
 
 
 async def replace_snapshot(
@@ -116,8 +118,8 @@ async def replace_snapshot(
     """
     snapshot = await _snapshot_row(session, tenant_id=tenant_id, window_start=window_start, window_end=window_end)
     sid = snapshot.id
-    await session.exec(delete(Edge).where(col(Edge.tenant_id) == tenant_id, col(Edge.snapshot_id) == sid))  # type: ignore[call-overload]
-    await session.exec(delete(Node).where(col(Node.tenant_id) == tenant_id, col(Node.snapshot_id) == sid))  # type: ignore[call-overload]
+    await session.exec(delete(Edge).where(col(Edge.tenant_id) == tenant_id, col(Edge.snapshot_id) == sid))
+    await session.exec(delete(Node).where(col(Node.tenant_id) == tenant_id, col(Node.snapshot_id) == sid))
     scope = {"tenant_id": tenant_id, "snapshot_id": sid}
     await _bulk_insert(session, Node, NODE_COLUMNS, [{**n, **scope} for n in nodes])
     await _bulk_insert(session, Edge, EDGE_COLUMNS, [{**e, **scope} for e in edges])
@@ -141,7 +143,8 @@ async def list_snapshots(
 
 async def count_snapshots(session: AsyncSession, *, tenant_id: int) -> int:
     """How many ready snapshots the tenant has."""
-    query = select(func.count()).select_from(Snapshot).where(Snapshot.tenant_id == tenant_id, Snapshot.status == "ready")
+    query = select(func.count()).select_from(Snapshot)
+    query = query.where(Snapshot.tenant_id == tenant_id, Snapshot.status == "ready")
     return int((await session.exec(query)).one())
 
 

@@ -33,15 +33,8 @@ MODES = ("ours", "stream", "polars")
 START_US = 1_713_484_800_000_000  # 2024-04-19T00:00:00Z
 NAMESPACES = ("shop", "payments", "search", "identity", "platform", "monitoring", "kube-system", "data")
 SAFE = "bcdfghjklmnpqrstvwxz2456789"
-ZEEK_FIELDS = (
-    "ts uid id.orig_h id.orig_p id.resp_h id.resp_p proto service duration orig_bytes resp_bytes "
-    "conn_state local_orig local_resp missed_bytes history orig_pkts orig_ip_bytes resp_pkts "
-    "resp_ip_bytes tunnel_parents"
-).split()
-ZEEK_TYPES = (
-    "time string addr port addr port enum string interval count count string bool bool count "
-    "string count count count count set[string]"
-).split()
+ZEEK_FIELDS = ["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service", "duration", "orig_bytes", "resp_bytes", "conn_state", "local_orig", "local_resp", "missed_bytes", "history", "orig_pkts", "orig_ip_bytes", "resp_pkts", "resp_ip_bytes", "tunnel_parents"]
+ZEEK_TYPES = ["time", "string", "addr", "port", "addr", "port", "enum", "string", "interval", "count", "count", "string", "bool", "bool", "count", "string", "count", "count", "count", "count", "set[string]"]
 VPC_HEADER = (
     "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
     "start end action log-status"

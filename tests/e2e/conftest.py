@@ -28,13 +28,14 @@ async def browser() -> AsyncIterator[Browser]:
         await chromium.close()
 
 
-async def login(browser: Browser, app: LiveApp, email: str, password: str = PASSWORD) -> Page:
-    """A new browser context signed in as `email`, on the Jobs page."""
+async def login(browser: Browser, app: LiveApp, email: str, password: str = PASSWORD, path: str = "/jobs") -> Page:
+    """A new browser context signed in as `email`, on `path` with its data loaded."""
     context = await browser.new_context()
     page = await context.new_page()
-    await page.goto(f"{app.base_url}/login")
+    await page.goto(f"{app.base_url}/login?next={path}")
     await page.fill("#email", email)
     await page.fill("#password", password)
     await page.press("#password", "Enter")
-    await page.wait_for_selector("#jobs-table, #jobs-empty", timeout=20_000)
+    ready = {"/jobs": "#jobs-table, #jobs-empty", "/sources": "#snapshots-table, #snapshots-empty"}
+    await page.wait_for_selector(ready.get(path, "#user-role"), timeout=20_000)
     return page

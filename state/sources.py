@@ -1,0 +1,140 @@
+"""The Sources page: upload flow files, follow their parse, and see the snapshots they produce."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import reflex as rx
+
+from jobs.ingest import FORMAT_ALIASES
+from jobs.uploads import EmptyUpload, UploadTooLarge, receive_upload
+from models.db import session_scope
+from models.errors import Forbidden
+from models.graph import FlowUpload
+from models.queries import graph as graph_queries
+from state.base import AppState
+from state.live import listens_to
+
+SHOWN = 50
+UPLOAD_ID = "flow-files"
+CHUNK = 1 << 20
+
+
+def _when(stamp: datetime | str | None) -> str:
+    if stamp is None:
+        return ""
+    moment = datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def upload_row(upload: FlowUpload) -> dict[str, Any]:
+    """An upload as the table shows it."""
+    return {
+        "id": str(upload.id), "filename": upload.filename, "format": upload.source_format, "status": upload.status,
+        "accepted": f"{upload.rows_accepted:,}", "rejected": f"{upload.rows_rejected:,}",
+        "skipped": f"{upload.rows_skipped:,}", "reason": upload.reason, "when": _when(upload.created_at),
+        "errors": [f"line {e['line']}: {e['reason']}" for e in upload.errors[:5]],
+    }
+
+
+def snapshot_row(snapshot: dict[str, Any]) -> dict[str, str]:
+    """A snapshot (public shape) as the table shows it."""
+    return {
+        "id": str(snapshot["id"]),
+        "window": f"{_when(snapshot['window_start'])} → {_when(snapshot['window_end'])[-5:]}",
+        "window_start": snapshot["window_start"], "source": snapshot.get("source", ""),
+        "nodes": f"{snapshot['nodes']:,}", "edges": f"{snapshot['edges']:,}", "status": snapshot["status"],
+    }
+
+
+async def _chunks(file: rx.UploadFile) -> AsyncIterator[bytes]:
+    while chunk := await file.read(CHUNK):
+        yield chunk
+
+
+@listens_to("job.updated", "snapshot.built")
+class SourcesState(AppState):
+    uploads: list[dict[str, Any]] = []
+    snapshots: list[dict[str, str]] = []
+    snapshot_total: int = 0
+    upload_format: str = "auto"
+    upload_percent: int = 0
+    uploading: bool = False
+    upload_message: str = ""
+    upload_error: bool = False
+
+    @rx.var
+    def can_upload(self) -> bool:
+        return self.role in ("analyst", "approver", "admin")
+
+    @rx.event
+    async def load(self) -> None:
+        """Newest uploads and snapshots of the tenant."""
+        try:
+            tenant_id = self._require("viewer")
+        except Forbidden:
+            return
+        await self._refresh(tenant_id)
+
+    async def _refresh(self, tenant_id: int) -> None:
+        async with session_scope() as session:
+            uploads = await graph_queries.list_uploads(session, tenant_id=tenant_id, limit=20)
+            snapshots = await graph_queries.list_snapshots(session, tenant_id=tenant_id, limit=SHOWN)
+            self.snapshot_total = await graph_queries.count_snapshots(session, tenant_id=tenant_id)
+        self.uploads = [upload_row(u) for u in uploads]
+        self.snapshots = [snapshot_row(graph_queries.snapshot_public(s)) for s in snapshots]
+
+    @rx.event
+    def set_upload_format(self, value: str) -> None:
+        self.upload_format = value if value in FORMAT_ALIASES else "auto"
+
+    @rx.event
+    def upload_progress(self, progress: dict[str, Any]) -> None:
+        """Browser → server transfer progress from the upload widget."""
+        fraction = float(progress.get("progress", 0))
+        # The last progress report can arrive after the upload handler finished.
+        self.uploading = fraction < 1
+        self.upload_percent = round(fraction * 100)
+
+    @rx.event
+    async def handle_upload(self, files: list[rx.UploadFile]) -> rx.event.EventSpec | None:
+        """Store each dropped file as an upload and queue its parse."""
+        try:
+            tenant_id = self._require("analyst")
+        except Forbidden as exc:
+            self.upload_message, self.upload_error, self.uploading = exc.message, True, False
+            return None
+        if not files:
+            self.upload_message, self.upload_error = "Choose or drop at least one flow file first.", True
+            return None
+        queued = []
+        for file in files:
+            try:
+                upload, _ = await receive_upload(_chunks(file), tenant_id=tenant_id, filename=file.filename or "upload",
+                                                 fmt=self.upload_format, created_by=self.actor)
+            except (EmptyUpload, UploadTooLarge) as exc:
+                self.upload_message, self.upload_error, self.uploading = f"{file.filename}: {exc}", True, False
+                return None
+            queued.append(f"#{upload.id} {upload.filename}")
+        self.uploading, self.upload_percent, self.upload_error = False, 100, False
+        self.upload_message = f"Queued {', '.join(queued)}: results appear below as the worker parses them."
+        await self._refresh(tenant_id)
+        return rx.clear_selected_files(UPLOAD_ID)
+
+    async def _on_live_event(self, event: dict[str, Any]) -> None:
+        """Refresh uploads when a parse finishes; insert or update a built snapshot in place."""
+        data = event.get("data", {})
+        if event.get("type") == "job.updated":
+            if data.get("name") == "ingest_flows" and data.get("status") in ("succeeded", "failed"):
+                async with session_scope() as session:
+                    uploads = await graph_queries.list_uploads(session, tenant_id=self._tenant_id, limit=20)
+                self.uploads = [upload_row(u) for u in uploads]
+            return
+        row = snapshot_row(data)
+        rows = [r for r in self.snapshots if r["id"] != row["id"]]
+        if len(rows) == len(self.snapshots):
+            self.snapshot_total += 1
+        rows.append(row)
+        self.snapshots = sorted(rows, key=lambda r: r["window_start"], reverse=True)[:SHOWN]
