@@ -6,7 +6,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import click
 
@@ -54,6 +54,22 @@ def tenant_create(name: str) -> None:
             return row.id or 0
 
     click.echo(_run(go))
+
+
+@tenant.command("set-window")
+@click.argument("name")
+@click.argument("window", type=click.Choice(["5m", "10m", "15m", "30m", "1h", "2h", "3h", "6h", "12h", "24h"]))
+def tenant_set_window(name: str, window: str) -> None:
+    """Set the tenant's snapshot window (new builds use it)."""
+    seconds = int(window[:-1]) * (3600 if window.endswith("h") else 60)
+
+    async def go() -> None:
+        async with session_scope() as session:
+            row = await tenancy.get_tenant_by_name(session, name=name)
+            await tenancy.set_window_seconds(session, tenant_id=row.id or 0, seconds=seconds)
+
+    _run(go)
+    click.echo(f"tenant {name}: snapshot window {window}", err=True)
 
 
 @main.group()
@@ -144,7 +160,7 @@ def demo_seed() -> None:
     """Create the demo tenant and its users when missing (safe to run again)."""
     from jobs.demo import DEMO_USERS, seed_demo
 
-    created: Any = _run(seed_demo)
-    click.echo("demo tenant ready" + (" (created)" if created else " (already there)"), err=True)
+    created, what = _run(seed_demo)
+    click.echo(f"demo tenant {'created' if created else 'ready'}: {what}", err=True)
     for email, role, password in DEMO_USERS:
         click.echo(f"  {role:<9} {email}  password: {password}", err=True)

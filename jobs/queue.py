@@ -44,10 +44,14 @@ async def enqueue_job(
         name, _job_id=arq_job_id, _defer_by=defer_seconds, tenant_id=tenant_id, job_run_id=run.id, **params
     )
     if job is None:
+        # ARQ still holds the id (a run finishing right now): queue this work under a fresh id.
+        arq_job_id = f"{arq_job_id}:rerun:{uuid.uuid4().hex[:8]}"
         async with session_scope() as session:
-            run = await job_queries.mark_job_finished(
-                session, tenant_id=tenant_id, job_run_id=run.id or 0, status="cancelled",
-                error="the same job is already queued or running",
+            run = await job_queries.set_arq_job_id(
+                session, tenant_id=tenant_id, job_run_id=run.id or 0, arq_job_id=arq_job_id
             )
+        await arq.enqueue_job(
+            name, _job_id=arq_job_id, _defer_by=defer_seconds, tenant_id=tenant_id, job_run_id=run.id, **params
+        )
     await publish_event(get_redis(), tenant_id=tenant_id, kind="job.updated", data=job_run_public(run))
     return run

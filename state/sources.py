@@ -14,6 +14,9 @@ from models.db import session_scope
 from models.errors import Forbidden
 from models.graph import FlowUpload
 from models.queries import graph as graph_queries
+from models.queries import tenancy
+from models.queries.audit import record_audit
+from models.tenancy import WINDOW_CHOICES
 from state.base import AppState
 from state.live import listens_to
 
@@ -64,6 +67,8 @@ class SourcesState(AppState):
     uploading: bool = False
     upload_message: str = ""
     upload_error: bool = False
+    window: str = "1h"
+    window_choices: list[str] = [tenancy.describe_window(c) for c in WINDOW_CHOICES]
 
     @rx.var
     def can_upload(self) -> bool:
@@ -80,6 +85,8 @@ class SourcesState(AppState):
 
     async def _refresh(self, tenant_id: int) -> None:
         async with session_scope() as session:
+            tenant = await tenancy.get_tenant(session, tenant_id=tenant_id)
+            self.window = tenancy.describe_window(tenant.window_seconds)
             uploads = await graph_queries.list_uploads(session, tenant_id=tenant_id, limit=20)
             snapshots = await graph_queries.list_snapshots(session, tenant_id=tenant_id, limit=SHOWN)
             self.snapshot_total = await graph_queries.count_snapshots(session, tenant_id=tenant_id)
@@ -89,6 +96,26 @@ class SourcesState(AppState):
     @rx.event
     def set_upload_format(self, value: str) -> None:
         self.upload_format = value if value in FORMAT_ALIASES else "auto"
+
+    @rx.event
+    async def set_window(self, value: str) -> None:
+        """Admins change the snapshot window; later builds use it."""
+        try:
+            tenant_id = self._require("admin")
+            seconds = next(c for c in WINDOW_CHOICES if tenancy.describe_window(c) == value)
+        except Forbidden as exc:
+            self.upload_message, self.upload_error = exc.message, True
+            return
+        except StopIteration:
+            self.upload_message, self.upload_error = f"{value} is not an allowed window", True
+            return
+        async with session_scope() as session:
+            before = (await tenancy.get_tenant(session, tenant_id=tenant_id)).window_seconds
+            await tenancy.set_window_seconds(session, tenant_id=tenant_id, seconds=seconds)
+            await record_audit(session, tenant_id=tenant_id, actor=self.actor, action="tenant.window",
+                               before={"window_seconds": before}, after={"window_seconds": seconds})
+        self.window, self.upload_error = value, False
+        self.upload_message = f"Snapshot window set to {value}; new uploads and rebuilds use it."
 
     @rx.event
     def upload_progress(self, progress: dict[str, Any]) -> None:

@@ -15,12 +15,20 @@ class AddressInfo:
     external: bool
 
 
+# Address space that belongs to an estate itself. Everything else, documentation ranges
+# included (fixtures and demos use them for "somewhere on the internet"), is external.
+_INTERNAL = tuple(ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4", "::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8",
+))
+
+
 @lru_cache(maxsize=1 << 18)
 def address_info(text: str) -> AddressInfo | None:
     """Parse `text` as an IPv4/IPv6 address; None when it is not one.
 
-    `external` is True for globally routable unicast addresses. Private (RFC 1918, ULA),
-    loopback, link-local, multicast, CGNAT, documentation and other reserved ranges are internal.
+    `external` is False inside private (RFC 1918, ULA), loopback, link-local, CGNAT, multicast and
+    unspecified/reserved space, and True everywhere else.
     """
     try:
         addr = ipaddress.ip_address(text)
@@ -29,10 +37,11 @@ def address_info(text: str) -> AddressInfo | None:
     # An IPv4-mapped IPv6 address is classified as the IPv4 address it carries.
     mapped = addr.ipv4_mapped if isinstance(addr, ipaddress.IPv6Address) else None
     target = mapped if mapped is not None else addr
-    return AddressInfo(canonical=str(addr), external=target.is_global and not target.is_multicast)
+    internal = any(target.version == net.version and target in net for net in _INTERNAL)
+    return AddressInfo(canonical=str(addr), external=not internal)
 
 
 def is_external(text: str) -> bool:
-    """True when `text` is a valid, globally routable unicast address."""
+    """True when `text` is a valid address outside the estate's own (private, local) space."""
     info = address_info(text)
     return info is not None and info.external

@@ -98,7 +98,7 @@ def cast_port(raw: pl.Expr, unset: Sequence[str], *, typed: bool = False) -> tup
 def epoch_to_datetime(seconds: pl.Expr) -> pl.Expr:
     """Float epoch seconds → Datetime(us, UTC); null when not finite or outside [1970, 2100)."""
     ok = seconds.is_finite() & (seconds >= MIN_EPOCH_S) & (seconds < MAX_EPOCH_S)
-    return pl.when(ok).then((seconds * 1_000_000).round().cast(pl.Int64)).cast(UTC_US)
+    return pl.when(ok).then((seconds * 1_000_000).round().cast(pl.Int64, strict=False)).cast(UTC_US)
 
 
 def protocol_from_number(number: pl.Expr) -> pl.Expr:

@@ -180,7 +180,8 @@ class ZeekTsvParser:
         unset = (self.header.unset, self.header.empty)
 
         def raw(name: str) -> pl.Expr:
-            return pl.col(f"c{index[name]}") if name in index else pl.lit(None, _NUMERIC.get(name, pl.Utf8()))
+            absent = pl.lit(None, _NUMERIC.get(name, pl.Utf8()) if typed else pl.Utf8())
+            return pl.col(f"c{index[name]}") if name in index else absent
 
         def address(name: str) -> pl.Expr:
             return pl.when(~is_unset(raw(name), unset)).then(raw(name))

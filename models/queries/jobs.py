@@ -73,6 +73,14 @@ async def count_job_runs_by_status(session: AsyncSession, *, tenant_id: int) -> 
     return counts
 
 
+async def set_arq_job_id(session: AsyncSession, *, tenant_id: int, job_run_id: int, arq_job_id: str) -> JobRun:
+    """Re-key a queued run (its first id was still held by ARQ)."""
+    run = await get_job_run(session, tenant_id=tenant_id, job_run_id=job_run_id)
+    run.arq_job_id = arq_job_id
+    session.add(run)
+    return run
+
+
 async def mark_job_running(session: AsyncSession, *, tenant_id: int, job_run_id: int, attempt: int) -> JobRun:
     """A worker picked the job up (attempt counts from 1)."""
     run = await get_job_run(session, tenant_id=tenant_id, job_run_id=job_run_id)

@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.credentials import hash_password, hash_secret, new_secret, verify_password
 from models.errors import Conflict, NotFound
-from models.tenancy import ROLES, ApiToken, Tenant, User, UserSession
+from models.tenancy import ROLES, WINDOW_CHOICES, ApiToken, Tenant, User, UserSession
 from models.types import utcnow
 
 
@@ -191,3 +191,19 @@ async def revoke_api_token(session: AsyncSession, *, tenant_id: int, token_id: i
     token.revoked_at = token.revoked_at or utcnow()
     session.add(token)
     return token
+
+
+async def set_window_seconds(session: AsyncSession, *, tenant_id: int, seconds: int) -> Tenant:
+    """Change the tenant's snapshot window; only the allowed sizes (5 min – 24 h)."""
+    if seconds not in WINDOW_CHOICES:
+        choices = ", ".join(describe_window(c) for c in WINDOW_CHOICES)
+        raise ValueError(f"window must be one of {choices}")
+    tenant = await get_tenant(session, tenant_id=tenant_id)
+    tenant.settings = {**tenant.settings, "window_seconds": seconds}
+    session.add(tenant)
+    return tenant
+
+
+def describe_window(seconds: int) -> str:
+    """300 → "5m", 3600 → "1h"."""
+    return f"{seconds // 3600}h" if seconds % 3600 == 0 else f"{seconds // 60}m"
