@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,10 +30,10 @@ def node_row(node: NodeRecord) -> dict[str, Any]:
 
 
 def edge_row(edge: EdgeRecord) -> dict[str, Any]:
-    """An edge as the `edge` table stores it."""
-    row = asdict(edge)
-    row["conn_starts"] = list(edge.conn_starts)
-    return row
+    """An edge as the `edge` table stores it (connection start times stay with the engines)."""
+    return {"src": edge.src, "dst": edge.dst, "dst_port": edge.dst_port, "protocol": edge.protocol,
+            "bytes": edge.bytes, "packets": edge.packets, "flows": edge.flows, "rejected": edge.rejected,
+            "first_seen": edge.first_seen, "last_seen": edge.last_seen}
 
 
 def _build(files: list[Any], window_start: datetime, window_seconds: int) -> WindowSnapshot:

@@ -22,7 +22,8 @@ from jobs.flows.columns import (
     Conversion,
     cast_int,
     cast_port,
-    protocol_from_text,
+    map_distinct,
+    protocol_name,
     reason,
     select_checked,
 )
@@ -158,7 +159,7 @@ def _convert(rows: pl.DataFrame) -> pl.DataFrame:
     ts_start, ts_end = pl.col("_ts_start"), pl.col("_ts_end")
     ports = {name: cast_port(raw(name), unset) for name in ("src_port", "dst_port")}
     counts = {name: cast_int(raw(name), pl.Int64(), unset) for name in ("bytes", "packets")}
-    action = raw("action").str.strip_chars().str.to_lowercase()
+    action = map_distinct(rows, "action", lambda text: text.strip().lower())
     checks: list[Check] = [
         (pl.col("_bad").is_not_null(), pl.col("_bad")),
         (ts_start.is_null(), reason("invalid ts_start", raw("ts_start"))),
@@ -171,9 +172,9 @@ def _convert(rows: pl.DataFrame) -> pl.DataFrame:
     ]
     return select_checked(rows, Conversion(checks=checks, columns=[
         ts_start.alias("ts_start"), ts_end.alias("ts_end"),
-        raw("src_ip").str.strip_chars().alias("src_ip"), ports["src_port"][0].alias("src_port"),
-        raw("dst_ip").str.strip_chars().alias("dst_ip"), ports["dst_port"][0].alias("dst_port"),
-        protocol_from_text(raw("protocol")).alias("protocol"),
+        raw("src_ip").alias("src_ip"), ports["src_port"][0].alias("src_port"),
+        raw("dst_ip").alias("dst_ip"), ports["dst_port"][0].alias("dst_port"),
+        map_distinct(rows, "protocol", protocol_name).alias("protocol"),
         *(value.fill_null(0).alias(name) for name, (value, _) in counts.items()),
         action.alias("action"),
         *(raw(name) for name in ("src_name", "dst_name", "src_namespace", "dst_namespace")),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -92,7 +92,7 @@ def cast_port(raw: pl.Expr, unset: Sequence[str], *, typed: bool = False) -> tup
     value = raw if typed else raw.cast(pl.Int64, strict=False)
     in_range = value.is_between(0, 65535)
     invalid = (value.is_not_null() if typed else ~is_unset(raw, unset)) & (value.is_null() | ~in_range)
-    return pl.when(in_range).then(value).cast(pl.Int32), invalid
+    return pl.when(in_range).then(value).cast(pl.Int32, strict=False), invalid
 
 
 def epoch_to_datetime(seconds: pl.Expr) -> pl.Expr:
@@ -108,9 +108,17 @@ def protocol_from_number(number: pl.Expr) -> pl.Expr:
     )
 
 
-def protocol_from_text(text: pl.Expr) -> pl.Expr:
+def protocol_name(text: str) -> str:
     """A protocol given as a name or a number → canonical lowercase name (or number text)."""
-    number = text.cast(pl.Int64, strict=False)
-    return pl.when(number.is_not_null()).then(protocol_from_number(number)).otherwise(
-        text.str.strip_chars().str.to_lowercase().replace({"icmpv6": "icmp6", "ipv6-icmp": "icmp6"})
-    )
+    value = text.strip().lower()
+    if value.isascii() and value.isdigit():
+        return PROTOCOL_NAMES.get(int(value), str(int(value)))
+    return {"icmpv6": "icmp6", "ipv6-icmp": "icmp6"}.get(value, value)
+
+
+def map_distinct(rows: pl.DataFrame, column: str, function: Callable[[str], str | None]) -> pl.Expr:
+    """`column` mapped through a Python function called once per distinct value, not per row."""
+    if column not in rows.columns:
+        return pl.lit(None, pl.Utf8)
+    mapping = {value: function(value) for value in rows[column].drop_nulls().unique().to_list()}
+    return pl.col(column).replace_strict(mapping, default=None, return_dtype=pl.Utf8)

@@ -111,9 +111,9 @@ def _conversion() -> Conversion:
     return Conversion(checks=checks, skip=skip, columns=[
         ts.alias("ts_start"),
         pl.col("IP").struct.field("source").alias("src_ip"),
-        src_port.cast(pl.Int32).alias("src_port"),
+        pl.when(src_port.is_between(0, 65535)).then(src_port).cast(pl.Int32, strict=False).alias("src_port"),
         pl.col("IP").struct.field("destination").alias("dst_ip"),
-        dst_port.cast(pl.Int32).alias("dst_port"),
+        pl.when(dst_port.is_between(0, 65535)).then(dst_port).cast(pl.Int32, strict=False).alias("dst_port"),
         protocol.alias("protocol"),
         pl.lit(0, pl.Int64).alias("bytes"),
         pl.lit(1, pl.Int64).alias("packets"),

@@ -63,7 +63,9 @@ def zeek_canonical(cols: ZeekColumns) -> list[pl.Expr]:
     c = cols.counts
     ip_bytes_set = c["orig_ip_bytes"].is_not_null() | c["resp_ip_bytes"].is_not_null()
     proto = cols.proto.str.to_lowercase()
-    end_us = (cols.duration * 1_000_000).round().cast(pl.Int64)
+    # Out-of-range durations are bad lines; keep them from overflowing the arithmetic meanwhile.
+    sane = cols.duration.is_between(0, MAX_DURATION_S)
+    end_us = pl.when(sane).then((cols.duration * 1_000_000).round().cast(pl.Int64, strict=False))
     return [
         cols.ts.alias("ts_start"),
         (cols.ts + pl.duration(microseconds=end_us)).alias("ts_end"),

@@ -57,8 +57,8 @@ def _conversion(text_ts: bool) -> Conversion:
     in_range = {name: col.is_between(0, 65535) for name, col in ports.items()}
     cols = ZeekColumns(
         ts=ts, orig_h=pl.col("id.orig_h"), resp_h=pl.col("id.resp_h"),
-        orig_p=pl.when(in_range["id.orig_p"]).then(ports["id.orig_p"]).cast(pl.Int32),
-        resp_p=pl.when(in_range["id.resp_p"]).then(ports["id.resp_p"]).cast(pl.Int32),
+        orig_p=pl.when(in_range["id.orig_p"]).then(ports["id.orig_p"]).cast(pl.Int32, strict=False),
+        resp_p=pl.when(in_range["id.resp_p"]).then(ports["id.resp_p"]).cast(pl.Int32, strict=False),
         proto=pl.col("proto"), duration=pl.col("duration"),
         counts={name: pl.col(name) for name in COUNT_FIELDS},
         conn_state=pl.col("conn_state"), ip_proto=pl.col("ip_proto"),

@@ -63,12 +63,16 @@ def edge_partial(frame: pl.DataFrame, *, window_seconds: int) -> pl.DataFrame:
         pl.col("ts_start").dt.epoch("us").alias("t0"),
         pl.coalesce("ts_end", "ts_start").dt.epoch("us").alias("t1"),
     )
+    # Flow files are usually in time order; then each group's first starts are its earliest.
+    in_order = frame["ts_start"].is_sorted()
+    starts = pl.col("t0").head(MAX_CONN_STARTS) if in_order else pl.col("t0")
     grouped = flows.group_by(EDGE_KEY).agg(
         pl.col("bytes").sum(), pl.col("packets").sum(), pl.len().cast(pl.Int64).alias("flows"),
         pl.col("reject").sum().alias("rejected"), pl.col("t0").min().alias("first_us"),
-        pl.col("t1").max().alias("last_us"), pl.col("t0").alias("starts"),
+        pl.col("t1").max().alias("last_us"), starts.alias("starts"),
     )
-    return _cap_starts(grouped).collect().cast(EDGE_SCHEMA)  # type: ignore[arg-type]
+    grouped = grouped if in_order else _cap_starts(grouped)
+    return grouped.collect().cast(EDGE_SCHEMA)  # type: ignore[arg-type]
 
 
 def node_partial(frame: pl.DataFrame, *, window_seconds: int, edges: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -107,6 +111,8 @@ def merge_edges(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:
     """Merge edge partials (sums add, first/last widen, starts union then cap)."""
     if not parts:
         return pl.DataFrame(schema=EDGE_SCHEMA)
+    if len(parts) == 1:
+        return parts[0]
     grouped = pl.concat(parts).lazy().group_by(EDGE_KEY).agg(
         pl.col("bytes", "packets", "flows", "rejected").sum(),
         pl.col("first_us").min(), pl.col("last_us").max(), pl.col("starts").explode(),
@@ -118,6 +124,8 @@ def merge_nodes(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:
     """Merge node partials (min of names/labels, union of IPs)."""
     if not parts:
         return pl.DataFrame(schema=NODE_SCHEMA)
+    if len(parts) == 1:
+        return parts[0]
     grouped = pl.concat(parts).lazy().group_by(NODE_KEY).agg(
         pl.col("name").min(), pl.col("namespace").min(), pl.col("labels").min(),
         pl.col("workload").any(), pl.col("ips").explode().unique().sort(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from operator import itemgetter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -18,9 +19,8 @@ from models.types import utcnow
 NODE_COLUMNS = ("tenant_id", "snapshot_id", "key", "name", "kind", "namespace", "labels")
 EDGE_COLUMNS = (
     "tenant_id", "snapshot_id", "src", "dst", "dst_port", "protocol", "bytes", "packets", "flows",
-    "rejected", "first_seen", "last_seen", "conn_starts",
+    "rejected", "first_seen", "last_seen",
 )
-JSON_COLUMNS = frozenset({"labels", "conn_starts"})
 
 
 async def create_upload(
@@ -86,10 +86,6 @@ async def _snapshot_row(
     return row
 
 
-def _bulk_value(column: str, value: Any, *, copy: bool) -> Any:
-    return json.dumps(value) if copy and column in JSON_COLUMNS else value
-
-
 async def _bulk_insert(
     session: AsyncSession, table: type[Node] | type[Edge], columns: tuple[str, ...], rows: Sequence[Mapping[str, Any]]
 ) -> None:
@@ -98,7 +94,9 @@ async def _bulk_insert(
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
         raw = await connection.get_raw_connection()
-        records = [tuple(_bulk_value(c, row[c], copy=True) for c in columns) for row in rows]
+        pick = itemgetter(*columns)
+        # asyncpg's COPY takes JSON columns as text.
+        records = [(*pick(row)[:-1], json.dumps(row["labels"])) if table is Node else pick(row) for row in rows]
         # COPY is ~50× faster than INSERT for snapshot-sized batches (TOOLCHAIN.md).
         await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
             table.__tablename__, records=records, columns=list(columns)

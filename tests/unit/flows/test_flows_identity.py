@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from jobs.flows.addresses import address_info, is_external
-from jobs.flows.columns import protocol_from_text
+from jobs.flows.columns import protocol_name
 from jobs.flows.hubble_identity import Identity, endpoint_identity, keep_labels, workload_from_pod
 from jobs.flows.timestamps import parse_timestamps
 
@@ -80,9 +80,9 @@ def test_invalid_addresses(text: str) -> None:
 
 
 def test_protocol_names_and_times() -> None:
-    names = pl.Series(["6", "17", "1", "58", "132", "250", "TCP", "ICMPv6"]).to_frame("p")
-    assert names.select(protocol_from_text(pl.col("p")))["p"].to_list() == [
-        "tcp", "udp", "icmp", "icmp6", "sctp", "250", "tcp", "icmp6",
+    names = ["6", "17", "1", "58", "132", "250", "TCP", " ICMPv6", "006"]
+    assert [protocol_name(name) for name in names] == [
+        "tcp", "udp", "icmp", "icmp6", "sctp", "250", "tcp", "icmp6", "tcp",
     ]
 
 
