@@ -6,13 +6,12 @@ import reflex as rx
 
 from dashboard.api.app import build_api
 from dashboard.live import fan_out_task
-from dashboard.pages import jobs, login, sources  # noqa: F401  (registers the pages)
+from dashboard.pages import drift, jobs, login, overview, sources  # noqa: F401  (registers the pages)
 
 
 @rx.page(route="/", title="SecureGuard")
 def index() -> rx.Component:
-    # Overview arrives with drift detection; until then Sources (uploads and snapshots) is home.
-    return rx.fragment(rx.text("Loading…"), on_mount=rx.redirect("/sources", replace=True))
+    return rx.fragment(rx.text("Loading…"), on_mount=rx.redirect("/overview", replace=True))
 
 
 app = rx.App(api_transformer=build_api())

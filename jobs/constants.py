@@ -39,3 +39,13 @@ def login_ticket_key(ticket_hash: str) -> str:
 def snapshot_lock_key(tenant_id: int, window_epoch: int) -> str:
     """Serialises builds of one window, so the last build to start is the last to write."""
     return f"sg:lock:snapshot:{tenant_id}:{window_epoch}"
+
+
+def drift_lock_key(tenant_id: int, snapshot_id: int) -> str:
+    """Serialises detection runs of one snapshot, so two runs never persist its events at once."""
+    return f"sg:lock:drift:{tenant_id}:{snapshot_id}"
+
+
+def baseline_lock_key(tenant_id: int) -> str:
+    """Serialises rewrites of one tenant's baseline table."""
+    return f"sg:lock:baseline:{tenant_id}"

@@ -1,9 +1,13 @@
-"""The `build_snapshot` job: one window's flows → nodes and edges, swapped in atomically."""
+"""The `build_snapshot` job: one window's flows → nodes and edges, swapped in atomically.
+
+Besides the `node`/`edge` rows, each build writes the window's engine snapshot (connection start
+times included) beside the flows (`jobs.snapshot_store`) and queues drift detection.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -11,12 +15,15 @@ from arq import Retry
 from sqlalchemy.exc import IntegrityError
 
 from jobs.constants import snapshot_lock_key
+from jobs.drift_job import queue_detection
 from jobs.events import publish_event
 from jobs.flowstore import align, formats_of, window_files
 from jobs.snapshot.builder import SnapshotAccumulator, WindowSnapshot
 from jobs.snapshot.types import EdgeRecord, NodeRecord
+from jobs.snapshot_store import write_engine_snapshot
 from jobs.tracking import PermanentJobError, report_progress, tracked
 from models.db import session_scope
+from models.graph import Snapshot
 from models.queries import graph as graph_queries
 from models.queries import tenancy
 
@@ -43,9 +50,30 @@ def _build(files: list[Any], window_start: datetime, window_seconds: int) -> Win
     return accumulator.build_window(window_start)
 
 
+async def _save(
+    ctx: dict[str, Any], tenant_id: int, built: WindowSnapshot, files: list[Any]
+) -> tuple[Snapshot, bool]:
+    """Swap the window's rows in, then its engine sidecar; returns the row and whether the sidecar changed."""
+    try:
+        async with session_scope() as session:
+            snapshot = await graph_queries.replace_snapshot(
+                session, tenant_id=tenant_id, window_start=built.window_start, window_end=built.window_end,
+                source=formats_of(files), nodes=[node_row(n) for n in built.nodes],
+                edges=[edge_row(e) for e in built.edges],
+            )
+    except IntegrityError as exc:
+        # Another build created the window's row first: try again, it now exists.
+        raise Retry(defer=ctx["job_try"] * 0.5) from exc
+    changed = await asyncio.to_thread(
+        write_engine_snapshot, tenant_id, built.window_start, built.window_end, built.nodes, built.edges
+    )
+    return snapshot, changed
+
+
 @tracked(timeout=1800, max_tries=3)
 async def build_snapshot(ctx: dict[str, Any], *, tenant_id: int, window_start: str) -> dict[str, Any]:
-    """Build (or rebuild) the snapshot of the window starting at `window_start` (ISO 8601)."""
+    """Build (or rebuild) the snapshot of the window starting at `window_start` (ISO 8601), then queue
+    its drift detection (and re-detection of later windows when this one changed)."""
     async with session_scope() as session:
         tenant = await tenancy.get_tenant(session, tenant_id=tenant_id)
     start = datetime.fromisoformat(window_start)
@@ -59,17 +87,10 @@ async def build_snapshot(ctx: dict[str, Any], *, tenant_id: int, window_start: s
         await report_progress(ctx, fraction=0.1, message=f"aggregating {len(files)} flow files")
         built = await asyncio.to_thread(_build, files, start, seconds)
         await report_progress(ctx, fraction=0.6, message=f"saving {len(built.nodes)} nodes, {len(built.edges)} edges")
-        try:
-            async with session_scope() as session:
-                snapshot = await graph_queries.replace_snapshot(
-                    session, tenant_id=tenant_id, window_start=start, window_end=start + timedelta(seconds=seconds),
-                    source=formats_of(files), nodes=[node_row(n) for n in built.nodes],
-                    edges=[edge_row(e) for e in built.edges],
-                )
-        except IntegrityError as exc:
-            # Another build created the window's row first: try again, it now exists.
-            raise Retry(defer=ctx["job_try"] * 0.5) from exc
+        snapshot, changed = await _save(ctx, tenant_id, built, files)
     await publish_event(ctx["redis"], tenant_id=tenant_id, kind="snapshot.built",
                         data=graph_queries.snapshot_public(snapshot))
+    detect_jobs = await queue_detection(tenant_id=tenant_id, snapshot=snapshot, changed=changed,
+                                        baseline_windows=tenant.baseline_windows)
     return {"snapshot_id": snapshot.id, "window_start": window_start, "nodes": snapshot.node_count,
-            "edges": snapshot.edge_count}
+            "edges": snapshot.edge_count, "detect_jobs": detect_jobs}

@@ -9,16 +9,24 @@ import socket
 from typing import Any, ClassVar
 
 from arq.connections import RedisSettings
+from arq.cron import CronJob, cron
 from arq.worker import Function, func
 
+from jobs.baselines import refresh_baselines, schedule_baseline_refresh
 from jobs.constants import WORKER_HEARTBEAT_SECONDS, WORKER_KEY_TTL_SECONDS, worker_key
+from jobs.drift_job import detect_drift
 from jobs.ingest import ingest_flows
 from jobs.ping import ping
 from jobs.snapshots import build_snapshot
 from models.db import dispose_engines, get_engine
 from models.settings import get_settings
 
-JOBS = [ping, ingest_flows, build_snapshot]
+JOBS = [ping, ingest_flows, build_snapshot, detect_drift, refresh_baselines]
+# Fan-out schedules: each queues tracked per-tenant jobs, so every run still has a job_run.
+CRON_JOBS: list[CronJob] = [
+    cron(schedule_baseline_refresh, name="schedule_baseline_refresh", minute={0, 30}, run_at_startup=False,
+         unique=True, timeout=60),
+]
 
 
 def functions_for(jobs: list[Any]) -> list[Function]:
@@ -55,6 +63,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 class WorkerSettings:
     functions: ClassVar[list[Function]] = functions_for(JOBS)
+    cron_jobs: ClassVar[list[CronJob]] = CRON_JOBS
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = RedisSettings.from_dsn(get_settings().redis_url)

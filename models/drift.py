@@ -11,6 +11,10 @@ from sqlmodel import Field, SQLModel
 from models.types import json_column, ts_column, utcnow
 
 EVENT_STATUSES = ("open", "acknowledged", "resolved", "false_positive", "suppressed")
+# The drift engine's kinds and bands (jobs.drift.records; models may not import jobs).
+EVENT_KINDS = ("beacon", "traffic_spike", "new_external", "new_port", "new_edge", "new_node", "removed_edge")
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+VERDICTS = ("true_positive", "false_positive")
 
 
 class Baseline(SQLModel, table=True):
@@ -29,6 +33,8 @@ class Baseline(SQLModel, table=True):
     bytes_std: float = 0.0
     flows_mean: float = 0.0
     flows_std: float = 0.0
+    # [[window_start ISO, bytes, flows], …] oldest first: the source of the summary columns.
+    samples: list[list[Any]] = Field(default_factory=list, sa_column=json_column(nullable=False))
     last_seen: datetime | None = Field(default=None, sa_column=ts_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
 
@@ -39,11 +45,16 @@ class DriftEvent(SQLModel, table=True):
         sa.Index("ix_drift_tenant_risk", "tenant_id", "risk"),
         sa.Index("ix_drift_tenant_snapshot", "tenant_id", "snapshot_id"),
         sa.Index("ix_drift_tenant_status", "tenant_id", "status"),
+        sa.Index("ix_drift_tenant_window", "tenant_id", "window_start"),
+        # one event per pattern and snapshot: re-running detection updates, never duplicates
+        sa.UniqueConstraint("tenant_id", "snapshot_id", "signature", name="uq_drift_snapshot_signature"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenant.id")
     snapshot_id: int = Field(foreign_key="snapshot.id")
+    window_start: datetime = Field(sa_column=ts_column(nullable=False))
+    signature: str = Field(max_length=700)
     kind: str = Field(max_length=24)
     src: str = Field(max_length=300)
     dst: str = Field(max_length=300)

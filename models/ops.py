@@ -52,7 +52,11 @@ class Integration(SQLModel, table=True):
 
 class AuditLog(SQLModel, table=True):
     __tablename__ = "audit_log"
-    __table_args__ = (sa.Index("ix_audit_tenant_created", "tenant_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_audit_tenant_created", "tenant_id", "created_at"),
+        # an object's history (a drift event's status changes and feedback) is read by target
+        sa.Index("ix_audit_tenant_target", "tenant_id", "target"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenant.id")

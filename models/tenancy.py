@@ -17,7 +17,10 @@ ROLE_RANK: dict[str, int] = {"viewer": 0, "analyst": 1, "approver": 2, "admin": 
 
 
 # Tenant settings and their defaults; `Tenant.setting` reads through these.
-TENANT_DEFAULTS: dict[str, Any] = {"window_seconds": 3600, "baseline_windows": 24, "four_eyes": True}
+TENANT_DEFAULTS: dict[str, Any] = {
+    "window_seconds": 3600, "baseline_windows": 24, "four_eyes": True, "criticality": {},
+}
+MAX_BASELINE_WINDOWS = 24 * 14
 WINDOW_CHOICES = (300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 
 
@@ -32,6 +35,20 @@ class Tenant(SQLModel, table=True):
         """The snapshot window (5 min – 24 h, a multiple of 5 min)."""
         value = int(self.settings.get("window_seconds", TENANT_DEFAULTS["window_seconds"]))
         return value if value in WINDOW_CHOICES else int(TENANT_DEFAULTS["window_seconds"])
+
+    @property
+    def baseline_windows(self) -> int:
+        """How many past windows the drift baseline summarises (1 – two weeks of hours)."""
+        value = self.settings.get("baseline_windows", TENANT_DEFAULTS["baseline_windows"])
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BASELINE_WINDOWS:
+            return int(TENANT_DEFAULTS["baseline_windows"])
+        return value
+
+    @property
+    def criticality(self) -> dict[str, float]:
+        """Asset-criticality rules, e.g. {"tier=db": 1.0}; the drift engine validates the weights."""
+        value = self.settings.get("criticality", TENANT_DEFAULTS["criticality"])
+        return {str(k): float(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
 class User(SQLModel, table=True):

@@ -48,7 +48,7 @@ class AppState(rx.State):
     role: str = ""
     live_feed: list[dict[str, str]] = []
     live_received: int = 0
-    # "type|id|published-at" of the newest event, so a page (or a benchmark) can time delivery.
+    # "type|id|published-at|ms to reach this session" of the newest event, so delivery can be timed.
     last_event: str = ""
 
     @rx.event
@@ -97,7 +97,8 @@ class AppState(rx.State):
     def _on_live_event(self, event: dict[str, Any]) -> None:
         """Every live event lands in the header's feed."""
         self.live_received += 1
-        self.last_event = f"{event.get('type', '')}|{event.get('data', {}).get('id', '')}|{event.get('ts', '')}"
         latency_ms = max(0.0, (time.time() - float(event.get("ts", time.time()))) * 1000)
+        data = event.get("data", {})
+        self.last_event = f"{event.get('type', '')}|{data.get('id', '')}|{event.get('ts', '')}|{latency_ms:.1f}"
         item = {"text": _describe(event), "type": str(event.get("type", "")), "latency": f"{latency_ms:.0f} ms"}
         self.live_feed = [item, *self.live_feed][:LIVE_FEED_SIZE]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from dashboard.api import auth, flows, health, jobs, snapshots
+from dashboard.api import auth, drift, flows, health, jobs, snapshots, whitelist
 from dashboard.api.errors import install_error_handlers
 
 
@@ -19,6 +19,8 @@ def build_api() -> FastAPI:
     v1.include_router(jobs.router)
     v1.include_router(flows.router)
     v1.include_router(snapshots.router)
+    v1.include_router(drift.router)
+    v1.include_router(whitelist.router)
     api.include_router(v1)
     api.include_router(auth.router)
     install_error_handlers(api)

@@ -10,7 +10,9 @@ import reflex as rx
 from state.base import AppState
 
 # Only pages that work are listed; each later page adds itself here.
-NAV: list[tuple[str, str]] = [("Sources", "/sources"), ("Jobs", "/jobs")]
+NAV: list[tuple[str, str]] = [
+    ("Overview", "/overview"), ("Drift", "/drift"), ("Sources", "/sources"), ("Jobs", "/jobs"),
+]
 
 
 def _nav_link(label: str, href: str) -> rx.Component:

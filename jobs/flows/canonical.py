@@ -16,7 +16,7 @@ from typing import Final
 import polars as pl
 import pyarrow as pa
 
-from jobs.flows.bisect import bisect_lines, split_items
+from jobs.flows.bisection import bisect_lines, split_items
 from jobs.flows.columns import (
     Check,
     Conversion,
@@ -51,34 +51,38 @@ class CanonicalCsvParser:
 
     def parse_chunk(self, chunk: bytes, first_line: int) -> ChunkResult:
         """Parse whole lines; returns canonical rows, bad lines and counts."""
+        skip = 0
         if self.columns is None:
             offset, index = _header_offset(chunk)
             end = chunk.find(b"\n", offset)
             self.columns = header_columns(chunk[offset:] if end == -1 else chunk[offset:end])
             if end == -1:
                 return empty_chunk()
-            first_line += index + 1
-            chunk = chunk[end + 1 :]
-        rows, unreadable = _read_rows(chunk, first_line, self.columns)
+            skip = index + 1  # the reader skips the header lines: no copy of the chunk
+        rows, unreadable = _read_rows(chunk, first_line, skip, self.columns)
         return finalize(_convert(rows), unreadable)
 
 
 def _read_rows(
-    chunk: bytes, first_line: int, columns: tuple[str, ...]
+    chunk: bytes, first_line: int, skip: int, columns: tuple[str, ...]
 ) -> tuple[pl.DataFrame, list[BadLine]]:
-    schema: dict[str, pl.DataType] = {name: pl.Utf8() for name in (*columns, _EXTRA)}
-    frame, _ = _read_csv(chunk, schema)
+    """Rows of the chunk after its first `skip` lines, with `_line`, `_row` and `_bad`."""
+    # Columns that are not canonical are read under neutral names, so no header can clash
+    # with the working columns (`_line`, `_bad`, …).
+    names = [name if name in CANONICAL_COLUMNS else f"__ignored_{i}" for i, name in enumerate(columns)]
+    schema: dict[str, pl.DataType] = {name: pl.Utf8() for name in (*names, _EXTRA)}
+    frame, _ = _read_csv(chunk, schema, skip)
     unreadable: list[BadLine] = []
+    start = first_line + skip
     if frame is None:
-        parts, numbers, unreadable = bisect_lines(
-            split_items(ensure_utf8(chunk), first_line), lambda data: _read_csv(data, schema), len
-        )
+        items = [item for item in split_items(ensure_utf8(chunk), first_line) if item[0] >= start]
+        parts, numbers, unreadable = bisect_lines(items, lambda data: _read_csv(data, schema, 0), len)
         frame = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
         lines = pl.Series(numbers, dtype=pl.Int64)
     else:
-        lines = pl.int_range(first_line, first_line + frame.height, dtype=pl.Int64, eager=True)
-    frame = frame.with_columns(lines.alias("_line"), (lines - first_line).alias("_row"))
-    frame = drop_blank_rows(frame, chunk, columns[0])
+        lines = pl.int_range(start, start + frame.height, dtype=pl.Int64, eager=True)
+    frame = frame.with_columns(lines.alias("_line"), (lines - start).alias("_row"))
+    frame = drop_blank_rows(frame, chunk, names[0], skip)
     return frame.with_columns(
         _bad=pl.when(pl.col(_EXTRA).is_not_null()).then(pl.lit("more fields than the header"))
     ), unreadable
@@ -108,10 +112,10 @@ def _header_offset(chunk: bytes) -> tuple[int, int]:
     return offset, line
 
 
-def _read_csv(data: bytes, schema: dict[str, pl.DataType]) -> tuple[pl.DataFrame | None, str]:
+def _read_csv(data: bytes, schema: dict[str, pl.DataType], skip: int) -> tuple[pl.DataFrame | None, str]:
     try:
         frame = read_delimited(
-            data, has_header=False, schema=schema, truncate_ragged_lines=True,
+            data, has_header=False, schema=schema, skip_lines=skip, truncate_ragged_lines=True,
             missing_columns="insert", extra_columns="ignore", raise_if_empty=False,
         )
     except pl.exceptions.PolarsError as exc:

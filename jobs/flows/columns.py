@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import polars as pl
 
@@ -41,11 +41,13 @@ def first_reason(checks: Sequence[Check]) -> pl.Expr:
     """The reason of the first failing check per row, else null."""
     if not checks:
         return pl.lit(None, pl.Utf8)
-    cond, why = checks[0]
-    chain = pl.when(cond).then(why)
-    for cond, why in checks[1:]:
+    (cond, why), rest = checks[0], checks[1:]
+    # polars types a then-chain as Then, then ChainedThen: one Any name keeps the loop simple.
+    chain: Any = pl.when(cond).then(why)
+    for cond, why in rest:
         chain = chain.when(cond).then(why)
-    return chain.otherwise(pl.lit(None, pl.Utf8))
+    result: pl.Expr = chain.otherwise(pl.lit(None, pl.Utf8))
+    return result
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,20 +71,28 @@ def _endpoint_key(side: str) -> pl.Expr:
 
 
 def _with_identities(frame: pl.DataFrame, flows: pl.DataFrame) -> pl.DataFrame:
-    """Attach name/namespace/labels, computed in Python once per distinct endpoint."""
-    keys = flows.select(src=_endpoint_key("source"), dst=_endpoint_key("destination"))
-    distinct = pl.concat([keys["src"], keys["dst"]]).unique(maintain_order=True)
-    identities = [endpoint_identity(**key) for key in distinct.to_list()]
-    table = pl.DataFrame({
-        "key": distinct,
-        "name": [identity.name for identity in identities],
-        "namespace": [identity.namespace for identity in identities],
-        "labels": [identity.labels for identity in identities],
-    }, schema_overrides={"name": pl.Utf8, "namespace": pl.Utf8, "labels": pl.Utf8})
+    """Attach name/namespace/labels, computed in Python once per distinct endpoint.
+
+    Endpoints are matched by a 64-bit hash of their fields (a join on the nested structs costs
+    more than the whole conversion); a collision needs ~2^32 distinct endpoints in one batch.
+    """
+    keys = flows.lazy().select(
+        _endpoint_key("source").alias("src"), _endpoint_key("destination").alias("dst"),
+    ).with_columns(src_hash=pl.col("src").hash(), dst_hash=pl.col("dst").hash()).collect()
+    distinct = pl.concat([
+        keys.select(key="src", hash="src_hash"), keys.select(key="dst", hash="dst_hash"),
+    ]).unique(subset="hash")
+    identities = [endpoint_identity(**key) for key in distinct["key"].to_list()]
+    position = {digest: i for i, digest in enumerate(distinct["hash"].to_list())}
+    parts = {
+        part: pl.Series([getattr(identity, part) for identity in identities], dtype=pl.Utf8)
+        for part in ("name", "namespace", "labels")
+    }
+    columns = []
     for side in ("src", "dst"):
-        side_table = table.rename({"key": side, **{c: f"{side}_{c}" for c in ("name", "namespace", "labels")}})
-        keys = keys.join(side_table, on=side, how="left", nulls_equal=True, maintain_order="left")
-    return pl.concat([frame, keys.drop("src", "dst")], how="horizontal")
+        index = pl.col(f"{side}_hash").replace_strict(position, return_dtype=pl.UInt32)
+        columns += [pl.lit(values).gather(index).alias(f"{side}_{part}") for part, values in parts.items()]
+    return pl.concat([frame, keys.select(columns)], how="horizontal")
 
 
 def _conversion() -> Conversion:

@@ -15,12 +15,15 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.json as pj
 
-from jobs.flows.bisect import bisect_lines, split_items
+from jobs.flows.bisection import bisect_lines, split_items
 from jobs.flows.result import BadLine
 from jobs.flows.source import ensure_utf8
 
 BLOCK_BYTES: Final = 4 << 20
 _ROW_SUFFIX = re.compile(r" in row \d+")
+WHITESPACE: Final = b" \t\r"
+_FIRST_TOKEN = re.compile(rb"[^ \t\r\n]")
+_OTHER_LINE = re.compile(rb"\n[ \t\r]*[^{ \t\r\n]")
 
 
 def read_json_lines(
@@ -33,16 +36,30 @@ def read_json_lines(
     exactly would pass this check with shifted line numbers; real files do not do that.
     """
     line_count = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") or not chunk else 1)
-    table, _ = _try_read(chunk, schema)
+    table, _ = _try_read(chunk, schema) if _objects_only(chunk) else (None, "")
     if table is not None and table.num_rows == line_count and _is_utf8(table):
         lines = pl.int_range(first_line, first_line + line_count, dtype=pl.Int64, eager=True)
         return _with_lines(table, lines), []
     # Invalid UTF-8 bytes become U+FFFD so the slow path can keep those lines.
     items = split_items(ensure_utf8(chunk), first_line)
-    tables, numbers, bad = bisect_lines(items, lambda data: _try_read(data, schema), _num_rows)
+    objects = [(number, line) for number, line in items if line.lstrip(WHITESPACE).startswith(b"{")]
+    kept = {number for number, _ in objects}
+    bad = [BadLine(number, "not a JSON object") for number, _ in items if number not in kept]
+    tables, numbers, unreadable = bisect_lines(objects, lambda data: _try_read(data, schema), _num_rows)
+    bad = sorted([*bad, *unreadable], key=lambda line: line.line)
     if not tables:
         return _with_lines(schema.empty_table(), pl.Series([], dtype=pl.Int64)), bad
     return _with_lines(pa.concat_tables(tables), pl.Series(numbers, dtype=pl.Int64)), bad
+
+
+def _objects_only(data: bytes) -> bool:
+    """Every non-blank line starts with '{'.
+
+    pyarrow 26's JSON reader crashes the process (SIGSEGV) when a block starts with a `null`
+    document, so no line that is not an object may ever reach it.
+    """
+    first = _FIRST_TOKEN.search(data)
+    return (first is None or data[first.start()] == ord("{")) and _OTHER_LINE.search(data) is None
 
 
 def _num_rows(table: pa.Table) -> int:

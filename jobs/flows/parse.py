@@ -19,7 +19,7 @@ from jobs.flows.zeek_tsv import ZeekTsvParser
 FormatChoice = FlowFormat | Literal["auto"]
 DEFAULT_BATCH_ROWS: Final = 500_000
 # Caps a batch of long lines (Hubble) so a batch stays well under the memory budget.
-MAX_BATCH_BYTES: Final = 256 << 20
+MAX_BATCH_BYTES: Final = 64 << 20
 
 
 class ChunkParser(Protocol):

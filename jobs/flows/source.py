@@ -8,7 +8,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, cast
 
 from jobs.flows.exceptions import FlowFileRejected
 
@@ -44,33 +44,43 @@ def open_stream(source: Source) -> Iterator[BinaryIO]:
             yield raw
             return
         raw.seek(0)
-        yield stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
+        yield cast(BinaryIO, stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb")))
 
 
 def iter_chunks(stream: BinaryIO, *, batch_rows: int, max_bytes: int) -> Iterator[tuple[bytes, int]]:
-    """Yield (chunk, first_line) with whole lines only, about `batch_rows` lines or `max_bytes` each."""
-    first_line = 1
-    parts: list[bytes] = []
-    size = lines = 0
-    while block := _read_block(stream):
-        parts.append(block)
-        size += len(block)
-        lines += block.count(b"\n")
-        if lines < batch_rows and size < max_bytes:
-            continue
+    """Yield (chunk, first_line): whole lines only, about `batch_rows` lines and at most ~`max_bytes`."""
+    first_line, buffer, eof = 1, b"", False
+    while True:
+        parts, lines = [buffer], buffer.count(b"\n")
+        size = len(buffer)
+        while not eof and lines <= batch_rows and size < max_bytes:
+            block = _read_block(stream)
+            eof = not block
+            parts.append(block)
+            size, lines = size + len(block), lines + block.count(b"\n")
         buffer = b"".join(parts)
-        cut = buffer.rfind(b"\n") + 1
-        if cut == 0 and size > MAX_LINE_BYTES:
-            raise FlowFileRejected(f"line {first_line} is longer than {MAX_LINE_BYTES} bytes")
-        if cut == 0:
-            parts, lines = [buffer], 0
+        if not buffer:
+            return
+        if eof and lines <= batch_rows and size <= max_bytes:
+            yield buffer, first_line
+            return
+        cut = _cut(buffer, lines, batch_rows, max_bytes)
+        if cut == 0 and not eof:
+            if len(buffer) > MAX_LINE_BYTES:
+                raise FlowFileRejected(f"line {first_line} is longer than {MAX_LINE_BYTES} bytes")
+            max_bytes = 2 * len(buffer)  # one very long line: read on until it ends
             continue
-        yield buffer[:cut], first_line
-        first_line += lines
-        parts = [buffer[cut:]] if cut < len(buffer) else []
-        size, lines = len(buffer) - cut, 0
-    if parts:
-        yield b"".join(parts), first_line
+        cut = cut or len(buffer)
+        head, buffer = buffer[:cut], buffer[cut:]
+        yield head, first_line
+        first_line += head.count(b"\n")
+
+
+def _cut(buffer: bytes, lines: int, batch_rows: int, max_bytes: int) -> int:
+    """End of a batch: just after the newline nearest to `batch_rows` lines (or `max_bytes`)."""
+    target = min(len(buffer) * batch_rows // max(lines, 1), max_bytes, len(buffer))
+    cut = buffer.rfind(b"\n", 0, max(target, 1)) + 1
+    return cut or buffer.find(b"\n") + 1
 
 
 def _read_block(stream: BinaryIO) -> bytes:

@@ -39,7 +39,9 @@ def with_timestamps(frame: pl.DataFrame, columns: dict[str, str], *, epoch: bool
 def parse_timestamps(values: pl.Series, *, epoch: bool = True) -> pl.Series:
     """Datetime(us, UTC) values parsed from text; null where null, malformed or out of range."""
     text = values.cast(pl.Utf8)
-    if epoch:
+    first = text.drop_nulls().head(1).to_list()
+    # The first value says which whole-column fast path to try; mixed columns go row by row.
+    if epoch and first and _is_number(first[0]):
         numbers = text.str.strip_chars().cast(pl.Float64, strict=False)
         if numbers.null_count() == text.null_count():
             return numbers.to_frame("n").select(epoch_to_datetime(pl.col("n")))[:, 0]
@@ -55,6 +57,14 @@ def parse_timestamps(values: pl.Series, *, epoch: bool = True) -> pl.Series:
         number = pl.col("text").cast(pl.Float64, strict=False)
         result = frame.select(pl.when(number.is_not_null()).then(epoch_to_datetime(number)).otherwise(_iso()))
     return result.collect()[:, 0]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _arrow_iso(text: pl.Series) -> pl.Series | None:

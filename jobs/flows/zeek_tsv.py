@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
@@ -140,9 +141,7 @@ class ZeekTsvParser:
         A clean file is read with numeric fields typed (much cheaper to convert); when any value
         does not parse, the file is read again as text so each bad line is found and reported.
         """
-        fields = self.header.fields
-        if fields is None:
-            raise FlowFileRejected("Zeek TSV data comes before any #fields header")
+        fields = self._fields()
         separator = self.header.separator
         if len(separator.encode("utf-8")) != 1 or separator in "\r\n":
             raise FlowFileRejected(f"Zeek #separator {separator!r} is not a single byte")
@@ -152,7 +151,7 @@ class ZeekTsvParser:
         wanted = sorted({0, width - 1, width} | {index[n] for n in USED_FIELDS if n in index})
         text: dict[str, pl.DataType] = {f"c{i}": pl.Utf8() for i in range(width + 1)}
         # Only trailing comment lines can reach the reader (see parse_chunk); it drops them.
-        options = dict(
+        options: dict[str, Any] = dict(
             has_header=False, separator=separator, quote_char=None, skip_lines=skip_lines, columns=wanted,
             comment_prefix="#",
             truncate_ragged_lines=True, missing_columns="insert", extra_columns="ignore", raise_if_empty=False,
@@ -171,10 +170,15 @@ class ZeekTsvParser:
 
     def _convert(self, read: tuple[pl.DataFrame, bool], data: bytes, skip_lines: int) -> pl.DataFrame:
         rows, typed = read
-        assert self.header.fields is not None  # _read_rows refused rows without a header
-        index = {name: i for i, name in enumerate(self.header.fields)}
+        fields = self._fields()
+        index = {name: i for i, name in enumerate(fields)}
         rows = drop_blank_rows(rows, data, "c0", skip_lines)
-        return select_checked(rows, self._conversion(index, len(self.header.fields), typed))
+        return select_checked(rows, self._conversion(index, len(fields), typed))
+
+    def _fields(self) -> tuple[str, ...]:
+        if self.header.fields is None:
+            raise FlowFileRejected("Zeek TSV data comes before any #fields header")
+        return self.header.fields
 
     def _conversion(self, index: dict[str, int], width: int, typed: bool) -> Conversion:
         unset = (self.header.unset, self.header.empty)

@@ -9,7 +9,7 @@ gives, so streaming ingestion and a one-shot build agree.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, cast
 
 import polars as pl
 
@@ -105,6 +105,15 @@ def node_partial(frame: pl.DataFrame, *, window_seconds: int, edges: pl.DataFram
         pl.col("workload").any(), pl.col("ip").unique().sort().alias("ips"),
     )
     return grouped.collect().cast(NODE_SCHEMA)  # type: ignore[arg-type]
+
+
+def detached(frame: pl.DataFrame) -> pl.DataFrame:
+    """A copy that owns compact buffers.
+
+    Strings that come out of a group-by are views into the batch's buffers; keeping such a small
+    partial would keep the whole batch in memory, batch after batch.
+    """
+    return cast(pl.DataFrame, pl.from_arrow(frame.to_arrow()))
 
 
 def merge_edges(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:

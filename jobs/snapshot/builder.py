@@ -25,7 +25,7 @@ from typing import Final
 import polars as pl
 
 from jobs.flows.addresses import address_info
-from jobs.snapshot.aggregate import edge_partial, merge_edges, merge_nodes, node_partial
+from jobs.snapshot.aggregate import detached, edge_partial, merge_edges, merge_nodes, node_partial
 from jobs.snapshot.types import EdgeRecord, NodeKind, NodeRecord
 
 DEFAULT_WINDOW_SECONDS: Final = 3600
@@ -60,8 +60,9 @@ class SnapshotAccumulator:
         if frame.height == 0:
             return
         edges = edge_partial(frame, window_seconds=self.window_seconds)
-        self._edges.append(edges)
-        self._nodes.append(node_partial(frame, window_seconds=self.window_seconds, edges=edges))
+        nodes = node_partial(frame, window_seconds=self.window_seconds, edges=edges)
+        self._edges.append(detached(edges))
+        self._nodes.append(detached(nodes))
         self._pending_rows += self._edges[-1].height + self._nodes[-1].height
         if self._pending_rows > COMPACT_ROWS:
             self._compact()
@@ -81,24 +82,23 @@ class SnapshotAccumulator:
         self._compact()
         edges = self._edges[0].partition_by("window", as_dict=True)
         nodes = self._nodes[0].partition_by("window", as_dict=True)
-        snapshots: dict[datetime, WindowSnapshot] = {}
-        for (window,) in sorted(edges):
-            start = _at(int(window) * 1_000_000)
-            snapshots[start] = WindowSnapshot(
-                window_start=start,
-                window_end=start + timedelta(seconds=self.window_seconds),
-                nodes=_node_records(nodes[(window,)]),
-                edges=_edge_records(edges[(window,)]),
-            )
-        return snapshots
+        snapshots = [self._snapshot(int(window), edges[(window,)], nodes[(window,)]) for (window,) in sorted(edges)]
+        return {snapshot.window_start: snapshot for snapshot in snapshots}
 
     def build_window(self, window_start: datetime) -> WindowSnapshot:
         """The snapshot of the window starting at `window_start` (empty when it saw no flows)."""
         start = window_start.astimezone(UTC)
-        if int(start.timestamp()) % self.window_seconds or start.microsecond:
+        seconds = int(start.timestamp())
+        if seconds % self.window_seconds or start.microsecond:
             raise ValueError(f"{window_start} is not aligned to {self.window_seconds}-second windows")
-        empty = WindowSnapshot(start, start + timedelta(seconds=self.window_seconds), [], [])
-        return self.build().get(start, empty)
+        self._compact()
+        edges = self._edges[0].filter(pl.col("window") == seconds)
+        return self._snapshot(seconds, edges, self._nodes[0].filter(pl.col("window") == seconds))
+
+    def _snapshot(self, window: int, edges: pl.DataFrame, nodes: pl.DataFrame) -> WindowSnapshot:
+        start = _at(window * 1_000_000)
+        end = start + timedelta(seconds=self.window_seconds)
+        return WindowSnapshot(start, end, _node_records(nodes), _edge_records(edges))
 
 
 def build_snapshots(

@@ -41,6 +41,11 @@ async def get_tenant(session: AsyncSession, *, tenant_id: int) -> Tenant:
     return tenant
 
 
+async def list_tenant_ids(session: AsyncSession) -> list[int]:
+    """Every tenant's id: only for system schedules that fan work out per tenant, never for a request."""
+    return [tenant_id for tenant_id in await session.exec(select(Tenant.id).order_by(col(Tenant.id))) if tenant_id]
+
+
 async def get_tenant_by_name(session: AsyncSession, *, name: str) -> Tenant:
     """The tenant with this name (CLI look-ups)."""
     tenant = (await session.exec(select(Tenant).where(Tenant.name == name))).first()

@@ -46,7 +46,7 @@ def pct(values: list[float], q: float) -> float:
 async def signed_in(browser: Browser, app: LiveApp, email: str) -> tuple[BrowserContext, Page]:
     context = await browser.new_context()
     page = await context.new_page()
-    await page.goto(f"{app.base_url}/login")
+    await page.goto(f"{app.base_url}/login?next=/jobs")
     await page.fill("#email", email)
     await page.fill("#password", PASSWORD)
     await page.press("#password", "Enter")
@@ -100,19 +100,21 @@ async def bench_fan_out(browser: Browser, app: LiveApp, tenants: int, per_tenant
         await publish_event(redis, tenant_id=ids[i % tenants], kind="bench.event", data={"id": i})
         await asyncio.sleep(0.01)
     await asyncio.sleep(3)
-    latencies, wrong, short = [], 0, 0
+    latencies, server, wrong, short = [], [], 0, 0
     expected = {t: {i for i in range(events) if i % tenants == t} for t in range(tenants)}
     for (t, page), base in zip(pages, before, strict=True):
         count = int((await page.locator("#live-count").inner_text()).split()[-1]) - base
         short += count != len(expected[t])
         for marker, seen in await page.evaluate("window.__seen"):
-            kind, event_id, ts = marker.split("|")
+            kind, event_id, ts, delivered = marker.split("|")
             if kind != "bench.event":
                 continue
             wrong += int(event_id) not in expected[t]
             latencies.append(seen - float(ts) * 1000)
+            server.append(float(delivered))
     return {"sessions": len(pages), "observed": len(latencies), "wrong_tenant": wrong, "incomplete_sessions": short,
-            "p50": statistics.median(latencies), "p95": pct(latencies, 0.95), "max": max(latencies)}
+            "p50": statistics.median(latencies), "p95": pct(latencies, 0.95), "max": max(latencies),
+            "server_p50": statistics.median(server), "server_p95": pct(server, 0.95), "server_max": max(server)}
 
 
 def main(args: argparse.Namespace) -> None:
@@ -129,8 +131,11 @@ async def measure(args: argparse.Namespace, app: LiveApp) -> None:
         print(f"| enqueue → succeeded shown in page ({len(lat)} ping jobs) | median {statistics.median(lat):.0f} ms "
               f"| p95 {pct(lat, 0.95):.0f} ms | max {max(lat):.0f} ms |")
         fan = await bench_fan_out(browser, app, args.tenants, args.pages_per_tenant, args.events)
-        print(f"| publish → session ({fan['sessions']:.0f} sessions, {args.tenants} tenants, {args.events} events) "
-              f"| median {fan['p50']:.0f} ms | p95 {fan['p95']:.0f} ms | max {fan['max']:.0f} ms |")
+        print(f"| publish → session state updated ({fan['sessions']:.0f} sessions, {args.tenants} tenants, "
+              f"{args.events} events) | median {fan['server_p50']:.0f} ms | p95 {fan['server_p95']:.0f} ms "
+              f"| max {fan['server_max']:.0f} ms |")
+        print(f"| publish → shown in the page's DOM (same run) | median {fan['p50']:.0f} ms | p95 {fan['p95']:.0f} ms "
+              f"| max {fan['max']:.0f} ms |")
         print(f"| fan-out correctness | {fan['observed']:.0f} deliveries timed | wrong-tenant deliveries: "
               f"{fan['wrong_tenant']:.0f} | sessions missing events: {fan['incomplete_sessions']:.0f} |")
         await browser.close()

@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.bench.bench_ingest import _bare_polars, flows, write_files  # noqa: E402
-from tests.conftest import ROOT, create_database, drop_database  # noqa: E402
+from tests.bench.bench_ingest import _bare_polars, flows, write_files
+from tests.conftest import ROOT, create_database, drop_database
 
 REDIS_URL = "redis://127.0.0.1:6379/11"
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 06:39:43.421300
+Create Date: 2026-11-23 06:51:06.099813
 """
 from alembic import op
 import sqlalchemy as sa
@@ -92,6 +92,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.create_index('ix_audit_tenant_created', ['tenant_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_audit_tenant_target', ['tenant_id', 'target'], unique=False)
 
     op.create_table('baseline',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -105,6 +106,7 @@ def upgrade() -> None:
     sa.Column('bytes_std', sa.Float(), nullable=False),
     sa.Column('flows_mean', sa.Float(), nullable=False),
     sa.Column('flows_std', sa.Float(), nullable=False),
+    sa.Column('samples', sa.JSON(), nullable=False),
     sa.Column('last_seen', models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('updated_at', models.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], ),
@@ -266,6 +268,8 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('tenant_id', sa.Integer(), nullable=False),
     sa.Column('snapshot_id', sa.Integer(), nullable=False),
+    sa.Column('window_start', models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('signature', sqlmodel.sql.sqltypes.AutoString(length=700), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
     sa.Column('src', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
     sa.Column('dst', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
@@ -282,13 +286,15 @@ def upgrade() -> None:
     sa.Column('created_at', models.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['snapshot_id'], ['snapshot.id'], ),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('tenant_id', 'snapshot_id', 'signature', name='uq_drift_snapshot_signature')
     )
     with op.batch_alter_table('drift_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_drift_event_created_at'), ['created_at'], unique=False)
         batch_op.create_index('ix_drift_tenant_risk', ['tenant_id', 'risk'], unique=False)
         batch_op.create_index('ix_drift_tenant_snapshot', ['tenant_id', 'snapshot_id'], unique=False)
         batch_op.create_index('ix_drift_tenant_status', ['tenant_id', 'status'], unique=False)
+        batch_op.create_index('ix_drift_tenant_window', ['tenant_id', 'window_start'], unique=False)
 
     op.create_table('policy_review',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -384,6 +390,7 @@ def downgrade() -> None:
 
     op.drop_table('policy_review')
     with op.batch_alter_table('drift_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_drift_tenant_window')
         batch_op.drop_index('ix_drift_tenant_status')
         batch_op.drop_index('ix_drift_tenant_snapshot')
         batch_op.drop_index('ix_drift_tenant_risk')
@@ -428,6 +435,7 @@ def downgrade() -> None:
 
     op.drop_table('baseline')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_tenant_target')
         batch_op.drop_index('ix_audit_tenant_created')
 
     op.drop_table('audit_log')

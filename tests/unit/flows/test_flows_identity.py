@@ -79,7 +79,7 @@ def test_invalid_addresses(text: str) -> None:
     assert not is_external(text)
 
 
-def test_protocol_names_and_times() -> None:
+def test_protocol_names() -> None:
     names = ["6", "17", "1", "58", "132", "250", "TCP", " ICMPv6", "006"]
     assert [protocol_name(name) for name in names] == [
         "tcp", "udp", "icmp", "icmp6", "sctp", "250", "tcp", "icmp6", "tcp",

@@ -1,0 +1,120 @@
+"""Engine snapshots on disk: a window's full nodes and edges, connection start times included.
+
+    {flow_dir}/{tenant}/snapshots/{window_epoch}.parquet
+
+The `edge` table leaves connection start times out (COPY speed); beacon detection needs them, so
+`build_snapshot` also keeps this sidecar, which the drift job reads. Nodes and edges share one
+file (column `record`), so a rename replaces both at once: a reader sees the old window or the new
+one, never a mix. The window's bounds are in the file's metadata; a file with other bounds (the
+tenant changed its window size since) counts as absent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, cast
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from jobs.drift import Snapshot
+from jobs.snapshot.types import EdgeRecord, NodeKind, NodeRecord
+from models.settings import get_settings
+
+FORMAT_VERSION = "1"
+Fingerprint = tuple[int, int, int]
+SCHEMA = pa.schema([
+    ("record", pa.string()), ("key", pa.string()), ("name", pa.string()), ("kind", pa.string()),
+    ("namespace", pa.string()), ("labels", pa.string()), ("ips", pa.list_(pa.string())),
+    ("src", pa.string()), ("dst", pa.string()), ("dst_port", pa.int32()), ("protocol", pa.string()),
+    ("bytes", pa.int64()), ("packets", pa.int64()), ("flows", pa.int64()), ("rejected", pa.int64()),
+    ("first_seen", pa.timestamp("us", tz="UTC")), ("last_seen", pa.timestamp("us", tz="UTC")),
+    ("conn_starts", pa.list_(pa.float64())),
+])
+_NODE_FIELDS = ("key", "name", "kind", "namespace", "labels", "ips")
+_EDGE_FIELDS = ("src", "dst", "dst_port", "protocol", "bytes", "packets", "flows", "rejected",
+                "first_seen", "last_seen", "conn_starts")
+
+
+def _epoch(moment: datetime) -> str:
+    return str(int(moment.timestamp()))
+
+
+def sidecar_path(tenant_id: int, window_start: datetime) -> Path:
+    """Where the engine snapshot of one window lives."""
+    return get_settings().flow_dir / str(tenant_id) / "snapshots" / f"{int(window_start.timestamp())}.parquet"
+
+
+def _columns(nodes: Sequence[NodeRecord], edges: Sequence[EdgeRecord]) -> dict[str, list[Any]]:
+    n, m = len(nodes), len(edges)
+    columns: dict[str, list[Any]] = {"record": ["node"] * n + ["edge"] * m}
+    node_values: dict[str, list[Any]] = {
+        "key": [x.key for x in nodes], "name": [x.name for x in nodes], "kind": [x.kind for x in nodes],
+        "namespace": [x.namespace for x in nodes],
+        "labels": [json.dumps(dict(x.labels), sort_keys=True) for x in nodes], "ips": [list(x.ips) for x in nodes],
+    }
+    for name in _NODE_FIELDS:
+        columns[name] = node_values[name] + [None] * m
+    for name in _EDGE_FIELDS:
+        values = [getattr(e, name) for e in edges]
+        columns[name] = [None] * n + ([list(v) for v in values] if name == "conn_starts" else values)
+    return columns
+
+
+def write_engine_snapshot(
+    tenant_id: int, window_start: datetime, window_end: datetime,
+    nodes: Sequence[NodeRecord], edges: Sequence[EdgeRecord],
+) -> bool:
+    """Write the window's sidecar atomically (temp file + rename); False when it already held the same."""
+    path = sidecar_path(tenant_id, window_start)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    metadata = {"window_start": _epoch(window_start), "window_end": _epoch(window_end), "format": FORMAT_VERSION}
+    table = pa.table(_columns(nodes, edges), schema=SCHEMA.with_metadata(metadata))
+    temp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp")
+    pq.write_table(table, temp, compression="zstd")
+    # an identical rebuild keeps the old file, so its fingerprint (and cached baselines) stay valid
+    if path.exists() and path.stat().st_size == temp.stat().st_size and path.read_bytes() == temp.read_bytes():
+        temp.unlink()
+        return False
+    os.replace(temp, path)
+    return True
+
+
+def sidecar_fingerprint(tenant_id: int, window_start: datetime) -> Fingerprint | None:
+    """(inode, size, mtime) of the window's sidecar: changes whenever the file is replaced."""
+    try:
+        stat = sidecar_path(tenant_id, window_start).stat()
+    except FileNotFoundError:
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def load_engine_snapshot(tenant_id: int, window_start: datetime, window_end: datetime) -> Snapshot | None:
+    """The window's nodes and edges as the drift engine reads them; None without a matching sidecar."""
+    path = sidecar_path(tenant_id, window_start)
+    try:
+        table = pq.read_table(path)
+    except FileNotFoundError:
+        return None
+    meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
+    if meta.get("window_end") != _epoch(window_end) or meta.get("format") != FORMAT_VERSION:
+        return None
+    nodes = table.filter(pc.equal(table["record"], "node")).select(list(_NODE_FIELDS)).to_pydict()
+    edges = table.filter(pc.equal(table["record"], "edge")).select(list(_EDGE_FIELDS)).to_pydict()
+    node_records = tuple(
+        NodeRecord(key, name, cast(NodeKind, kind), namespace, json.loads(labels), tuple(ips))
+        for key, name, kind, namespace, labels, ips in zip(*(nodes[f] for f in _NODE_FIELDS), strict=True)
+    )
+    edge_records = tuple(
+        EdgeRecord(src, dst, port, protocol, size, packets, flows, rejected, first, last, tuple(starts))
+        for src, dst, port, protocol, size, packets, flows, rejected, first, last, starts in zip(
+            *(edges[f] for f in _EDGE_FIELDS), strict=True
+        )
+    )
+    return Snapshot(window_start, window_end, node_records, edge_records)

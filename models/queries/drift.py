@@ -1,0 +1,225 @@
+"""Queries for drift events: filtered pages, status changes, analysts' feedback and history.
+
+The whitelist (`models.queries.whitelist`) and the timeline/KPI figures (`models.queries.drift_stats`)
+live in sibling modules and are re-exported here, so the pages import one module. What the
+detection job writes is in `models.queries.drift_store`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col, func, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.drift import EVENT_KINDS, EVENT_STATUSES, SEVERITIES, VERDICTS, DriftEvent, Feedback
+from models.errors import NotFound
+from models.ops import AuditLog
+from models.queries.audit import record_audit
+from models.queries.drift_stats import drift_kpis, drift_timeline
+from models.queries.whitelist import create_whitelist, delete_whitelist, list_whitelist, whitelist_public
+from models.tenancy import User
+from models.types import utcnow
+
+__all__ = [
+    "SORT_KEYS", "add_feedback", "create_whitelist", "delete_whitelist", "drift_kpis", "drift_timeline",
+    "event_history", "event_public", "event_target", "get_event", "list_events", "list_whitelist",
+    "set_event_status", "whitelist_public",
+]
+
+SORT_KEYS = ("risk", "created_at", "kind", "severity")
+MAX_PAGE = 1000
+MAX_TEXT = 200
+_SEVERITY_RANK = {name: len(SEVERITIES) - i for i, name in enumerate(SEVERITIES)}
+
+
+def _choice(name: str, value: str | None, allowed: Sequence[str]) -> None:
+    if value is not None and value not in allowed:
+        raise ValueError(f"unknown {name} {value!r}: choose one of {', '.join(allowed)}")
+
+
+def _utc(name: str, moment: datetime | None) -> datetime | None:
+    if moment is not None and not isinstance(moment, datetime):
+        raise ValueError(f"{name} must be a date and time")
+    # a moment without zone is taken as UTC, as everywhere else in SecureGuard
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _conditions(
+    tenant_id: int, snapshot_id: int | None, kind: str | None, status: str | None, severity: str | None,
+    min_risk: int | None, text: str | None, since: datetime | None, until: datetime | None,
+) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = [col(DriftEvent.tenant_id) == tenant_id]
+    pairs: list[tuple[Any, Any]] = [(DriftEvent.snapshot_id, snapshot_id), (DriftEvent.kind, kind),
+                                    (DriftEvent.status, status), (DriftEvent.severity, severity)]
+    found += [col(column) == value for column, value in pairs if value is not None]
+    if min_risk is not None:
+        found.append(col(DriftEvent.risk) >= min_risk)
+    if since is not None:
+        found.append(col(DriftEvent.window_start) >= since)
+    if until is not None:
+        found.append(col(DriftEvent.window_start) < until)
+    if text:
+        pattern = _like(text)
+        found.append(or_(*(col(c).ilike(pattern, escape="\\")
+                           for c in (DriftEvent.src, DriftEvent.dst, DriftEvent.explanation))))
+    return found
+
+
+def _order(sort: str, descending: bool) -> list[Any]:
+    keys: dict[str, Any] = {
+        "risk": col(DriftEvent.risk), "created_at": col(DriftEvent.created_at), "kind": col(DriftEvent.kind),
+        "severity": sa.case(_SEVERITY_RANK, value=col(DriftEvent.severity), else_=0),
+    }
+    key, tie = keys[sort], col(DriftEvent.id)
+    return [key.desc(), tie.desc()] if descending else [key.asc(), tie.asc()]
+
+
+async def list_events(
+    session: AsyncSession, *, tenant_id: int, snapshot_id: int | None = None, kind: str | None = None,
+    status: str | None = None, severity: str | None = None, min_risk: int | None = None, text: str | None = None,
+    since: datetime | None = None, until: datetime | None = None, sort: str = "risk", descending: bool = True,
+    limit: int = 50, offset: int = 0,
+) -> tuple[list[DriftEvent], int]:
+    """One page of the tenant's events and how many match in all.
+
+    `since`/`until` bound the event's window start ([since, until)); `text` matches src, dst or
+    the explanation, case-insensitively. Bad values raise ValueError with a message for the user.
+    """
+    _choice("kind", kind, EVENT_KINDS)
+    _choice("status", status, EVENT_STATUSES)
+    _choice("severity", severity, SEVERITIES)
+    _choice("sort key", sort, SORT_KEYS)
+    if min_risk is not None and not 0 <= min_risk <= 100:
+        raise ValueError("min_risk must lie between 0 and 100")
+    if not 1 <= limit <= MAX_PAGE or offset < 0:
+        raise ValueError(f"limit must lie between 1 and {MAX_PAGE} and offset must not be negative")
+    since, until = _utc("since", since), _utc("until", until)
+    if since is not None and until is not None and since >= until:
+        raise ValueError("since must be before until")
+    text = (text or "").strip()[:MAX_TEXT] or None
+    where = _conditions(tenant_id, snapshot_id, kind, status, severity, min_risk, text, since, until)
+    total = (await session.exec(select(func.count()).select_from(DriftEvent).where(*where))).one()
+    query = select(DriftEvent).where(*where).order_by(*_order(sort, descending)).limit(limit).offset(offset)
+    return list(await session.exec(query)), int(total)
+
+
+async def get_event(session: AsyncSession, *, tenant_id: int, event_id: int) -> DriftEvent:
+    """One of the tenant's drift events."""
+    row = (
+        await session.exec(select(DriftEvent).where(DriftEvent.tenant_id == tenant_id, DriftEvent.id == event_id))
+    ).first()
+    if row is None:
+        raise NotFound(f"drift event {event_id} not found")
+    return row
+
+
+def event_target(event_id: int | None) -> str:
+    """The audit target of an event, by which its history is read back."""
+    return f"drift_event:{event_id}"
+
+
+def _mark(row: DriftEvent, status: str, actor: str) -> None:
+    row.status, row.status_by, row.status_at = status, actor[:254], utcnow()
+
+
+async def set_event_status(
+    session: AsyncSession, *, tenant_id: int, event_ids: list[int], status: str, actor: str
+) -> list[DriftEvent]:
+    """Set the status of some of the tenant's events, all or none; each real change is audited.
+
+    Events already in `status` are returned untouched. NotFound names the first id that is not
+    the tenant's.
+    """
+    _choice("status", status, EVENT_STATUSES)
+    ids = list(dict.fromkeys(event_ids))
+    if not ids or len(ids) > MAX_PAGE:
+        raise ValueError(f"choose between 1 and {MAX_PAGE} events")
+    query = select(DriftEvent).where(DriftEvent.tenant_id == tenant_id, col(DriftEvent.id).in_(ids))
+    found = {row.id: row for row in await session.exec(query.with_for_update())}
+    missing = next((i for i in ids if i not in found), None)
+    if missing is not None:
+        raise NotFound(f"drift event {missing} not found")
+    for row in found.values():
+        if row.status == status:
+            continue
+        before = {"status": row.status}
+        _mark(row, status, actor)
+        session.add(row)
+        await record_audit(session, tenant_id=tenant_id, actor=actor, action="drift_event.status",
+                           target=event_target(row.id), before=before, after={"status": status})
+    return [found[i] for i in ids]
+
+
+async def add_feedback(
+    session: AsyncSession, *, tenant_id: int, event_id: int, verdict: str, actor: str, user_id: int | None,
+    note: str = "",
+) -> DriftEvent:
+    """Record an analyst's verdict; a false positive also closes the event as `false_positive`.
+
+    Verdicts feed the scoring of later windows' events with the same pattern (audited).
+    """
+    _choice("verdict", verdict, VERDICTS)
+    row = await get_event(session, tenant_id=tenant_id, event_id=event_id)
+    if user_id is not None:
+        found = await session.exec(select(User.id).where(User.tenant_id == tenant_id, User.id == user_id))
+        if found.first() is None:
+            raise NotFound(f"user {user_id} not found")
+    note = note.strip()[:2000]
+    session.add(Feedback(tenant_id=tenant_id, event_id=event_id, verdict=verdict, user_id=user_id, note=note))
+    before = {"status": row.status}
+    if verdict == "false_positive" and row.status != "false_positive":
+        _mark(row, "false_positive", actor)
+        session.add(row)
+    await record_audit(session, tenant_id=tenant_id, actor=actor, action="drift_event.feedback",
+                       target=event_target(event_id), before=before,
+                       after={"status": row.status, "verdict": verdict, "note": note})
+    return row
+
+
+def _history_entry(entry: AuditLog) -> dict[str, Any]:
+    before, after = entry.before.get("status"), entry.after.get("status")
+    if entry.action == "drift_event.feedback":
+        verdict = str(entry.after.get("verdict", "")).replace("_", " ")
+        note = entry.after.get("note") or ""
+        moved = f" (status {before} → {after})" if before != after else ""
+        return {"at": entry.created_at.isoformat(), "actor": entry.actor, "action": "feedback",
+                "detail": f"{verdict}{': ' + note if note else ''}{moved}"}
+    return {"at": entry.created_at.isoformat(), "actor": entry.actor, "action": "status",
+            "detail": f"{before} → {after}"}
+
+
+async def event_history(session: AsyncSession, *, tenant_id: int, event_id: int) -> list[dict[str, Any]]:
+    """Status changes and feedback of one event, newest first, ending with its detection."""
+    row = await get_event(session, tenant_id=tenant_id, event_id=event_id)
+    query = (
+        select(AuditLog).where(AuditLog.tenant_id == tenant_id, AuditLog.target == event_target(event_id))
+        .where(col(AuditLog.action).in_(("drift_event.status", "drift_event.feedback")))
+        .order_by(col(AuditLog.id).desc())
+    )
+    history = [_history_entry(entry) for entry in await session.exec(query)]
+    detail = f"{row.kind}, risk {row.risk} ({row.severity})"
+    if row.evidence.get("whitelist"):
+        detail += f"; suppressed by whitelist: {row.evidence['whitelist'].get('reason') or 'no reason given'}"
+    history.append({"at": row.created_at.isoformat(), "actor": "detector", "action": "detected", "detail": detail})
+    return history
+
+
+def event_public(row: DriftEvent) -> dict[str, Any]:
+    """An event as REST answers, pages and live events show it (DESIGN §11, plus times and evidence)."""
+    return {
+        "id": row.id, "snapshot_id": row.snapshot_id, "kind": row.kind, "src": row.src, "dst": row.dst,
+        "dst_port": row.dst_port, "protocol": row.protocol, "risk": row.risk, "severity": row.severity,
+        "reasons": row.reasons, "explanation": row.explanation, "status": row.status,
+        "created_at": row.created_at.isoformat(), "window_start": row.window_start.isoformat(),
+        "evidence": row.evidence,
+    }

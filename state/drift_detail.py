@@ -1,0 +1,118 @@
+"""One drift event in detail: explanation, reasons with evidence, history, feedback, status, whitelist."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import reflex as rx
+
+from models.db import session_scope
+from models.errors import Forbidden, NotFound
+from models.queries import drift as drift_queries
+from models.queries import whitelist as whitelist_queries
+from state.base import AppState
+from state.drift import DriftListState, event_row
+
+WHITELIST_DAYS = 30
+
+
+def _reason(reason: dict[str, Any]) -> dict[str, str]:
+    value = reason.get("contribution", reason.get("weight", 0))
+    shown = f"{float(value):+.1f}" if isinstance(value, int | float) else str(value)
+    return {"feature": str(reason.get("feature", "")), "evidence": str(reason.get("evidence", "")),
+            "contribution": shown}
+
+
+class DriftDetailState(AppState):
+    event: dict[str, str] = {}
+    reasons: list[dict[str, str]] = []
+    evidence: list[list[str]] = []
+    history: list[dict[str, str]] = []
+    notice: str = ""
+
+    @rx.var
+    def is_open(self) -> bool:
+        return bool(self.event)
+
+    @rx.event
+    async def open_from_url(self) -> None:
+        """on_load: `?event=ID` opens that event (links from the timeline and top risks)."""
+        event_id = self.router.url.query_parameters.get("event", "")
+        if event_id.isdigit():
+            await self._open(int(event_id))
+
+    @rx.event
+    async def open_event(self, event_id: str) -> None:
+        await self._open(int(event_id))
+
+    async def _open(self, event_id: int) -> None:
+        try:
+            tenant_id = self._require("viewer")
+            async with session_scope() as session:
+                row = await drift_queries.get_event(session, tenant_id=tenant_id, event_id=event_id)
+                history = await drift_queries.event_history(session, tenant_id=tenant_id, event_id=event_id)
+        except (Forbidden, NotFound) as exc:
+            self.notice, self.event = exc.message, {}
+            return
+        public = drift_queries.event_public(row)
+        self.event = event_row(public)
+        self.reasons = [_reason(r) for r in public["reasons"]]
+        self.evidence = [[str(k), str(v)] for k, v in (public.get("evidence") or {}).items()]
+        self.history = [{k: str(v) for k, v in h.items()} for h in history]
+        self.notice = ""
+
+    @rx.event
+    def close(self) -> None:
+        self.event, self.notice = {}, ""
+
+    async def _after_change(self, message: str) -> None:
+        await self._open(int(self.event["id"]))
+        self.notice = message
+        listing = await self.get_state(DriftListState)
+        await listing._query()
+
+    @rx.event
+    async def set_status(self, status: str) -> None:
+        """Acknowledge, resolve, reopen… one event."""
+        try:
+            tenant_id = self._require("analyst")
+            async with session_scope() as session:
+                await drift_queries.set_event_status(session, tenant_id=tenant_id, event_ids=[int(self.event["id"])],
+                                                     status=status, actor=self.actor)
+        except (Forbidden, NotFound, ValueError) as exc:
+            self.notice = getattr(exc, "message", str(exc))
+            return
+        await self._after_change(f"Marked {status}.")
+
+    @rx.event
+    async def give_feedback(self, verdict: str, form: dict[str, Any] | None = None) -> None:
+        """True or false positive, with an optional note; it moves the ranking of similar events."""
+        note = str((form or {}).get("note", ""))[:2000]
+        try:
+            tenant_id = self._require("analyst")
+            async with session_scope() as session:
+                await drift_queries.add_feedback(session, tenant_id=tenant_id, event_id=int(self.event["id"]),
+                                                 verdict=verdict, actor=self.actor, user_id=self._user_id, note=note)
+        except (Forbidden, NotFound, ValueError) as exc:
+            self.notice = getattr(exc, "message", str(exc))
+            return
+        await self._after_change(f"Recorded {verdict.replace('_', ' ')}: similar events will rank accordingly.")
+
+    @rx.event
+    async def whitelist(self, form: dict[str, Any]) -> None:
+        """Whitelist this event's pattern (src, dst, port) with a reason and an expiry."""
+        reason = str(form.get("reason", "")).strip()
+        days = int(form.get("days") or WHITELIST_DAYS)
+        port = self.event["port"]
+        try:
+            tenant_id = self._require("analyst")
+            async with session_scope() as session:
+                await whitelist_queries.create_whitelist(
+                    session, tenant_id=tenant_id, src_pattern=self.event["src"],
+                    dst_pattern=self.event["dst_node"], port=int(port) if port.isdigit() else None,
+                    expires_at=datetime.now(UTC) + timedelta(days=days), reason=reason, author=self.actor)
+        except (Forbidden, ValueError) as exc:
+            self.notice = getattr(exc, "message", str(exc))
+            return
+        self.notice = f"Whitelisted for {days} days: matching events will be stored as suppressed."

@@ -1,0 +1,36 @@
+"""Plotly figures built from plain rows (no I/O), for the states to hand to `rx.plotly`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+SEVERITY_COLORS = {"critical": "#b3261e", "high": "#e8590c", "medium": "#f2b705", "low": "#4c8bf5", "info": "#9aa0a6"}
+
+
+def timeline_figure(points: Sequence[dict[str, Any]]) -> tuple[go.Figure, list[list[int]]]:
+    """Events over time (x = window, y = risk), one trace per severity.
+
+    Returns the figure and, per trace, the event ids in point order, so a click (curve, point)
+    maps back to an event without sending ids to the browser as data.
+    """
+    figure = go.Figure()
+    ids: list[list[int]] = []
+    for severity in SEVERITIES:
+        rows = [p for p in points if p["severity"] == severity]
+        ids.append([int(p["id"]) for p in rows])
+        figure.add_trace(go.Scattergl(
+            x=[p["window_start"] for p in rows], y=[p["risk"] for p in rows], mode="markers", name=severity,
+            marker={"color": SEVERITY_COLORS[severity], "size": 9, "opacity": 0.8},
+            text=[f"{p['kind']}: {p['src']} → {p['dst']}:{p['dst_port'] or ''}" for p in rows],
+            hovertemplate="%{text}<br>risk %{y}<br>%{x}<extra>" + severity + "</extra>",
+        ))
+    figure.update_layout(
+        height=320, autosize=True, margin={"l": 40, "r": 10, "t": 10, "b": 40}, legend={"orientation": "h", "y": -0.2},
+        yaxis={"title": "risk", "range": [0, 105]}, xaxis={"title": "window (UTC)"}, clickmode="event",
+        template="plotly_white", uirevision="timeline",
+    )
+    return figure, ids

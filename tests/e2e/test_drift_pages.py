@@ -1,0 +1,84 @@
+"""Overview and Drift events in Chromium, on real RITA Zeek hours pushed through the REST API."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import httpx
+import pytest
+from playwright.async_api import Browser, expect
+
+from tests.apprunner import LiveApp, sg
+from tests.conftest import SHARED_DATA
+from tests.e2e.conftest import login
+
+pytestmark = pytest.mark.e2e
+HOURS = sorted((SHARED_DATA / "zeek/rita-missing-host/2024-04-19").glob("*.log.gz"))
+
+
+async def _push_and_wait(app: LiveApp, token: str, files: list, within: float = 120) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=app.base_url, timeout=30) as client:
+        for path in files:
+            answer = await client.post("/api/v1/flows?format=zeek", content=path.read_bytes(), headers=headers)
+            assert answer.status_code == 202, answer.text
+        deadline = asyncio.get_running_loop().time() + within
+        while asyncio.get_running_loop().time() < deadline:
+            busy = [r for r in (await client.get("/api/v1/jobs?limit=500", headers=headers)).json()
+                    if r["status"] in ("queued", "running", "retrying")]
+            if not busy:
+                return
+            await asyncio.sleep(0.5)
+    raise AssertionError("jobs did not settle")
+
+
+@pytest.fixture(scope="module")
+def charlie_token(live_app: LiveApp) -> str:
+    token = sg(live_app.env, "token", "create", "--tenant", "charlie", "--role", "analyst")
+    asyncio.run(_push_and_wait(live_app, token, HOURS[:4]))
+    return token
+
+
+async def test_overview_shows_kpis_timeline_and_top_risks_that_open(browser: Browser, live_app: LiveApp,
+                                                                    charlie_token: str) -> None:
+    page = await login(browser, live_app, "admin@charlie.test", path="/overview")
+    await expect(page.locator("#kpi-open")).not_to_have_text("0", timeout=20_000)
+    await page.wait_for_selector("#timeline .main-svg", timeout=20_000)
+    first = page.locator("#top-risks a").first
+    await expect(first).to_be_visible()
+    await first.click()
+    await page.wait_for_url(re.compile(r"/drift\?event=\d+"), timeout=20_000)
+    await expect(page.locator("#event-explanation")).not_to_be_empty(timeout=20_000)
+    await expect(page.locator("#event-reasons")).to_contain_text("kind")
+
+
+async def test_filters_bulk_change_and_feedback(browser: Browser, live_app: LiveApp, charlie_token: str) -> None:
+    page = await login(browser, live_app, "admin@charlie.test", path="/drift")
+    await page.wait_for_selector("#drift-table tbody tr", timeout=20_000)
+    await page.fill("#drift-search", "64.225.56.201")
+    await page.click("#drift-filter")
+    await expect(page.locator("#drift-page")).to_contain_text(" of ", timeout=10_000)
+    rows = page.locator("#drift-table tbody tr")
+    for text in await rows.all_inner_texts():
+        assert "64.225.56.201" in text
+    await rows.nth(0).locator("button[role=checkbox]").click()
+    await rows.nth(1).locator("button[role=checkbox]").click()
+    await page.click("#bulk-acknowledged")
+    await expect(page.locator("[role=alertdialog]")).to_contain_text("Change 2 events?")
+    await page.click("#bulk-confirm")
+    await expect(page.locator("#drift-message")).to_have_text("2 events marked acknowledged.", timeout=10_000)
+
+    await rows.nth(0).get_by_role("button", name="Open").click()
+    await page.click("#feedback-fp")
+    await expect(page.locator("#event-notice")).to_contain_text("false positive", timeout=10_000)
+    await expect(page.get_by_role("dialog")).to_contain_text("false_positive")
+
+
+async def test_new_events_arrive_live(browser: Browser, live_app: LiveApp, charlie_token: str) -> None:
+    page = await login(browser, live_app, "admin@charlie.test", path="/drift")
+    await page.wait_for_selector("#drift-table tbody tr", timeout=20_000)
+    before = await page.locator("#kpi-open").count()
+    assert before == 0  # not on the overview: the drift page announces instead
+    await _push_and_wait(live_app, charlie_token, HOURS[4:5])
+    await expect(page.locator("#drift-fresh")).to_contain_text("new events", timeout=20_000)

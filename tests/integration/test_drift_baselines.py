@@ -1,0 +1,113 @@
+"""Engine snapshots on disk and the baseline table: written by the chain, refreshed by the schedule."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import delete
+from sqlmodel import col
+
+from dashboard.api.app import build_api
+from jobs.baselines import WindowLoader, schedule_baseline_refresh
+from jobs.connections import get_redis
+from jobs.snapshot.types import EdgeRecord, NodeRecord
+from jobs.snapshot_store import load_engine_snapshot, sidecar_fingerprint, sidecar_path, write_engine_snapshot
+from models.db import session_scope
+from models.drift import Baseline
+from models.queries import baselines as baseline_queries
+from models.queries import graph as graph_queries
+from models.queries import jobs as job_queries
+from tests.builders import make_tenant
+from tests.integration.drift_support import BEACON, push, rita_files, settled
+
+pytestmark = pytest.mark.integration
+T0 = datetime(2024, 4, 19, tzinfo=UTC)
+
+
+@pytest.fixture
+def data_dir(app_ctx: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from models.settings import get_settings
+
+    monkeypatch.setenv("SG_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    return tmp_path / "data"
+
+
+@pytest.fixture
+async def client(data_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=build_api())
+    async with httpx.AsyncClient(transport=transport, base_url="http://sg.test") as c:
+        yield c
+
+
+def records() -> tuple[list[NodeRecord], list[EdgeRecord]]:
+    nodes = [NodeRecord("shop/api", "api", "workload", "shop", {"app": "api"}, ("10.0.0.4",)),
+             NodeRecord("203.0.113.9", "203.0.113.9", "external")]
+    edges = [EdgeRecord("shop/api", "203.0.113.9", 443, "tcp", 5000, 12, 3, 1, T0, T0 + timedelta(minutes=5),
+                        (T0.timestamp() + 1.25, T0.timestamp() + 301.5)),
+             EdgeRecord("shop/api", "203.0.113.9", None, "icmp", 84, 1, 1, 0, T0, T0)]
+    return nodes, edges
+
+
+async def test_sidecar_round_trip_is_exact_atomic_and_falls_back_to_the_database(data_dir: Path) -> None:
+    a, b = await make_tenant("alpha"), await make_tenant("bravo")
+    nodes, edges = records()
+    end = T0 + timedelta(hours=1)
+    assert write_engine_snapshot(a.tenant_id, T0, end, nodes, edges) is True
+    first = sidecar_fingerprint(a.tenant_id, T0)
+    assert write_engine_snapshot(a.tenant_id, T0, end, nodes, edges) is False
+    assert sidecar_fingerprint(a.tenant_id, T0) == first
+    loaded = load_engine_snapshot(a.tenant_id, T0, end)
+    assert loaded is not None and loaded.nodes == tuple(nodes) and loaded.edges == tuple(edges)
+    assert load_engine_snapshot(a.tenant_id, T0, T0 + timedelta(hours=2)) is None  # other window size
+    assert load_engine_snapshot(b.tenant_id, T0, end) is None
+    assert not list(sidecar_path(a.tenant_id, T0).parent.glob("*.tmp"))
+    async with session_scope() as session:
+        row = await graph_queries.replace_snapshot(
+            session, tenant_id=b.tenant_id, window_start=T0, window_end=end, source="test",
+            nodes=[{"key": n.key, "name": n.name, "kind": n.kind, "namespace": n.namespace, "labels": n.labels}
+                   for n in nodes],
+            edges=[{"src": e.src, "dst": e.dst, "dst_port": e.dst_port, "protocol": e.protocol, "bytes": e.bytes,
+                    "packets": e.packets, "flows": e.flows, "rejected": e.rejected, "first_seen": e.first_seen,
+                    "last_seen": e.last_seen} for e in edges],
+        )
+    fallback = await WindowLoader(b.tenant_id).load(row)
+    assert {e.key for e in fallback.edges} == {e.key for e in edges}
+    assert all(e.conn_starts == () for e in fallback.edges) and {n.key for n in fallback.nodes} == {"shop/api",
+                                                                                                     "203.0.113.9"}
+
+
+async def test_detection_and_the_half_hourly_schedule_keep_the_baseline_table(
+    client: httpx.AsyncClient, worker_factory: Any
+) -> None:
+    a, b = await make_tenant("alpha"), await make_tenant("bravo")
+    async with worker_factory():
+        for path in rita_files()[:3]:
+            await push(client, a.token, path)
+            await settled(a.tenant_id)
+        async with session_scope() as session:
+            stored = await baseline_queries.list_baselines(session, tenant_id=a.tenant_id, limit=5000)
+            windows = len(await graph_queries.list_snapshots(session, tenant_id=a.tenant_id))
+            await session.exec(delete(Baseline).where(col(Baseline.tenant_id) == a.tenant_id))
+        queued = await schedule_baseline_refresh({"redis": get_redis()})
+        await settled(a.tenant_id)
+        await settled(b.tenant_id)
+    assert queued == {"tenants": 2}
+    assert stored and max(r.windows_seen for r in stored) == windows
+    beacon = [r for r in stored if (r.src, r.dst, r.dst_port) == (*BEACON, 80)]
+    assert beacon and beacon[0].windows_seen == len(beacon[0].samples) and beacon[0].flows_mean > 0
+    async with session_scope() as session:
+        refreshed = await baseline_queries.list_baselines(session, tenant_id=a.tenant_id, limit=5000)
+        theirs = await baseline_queries.list_baselines(session, tenant_id=b.tenant_id)
+        runs = await job_queries.list_job_runs(session, tenant_id=a.tenant_id, name="refresh_baselines")
+    assert theirs == []
+    assert [r.status for r in runs] == ["succeeded"] and runs[0].triggered_by.startswith("schedule")
+    assert runs[0].result == {"windows": windows, "edges": len(stored)}
+    key = ("src", "dst", "dst_port", "protocol", "windows_seen", "bytes_mean", "flows_std", "samples")
+    assert sorted(tuple(getattr(r, k) for k in key) for r in refreshed) == sorted(
+        tuple(getattr(r, k) for k in key) for r in stored)

@@ -1,0 +1,119 @@
+"""The analyst loop through the job chain: a false-positive verdict lowers the risk of the same pattern in
+the next window, a whitelist entry suppresses it there (an expired one does not), and one tenant's
+verdicts never move another's scores.
+
+Both tenants ingest the same RITA hours; bravo processes the next hour first and is the control.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from dashboard.api.app import build_api
+from models.db import session_scope
+from models.drift import DriftEvent, Whitelist
+from models.queries import drift as drift_queries
+from tests.builders import TenantFixture, make_tenant
+from tests.integration.drift_support import BEACON, all_events, bearer, pattern, push, rita_files, settled
+
+pytestmark = pytest.mark.integration
+W = datetime(2024, 4, 19, 3, tzinfo=UTC)
+NEXT = W + timedelta(hours=1)
+
+
+@pytest.fixture
+async def client(app_ctx: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
+    from models.settings import get_settings
+
+    monkeypatch.setenv("SG_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    transport = httpx.ASGITransport(app=build_api())
+    async with httpx.AsyncClient(transport=transport, base_url="http://sg.test") as c:
+        yield c
+
+
+async def window_events(tenant_id: int, start: datetime) -> dict[tuple[Any, ...], DriftEvent]:
+    events = await all_events(tenant_id, since=start, until=start + timedelta(hours=1))
+    return {pattern(e): e for e in events}
+
+
+def beacon_of(events: dict[tuple[Any, ...], DriftEvent]) -> DriftEvent:
+    [event] = [e for key, e in events.items() if key[0] == "beacon" and key[1:3] == BEACON]
+    return event
+
+
+def others(events: dict[tuple[Any, ...], DriftEvent]) -> list[DriftEvent]:
+    """Open events of other sources, one per (src, dst, port), so whitelisting one cannot cover another."""
+    chosen: dict[tuple[str, str, int | None], DriftEvent] = {}
+    for event in events.values():
+        if event.src != BEACON[0] and event.status == "open":
+            chosen.setdefault((event.src, event.dst, event.dst_port), event)
+    return list(chosen.values())
+
+
+async def decide(
+    client: httpx.AsyncClient, a: TenantFixture, b: TenantFixture, whitelisted: DriftEvent, expired: DriftEvent
+) -> DriftEvent:
+    """Analysts' decisions before alpha's next window: verdicts in both tenants, alpha's whitelist entries."""
+    # bravo confirms the beacon: were verdicts shared, it would cancel alpha's false positive
+    bravo_verdict = await client.post(f"/api/v1/drift-events/{beacon_of(await window_events(b.tenant_id, W)).id}"
+                                      "/feedback", json={"verdict": "true_positive"}, headers=bearer(b.token))
+    assert bravo_verdict.status_code == 200, bravo_verdict.text
+    alpha_beacon = beacon_of(await window_events(a.tenant_id, W))
+    answer = await client.post(f"/api/v1/drift-events/{alpha_beacon.id}/feedback", headers=bearer(a.token),
+                               json={"verdict": "false_positive", "note": "our uptime probe"})
+    assert answer.status_code == 200 and answer.json()["status"] == "false_positive"
+    entry = await client.post("/api/v1/whitelist", headers=bearer(a.token), json={
+        "src_pattern": whitelisted.src, "dst_pattern": whitelisted.dst, "port": whitelisted.dst_port,
+        "expires_at": (datetime.now(UTC) + timedelta(days=7)).isoformat(), "reason": "known scanner"})
+    assert entry.status_code == 201, entry.text
+    async with session_scope() as session:
+        # an entry that expired yesterday (the API refuses to create one in the past)
+        session.add(Whitelist(tenant_id=a.tenant_id, src_pattern=expired.src, dst_pattern=expired.dst,
+                              port=expired.dst_port, expires_at=datetime.now(UTC) - timedelta(days=1),
+                              reason="old exception", author="test"))
+    return alpha_beacon
+
+
+async def test_verdicts_and_whitelist_shape_the_next_window_of_their_tenant_only(
+    client: httpx.AsyncClient, worker_factory: Any
+) -> None:
+    a, b = await make_tenant("alpha"), await make_tenant("bravo")
+    files = rita_files()[:5]
+    async with worker_factory():
+        for tenant in (a, b):
+            for path in files[:4]:
+                await push(client, tenant.token, path)
+                await settled(tenant.tenant_id)
+        await push(client, b.token, files[4])
+        await settled(b.tenant_id)
+        control = await window_events(b.tenant_id, NEXT)
+        control_beacon = beacon_of(control)
+        whitelisted, expired = others(control)[:2]
+        alpha_beacon = await decide(client, a, b, whitelisted, expired)
+        await push(client, a.token, files[4])
+        await settled(a.tenant_id)
+    alpha = await window_events(a.tenant_id, NEXT)
+    lowered = beacon_of(alpha)
+    assert lowered.risk < control_beacon.risk, (lowered.risk, control_beacon.risk)
+    [feedback] = [r for r in lowered.reasons if r["feature"] == "feedback"]
+    assert feedback["contribution"] < 0 and "1 identical event(s) marked false positive" in feedback["evidence"]
+    assert "true positive" not in feedback["evidence"]
+    assert not any(r["feature"] == "feedback" for r in control_beacon.reasons)
+    suppressed = alpha[pattern(whitelisted)]
+    assert suppressed.status == "suppressed" and suppressed.evidence["whitelist"]["reason"] == "known scanner"
+    assert control[pattern(whitelisted)].status == "open"
+    assert alpha[pattern(expired)].status == "open"
+    # the rebuilt earlier window kept the analyst's decision and its history
+    async with session_scope() as session:
+        again = await drift_queries.get_event(session, tenant_id=a.tenant_id, event_id=alpha_beacon.id or 0)
+        history = await drift_queries.event_history(session, tenant_id=a.tenant_id, event_id=alpha_beacon.id or 0)
+    assert again.status == "false_positive" and again.status_by.startswith("token:")
+    assert [h["action"] for h in history] == ["feedback", "detected"]
+    assert "our uptime probe" in history[0]["detail"]

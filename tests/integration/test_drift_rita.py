@@ -1,0 +1,93 @@
+"""Drift detection on RITA's real 3-day capture (72 hourly Zeek files) finds the publisher's beacon.
+
+The jobs run as functions in the test's loop (a worker would also detect every one of the 73
+windows, which takes minutes); each is called with the job_run its producer queued, so the
+bookkeeping is the real one: uploads → ingest_flows → build_snapshot (all windows, in order) →
+detect_drift for the last window of each day.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jobs.connections import get_redis
+from jobs.drift_job import detect_drift
+from jobs.ingest import ingest_flows
+from jobs.snapshots import build_snapshot
+from jobs.uploads import file_chunks, receive_upload
+from models.db import session_scope
+from models.queries import jobs as job_queries
+from tests.builders import make_tenant
+from tests.integration.drift_support import BEACON, all_events, rita_files
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def data_dir(app_ctx: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from models.settings import get_settings
+
+    monkeypatch.setenv("SG_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    return tmp_path / "data"
+
+
+def job_ctx() -> dict[str, Any]:
+    return {"redis": get_redis(), "job_try": 1, "job_id": f"test:{uuid.uuid4().hex}"}
+
+
+async def ingest_all(tenant_id: int, files: list[Path]) -> dict[str, int]:
+    """Upload and parse every file; returns the queued build run per window (one per window)."""
+    builds: dict[str, int] = {}
+    for path in files:
+        upload, run = await receive_upload(file_chunks(path), tenant_id=tenant_id, filename=path.name, fmt="zeek",
+                                           created_by="test")
+        result = await ingest_flows(job_ctx(), tenant_id=tenant_id, job_run_id=run.id, upload_id=upload.id)
+        assert result["rejected"] == 0
+        async with session_scope() as session:
+            for run_id in result["snapshot_jobs"]:
+                queued = await job_queries.get_job_run(session, tenant_id=tenant_id, job_run_id=run_id)
+                builds[queued.params["window_start"]] = run_id
+    return builds
+
+
+async def build_all(tenant_id: int, builds: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """Build every window (a few at a time); returns each window's snapshot id and queued detect run."""
+    gate = asyncio.Semaphore(6)
+
+    async def build(window: str) -> tuple[str, tuple[int, int]]:
+        async with gate:
+            built = await build_snapshot(job_ctx(), tenant_id=tenant_id, job_run_id=builds[window], window_start=window)
+        return window, (built["snapshot_id"], built["detect_jobs"][0])
+
+    return dict(await asyncio.gather(*(build(w) for w in sorted(builds))))
+
+
+async def test_the_periodic_http_client_is_found_as_a_beacon_every_day(data_dir: Path) -> None:
+    a, b = await make_tenant("alpha"), await make_tenant("bravo")
+    builds = await ingest_all(a.tenant_id, rita_files())
+    assert len(builds) == 73  # 72 hours plus the hour before the first file, where long connections began
+    detects = await build_all(a.tenant_id, builds)
+    ctx = job_ctx()
+    for day in ("2024-04-19", "2024-04-20", "2024-04-21"):
+        snapshot_id, run_id = detects[f"{day}T23:00:00+00:00"]
+        result = await detect_drift(ctx, tenant_id=a.tenant_id, job_run_id=run_id, snapshot_id=snapshot_id)
+        assert result["baseline_windows"] == 24
+        beacons = [e for e in await all_events(a.tenant_id, snapshot_id=snapshot_id, kind="beacon")
+                   if (e.src, e.dst) == BEACON]
+        assert len(beacons) == 1, day
+        [beacon] = beacons
+        assert beacon.dst_port == 80 and beacon.protocol == "tcp" and beacon.status == "open"
+        assert beacon.severity in ("medium", "high", "critical") and beacon.risk >= 40
+        assert "connections in this window, about every" in beacon.explanation
+        assert any(r["feature"] == "periodicity" for r in beacon.reasons)
+        assert 200 <= beacon.evidence["period_s"] <= 350
+    async with session_scope() as session:
+        run = await job_queries.get_job_run(session, tenant_id=a.tenant_id, job_run_id=run_id)
+    assert run.status == "succeeded" and run.result["events"] > 0
+    assert await all_events(b.tenant_id) == []
