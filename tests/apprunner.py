@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import signal
 import socket
@@ -85,8 +86,25 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
+def _web_dir_lock() -> Iterator[None]:
+    # Every `reflex run` compiles into the one .web folder: two at once would corrupt it.
+    (ROOT / ".run").mkdir(exist_ok=True)
+    with (ROOT / ".run" / "web.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
 def running_app(log_dir: Path, tenants: list[str], redis_url: str = E2E_REDIS_URL) -> Iterator[LiveApp]:
     """Web + worker on a free port, a fresh database with `tenants` seeded through the CLI."""
+    with _web_dir_lock():
+        yield from _running_app(log_dir, tenants, redis_url)
+
+
+def _running_app(log_dir: Path, tenants: list[str], redis_url: str) -> Iterator[LiveApp]:
     db_url = asyncio.run(create_database())
     migrate.upgrade(db_url)
     redis.Redis.from_url(redis_url).flushdb()

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from jobs.connections import get_redis
+from jobs.constants import events_channel
 from models.db import session_scope
 from models.drift import DriftEvent
 from models.queries import drift as drift_queries
@@ -105,3 +110,26 @@ async def seed_events(tenant_id: int, window_start: datetime, events: list[dict[
             session, tenant_id=tenant_id, snapshot_id=snapshot.id or 0, window_start=window_start, events=events
         )
     return snapshot.id or 0, changes.inserted
+
+
+@contextlib.asynccontextmanager
+async def subscribed(tenant_id: int) -> AsyncIterator[Any]:
+    """A pub/sub connection on the tenant's events channel, closed however the test ends."""
+    pubsub = get_redis().pubsub()
+    await pubsub.subscribe(events_channel(tenant_id))
+    try:
+        yield pubsub
+    finally:
+        await pubsub.aclose()
+
+
+async def drain(pubsub: Any, quiet: float = 0.5) -> list[dict[str, Any]]:
+    """Every published event until the channel stays quiet (subscribe confirmations skipped)."""
+    seen, loop = [], asyncio.get_running_loop()
+    deadline = loop.time() + quiet
+    while loop.time() < deadline:
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.05)
+        if message is not None:
+            seen.append(json.loads(message["data"]))
+            deadline = loop.time() + quiet
+    return seen

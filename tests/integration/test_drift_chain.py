@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,15 +10,23 @@ import httpx
 import pytest
 
 from dashboard.api.app import build_api
-from jobs.connections import get_redis
-from jobs.constants import events_channel
 from jobs.queue import enqueue_job
 from jobs.snapshot_store import sidecar_path
 from models.db import session_scope
 from models.queries import graph as graph_queries
 from models.queries import jobs as job_queries
 from tests.builders import make_tenant
-from tests.integration.drift_support import BEACON, all_events, bearer, pattern, push, rita_files, settled
+from tests.integration.drift_support import (
+    BEACON,
+    all_events,
+    bearer,
+    drain,
+    pattern,
+    push,
+    rita_files,
+    settled,
+    subscribed,
+)
 
 pytestmark = pytest.mark.integration
 LIVE_KEYS = {"id", "snapshot_id", "kind", "src", "dst", "dst_port", "protocol", "risk", "severity", "explanation",
@@ -40,27 +46,12 @@ async def client(app_ctx: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         yield c
 
 
-async def drain(pubsub: Any, quiet: float = 0.5) -> list[dict[str, Any]]:
-    """Every published event until the channel stays quiet (subscribe confirmations skipped)."""
-    seen, loop = [], asyncio.get_running_loop()
-    deadline = loop.time() + quiet
-    while loop.time() < deadline:
-        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.05)
-        if message is not None:
-            seen.append(json.loads(message["data"]))
-            deadline = loop.time() + quiet
-    await pubsub.aclose()
-    return seen
-
-
 async def test_flows_become_ranked_drift_events_whatever_the_build_order(
     client: httpx.AsyncClient, worker_factory: Any
 ) -> None:
     a, b = await make_tenant("alpha"), await make_tenant("bravo")
     files = rita_files()[:4]
-    pubsub = get_redis().pubsub()
-    await pubsub.subscribe(events_channel(a.tenant_id))
-    async with worker_factory():
+    async with subscribed(a.tenant_id) as pubsub, worker_factory():
         # alpha's four files race each other (windows built in any order); bravo's arrive one by one
         for path in files:
             await push(client, a.token, path)
@@ -68,8 +59,8 @@ async def test_flows_become_ranked_drift_events_whatever_the_build_order(
             await push(client, b.token, path)
             await settled(b.tenant_id)
         counts = await settled(a.tenant_id)
+        live = [e for e in await drain(pubsub) if e["type"] == "drift.created"]
     assert counts["failed"] == 0
-    live = [e for e in await drain(pubsub) if e["type"] == "drift.created"]
     assert live and all(e["tenant_id"] == a.tenant_id for e in live)
     runs = [e["data"] for e in live]
     assert all(len(r["events"]) == min(r["new"], 500) and r["truncated"] == (r["new"] > 500) for r in runs)
@@ -87,10 +78,10 @@ async def test_flows_become_ranked_drift_events_whatever_the_build_order(
     assert alpha == bravo
     async with session_scope() as session:
         snapshots = await graph_queries.list_snapshots(session, tenant_id=a.tenant_id)
-        runs = await job_queries.list_job_runs(session, tenant_id=a.tenant_id, name="detect_drift", limit=500)
+        detections = await job_queries.list_job_runs(session, tenant_id=a.tenant_id, name="detect_drift", limit=500)
     assert all(sidecar_path(a.tenant_id, s.window_start).exists() for s in snapshots)
-    assert {r.params["snapshot_id"] for r in runs} == {s.id for s in snapshots}
-    assert all(r.status == "succeeded" for r in runs)
+    assert {r.params["snapshot_id"] for r in detections} == {s.id for s in snapshots}
+    assert all(r.status == "succeeded" for r in detections)
 
 
 async def test_detecting_a_snapshot_again_updates_its_events_without_duplicates(
@@ -103,17 +94,16 @@ async def test_detecting_a_snapshot_again_updates_its_events_without_duplicates(
             await settled(a.tenant_id)
         before = {e.id: (e.snapshot_id, *pattern(e)) for e in await all_events(a.tenant_id)}
         sid = max(e.snapshot_id for e in await all_events(a.tenant_id))
-        pubsub = get_redis().pubsub()
-        await pubsub.subscribe(events_channel(a.tenant_id))
-        run = await enqueue_job("detect_drift", tenant_id=a.tenant_id, triggered_by="test", key=str(sid),
-                                params={"snapshot_id": sid}, rerun_if_running=True)
-        await settled(a.tenant_id)
+        async with subscribed(a.tenant_id) as pubsub:
+            run = await enqueue_job("detect_drift", tenant_id=a.tenant_id, triggered_by="test", key=str(sid),
+                                    params={"snapshot_id": sid}, rerun_if_running=True)
+            await settled(a.tenant_id)
+            created = [event for event in await drain(pubsub) if event["type"] == "drift.created"]
     after = {e.id: (e.snapshot_id, *pattern(e)) for e in await all_events(a.tenant_id)}
     assert after == before and len(set(after.values())) == len(after)
     async with session_scope() as session:
         done = await job_queries.get_job_run(session, tenant_id=a.tenant_id, job_run_id=run.id or 0)
     assert done.status == "succeeded" and done.result["new"] == 0 and done.result["removed"] == 0
-    created = [event for event in await drain(pubsub) if event["type"] == "drift.created"]
     assert len(created) == 1, "one drift.created per detection run"
     data = created[0]["data"]
     assert data["snapshot_id"] == sid and data["new"] == 0 and data["events"] == []
