@@ -6,7 +6,7 @@ import reflex as rx
 
 from dashboard.api.app import build_api
 from dashboard.live import fan_out_task
-from dashboard.pages import drift, jobs, login, overview, sources  # noqa: F401  (registers the pages)
+from dashboard.pages import drift, graph, jobs, login, overview, sources  # noqa: F401  (registers the pages)
 
 
 @rx.page(route="/", title="SecureGuard")

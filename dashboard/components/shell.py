@@ -11,7 +11,7 @@ from state.base import AppState
 
 # Only pages that work are listed; each later page adds itself here.
 NAV: list[tuple[str, str]] = [
-    ("Overview", "/overview"), ("Drift", "/drift"), ("Sources", "/sources"), ("Jobs", "/jobs"),
+    ("Overview", "/overview"), ("Graph", "/graph"), ("Drift", "/drift"), ("Sources", "/sources"), ("Jobs", "/jobs"),
 ]
 
 

@@ -1,0 +1,70 @@
+"""Loading what the Graph page draws: a snapshot's graph from the database, its layout, its drift events."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from jobs.graph.layout import Layout
+from jobs.graph.model import EdgeKey, Graph
+from jobs.graph.store import layout_for
+from jobs.snapshot.types import EdgeRecord, NodeKind, NodeRecord
+from models.db import session_scope
+from models.graph import Edge, Node, Snapshot
+from models.queries import drift as drift_queries
+from models.queries import graph as graph_queries
+
+SNAPSHOTS_LISTED = 200
+EVENTS_PER_SNAPSHOT = 1000
+
+
+def _node(row: Node) -> NodeRecord:
+    kind: NodeKind = row.kind if row.kind in ("workload", "ip", "external") else "ip"  # type: ignore[assignment]
+    return NodeRecord(row.key, row.name, kind, row.namespace, dict(row.labels or {}))
+
+
+def _edge(row: Edge) -> EdgeRecord:
+    return EdgeRecord(row.src, row.dst, row.dst_port, row.protocol, row.bytes, row.packets, row.flows,
+                      row.rejected, row.first_seen, row.last_seen)
+
+
+def snapshot_option(row: Snapshot) -> dict[str, str]:
+    """A snapshot as the pickers list it."""
+    return {"id": str(row.id), "label": f"{row.window_start:%Y-%m-%d %H:%M} UTC · {row.node_count:,} nodes, "
+                                        f"{row.edge_count:,} edges"}
+
+
+async def list_options(tenant_id: int) -> list[dict[str, str]]:
+    """The tenant's ready snapshots, newest window first."""
+    async with session_scope() as session:
+        rows = await graph_queries.list_snapshots(session, tenant_id=tenant_id, limit=SNAPSHOTS_LISTED)
+    return [snapshot_option(r) for r in rows]
+
+
+async def load_graph(tenant_id: int, snapshot_id: int) -> tuple[Graph, list[dict[str, Any]]]:
+    """One of the tenant's snapshots as an engine graph, and its drift events (public shape)."""
+    async with session_scope() as session:
+        nodes, edges = await graph_queries.snapshot_graph(session, tenant_id=tenant_id, snapshot_id=snapshot_id)
+        events, _ = await drift_queries.list_events(session, tenant_id=tenant_id, snapshot_id=snapshot_id,
+                                                    limit=EVENTS_PER_SNAPSHOT)
+    graph = Graph.of((_node(n) for n in nodes), (_edge(e) for e in edges))
+    return graph, [drift_queries.event_public(e) for e in events]
+
+
+def previous_of(options: list[dict[str, str]], snapshot_id: int) -> int | None:
+    """The snapshot listed just before (older than) `snapshot_id`, whose layout seeds this one's."""
+    ids = [int(o["id"]) for o in options]
+    if snapshot_id not in ids:
+        return None
+    index = ids.index(snapshot_id)
+    return ids[index + 1] if index + 1 < len(ids) else None
+
+
+async def layout_of(tenant_id: int, snapshot_id: int, graph: Graph, previous_id: int | None) -> Layout:
+    """The cached (or freshly computed) layout, off the event loop."""
+    return await asyncio.to_thread(layout_for, tenant_id, snapshot_id, graph, previous_id)
+
+
+def drift_keys(events: list[dict[str, Any]]) -> list[EdgeKey]:
+    """The edges drift events point at."""
+    return [(e["src"], e["dst"], e["dst_port"], e.get("protocol") or "") for e in events]

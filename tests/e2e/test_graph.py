@@ -1,0 +1,120 @@
+"""The Graph page in Chromium on the real Hubble bookinfo flows: nodes and edges, a click, filters, a diff."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.apprunner import LiveApp, sg
+from tests.conftest import SHARED_DATA
+from tests.e2e.conftest import login
+
+pytestmark = pytest.mark.e2e
+HTTP_FLOWS = SHARED_DATA / "hubble/basic-sample-348-http-flows.json"
+PLOT = "#graph-plot .js-plotly-plot"
+
+
+async def _push(app: LiveApp, token: str, within: float = 120) -> list[dict[str, Any]]:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=app.base_url, timeout=30) as client:
+        answer = await client.post("/api/v1/flows?format=hubble", content=HTTP_FLOWS.read_bytes(), headers=headers)
+        assert answer.status_code == 202, answer.text
+        deadline = asyncio.get_running_loop().time() + within
+        while asyncio.get_running_loop().time() < deadline:
+            jobs = (await client.get("/api/v1/jobs?limit=500", headers=headers)).json()
+            if jobs and not [r for r in jobs if r["status"] in ("queued", "running", "retrying")]:
+                return list((await client.get("/api/v1/snapshots", headers=headers)).json())
+            await asyncio.sleep(0.5)
+    raise AssertionError("jobs did not settle")
+
+
+@pytest.fixture(scope="module")
+def bravo_snapshots(live_app: LiveApp) -> list[dict[str, Any]]:
+    """Bravo's two 5-minute windows of the bookinfo HTTP flows (14:25 and 14:30), newest first."""
+    sg(live_app.env, "tenant", "set-window", "bravo", "5m")
+    token = sg(live_app.env, "token", "create", "--tenant", "bravo", "--role", "analyst")
+    snapshots = asyncio.run(_push(live_app, token))
+    assert [s["window_start"][11:16] for s in snapshots] == ["14:30", "14:25"]
+    return snapshots
+
+
+async def _trace_names(page: Page) -> list[str]:
+    return list(await page.evaluate(f"Array.from(document.querySelector('{PLOT}').data, t => t.name)"))
+
+
+async def _click_node(page: Page, key: str) -> None:
+    """Click the node's point in the plot, where a user would."""
+    box = await page.evaluate(
+        """([sel, key]) => { const gd = document.querySelector(sel); const L = gd._fullLayout;
+            for (const t of gd.data) { const i = (t.text || []).findIndex(s => String(s).startsWith(key + '<br>'));
+              if (i >= 0 && t.mode && t.mode.startsWith('markers')) { const r = gd.getBoundingClientRect();
+                return [r.left + L._size.l + L.xaxis.l2p(t.x[i]), r.top + L._size.t + L.yaxis.l2p(t.y[i])]; } }
+            return null; }""", [PLOT, key])
+    assert box, f"{key} is not drawn"
+    await page.mouse.move(box[0], box[1])
+    await page.mouse.click(box[0], box[1])
+
+
+async def test_graph_shows_bookinfo_and_a_click_lists_productpage_edges(
+        browser: Browser, live_app: LiveApp, bravo_snapshots: list[dict[str, Any]]) -> None:
+    page = await login(browser, live_app, "admin@bravo.test", path="/graph")
+    await page.wait_for_selector(f"{PLOT} .main-svg", timeout=20_000)
+    plot = page.locator("#graph-plot")
+    for name in ("productpage-v1", "reviews-v1", "ratings-v1"):
+        await expect(plot).to_contain_text(name, timeout=20_000)
+    await expect(page.locator("#graph-count-edges")).to_contain_text("12")
+    assert "edges" in await _trace_names(page)
+    await _click_node(page, "bookinfo/productpage-v1")
+    await expect(page.locator("#graph-detail-key")).to_have_text("bookinfo/productpage-v1", timeout=10_000)
+    await expect(page.locator("#graph-detail-out")).to_contain_text("bookinfo/reviews-v1")
+    await expect(page.locator("#graph-detail-out")).to_contain_text("9080/tcp")
+    await expect(page.locator("#graph-detail-in")).to_contain_text("bookinfo/ratings-v1")
+    await expect(page.locator("#graph-details")).to_contain_text("app=productpage")
+
+
+async def test_namespace_filter_and_search(browser: Browser, live_app: LiveApp,
+                                           bravo_snapshots: list[dict[str, Any]]) -> None:
+    page = await login(browser, live_app, "admin@bravo.test", path="/graph")
+    await page.wait_for_selector(f"{PLOT} .main-svg", timeout=20_000)
+    await page.evaluate("window.__noReload = true")
+    await page.select_option("#graph-namespace", "bookinfo")
+    await expect(page.locator("#graph-count-nodes")).to_contain_text("3", timeout=10_000)
+    await expect(page.locator("#graph-plot")).not_to_contain_text("prometheus")
+    await expect(page.locator("#graph-plot")).to_contain_text("reviews-v1")
+    await page.select_option("#graph-namespace", "")
+    await expect(page.locator("#graph-plot")).to_contain_text("prometheus", timeout=10_000)
+    await page.fill("#graph-text", "ratings")
+    await expect(page.locator("#graph-matches")).to_contain_text("bookinfo/ratings-v1", timeout=10_000)
+    assert "search match" in await _trace_names(page)
+    await page.locator("#graph-matches").get_by_role("button", name="bookinfo/ratings-v1").click()
+    await expect(page.locator("#graph-detail-key")).to_have_text("bookinfo/ratings-v1", timeout=10_000)
+    await page.fill("#graph-text", "no-such-workload")
+    await expect(page.locator("#graph-no-match")).to_be_visible(timeout=10_000)
+    assert await page.evaluate("window.__noReload === true")
+
+
+async def test_diff_between_two_snapshots_highlights_the_added_edge(
+        browser: Browser, live_app: LiveApp, bravo_snapshots: list[dict[str, Any]]) -> None:
+    latest, base = bravo_snapshots
+    page = await login(browser, live_app, "admin@bravo.test", path="/graph")
+    await page.wait_for_selector(f"{PLOT} .main-svg", timeout=20_000)
+    await expect(page.locator("#graph-snapshot")).to_have_value(str(latest["id"]), timeout=10_000)
+    await page.select_option("#graph-compare", str(base["id"]))
+    await expect(page.locator("#graph-count-added-edges")).to_contain_text("1", timeout=10_000)
+    await expect(page.locator("#graph-count-added-nodes")).to_contain_text("1")
+    await expect(page.locator("#graph-count-removed-edges")).to_contain_text("0")
+    hover = await page.evaluate(f"document.querySelector('{PLOT}').data.find(t => t.name === 'edge info').text")
+    (added,) = [text for text in hover if text.startswith("bookinfo/productpage-v1 → bookinfo/reviews-v1")]
+    # the new edge also raised a new-edge drift event, and drift is drawn over "added"
+    style = added.rsplit("<br>", 1)[-1]
+    assert style in ("added edge", "edge with drift")
+    names = await _trace_names(page)
+    assert style in names and "removed edge" not in names
+    async with page.expect_download() as download:
+        await page.click("#graph-download-json")
+    path = await (await download.value).path()
+    assert '"bookinfo/reviews-v1"' in path.read_text()

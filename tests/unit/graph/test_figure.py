@@ -1,0 +1,51 @@
+"""Plotly traces: one line trace per edge style, one trace per node kind, clicks map back, payload bounded."""
+
+from __future__ import annotations
+
+from jobs.graph.diff import classify, union
+from jobs.graph.figure import view_figure
+from jobs.graph.layout import compute_layout
+from jobs.graph.view import ViewOptions, build_view
+from tests.unit.graph.builders import edge, estate, graph
+
+
+def test_edges_of_a_style_share_one_trace_and_clicks_map_to_nodes() -> None:
+    g = graph(edge("a/x", "a/y"), edge("a/y", "a/z"), edge("a/x", "10.0.0.1", 22, "udp"))
+    figure, keys = view_figure(build_view(g, compute_layout(g)))
+    names = [t.name for t in figure.data]
+    assert names.count("edges") == 1
+    lines = figure.data[names.index("edges")]
+    assert len(lines.x) == 3 * 3 and lines.x[2] is None
+    hover = figure.data[names.index("edge info")]
+    assert any("ports 22 · udp" in t and "100 bytes · 1 flows" in t for t in hover.text)
+    workload = names.index("workload")
+    assert keys[workload] == ["a/x", "a/y", "a/z"] and keys[names.index("ip")] == ["10.0.0.1"]
+    assert keys[names.index("edges")] == []
+
+
+def test_diff_styles_get_their_own_traces() -> None:
+    base, now = graph(edge("a/x", "a/gone")), graph(edge("a/x", "a/new"))
+    both = union(base, now)
+    figure, _ = view_figure(build_view(both, compute_layout(both), ViewOptions(diff=classify(base, now))))
+    assert {"added edge", "removed edge"} <= {t.name for t in figure.data}
+
+
+def test_search_centres_on_the_match() -> None:
+    g = graph(edge("a/x", "a/y"))
+    layout = compute_layout(g)
+    figure, _ = view_figure(build_view(g, layout, ViewOptions(matches=("a/y",))))
+    x0, x1 = figure.layout.xaxis.range
+    assert abs((x0 + x1) / 2 - layout.nodes["a/y"][0]) < 0.1
+    assert "search match" in {t.name for t in figure.data}
+
+
+def test_big_graphs_use_webgl_and_stay_under_a_megabyte() -> None:
+    g = estate(50, 100, ips=0)  # 5,000 nodes
+    layout = compute_layout(g)
+    grouped, _ = view_figure(build_view(g, layout))
+    assert len(grouped.to_json()) < 100_000
+    opened = build_view(g, layout, ViewOptions(expanded=frozenset({"ns:ns3"})))
+    assert len(view_figure(opened)[0].to_json()) < 1_000_000
+    flat, _ = view_figure(build_view(g, layout, ViewOptions(threshold=10_000)))
+    assert flat.data[0].type == "scattergl"
+    assert len(flat.to_json()) < 1_000_000
