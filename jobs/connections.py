@@ -11,6 +11,7 @@ from models.settings import get_settings
 
 _redis: dict[int, Redis] = {}
 _arq: dict[int, ArqRedis] = {}
+_arq_locks: dict[int, asyncio.Lock] = {}
 
 
 def _loop_id() -> int:
@@ -28,8 +29,10 @@ def get_redis() -> Redis:
 async def get_arq() -> ArqRedis:
     """An ARQ pool bound to the running loop, for enqueueing and aborting jobs."""
     key = _loop_id()
-    if key not in _arq:
-        _arq[key] = await create_pool(RedisSettings.from_dsn(get_settings().redis_url))
+    # Two first callers at once would each open a pool and leak one.
+    async with _arq_locks.setdefault(key, asyncio.Lock()):
+        if key not in _arq:
+            _arq[key] = await create_pool(RedisSettings.from_dsn(get_settings().redis_url))
     return _arq[key]
 
 
@@ -40,3 +43,4 @@ async def close_connections() -> None:
         await client.aclose()
     if (pool := _arq.pop(key, None)) is not None:
         await pool.aclose()
+    _arq_locks.pop(key, None)

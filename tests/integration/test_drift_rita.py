@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from jobs.connections import get_redis
+from jobs.connections import get_arq, get_redis
 from jobs.drift_job import detect_drift
 from jobs.ingest import ingest_flows
 from jobs.snapshots import build_snapshot
@@ -42,18 +42,23 @@ def job_ctx() -> dict[str, Any]:
 
 
 async def ingest_all(tenant_id: int, files: list[Path]) -> dict[str, int]:
-    """Upload and parse every file; returns the queued build run per window (one per window)."""
-    builds: dict[str, int] = {}
-    for path in files:
-        upload, run = await receive_upload(file_chunks(path), tenant_id=tenant_id, filename=path.name, fmt="zeek",
-                                           created_by="test")
-        result = await ingest_flows(job_ctx(), tenant_id=tenant_id, job_run_id=run.id, upload_id=upload.id)
+    """Upload and parse every file (a few at a time); returns the queued build run of each window."""
+    gate = asyncio.Semaphore(6)
+    await get_arq()  # made once up front: concurrent first calls would each open a pool (jobs.connections)
+
+    async def ingest(path: Path) -> list[int]:
+        async with gate:
+            upload, run = await receive_upload(file_chunks(path), tenant_id=tenant_id, filename=path.name,
+                                               fmt="zeek", created_by="test")
+            result = await ingest_flows(job_ctx(), tenant_id=tenant_id, job_run_id=run.id, upload_id=upload.id)
         assert result["rejected"] == 0
-        async with session_scope() as session:
-            for run_id in result["snapshot_jobs"]:
-                queued = await job_queries.get_job_run(session, tenant_id=tenant_id, job_run_id=run_id)
-                builds[queued.params["window_start"]] = run_id
-    return builds
+        return list(result["snapshot_jobs"])
+
+    run_ids = {run_id for runs in await asyncio.gather(*(ingest(p) for p in files)) for run_id in runs}
+    async with session_scope() as session:
+        queued = [await job_queries.get_job_run(session, tenant_id=tenant_id, job_run_id=i) for i in run_ids]
+    # a window's build run is shared by every file touching it while it waits in the queue
+    return {run.params["window_start"]: run.id or 0 for run in queued}
 
 
 async def build_all(tenant_id: int, builds: dict[str, int]) -> dict[str, tuple[int, int]]:
