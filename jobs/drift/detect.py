@@ -32,7 +32,7 @@ from jobs.drift.baseline import (
     update_baseline,
 )
 from jobs.drift.nodes import NodeView, node_views
-from jobs.drift.pairs import detect_beacons, pair_ports
+from jobs.drift.pairs import detect_beacons, ports_by_pair
 from jobs.drift.records import Detection, EventKind, Snapshot
 from jobs.snapshot.types import EdgeRecord
 
@@ -100,6 +100,7 @@ def _novel_edges(current: Snapshot, known: Baseline, nodes: Mapping[str, NodeVie
     fan_out = Counter(src for src, _ in {(e.src, e.dst) for e in novel} if src in seen)
     reach = _reach(known)
     known_sources = len({key[0] for key in known.edges})
+    current_ports, known_ports = ports_by_pair(current.edges), ports_by_pair(known.edges.values())
     found: list[Detection] = []
     external_pairs: set[tuple[str, str]] = set()
     for edge in novel:
@@ -111,9 +112,9 @@ def _novel_edges(current: Snapshot, known: Baseline, nodes: Mapping[str, NodeVie
         facts = _edge_facts(edge, known) | {"new_peers": fan_out.get(edge.src, 0)}
         if peer is not None:
             external_pairs.add(pair)
-            facts |= {"peer": peer, "ports": pair_ports(current.edges, pair)}
+            facts |= {"peer": peer, "ports": current_ports.get(pair, [])}
         if kind == "new_port":
-            facts |= {"known_ports": pair_ports(known.edges.values(), pair)}
+            facts |= {"known_ports": known_ports.get(pair, [])}
         sources = reach.get((edge.dst, edge.dst_port, edge.protocol), 0)
         facts |= {"target_sources": sources, "known_sources": known_sources}
         found.append(Detection(kind, edge.src, edge.dst, edge.dst_port, edge.protocol, facts))
@@ -153,16 +154,21 @@ def _edge_facts(edge: EdgeRecord, known: Baseline) -> dict[str, Any]:
 def _new_nodes(current: Snapshot, known: Baseline) -> list[Detection]:
     found: list[Detection] = []
     seen = seen_nodes(known)
+    touching: dict[str, list[int]] = {}
+    for e in current.edges:
+        for key in {e.src, e.dst}:
+            tally = touching.setdefault(key, [0, 0])
+            tally[0], tally[1] = tally[0] + 1, tally[1] + e.bytes
     for node in current.nodes:
         if node.key in seen or node.kind == "external":
             continue
-        edges = [e for e in current.edges if node.key in (e.src, e.dst)]
+        count, size = touching.get(node.key, [0, 0])
         facts = {
             "node_kind": node.kind,
             "namespace": node.namespace,
             "labels": dict(node.labels),
-            "edges": len(edges),
-            "bytes": sum(e.bytes for e in edges),
+            "edges": count,
+            "bytes": size,
             "windows_seen": 0,
             "baseline_windows": known.held,
             "window_count": known.window_count,
