@@ -55,7 +55,7 @@ async def test_overview_shows_kpis_timeline_and_top_risks_that_open(browser: Bro
 
 async def test_filters_bulk_change_and_feedback(browser: Browser, live_app: LiveApp, charlie_token: str) -> None:
     page = await login(browser, live_app, "admin@charlie.test", path="/drift")
-    await page.wait_for_selector("#drift-table tbody tr", timeout=20_000)
+    await page.wait_for_selector("#drift-table tbody tr", timeout=45_000)
     await page.fill("#drift-search", "64.225.56.201")
     await page.click("#drift-filter")
     await expect(page.locator("#drift-page")).to_contain_text(" of ", timeout=10_000)
@@ -77,8 +77,34 @@ async def test_filters_bulk_change_and_feedback(browser: Browser, live_app: Live
 
 async def test_new_events_arrive_live(browser: Browser, live_app: LiveApp, charlie_token: str) -> None:
     page = await login(browser, live_app, "admin@charlie.test", path="/drift")
-    await page.wait_for_selector("#drift-table tbody tr", timeout=20_000)
+    await page.wait_for_selector("#drift-table tbody tr", timeout=45_000)
     before = await page.locator("#kpi-open").count()
     assert before == 0  # not on the overview: the drift page announces instead
     await _push_and_wait(live_app, charlie_token, HOURS[4:5])
     await expect(page.locator("#drift-fresh")).to_contain_text("new events", timeout=20_000)
+
+
+async def test_overview_timeline_updates_live(browser: Browser, live_app: LiveApp, charlie_token: str) -> None:
+    page = await login(browser, live_app, "admin@charlie.test", path="/overview")
+    await page.wait_for_selector("#timeline .main-svg", timeout=20_000)
+    await page.evaluate("window.__noReload = true")
+    before = await page.locator("#kpi-open").inner_text()
+    points = await page.locator("#timeline .scatterlayer .point").count()
+    await _push_and_wait(live_app, charlie_token, HOURS[5:6])
+    await expect(page.locator("#kpi-open")).not_to_have_text(before, timeout=20_000)
+    assert await page.locator("#timeline .scatterlayer .point").count() >= points
+    assert await page.evaluate("window.__noReload === true")
+
+
+async def test_status_and_feedback_persist_across_reload(browser: Browser, live_app: LiveApp,
+                                                         charlie_token: str) -> None:
+    page = await login(browser, live_app, "admin@charlie.test", path="/drift")
+    await page.wait_for_selector("#drift-table tbody tr", timeout=45_000)
+    first = page.locator("#drift-table tbody tr").first
+    event_id = (await first.get_attribute("id") or "").removeprefix("event-")
+    await first.get_by_role("button", name="Open").click()
+    await page.click("#status-resolved")
+    await expect(page.locator("#event-notice")).to_have_text("Marked resolved.", timeout=10_000)
+    await page.goto(f"{live_app.base_url}/drift?event={event_id}")
+    await expect(page.get_by_role("dialog")).to_contain_text("resolved", timeout=20_000)
+    await expect(page.get_by_role("dialog")).to_contain_text("status")
