@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from jobs.policy.evaluate import PolicySet
 from jobs.snapshot.types import EdgeRecord, NodeKind, NodeRecord
 
 RECIPES = Path(__file__).resolve().parents[4] / "shared" / "data" / "netpol-recipes"
@@ -97,3 +98,35 @@ def bookinfo_edges() -> list[EdgeRecord]:
     for app in ("productpage", "details", "reviews", "ratings"):
         edges.append(edge(f"bookinfo/{app}-v1", "kube-system/coredns", 53, "UDP", flows=2))
     return edges
+
+
+# The hand-made estate both evaluator test modules judge policies against.
+WEB = pod("default", "web", app="web")
+API = pod("default", "api", app="bookstore", role="api")
+BOOKSTORE_WEB = pod("default", "bookstore-web", app="bookstore", role="web")
+OTHER = pod("default", "other", app="other")
+FOREIGN_BOOKSTORE = pod("shop", "bookstore", app="bookstore")
+OPS_MONITOR = pod("ops", "prometheus", type="monitoring")
+OPS_OTHER = pod("ops", "shell", type="debug")
+DEV_MONITOR = pod("dev", "prometheus", type="monitoring")
+KUBE_DNS = pod("kube-system", "coredns", **{"k8s-app": "kube-dns"})
+FOO = pod("default", "foo", app="foo")
+OUTSIDE = ip("198.51.100.20")
+NODES = [
+    WEB,
+    API,
+    BOOKSTORE_WEB,
+    OTHER,
+    FOREIGN_BOOKSTORE,
+    OPS_MONITOR,
+    OPS_OTHER,
+    DEV_MONITOR,
+    KUBE_DNS,
+    FOO,
+    OUTSIDE,
+]
+
+
+def policy_set(*policies: dict, **namespace_labels: dict[str, str]) -> PolicySet:
+    """The policies compiled over NODES, with optional namespace labels."""
+    return PolicySet(policies, NODES, namespace_labels=namespace_labels)

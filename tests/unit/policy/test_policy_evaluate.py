@@ -3,40 +3,21 @@
 from __future__ import annotations
 
 import pytest
-from policy_builders import ip, pod, recipe
+from policy_builders import (
+    API,
+    NODES,
+    OTHER,
+    OUTSIDE,
+    WEB,
+    ip,
+    pod,
+    policy_set,
+    recipe,
+)
 
 from jobs.policy.errors import PolicyError, UnsupportedPolicyError
 from jobs.policy.evaluate import PolicySet
 from jobs.snapshot.types import NodeRecord
-
-WEB = pod("default", "web", app="web")
-API = pod("default", "api", app="bookstore", role="api")
-BOOKSTORE_WEB = pod("default", "bookstore-web", app="bookstore", role="web")
-OTHER = pod("default", "other", app="other")
-FOREIGN_BOOKSTORE = pod("shop", "bookstore", app="bookstore")
-OPS_MONITOR = pod("ops", "prometheus", type="monitoring")
-OPS_OTHER = pod("ops", "shell", type="debug")
-DEV_MONITOR = pod("dev", "prometheus", type="monitoring")
-KUBE_DNS = pod("kube-system", "coredns", **{"k8s-app": "kube-dns"})
-FOO = pod("default", "foo", app="foo")
-OUTSIDE = ip("198.51.100.20")
-NODES = [
-    WEB,
-    API,
-    BOOKSTORE_WEB,
-    OTHER,
-    FOREIGN_BOOKSTORE,
-    OPS_MONITOR,
-    OPS_OTHER,
-    DEV_MONITOR,
-    KUBE_DNS,
-    FOO,
-    OUTSIDE,
-]
-
-
-def policy_set(*policies: dict, **namespace_labels: dict[str, str]) -> PolicySet:
-    return PolicySet(policies, NODES, namespace_labels=namespace_labels)
 
 
 def test_policy_types_default_from_the_rules_present() -> None:

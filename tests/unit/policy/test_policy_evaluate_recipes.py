@@ -3,38 +3,24 @@
 from __future__ import annotations
 
 import pytest
-from policy_builders import ip, pod, recipe
-
-from jobs.policy.evaluate import PolicySet
-
-WEB = pod("default", "web", app="web")
-API = pod("default", "api", app="bookstore", role="api")
-BOOKSTORE_WEB = pod("default", "bookstore-web", app="bookstore", role="web")
-OTHER = pod("default", "other", app="other")
-FOREIGN_BOOKSTORE = pod("shop", "bookstore", app="bookstore")
-OPS_MONITOR = pod("ops", "prometheus", type="monitoring")
-OPS_OTHER = pod("ops", "shell", type="debug")
-DEV_MONITOR = pod("dev", "prometheus", type="monitoring")
-KUBE_DNS = pod("kube-system", "coredns", **{"k8s-app": "kube-dns"})
-FOO = pod("default", "foo", app="foo")
-OUTSIDE = ip("198.51.100.20")
-NODES = [
-    WEB,
+from policy_builders import (
     API,
     BOOKSTORE_WEB,
-    OTHER,
+    DEV_MONITOR,
+    FOO,
     FOREIGN_BOOKSTORE,
+    KUBE_DNS,
     OPS_MONITOR,
     OPS_OTHER,
-    DEV_MONITOR,
-    KUBE_DNS,
-    FOO,
+    OTHER,
     OUTSIDE,
-]
+    WEB,
+    pod,
+    policy_set,
+    recipe,
+)
 
-
-def policy_set(*policies: dict, **namespace_labels: dict[str, str]) -> PolicySet:
-    return PolicySet(policies, NODES, namespace_labels=namespace_labels)
+from jobs.policy.evaluate import PolicySet
 
 
 def test_without_policies_everything_is_allowed() -> None:
