@@ -20,6 +20,7 @@ def job_id_for(name: str, tenant_id: int, key: str | None) -> str:
 async def enqueue_job(
     name: str, *, tenant_id: int, triggered_by: str, params: dict[str, Any] | None = None,
     key: str | None = None, defer_seconds: float | None = None, rerun_if_running: bool = False,
+    retry_of: int | None = None,
 ) -> JobRun:
     """Queue job `name` for a tenant and return its run; an identical queued or running job is reused.
 
@@ -36,7 +37,7 @@ async def enqueue_job(
             arq_job_id = f"{arq_job_id}:rerun:{uuid.uuid4().hex[:8]}"
         run = await job_queries.create_job_run(
             session, tenant_id=tenant_id, name=name, arq_job_id=arq_job_id, params=params,
-            triggered_by=triggered_by,
+            triggered_by=triggered_by, retry_of=retry_of,
         )
     # Committed before enqueueing: the worker may start within milliseconds and must find the row.
     arq = await get_arq()

@@ -1,4 +1,5 @@
-"""The job_run life cycle around every job function: queued → running → succeeded | failed.
+"""The job_run life cycle around every job function: queued → running → retrying | succeeded | failed
+| cancelled (lost is set by the sweeper).
 
 Job functions are wrapped by `tracked`, which records each transition in `job_run` and publishes
 `job.updated` on the tenant's channel, so the history is durable and open pages update live.
@@ -36,7 +37,8 @@ async def _transition(ctx: dict[str, Any], tenant_id: int, job_run_id: int, **ch
     async with session_scope() as session:
         if changes.pop("running", False):
             run = await job_queries.mark_job_running(
-                session, tenant_id=tenant_id, job_run_id=job_run_id, attempt=ctx["job_try"]
+                session, tenant_id=tenant_id, job_run_id=job_run_id, attempt=ctx["job_try"],
+                worker_id=str(ctx.get("sg_worker_id", "")),
             )
         else:
             run = await job_queries.mark_job_finished(
@@ -56,7 +58,14 @@ async def report_progress(ctx: dict[str, Any], *, fraction: float, message: str)
     await _publish(ctx, run)
 
 
+def cancel_request_key(job_run_id: int) -> str:
+    """Set by a user's cancel: ARQ drops the job from its abort set before the job sees CancelledError."""
+    return f"sg:jobs:cancel-requested:{job_run_id}"
+
+
 async def _was_aborted(ctx: dict[str, Any]) -> bool:
+    if await ctx["redis"].exists(cancel_request_key(ctx["sg_job_run_id"])):
+        return True
     return await ctx["redis"].zscore(abort_jobs_ss, ctx["job_id"]) is not None
 
 
@@ -68,7 +77,10 @@ def tracked(*, timeout: float, max_tries: int = 3) -> Callable[[JobFn], JobFn]:
         async def run(ctx: dict[str, Any], *, tenant_id: int, job_run_id: int, **params: Any) -> dict[str, Any]:
             ctx["sg_tenant_id"], ctx["sg_job_run_id"] = tenant_id, job_run_id
             limit = get_settings().job_error_max_chars
-            await _transition(ctx, tenant_id, job_run_id, running=True)
+            started = await _transition(ctx, tenant_id, job_run_id, running=True)
+            if started.status != "running":
+                # Cancelled while queued, or given up as lost: the work must not run any more.
+                return {"skipped": started.status}
             try:
                 result = await fn(ctx, tenant_id=tenant_id, **params)
             except Retry as exc:

@@ -18,6 +18,7 @@ from jobs.drift_job import detect_drift
 from jobs.ingest import ingest_flows
 from jobs.ping import ping
 from jobs.snapshots import build_snapshot
+from jobs.sweeper import sweep_lost_runs
 from models.db import dispose_engines, get_engine
 from models.settings import get_settings
 
@@ -26,6 +27,8 @@ JOBS = [ping, ingest_flows, build_snapshot, detect_drift, refresh_baselines]
 CRON_JOBS: list[CronJob] = [
     cron(schedule_baseline_refresh, name="schedule_baseline_refresh", minute={0, 30}, run_at_startup=False,
          unique=True, timeout=60),
+    # Runs whose worker died: ARQ alone would wait for the longest timeout (30 min) to re-run them.
+    cron(sweep_lost_runs, name="sweep_lost_runs", second=30, run_at_startup=False, unique=True, timeout=50),
 ]
 
 

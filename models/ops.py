@@ -19,6 +19,7 @@ class JobRun(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_job_run_tenant_enqueued", "tenant_id", "enqueued_at"),
         sa.Index("ix_job_run_tenant_status", "tenant_id", "status"),
+        sa.Index("ix_job_run_tenant_name", "tenant_id", "name", "enqueued_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -27,6 +28,10 @@ class JobRun(SQLModel, table=True):
     name: str = Field(max_length=64)
     status: str = Field(default="queued", max_length=16)
     triggered_by: str = Field(default="", max_length=254)
+    # the run this one repeats (a user's retry or the sweeper's re-queue of a lost run)
+    retry_of: int | None = Field(default=None)
+    # the worker process that last started it, so the sweeper can tell when that worker died
+    worker_id: str = Field(default="", max_length=200)
     params: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
     progress: float = 0.0
     progress_message: str = Field(default="", max_length=500)
@@ -83,6 +88,9 @@ def job_run_public(run: JobRun) -> dict[str, Any]:
         "params": run.params,
         "result": run.result,
         "arq_job_id": run.arq_job_id,
+        "retry_of": run.retry_of,
+        "worker_id": run.worker_id,
+        "attempt_errors": run.attempt_errors,
         "enqueued_at": run.enqueued_at.isoformat() if run.enqueued_at else None,
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,

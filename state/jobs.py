@@ -1,4 +1,4 @@
-"""The Jobs page: the tenant's job runs, live."""
+"""The Jobs page's runs table: server-side paging, filters, live status, the diagnostic ping."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from jobs.queue import enqueue_job
 from models.db import session_scope
 from models.errors import Forbidden
 from models.ops import JOB_STATUSES, job_run_public
+from models.queries import job_metrics
 from models.queries import jobs as job_queries
 from models.queries.audit import record_audit
 from state.base import AppState
 from state.live import listens_to
 
-PAGE_SIZE = 50
+PAGE_SIZE = 20
 
 
 def _clock(stamp: str | None) -> str:
@@ -43,6 +44,7 @@ def job_row(run: dict[str, Any]) -> dict[str, str]:
         "error": run.get("error") or "",
         "enqueued_at": _clock(run.get("enqueued_at")),
         "duration": _duration(run),
+        "retry_of": str(run.get("retry_of") or ""),
     }
 
 
@@ -51,6 +53,12 @@ class JobsState(AppState):
     runs: list[dict[str, str]] = []
     counts: dict[str, int] = {}
     notice: str = ""
+    page: int = 0
+    total: int = 0
+    filter_status: str = "all"
+    filter_name: str = "all"
+    filter_trigger: str = ""
+    names: list[str] = []
 
     @rx.var
     def status_counts(self) -> list[list[str]]:
@@ -61,17 +69,64 @@ class JobsState(AppState):
     def can_trigger(self) -> bool:
         return self.role == "admin"
 
+    @rx.var
+    def page_label(self) -> str:
+        """"41–60 of 230" for the pager."""
+        if not self.total:
+            return "0 runs"
+        first = self.page * PAGE_SIZE + 1
+        return f"{first}–{min(first + PAGE_SIZE - 1, self.total)} of {self.total}"
+
+    def _where(self) -> job_queries.RunFilter:
+        return job_queries.RunFilter(
+            status=None if self.filter_status == "all" else self.filter_status,
+            name=None if self.filter_name == "all" else self.filter_name,
+            trigger=self.filter_trigger.strip() or None,
+        )
+
     @rx.event
     async def load(self) -> None:
-        """Fetch the newest runs and the counts."""
+        """Fetch the current page of runs (with the filters), the total and the counts."""
+        await self._load()
+
+    async def _load(self) -> None:
         try:
             tenant_id = self._require("viewer")
         except Forbidden:
             return
+        where = self._where()
         async with session_scope() as session:
-            runs = await job_queries.list_job_runs(session, tenant_id=tenant_id, limit=PAGE_SIZE)
+            self.total = await job_queries.count_job_runs(session, tenant_id=tenant_id, where=where)
+            self.page = min(self.page, max(self.total - 1, 0) // PAGE_SIZE)
+            runs = await job_queries.list_job_runs(session, tenant_id=tenant_id, where=where, limit=PAGE_SIZE,
+                                                   offset=self.page * PAGE_SIZE)
             self.counts = await job_queries.count_job_runs_by_status(session, tenant_id=tenant_id)
+            self.names = ["all", *await job_metrics.job_names(session, tenant_id=tenant_id)]
         self.runs = [job_row(job_run_public(run)) for run in runs]
+
+    @rx.event
+    async def set_filter_status(self, value: str) -> None:
+        """Narrow the table to one status ("all" for every status)."""
+        self.filter_status, self.page = (value if value in JOB_STATUSES else "all"), 0
+        await self._load()
+
+    @rx.event
+    async def set_filter_name(self, value: str) -> None:
+        """Narrow the table to one job name."""
+        self.filter_name, self.page = value, 0
+        await self._load()
+
+    @rx.event
+    async def set_filter_trigger(self, value: str) -> None:
+        """Narrow the table to runs whose trigger contains the text."""
+        self.filter_trigger, self.page = value[:100], 0
+        await self._load()
+
+    @rx.event
+    async def turn_page(self, step: int) -> None:
+        """Next (1) or previous (-1) page."""
+        self.page = max(self.page + step, 0)
+        await self._load()
 
     @rx.event
     async def trigger_ping(self) -> None:
@@ -88,8 +143,14 @@ class JobsState(AppState):
             )
         self.notice = f"Queued ping #{run.id}."
 
+    def _matches(self, row: dict[str, str]) -> bool:
+        where = self._where()
+        return ((where.status is None or row["status"] == where.status)
+                and (where.name is None or row["name"] == where.name)
+                and (where.trigger is None or where.trigger.lower() in row["triggered_by"].lower()))
+
     def _on_live_event(self, event: dict[str, Any]) -> None:
-        """Insert or update the run in place and keep the counts in step."""
+        """Update the run in place (or add it on the first page when it matches) and keep the counts in step."""
         row = job_row(event["data"])
         for index, old in enumerate(self.runs):
             if old["id"] == row["id"]:
@@ -99,4 +160,6 @@ class JobsState(AppState):
                 self.runs = [*self.runs[:index], row, *self.runs[index + 1:]]
                 return
         self.counts = {**self.counts, row["status"]: self.counts.get(row["status"], 0) + 1}
-        self.runs = [row, *self.runs][:PAGE_SIZE]
+        if self.page == 0 and self._matches(row):
+            self.total += 1
+            self.runs = [row, *self.runs][:PAGE_SIZE]

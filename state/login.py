@@ -53,6 +53,8 @@ class LoginState(rx.State):
         """Check the credentials with throttling; on success navigate to the cookie route."""
         email = str(form.get("email", "")).strip().lower()
         password = str(form.get("password", ""))
+        # Read here too: the form can be sent before the page's on_load has run.
+        self._next = _safe_next(self.router.url.query_parameters.get("next", self._next))
         if not email or not password:
             return self._fail("missing")
         settings, redis = get_settings(), get_redis()

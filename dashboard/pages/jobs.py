@@ -1,11 +1,15 @@
-"""The Jobs page: counts, the newest runs with live status, and the diagnostic ping."""
+"""The Jobs page: monitoring, the runs table (paged, filtered, live), run detail and controls."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from dashboard.components.jobs_panels import build_form, bulk_retry, lookup_form, metrics_panel, run_detail
 from dashboard.components.shell import protected_page
+from models.ops import JOB_STATUSES
 from state.jobs import JobsState
+from state.jobs_control import JobsControlState
+from state.jobs_metrics import JobsMetricsState
 
 STATUS_COLORS = {"queued": "gray", "running": "blue", "retrying": "orange", "succeeded": "grass",
                  "failed": "red", "cancelled": "gray", "lost": "red"}
@@ -21,7 +25,8 @@ def status_badge(status: rx.Var[str]) -> rx.Component:
 
 def _row(run: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(run["id"]),
+        rx.table.cell(rx.link(run["id"], on_click=JobsControlState.open_run(run["id"]), class_name="job-open",
+                              cursor="pointer")),
         rx.table.cell(run["name"]),
         rx.table.cell(status_badge(run["status"]), class_name="job-status"),
         rx.table.cell(run["progress"], " ", rx.text(run["message"], as_="span", size="1", color_scheme="gray")),
@@ -42,18 +47,40 @@ def _counts() -> rx.Component:
     )
 
 
-@protected_page("/jobs", "Jobs", on_load=[JobsState.load])
+def _filters() -> rx.Component:
+    return rx.hstack(
+        rx.select(["all", *JOB_STATUSES], value=JobsState.filter_status, on_change=JobsState.set_filter_status,
+                  id="filter-status"),
+        rx.select(JobsState.names, value=JobsState.filter_name, on_change=JobsState.set_filter_name,
+                  id="filter-name"),
+        rx.input(placeholder="triggered by…", on_blur=JobsState.set_filter_trigger, id="filter-trigger"),
+        rx.spacer(),
+        rx.button("‹", variant="soft", on_click=JobsState.turn_page(-1), id="page-prev"),
+        rx.text(JobsState.page_label, size="2", id="page-label"),
+        rx.button("›", variant="soft", on_click=JobsState.turn_page(1), id="page-next"),
+        width="100%", align="center", wrap="wrap")
+
+
+@protected_page("/jobs", "Jobs", on_load=[JobsState.load, JobsMetricsState.load_metrics])
 def jobs() -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.heading("Jobs", size="6"),
             rx.spacer(),
-            rx.cond(JobsState.can_trigger,
-                    rx.button(rx.icon("activity"), "Run ping", on_click=JobsState.trigger_ping, id="trigger-ping")),
+            rx.cond(JobsState.can_trigger, rx.hstack(
+                rx.button("Retry failed…", variant="soft", on_click=JobsControlState.ask_bulk_retry, id="bulk-retry"),
+                rx.button(rx.icon("activity"), "Run ping", on_click=JobsState.trigger_ping, id="trigger-ping"))),
             width="100%", align="center",
         ),
         rx.cond(JobsState.notice != "", rx.callout(JobsState.notice, id="jobs-notice", size="1")),
+        rx.cond(JobsControlState.message != "", rx.callout(JobsControlState.message, id="control-notice", size="1")),
         _counts(),
+        metrics_panel(),
+        rx.cond(JobsControlState.can_retry, build_form()),
+        lookup_form(),
+        run_detail(),
+        bulk_retry(),
+        _filters(),
         rx.cond(
             JobsState.runs.length() > 0,
             rx.table.root(

@@ -26,11 +26,15 @@ def login() -> rx.Component:
                     rx.text("Password", as_="label", html_for="password", size="2", weight="medium"),
                     rx.input(id="password", name="password", type="password", auto_complete="current-password",
                              required=True, width="100%"),
-                    rx.button("Sign in", type="submit", loading=LoginState.busy, width="100%", id="sign-in"),
+                    # Disabled until the page is live: a native submit before that would send the password
+                    # in a plain request instead of to the login handler.
+                    rx.button("Sign in", type="submit", loading=LoginState.busy, width="100%", id="sign-in",
+                              disabled=~LoginState.is_hydrated),
                     spacing="3", width="22em",
                 ),
                 on_submit=LoginState.login,
                 reset_on_submit=False,
+                method="post",
             ),
             size="4",
         ),

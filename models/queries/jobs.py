@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from models.errors import NotFound
 from models.ops import FINISHED_STATUSES, JOB_STATUSES, JobRun
@@ -14,12 +17,12 @@ from models.types import utcnow
 
 async def create_job_run(
     session: AsyncSession, *, tenant_id: int, name: str, arq_job_id: str,
-    params: dict[str, Any], triggered_by: str,
+    params: dict[str, Any], triggered_by: str, retry_of: int | None = None,
 ) -> JobRun:
-    """Record a job as queued."""
+    """Record a job as queued (`retry_of`: the run it repeats)."""
     run = JobRun(
         tenant_id=tenant_id, name=name, arq_job_id=arq_job_id, params=params,
-        triggered_by=triggered_by, status="queued",
+        triggered_by=triggered_by, status="queued", retry_of=retry_of,
     )
     session.add(run)
     await session.flush()
@@ -47,20 +50,76 @@ async def find_active_job_run(session: AsyncSession, *, tenant_id: int, arq_job_
     return rows.first()
 
 
+@dataclass(frozen=True)
+class RunFilter:
+    """What the runs table narrows to; every field optional. `trigger` matches part of triggered_by."""
+
+    status: str | None = None
+    name: str | None = None
+    trigger: str | None = None
+    since: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.status is not None and self.status not in JOB_STATUSES:
+            raise ValueError(f"unknown status {self.status!r}: choose one of {', '.join(JOB_STATUSES)}")
+
+    def apply(self, query: SelectOfScalar[Any], tenant_id: int) -> SelectOfScalar[Any]:
+        """`query` limited to the tenant and these filters."""
+        query = query.where(JobRun.tenant_id == tenant_id)
+        if self.status:
+            query = query.where(JobRun.status == self.status)
+        if self.name:
+            query = query.where(JobRun.name == self.name)
+        if self.trigger:
+            query = query.where(col(JobRun.triggered_by).ilike(f"%{self.trigger}%"))
+        if self.since is not None:
+            query = query.where(JobRun.enqueued_at >= self.since)
+        return query
+
+
 async def list_job_runs(
     session: AsyncSession, *, tenant_id: int, status: str | None = None, name: str | None = None,
-    limit: int = 50, offset: int = 0,
+    limit: int = 50, offset: int = 0, where: RunFilter | None = None,
 ) -> list[JobRun]:
-    """The tenant's job runs, newest first, optionally filtered."""
-    if status is not None and status not in JOB_STATUSES:
-        raise ValueError(f"unknown status {status!r}: choose one of {', '.join(JOB_STATUSES)}")
-    query = select(JobRun).where(JobRun.tenant_id == tenant_id)
-    if status:
-        query = query.where(JobRun.status == status)
-    if name:
-        query = query.where(JobRun.name == name)
+    """The tenant's job runs, newest first, optionally filtered (`where` or the status/name shortcuts)."""
+    where = where or RunFilter(status=status, name=name)
+    query = where.apply(select(JobRun), tenant_id)
     query = query.order_by(col(JobRun.id).desc()).limit(min(max(limit, 1), 500)).offset(max(offset, 0))
     return list(await session.exec(query))
+
+
+async def count_job_runs(session: AsyncSession, *, tenant_id: int, where: RunFilter) -> int:
+    """How many of the tenant's runs match (for paging)."""
+    query = where.apply(select(func.count()).select_from(JobRun), tenant_id)
+    return int((await session.exec(query)).one())
+
+
+async def find_job_run(session: AsyncSession, *, tenant_id: int, lookup: str) -> JobRun:
+    """A run by its number (`42`, `#42`) or its ARQ job id (`build_snapshot:3:1713484800`)."""
+    text = lookup.strip().lstrip("#")
+    if text.isdigit():
+        return await get_job_run(session, tenant_id=tenant_id, job_run_id=int(text))
+    rows = await session.exec(
+        select(JobRun).where(JobRun.tenant_id == tenant_id, JobRun.arq_job_id == text).order_by(col(JobRun.id).desc())
+    )
+    run = rows.first()
+    if run is None:
+        raise NotFound(f"no job run with id {lookup!r}")
+    return run
+
+
+async def list_runs_in_status(
+    session: AsyncSession, *, tenant_id: int, statuses: tuple[str, ...], limit: int = 1000
+) -> list[JobRun]:
+    """The tenant's runs in any of `statuses`, oldest first (the sweeper's and bulk retry's input)."""
+    query = select(JobRun).where(JobRun.tenant_id == tenant_id, col(JobRun.status).in_(statuses))
+    return list(await session.exec(query.order_by(col(JobRun.id)).limit(limit)))
+
+
+async def has_retry(session: AsyncSession, *, tenant_id: int, job_run_id: int) -> bool:
+    """Whether some run already repeats this one."""
+    query = select(func.count()).select_from(JobRun).where(JobRun.tenant_id == tenant_id, JobRun.retry_of == job_run_id)
+    return int((await session.exec(query)).one()) > 0
 
 
 async def count_job_runs_by_status(session: AsyncSession, *, tenant_id: int) -> dict[str, int]:
@@ -81,10 +140,15 @@ async def set_arq_job_id(session: AsyncSession, *, tenant_id: int, job_run_id: i
     return run
 
 
-async def mark_job_running(session: AsyncSession, *, tenant_id: int, job_run_id: int, attempt: int) -> JobRun:
-    """A worker picked the job up (attempt counts from 1)."""
+async def mark_job_running(
+    session: AsyncSession, *, tenant_id: int, job_run_id: int, attempt: int, worker_id: str = ""
+) -> JobRun:
+    """A worker picked the job up (attempt counts from 1); a run already closed (cancelled, lost) stays closed."""
     run = await get_job_run(session, tenant_id=tenant_id, job_run_id=job_run_id)
+    if run.status in FINISHED_STATUSES:
+        return run
     run.status = "running"
+    run.worker_id = worker_id[:200]
     run.attempts = attempt
     run.started_at = run.started_at or utcnow()
     session.add(run)

@@ -49,7 +49,7 @@ async def signed_in(browser: Browser, app: LiveApp, email: str) -> tuple[Browser
     await page.goto(f"{app.base_url}/login?next=/jobs")
     await page.fill("#email", email)
     await page.fill("#password", PASSWORD)
-    await page.press("#password", "Enter")
+    await page.click("#sign-in")
     await page.wait_for_selector("#jobs-table, #jobs-empty", timeout=30_000)
     return context, page
 

@@ -35,7 +35,7 @@ async def login(browser: Browser, app: LiveApp, email: str, password: str = PASS
     await page.goto(f"{app.base_url}/login?next={path}")
     await page.fill("#email", email)
     await page.fill("#password", password)
-    await page.press("#password", "Enter")
+    await page.click("#sign-in")
     ready = {"/jobs": "#jobs-table, #jobs-empty", "/sources": "#snapshots-table, #snapshots-empty"}
     await page.wait_for_selector(ready.get(path, "#user-role"), timeout=20_000)
     return page

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.integration
 @tracked(timeout=10, max_tries=3)
 async def flaky(ctx: dict[str, Any], *, tenant_id: int) -> dict[str, Any]:
     if ctx["job_try"] < 3:
-        raise Retry(defer=0.05 * ctx["job_try"])
+        raise Retry(defer=0.2 * ctx["job_try"])
     return {"tries": ctx["job_try"]}
 
 
@@ -68,7 +69,8 @@ async def test_ping_goes_queued_running_succeeded_and_publishes_each_step(worker
     assert done.attempts == 1 and done.triggered_by == "tester"
     assert done.result["pong"] is True and done.started_at <= done.finished_at
     seen = await _drain(pubsub)
-    statuses = [e["data"]["status"] for e in seen if e["type"] == "job.updated"]
+    # Pub/sub channels span Redis databases: other test runs on this Redis may share the tenant id.
+    statuses = [e["data"]["status"] for e in seen if e["type"] == "job.updated" and e["data"]["id"] == run.id]
     assert statuses[0] == "queued" and statuses[1] == "running" and statuses[-1] == "succeeded"
     assert all(e["tenant_id"] == acme.tenant_id for e in seen)
 
@@ -81,6 +83,10 @@ async def test_transient_failures_retry_then_succeed_with_attempts_counted(worke
     assert done.status == "succeeded" and done.attempts == 3
     assert [a["attempt"] for a in done.attempt_errors] == [1, 2]
     assert done.error == ""
+    # The defers grow (0.2 s, then 0.4 s); lower bounds only, so a loaded machine cannot fail them.
+    first, second = (datetime.fromisoformat(a["at"]) for a in done.attempt_errors)
+    assert (second - first).total_seconds() >= 0.2
+    assert (done.finished_at - second).total_seconds() >= 0.4
 
 
 async def test_permanent_failure_keeps_a_redacted_message(worker_factory: Any) -> None:

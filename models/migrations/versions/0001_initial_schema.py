@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 06:51:06.099813
+Create Date: 2026-11-23 07:35:54.838437
 """
 from alembic import op
 import sqlalchemy as sa
@@ -172,6 +172,8 @@ def upgrade() -> None:
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('triggered_by', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+    sa.Column('retry_of', sa.Integer(), nullable=True),
+    sa.Column('worker_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('params', sa.JSON(), nullable=False),
     sa.Column('progress', sa.Float(), nullable=False),
     sa.Column('progress_message', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
@@ -188,6 +190,7 @@ def upgrade() -> None:
     with op.batch_alter_table('job_run', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_job_run_arq_job_id'), ['arq_job_id'], unique=False)
         batch_op.create_index('ix_job_run_tenant_enqueued', ['tenant_id', 'enqueued_at'], unique=False)
+        batch_op.create_index('ix_job_run_tenant_name', ['tenant_id', 'name', 'enqueued_at'], unique=False)
         batch_op.create_index('ix_job_run_tenant_status', ['tenant_id', 'status'], unique=False)
 
     op.create_table('policy',
@@ -417,6 +420,7 @@ def downgrade() -> None:
     op.drop_table('policy')
     with op.batch_alter_table('job_run', schema=None) as batch_op:
         batch_op.drop_index('ix_job_run_tenant_status')
+        batch_op.drop_index('ix_job_run_tenant_name')
         batch_op.drop_index('ix_job_run_tenant_enqueued')
         batch_op.drop_index(batch_op.f('ix_job_run_arq_job_id'))
 

@@ -1,0 +1,88 @@
+"""Panels of the Jobs page: monitoring, run detail, snapshot build form, bulk retry confirmation."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from models.ops import JOB_STATUSES
+from state.jobs_control import JobsControlState
+from state.jobs_metrics import JobsMetricsState
+
+
+def metrics_panel() -> rx.Component:
+    """Counts per period with success rate, duration percentiles, queue, workers, cron."""
+    header = rx.table.row(*[rx.table.column_header_cell(h) for h in ("period", *JOB_STATUSES, "success")])
+    return rx.card(rx.vstack(
+        rx.hstack(rx.heading("Workers and queue", size="3"), rx.spacer(),
+                  rx.button("Refresh", size="1", variant="soft", on_click=JobsMetricsState.load_metrics), width="100%"),
+        rx.table.root(rx.table.header(header), rx.table.body(rx.foreach(
+            JobsMetricsState.period_rows,
+            lambda row: rx.table.row(rx.foreach(row, lambda cell: rx.table.cell(cell))))), size="1", id="jobs-metrics"),
+        rx.hstack(
+            rx.text("Queue depth: ", rx.text(JobsMetricsState.queue_depth, as_="span", weight="bold",
+                                             id="queue-depth")),
+            rx.text("Workers: ", rx.foreach(JobsMetricsState.workers, lambda w: rx.badge(
+                w["id"], " · ", w["last_seen"], color_scheme="grass", class_name="worker")), id="workers"),
+            rx.text("Scheduled: ", rx.foreach(JobsMetricsState.scheduled, lambda c: rx.badge(
+                c["name"], " next ", c["next_run"], variant="outline")), id="scheduled"),
+            spacing="4", wrap="wrap"),
+        rx.box(rx.plotly(data=JobsMetricsState.durations, id="durations-chart"), width="100%"),
+        width="100%"), width="100%")
+
+
+def build_form() -> rx.Component:
+    """Trigger snapshot builds for a window (validated on the server with clear messages)."""
+    return rx.form(rx.hstack(
+        rx.input(name="window_start", placeholder="window start, e.g. 2024-04-19T00:00:00Z", id="build-start",
+                 width="20em"),
+        rx.input(name="window_end", placeholder="window end", id="build-end", width="20em"),
+        rx.button("Trigger snapshot build", type="submit", id="trigger-build"),
+        rx.cond(JobsControlState.build_error != "",
+                rx.text(JobsControlState.build_error, color_scheme="red", size="2", id="build-error")),
+        align="center", wrap="wrap"), on_submit=JobsControlState.trigger_build)
+
+
+def lookup_form() -> rx.Component:
+    """Find a run by number or ARQ job id."""
+    return rx.form(rx.hstack(
+        rx.input(name="lookup", placeholder="job id, e.g. 42 or build_snapshot:3:1713484800", id="job-lookup",
+                 width="24em"),
+        rx.button("Find", type="submit", variant="soft", id="job-lookup-go")), on_submit=JobsControlState.lookup)
+
+
+def _field(label: str, key: str) -> rx.Component:
+    return rx.hstack(rx.text(label, weight="bold", size="2", width="8em"),
+                     rx.text(JobsControlState.detail[key], size="2", id=f"detail-{key}"))
+
+
+def run_detail() -> rx.Component:
+    """The open run: params, attempts with errors, progress, links; retry/cancel by role."""
+    d = JobsControlState.detail
+    actions = rx.hstack(
+        rx.cond(JobsControlState.can_retry & ((d["status"] == "failed") | (d["status"] == "cancelled")
+                                              | (d["status"] == "lost")),
+                rx.button("Retry", on_click=JobsControlState.retry, id="detail-retry")),
+        rx.cond(JobsControlState.can_cancel & ((d["status"] == "queued") | (d["status"] == "running")
+                                               | (d["status"] == "retrying")),
+                rx.button("Cancel", color_scheme="red", on_click=JobsControlState.cancel, id="detail-cancel")))
+    return rx.cond(d.length() > 0, rx.card(rx.vstack(
+        rx.heading("Run #", d["id"], " · ", d["name"], size="3"),
+        *[_field(label, key) for label, key in (
+            ("Status", "status"), ("Job id", "arq_job_id"), ("Triggered by", "triggered_by"), ("Retry of", "retry_of"),
+            ("Params", "params"), ("Progress", "progress"), ("Attempts", "attempts"), ("Error", "error"),
+            ("Produced", "links"))],
+        rx.foreach(JobsControlState.attempts, lambda a: rx.text(
+            "attempt ", a["attempt"], " at ", a["at"], ": ", a["error"], size="1", color_scheme="red")),
+        actions, width="100%"), id="run-detail", width="100%"))
+
+
+def bulk_retry() -> rx.Component:
+    """Admins: retry all failed runs, after a confirmation naming how many."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Retry failed runs"),
+            rx.alert_dialog.description("Retry ", JobsControlState.bulk_count, " failed runs?", id="bulk-question"),
+            rx.hstack(rx.button("Cancel", variant="soft", on_click=JobsControlState.close_bulk),
+                      rx.button("Retry them", on_click=JobsControlState.confirm_bulk_retry, id="bulk-confirm"),
+                      justify="end")),
+        open=JobsControlState.bulk_open)

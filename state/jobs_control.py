@@ -1,0 +1,155 @@
+"""The Jobs page's controls: lookup and run detail, retry/cancel by role, snapshot builds, bulk retry."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import reflex as rx
+
+from jobs import control
+from jobs.queue import enqueue_job
+from jobs.windows import BadRange, parse_moment, windows_between
+from models.db import session_scope
+from models.errors import Conflict, Forbidden, NotFound
+from models.ops import job_run_public
+from models.queries import jobs as job_queries
+from models.queries import tenancy
+from models.queries.audit import record_audit
+from models.tenancy import ROLE_RANK
+from models.types import utcnow
+from state.base import AppState
+from state.live import listens_to
+
+
+def detail_of(run: dict[str, Any]) -> dict[str, str]:
+    """A run as the detail panel shows it (strings only)."""
+    links = {key: str(value) for key, value in (run.get("result") or {}).items() if key.endswith("_id") and value}
+    return {
+        "id": str(run["id"]), "name": run["name"], "status": run["status"], "arq_job_id": run["arq_job_id"],
+        "triggered_by": run["triggered_by"], "attempts": str(run["attempts"]), "error": run.get("error") or "",
+        "progress": f"{round(float(run['progress']) * 100)}% {run.get('progress_message') or ''}".strip(),
+        "params": json.dumps(run.get("params") or {}, sort_keys=True),
+        "links": ", ".join(f"{k.removesuffix('_id')} #{v}" for k, v in links.items()),
+        "retry_of": str(run.get("retry_of") or ""),
+    }
+
+
+@listens_to("job.updated")
+class JobsControlState(AppState):
+    lookup_text: str = ""
+    detail: dict[str, str] = {}
+    attempts: list[dict[str, str]] = []
+    message: str = ""
+    build_error: str = ""
+    bulk_count: int = 0
+    bulk_open: bool = False
+
+    @rx.var
+    def can_retry(self) -> bool:
+        return ROLE_RANK.get(self.role, -1) >= ROLE_RANK["analyst"]
+
+    @rx.var
+    def can_cancel(self) -> bool:
+        return self.role == "admin"
+
+    def _show(self, run: dict[str, Any]) -> None:
+        self.detail = detail_of(run)
+        self.attempts = [{"attempt": str(a.get("attempt", "")), "error": str(a.get("error", "")),
+                          "at": str(a.get("at", ""))[:19]} for a in run.get("attempt_errors") or []]
+
+    @rx.event
+    async def lookup(self, form: dict[str, Any]) -> None:
+        """Open a run by number or ARQ job id."""
+        await self._open(str(form.get("lookup", "")))
+
+    async def _open(self, text: str) -> None:
+        tenant_id = self._require("viewer")
+        try:
+            async with session_scope() as session:
+                run = await job_queries.find_job_run(session, tenant_id=tenant_id, lookup=text)
+        except NotFound as exc:
+            self.message, self.detail = exc.message, {}
+            return
+        self.message = ""
+        self._show(job_run_public(run))
+
+    @rx.event
+    async def open_run(self, run_id: str) -> None:
+        """Open a run from the table."""
+        await self._open(run_id)
+
+    @rx.event
+    async def retry(self) -> None:
+        """Analysts: queue the open run again."""
+        try:
+            tenant_id = self._require("analyst")
+            new = await control.retry_run(tenant_id=tenant_id, job_run_id=int(self.detail["id"]), actor=self.actor)
+        except (Forbidden, Conflict, NotFound) as exc:
+            self.message = exc.message
+            return
+        self.message = f"Queued #{new.id}, a retry of #{self.detail['id']}."
+        self._show(job_run_public(new))
+
+    @rx.event
+    async def cancel(self) -> None:
+        """Admins: abort the open run."""
+        try:
+            tenant_id = self._require("admin")
+            run = await control.cancel_run(tenant_id=tenant_id, job_run_id=int(self.detail["id"]), actor=self.actor)
+        except (Forbidden, Conflict, NotFound) as exc:
+            self.message = exc.message
+            return
+        self.message = f"Cancel requested for #{run.id}."
+        self._show(job_run_public(run))
+
+    @rx.event
+    async def trigger_build(self, form: dict[str, Any]) -> None:
+        """Analysts: queue snapshot builds for every window of a validated range."""
+        try:
+            tenant_id = self._require("analyst")
+            async with session_scope() as session:
+                tenant = await tenancy.get_tenant(session, tenant_id=tenant_id)
+            start = parse_moment(str(form.get("window_start", "")), "window_start")
+            end = parse_moment(str(form.get("window_end", "")), "window_end")
+            windows = windows_between(start, end, window_seconds=tenant.window_seconds, now=utcnow())
+        except (Forbidden, BadRange) as exc:
+            self.build_error = exc.message if isinstance(exc, Forbidden) else str(exc)
+            return
+        runs = [await enqueue_job("build_snapshot", tenant_id=tenant_id, triggered_by=self.actor,
+                                  params={"window_start": w.isoformat()}, key=str(int(w.timestamp())),
+                                  rerun_if_running=True) for w in windows]
+        async with session_scope() as session:
+            await record_audit(session, tenant_id=tenant_id, actor=self.actor, action="snapshot.build",
+                               after={"window_start": start.isoformat(), "window_end": end.isoformat()})
+        self.build_error = ""
+        self.message = f"Queued {len(runs)} snapshot build(s): " + ", ".join(f"#{r.id}" for r in runs)
+
+    @rx.event
+    async def ask_bulk_retry(self) -> None:
+        """Admins: count the failed runs a bulk retry would queue, then ask to confirm."""
+        tenant_id = self._require("admin")
+        self.bulk_count = len(await control.retryable_failed_runs(tenant_id=tenant_id))
+        self.bulk_open = True
+
+    @rx.event
+    def close_bulk(self) -> None:
+        """Dismiss the confirmation."""
+        self.bulk_open = False
+
+    @rx.event
+    async def confirm_bulk_retry(self) -> None:
+        """Retry the confirmed number of failed runs (refused when the number changed meanwhile)."""
+        self.bulk_open = False
+        try:
+            tenant_id = self._require("admin")
+            runs = await control.bulk_retry_failed(tenant_id=tenant_id, actor=self.actor, expected=self.bulk_count)
+        except (Forbidden, Conflict) as exc:
+            self.message = exc.message
+            return
+        self.message = f"Queued {len(runs)} retries."
+
+    def _on_live_event(self, event: dict[str, Any]) -> None:
+        """Keep the open run's detail live."""
+        if self.detail and str(event["data"].get("id")) == self.detail.get("id"):
+            self._show(event["data"])

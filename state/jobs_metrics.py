@@ -1,0 +1,58 @@
+"""The Jobs page's monitoring panel: counts per period, success rate, durations, queue, workers, cron."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import reflex as rx
+
+from jobs import monitor
+from jobs.connections import get_redis
+from jobs.worker import CRON_JOBS
+from models.db import session_scope
+from models.errors import Forbidden
+from models.ops import JOB_STATUSES
+from models.queries import job_metrics
+from models.types import utcnow
+from state.base import AppState
+
+
+def durations_figure(rows: list[dict[str, object]]) -> go.Figure:
+    """p50 and p95 duration per job name, as grouped bars."""
+    names = [str(r["name"]) for r in rows]
+    figure = go.Figure([
+        go.Bar(name="p50", x=names, y=[r["p50_seconds"] for r in rows]),
+        go.Bar(name="p95", x=names, y=[r["p95_seconds"] for r in rows]),
+    ])
+    figure.update_layout(barmode="group", height=260, margin={"l": 40, "r": 10, "t": 10, "b": 40},
+                         yaxis={"title": "seconds"}, template="plotly_white", legend={"orientation": "h"})
+    return figure
+
+
+class JobsMetricsState(AppState):
+    period_rows: list[list[str]] = []
+    queue_depth: int = 0
+    workers: list[dict[str, str]] = []
+    scheduled: list[dict[str, str]] = []
+    durations: go.Figure = go.Figure()
+
+    @rx.event
+    async def load_metrics(self) -> None:
+        """Read the tenant's run metrics and the workers' state."""
+        try:
+            tenant_id = self._require("viewer")
+        except Forbidden:
+            return
+        now = utcnow()
+        async with session_scope() as session:
+            metrics = await job_metrics.run_metrics(session, tenant_id=tenant_id, now=now)
+        rows = []
+        for period, counts in metrics["counts"].items():
+            rate = metrics["success_rate"][period]
+            rows.append([period, *(str(counts[s]) for s in JOB_STATUSES), "—" if rate is None else f"{rate:.0%}"])
+        self.period_rows = rows
+        self.durations = durations_figure(metrics["durations"])
+        redis = get_redis()
+        self.queue_depth = await monitor.queue_depth(redis)
+        self.workers = [{"id": str(w["id"]), "last_seen": f"{w['seconds_ago']} s ago"}
+                        for w in await monitor.live_workers(redis, now=now)]
+        self.scheduled = monitor.cron_schedule(CRON_JOBS, now=now)
