@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from jobs.drift import Snapshot, analyze, build_baseline  # noqa: E402
-from jobs.snapshot.types import EdgeRecord, NodeRecord  # noqa: E402
+from jobs.drift import Snapshot, analyze, build_baseline
+from jobs.snapshot.types import EdgeRecord, NodeRecord
 
 START = datetime(2024, 4, 19, tzinfo=UTC)
 
