@@ -38,6 +38,11 @@ async def running_worker(extra_jobs: list[Any] | None = None) -> AsyncIterator[W
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        # Jobs still in flight (a deferred re-detect, say) are cancelled here, not awaited by close().
+        for job in worker.tasks.values():
+            job.cancel()
+        await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
+        worker.tasks.clear()
         await worker.close()
 
 
