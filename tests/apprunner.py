@@ -53,7 +53,7 @@ def sg(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
     return done.stdout.strip()
 
 
-def seed_tenants(env: dict[str, str], tenants: list[str], roles: tuple[str, ...] = ("admin", "viewer")) -> None:
+def seed_tenants(env: dict[str, str], tenants: list[str], roles: tuple[str, ...] = ("admin", "approver", "analyst", "viewer")) -> None:
     """Tenants with one user per role, `<role>@<tenant>.test`, all with PASSWORD."""
     for tenant in tenants:
         sg(env, "tenant", "create", tenant)

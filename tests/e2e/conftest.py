@@ -13,7 +13,7 @@ from tests.apprunner import CHROMIUM_ARGS, PASSWORD, LiveApp, running_app
 
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    """Web + worker once for the e2e session, with tenants alpha, bravo, charlie (admin and viewer each)."""
+    """Web + worker once for the e2e session, with tenants alpha, bravo, charlie (admin, approver, analyst and viewer each)."""
     with running_app(tmp_path_factory.mktemp("e2e-logs"), ["alpha", "bravo", "charlie"]) as app:
         yield app
 
