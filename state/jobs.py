@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import reflex as rx
@@ -14,10 +14,12 @@ from models.ops import JOB_STATUSES, job_run_public
 from models.queries import job_metrics
 from models.queries import jobs as job_queries
 from models.queries.audit import record_audit
+from models.types import utcnow
 from state.base import AppState
 from state.live import listens_to
 
 PAGE_SIZE = 20
+PERIODS = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=7)}
 
 
 def _clock(stamp: str | None) -> str:
@@ -58,6 +60,8 @@ class JobsState(AppState):
     filter_status: str = "all"
     filter_name: str = "all"
     filter_trigger: str = ""
+    filter_period: str = "all"
+    sort: str = "newest"
     names: list[str] = []
 
     @rx.var
@@ -82,6 +86,7 @@ class JobsState(AppState):
             status=None if self.filter_status == "all" else self.filter_status,
             name=None if self.filter_name == "all" else self.filter_name,
             trigger=self.filter_trigger.strip() or None,
+            since=utcnow() - PERIODS[self.filter_period] if self.filter_period in PERIODS else None,
         )
 
     @rx.event
@@ -99,7 +104,7 @@ class JobsState(AppState):
             self.total = await job_queries.count_job_runs(session, tenant_id=tenant_id, where=where)
             self.page = min(self.page, max(self.total - 1, 0) // PAGE_SIZE)
             runs = await job_queries.list_job_runs(session, tenant_id=tenant_id, where=where, limit=PAGE_SIZE,
-                                                   offset=self.page * PAGE_SIZE)
+                                                   offset=self.page * PAGE_SIZE, sort=self.sort)
             self.counts = await job_queries.count_job_runs_by_status(session, tenant_id=tenant_id)
             self.names = ["all", *await job_metrics.job_names(session, tenant_id=tenant_id)]
         self.runs = [job_row(job_run_public(run)) for run in runs]
@@ -120,6 +125,18 @@ class JobsState(AppState):
     async def set_filter_trigger(self, value: str) -> None:
         """Narrow the table to runs whose trigger contains the text."""
         self.filter_trigger, self.page = value[:100], 0
+        await self._load()
+
+    @rx.event
+    async def set_filter_period(self, value: str) -> None:
+        """Only runs queued in the last hour, day or week ("all" for every run)."""
+        self.filter_period, self.page = (value if value in PERIODS else "all"), 0
+        await self._load()
+
+    @rx.event
+    async def set_sort(self, value: str) -> None:
+        """Order the table (newest, oldest, name, status, attempts)."""
+        self.sort, self.page = (value if value in job_queries.RUN_SORTS else "newest"), 0
         await self._load()
 
     @rx.event
@@ -160,6 +177,6 @@ class JobsState(AppState):
                 self.runs = [*self.runs[:index], row, *self.runs[index + 1:]]
                 return
         self.counts = {**self.counts, row["status"]: self.counts.get(row["status"], 0) + 1}
-        if self.page == 0 and self._matches(row):
+        if self.page == 0 and self.sort == "newest" and self._matches(row):
             self.total += 1
             self.runs = [row, *self.runs][:PAGE_SIZE]

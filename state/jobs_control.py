@@ -7,17 +7,13 @@ from typing import Any
 
 import reflex as rx
 
-from jobs import control
-from jobs.queue import enqueue_job
-from jobs.windows import BadRange, parse_moment, windows_between
+from jobs import control, triggers
+from jobs.windows import BadRange
 from models.db import session_scope
 from models.errors import Conflict, Forbidden, NotFound
 from models.ops import job_run_public
 from models.queries import jobs as job_queries
-from models.queries import tenancy
-from models.queries.audit import record_audit
 from models.tenancy import ROLE_RANK
-from models.types import utcnow
 from state.base import AppState
 from state.live import listens_to
 
@@ -105,25 +101,19 @@ class JobsControlState(AppState):
 
     @rx.event
     async def trigger_build(self, form: dict[str, Any]) -> None:
-        """Analysts: queue snapshot builds for every window of a validated range."""
+        """Analysts: queue snapshot builds (or drift runs over the built snapshots) for a validated range."""
+        what = str(form.get("what") or "build")
+        queue = triggers.queue_drift_runs if what == "drift" else triggers.queue_snapshot_builds
         try:
             tenant_id = self._require("analyst")
-            async with session_scope() as session:
-                tenant = await tenancy.get_tenant(session, tenant_id=tenant_id)
-            start = parse_moment(str(form.get("window_start", "")), "window_start")
-            end = parse_moment(str(form.get("window_end", "")), "window_end")
-            windows = windows_between(start, end, window_seconds=tenant.window_seconds, now=utcnow())
+            runs = await queue(tenant_id=tenant_id, window_start=str(form.get("window_start", "")),
+                               window_end=str(form.get("window_end", "")), actor=self.actor)
         except (Forbidden, BadRange) as exc:
             self.build_error = exc.message if isinstance(exc, Forbidden) else str(exc)
             return
-        runs = [await enqueue_job("build_snapshot", tenant_id=tenant_id, triggered_by=self.actor,
-                                  params={"window_start": w.isoformat()}, key=str(int(w.timestamp())),
-                                  rerun_if_running=True) for w in windows]
-        async with session_scope() as session:
-            await record_audit(session, tenant_id=tenant_id, actor=self.actor, action="snapshot.build",
-                               after={"window_start": start.isoformat(), "window_end": end.isoformat()})
         self.build_error = ""
-        self.message = f"Queued {len(runs)} snapshot build(s): " + ", ".join(f"#{r.id}" for r in runs)
+        label = "drift run(s)" if what == "drift" else "snapshot build(s)"
+        self.message = f"Queued {len(runs)} {label}: " + ", ".join(f"#{r.id}" for r in runs)
 
     @rx.event
     async def ask_bulk_retry(self) -> None:

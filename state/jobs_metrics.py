@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import plotly.graph_objects as go
 import reflex as rx
 
@@ -14,6 +17,10 @@ from models.ops import JOB_STATUSES
 from models.queries import job_metrics
 from models.types import utcnow
 from state.base import AppState
+from state.live import listens_to
+
+# Under a burst of job updates the panel re-reads its metrics at most this often.
+LIVE_REFRESH_SECONDS = 2.0
 
 
 def durations_figure(rows: list[dict[str, object]]) -> go.Figure:
@@ -28,6 +35,7 @@ def durations_figure(rows: list[dict[str, object]]) -> go.Figure:
     return figure
 
 
+@listens_to("job.updated")
 class JobsMetricsState(AppState):
     period_rows: list[list[str]] = []
     queue_depth: int = 0
@@ -35,9 +43,20 @@ class JobsMetricsState(AppState):
     scheduled: list[dict[str, str]] = []
     durations: go.Figure = go.Figure()
 
+    _loaded_at: float = 0.0
+
     @rx.event
     async def load_metrics(self) -> None:
         """Read the tenant's run metrics and the workers' state."""
+        await self._load_metrics()
+
+    async def _on_live_event(self, event: dict[str, Any]) -> None:
+        """Job updates move the counts: re-read them, at most once per LIVE_REFRESH_SECONDS."""
+        if self.period_rows and time.monotonic() - self._loaded_at >= LIVE_REFRESH_SECONDS:
+            await self._load_metrics()
+
+    async def _load_metrics(self) -> None:
+        self._loaded_at = time.monotonic()
         try:
             tenant_id = self._require("viewer")
         except Forbidden:

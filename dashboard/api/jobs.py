@@ -41,13 +41,16 @@ def _filter(status: str | None, name: str | None, trigger: str | None, since: st
 @router.get("")
 async def list_jobs(
     caller: Caller, session: DbSession, status: str | None = None, name: str | None = None,
-    trigger: str | None = None, since: str | None = None,
+    trigger: str | None = None, since: str | None = None, sort: str = "newest",
     limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
 ) -> list[dict[str, Any]]:
-    """Job runs of the caller's tenant, newest first; `trigger` matches part of triggered_by, `since` is ISO 8601."""
+    """Job runs of the caller's tenant, newest first unless `sort` (newest, oldest, name, status, attempts) says
+    otherwise; `trigger` matches part of triggered_by, `since` is ISO 8601."""
     where = _filter(status, name, trigger, since)
+    if sort not in job_queries.RUN_SORTS:
+        raise ApiError(422, "invalid_request", f"sort must be one of {', '.join(job_queries.RUN_SORTS)}")
     runs = await job_queries.list_job_runs(session, tenant_id=caller.tenant_id, where=where, limit=limit,
-                                           offset=offset)
+                                           offset=offset, sort=sort)
     return [job_run_public(run) for run in runs]
 
 

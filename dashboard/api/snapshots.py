@@ -10,38 +10,39 @@ from pydantic import BaseModel
 
 from dashboard.api.deps import Caller, DbSession
 from dashboard.api.errors import ApiError
-from jobs.queue import enqueue_job
-from jobs.windows import BadRange, parse_moment, windows_between
+from jobs import triggers
+from jobs.windows import BadRange
 from models.queries import graph as graph_queries
-from models.queries import tenancy
-from models.queries.audit import record_audit
-from models.types import utcnow
 
 router = APIRouter(prefix="/snapshots")
 
 
-class BuildRequest(BaseModel):
+class WindowRange(BaseModel):
     window_start: str
     window_end: str
 
 
 @router.post("/build", status_code=202)
-async def build(body: BuildRequest, caller: Caller, session: DbSession) -> JSONResponse:
+async def build(body: WindowRange, caller: Caller) -> JSONResponse:
     """Queue `build_snapshot` for every window in the range: `202 {"job_ids": […]}`."""
     caller.require("analyst")
-    tenant = await tenancy.get_tenant(session, tenant_id=caller.tenant_id)
     try:
-        start, end = parse_moment(body.window_start, "window_start"), parse_moment(body.window_end, "window_end")
-        windows = windows_between(start, end, window_seconds=tenant.window_seconds, now=utcnow())
+        runs = await triggers.queue_snapshot_builds(tenant_id=caller.tenant_id, window_start=body.window_start,
+                                                    window_end=body.window_end, actor=caller.actor)
     except BadRange as exc:
         raise ApiError(422, "invalid_range", str(exc)) from exc
-    runs = [
-        await enqueue_job("build_snapshot", tenant_id=caller.tenant_id, triggered_by=caller.actor,
-                          params={"window_start": w.isoformat()}, key=str(int(w.timestamp())), rerun_if_running=True)
-        for w in windows
-    ]
-    await record_audit(session, tenant_id=caller.tenant_id, actor=caller.actor, action="snapshot.build",
-                       after={"window_start": start.isoformat(), "window_end": end.isoformat(), "windows": len(runs)})
+    return JSONResponse({"job_ids": [r.id for r in runs]}, status_code=202)
+
+
+@router.post("/detect", status_code=202)
+async def detect(body: WindowRange, caller: Caller) -> JSONResponse:
+    """Queue `detect_drift` for every ready snapshot whose window starts in the range: `202 {"job_ids": […]}`."""
+    caller.require("analyst")
+    try:
+        runs = await triggers.queue_drift_runs(tenant_id=caller.tenant_id, window_start=body.window_start,
+                                               window_end=body.window_end, actor=caller.actor)
+    except BadRange as exc:
+        raise ApiError(422, "invalid_range", str(exc)) from exc
     return JSONResponse({"job_ids": [r.id for r in runs]}, status_code=202)
 
 

@@ -31,12 +31,15 @@ def metrics_panel() -> rx.Component:
 
 
 def build_form() -> rx.Component:
-    """Trigger snapshot builds for a window (validated on the server with clear messages)."""
+    """Trigger snapshot builds, or drift runs over built snapshots, for a range (validated on the server)."""
     return rx.form(rx.hstack(
+        rx.select.root(rx.select.trigger(id="trigger-what"), rx.select.content(
+            rx.select.item("Build snapshots", value="build"), rx.select.item("Run drift detection", value="drift")),
+            name="what", default_value="build"),
         rx.input(name="window_start", placeholder="window start, e.g. 2024-04-19T00:00:00Z", id="build-start",
                  width="20em"),
         rx.input(name="window_end", placeholder="window end", id="build-end", width="20em"),
-        rx.button("Trigger snapshot build", type="submit", id="trigger-build"),
+        rx.button("Queue", type="submit", id="trigger-build"),
         rx.cond(JobsControlState.build_error != "",
                 rx.text(JobsControlState.build_error, color_scheme="red", size="2", id="build-error")),
         align="center", wrap="wrap"), on_submit=JobsControlState.trigger_build)

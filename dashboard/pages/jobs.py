@@ -54,6 +54,15 @@ def _filters() -> rx.Component:
         rx.select(JobsState.names, value=JobsState.filter_name, on_change=JobsState.set_filter_name,
                   id="filter-name"),
         rx.input(placeholder="triggered by…", on_blur=JobsState.set_filter_trigger, id="filter-trigger"),
+        rx.select.root(rx.select.trigger(id="filter-period"), rx.select.content(
+            *[rx.select.item(label, value=value) for value, label in (
+                ("all", "any time"), ("1h", "last hour"), ("24h", "last 24 h"), ("7d", "last 7 days"))]),
+            value=JobsState.filter_period, on_change=JobsState.set_filter_period),
+        rx.select.root(rx.select.trigger(id="sort-runs"), rx.select.content(
+            *[rx.select.item(label, value=value) for value, label in (
+                ("newest", "newest first"), ("oldest", "oldest first"), ("name", "by job name"),
+                ("status", "by status"), ("attempts", "most attempts"))]),
+            value=JobsState.sort, on_change=JobsState.set_sort),
         rx.spacer(),
         rx.button("‹", variant="soft", on_click=JobsState.turn_page(-1), id="page-prev"),
         rx.text(JobsState.page_label, size="2", id="page-label"),

@@ -261,3 +261,61 @@ async def test_bulk_retry_needs_the_confirmed_count(client: httpx.AsyncClient, w
     assert bad_filter.status_code == 422 and "ISO 8601" in bad_filter.json()["error"]["message"]
     by_trigger = await client.get("/api/v1/jobs?trigger=token:", headers=bearer(acme.token))
     assert len(by_trigger.json()) == 2
+
+
+async def test_drift_run_for_a_chosen_window_reruns_detection_and_is_audited(
+    client: httpx.AsyncClient, worker_factory: Any
+) -> None:
+    acme = await make_tenant("acme")
+    other = await make_tenant("other")
+    async with worker_factory():
+        pushed = await client.post("/api/v1/flows?format=zeek", content=CONN_LOG.read_bytes(), headers=bearer(acme.token))
+        assert pushed.status_code == 202, pushed.text
+        await settled(acme.tenant_id)
+        snaps = (await client.get("/api/v1/snapshots", headers=bearer(acme.token))).json()
+        first, last = min(s["window_start"] for s in snaps), max(s["window_end"] for s in snaps)
+        body = {"window_start": first, "window_end": last}
+        queued = await client.post("/api/v1/snapshots/detect", headers=bearer(acme.token), json=body)
+        assert queued.status_code == 202, queued.text
+        assert len(queued.json()["job_ids"]) == len(snaps)
+        for run_id in queued.json()["job_ids"]:
+            done = await wait_for(acme.tenant_id, run_id, {"succeeded"})
+            assert done.name == "detect_drift" and done.triggered_by.startswith("token:")
+        # Tenant B's range holds none of A's snapshots: nothing to run, and a clear reason.
+        refused = await client.post("/api/v1/snapshots/detect", headers=bearer(other.token), json=body)
+        assert refused.status_code == 422 and "no snapshot" in refused.json()["error"]["message"]
+    async with session_scope() as session:
+        entries = await list_audit(session, tenant_id=acme.tenant_id, action="drift.run")
+    assert entries and sorted(entries[0].after["snapshots"]) == sorted(s["id"] for s in snaps)
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    ({"window_start": "2024-04-20T00:00:00Z", "window_end": "2024-04-19T00:00:00Z"}, "before"),
+    ({"window_start": "2024-04-19T00:00:00Z", "window_end": "2999-01-01T00:00:00Z"}, "future"),
+    ({"window_start": "2024-01-01T00:00:00Z", "window_end": "2024-03-01T00:00:00Z"}, "31 days"),
+    ({"window_start": "yesterday", "window_end": "2024-03-01T00:00:00Z"}, "ISO 8601"),
+])
+async def test_drift_run_dates_are_validated(client: httpx.AsyncClient, body: dict[str, str], reason: str) -> None:
+    acme = await make_tenant("acme")
+    answer = await client.post("/api/v1/snapshots/detect", headers=bearer(acme.token), json=body)
+    assert answer.status_code == 422 and reason in answer.json()["error"]["message"]
+
+
+async def test_runs_sort_orders_and_rejects_unknown_sorts(client: httpx.AsyncClient) -> None:
+    acme = await make_tenant("acme", token_role="viewer")
+    names = ["zeta", "alpha", "mid"]
+    async with session_scope() as session:
+        for index, name in enumerate(names):
+            await job_queries.create_job_run(session, tenant_id=acme.tenant_id, name=name, arq_job_id=f"{name}:{index}",
+                                             params={}, triggered_by="tester")
+
+    async def order(sort: str) -> list[str]:
+        got = await client.get(f"/api/v1/jobs?sort={sort}", headers=bearer(acme.token))
+        assert got.status_code == 200, got.text
+        return [r["name"] for r in got.json()]
+
+    assert await order("newest") == ["mid", "alpha", "zeta"]
+    assert await order("oldest") == ["zeta", "alpha", "mid"]
+    assert await order("name") == ["alpha", "mid", "zeta"]
+    bad = await client.get("/api/v1/jobs?sort=random()", headers=bearer(acme.token))
+    assert bad.status_code == 422 and "sort must be one of" in bad.json()["error"]["message"]
