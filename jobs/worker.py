@@ -17,18 +17,23 @@ from jobs.constants import WORKER_HEARTBEAT_SECONDS, WORKER_KEY_TTL_SECONDS, wor
 from jobs.drift_job import detect_drift
 from jobs.ingest import ingest_flows
 from jobs.ping import ping
+from jobs.schedules import cleanup_retention, schedule_retention, schedule_window_builds
 from jobs.snapshots import build_snapshot
 from jobs.sweeper import sweep_lost_runs
 from models.db import dispose_engines, get_engine
 from models.settings import get_settings
 
-JOBS = [ping, ingest_flows, build_snapshot, detect_drift, refresh_baselines]
+JOBS = [ping, ingest_flows, build_snapshot, detect_drift, refresh_baselines, cleanup_retention]
 # Fan-out schedules: each queues tracked per-tenant jobs, so every run still has a job_run.
 CRON_JOBS: list[CronJob] = [
     cron(schedule_baseline_refresh, name="schedule_baseline_refresh", minute={0, 30}, run_at_startup=False,
          unique=True, timeout=60),
     # Runs whose worker died: ARQ alone would wait for the longest timeout (30 min) to re-run them.
     cron(sweep_lost_runs, name="sweep_lost_runs", second=30, run_at_startup=False, unique=True, timeout=50),
+    cron(schedule_window_builds, name="schedule_window_builds", minute=set(range(0, 60, 5)), second=5,
+         run_at_startup=False, unique=True, timeout=120),
+    cron(schedule_retention, name="schedule_retention", hour=3, minute=0, run_at_startup=False, unique=True,
+         timeout=120),
 ]
 
 

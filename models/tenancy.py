@@ -18,7 +18,7 @@ ROLE_RANK: dict[str, int] = {"viewer": 0, "analyst": 1, "approver": 2, "admin": 
 
 # Tenant settings and their defaults; `Tenant.setting` reads through these.
 TENANT_DEFAULTS: dict[str, Any] = {
-    "window_seconds": 3600, "baseline_windows": 24, "four_eyes": True, "criticality": {},
+    "window_seconds": 3600, "baseline_windows": 24, "four_eyes": True, "criticality": {}, "retention_days": 30,
 }
 MAX_BASELINE_WINDOWS = 24 * 14
 WINDOW_CHOICES = (300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
@@ -42,6 +42,14 @@ class Tenant(SQLModel, table=True):
         value = self.settings.get("baseline_windows", TENANT_DEFAULTS["baseline_windows"])
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BASELINE_WINDOWS:
             return int(TENANT_DEFAULTS["baseline_windows"])
+        return value
+
+    @property
+    def retention_days(self) -> int:
+        """How long raw flows are kept (1 day – 2 years)."""
+        value = self.settings.get("retention_days", TENANT_DEFAULTS["retention_days"])
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 730:
+            return int(TENANT_DEFAULTS["retention_days"])
         return value
 
     @property

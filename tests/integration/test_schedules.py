@@ -1,0 +1,105 @@
+"""The cron fan-outs: builds of just-closed windows, and retention of flows, job runs and sessions."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from jobs.queue import enqueue_job
+from jobs.schedules import JOB_HISTORY_DAYS, schedule_window_builds, window_just_closed
+from models.db import session_scope
+from models.ops import JobRun
+from models.queries import jobs as job_queries
+from models.queries import tenancy
+from models.settings import get_settings
+from models.tenancy import UserSession
+from models.types import utcnow
+from tests.builders import make_tenant
+
+pytestmark = pytest.mark.integration
+
+
+def _partition(tenant_id: int, moment: datetime) -> Path:
+    epoch = int(moment.timestamp()) // 300 * 300
+    folder = get_settings().flow_dir / str(tenant_id) / f"window={epoch}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "upload-1-csv-0.parquet").write_bytes(b"PAR1")
+    return folder
+
+
+@pytest.fixture
+def data_dir(app_ctx: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SG_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    return tmp_path / "data"
+
+
+def test_window_just_closed_only_in_the_first_five_minutes_after_a_boundary() -> None:
+    hour = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    assert window_just_closed(hour + timedelta(seconds=5), 3600) == hour - timedelta(hours=1)
+    assert window_just_closed(hour + timedelta(minutes=4, seconds=59), 3600) == hour - timedelta(hours=1)
+    assert window_just_closed(hour + timedelta(minutes=5), 3600) is None
+    assert window_just_closed(hour + timedelta(minutes=10, seconds=5), 300) == hour + timedelta(minutes=5)
+
+
+async def test_window_builds_are_queued_only_for_tenants_with_flows_in_the_closed_window(data_dir: Path) -> None:
+    busy, quiet = await make_tenant("busy"), await make_tenant("quiet")
+    async with session_scope() as session:
+        await tenancy.set_window_seconds(session, tenant_id=busy.tenant_id, seconds=300)
+        await tenancy.set_window_seconds(session, tenant_id=quiet.tenant_id, seconds=300)
+    closed = window_just_closed(utcnow(), 300)
+    assert closed is not None  # with 5-minute windows every moment is within 5 minutes of a boundary
+    _partition(busy.tenant_id, closed + timedelta(seconds=10))
+    result = await schedule_window_builds({})
+    assert result == {"tenants": 2, "queued": 1}
+    async with session_scope() as session:
+        runs = await job_queries.list_job_runs(session, tenant_id=busy.tenant_id, name="build_snapshot")
+        none = await job_queries.list_job_runs(session, tenant_id=quiet.tenant_id, name="build_snapshot")
+    assert len(runs) == 1 and none == []
+    assert runs[0].params == {"window_start": closed.isoformat()} and runs[0].triggered_by == "schedule: window closed"
+    # Running again in the same period queues nothing new: the key is the window.
+    await schedule_window_builds({})
+    async with session_scope() as session:
+        assert len(await job_queries.list_job_runs(session, tenant_id=busy.tenant_id, name="build_snapshot")) == 1
+
+
+async def test_retention_removes_old_flows_runs_and_sessions_and_keeps_recent_ones(
+    data_dir: Path, worker_factory: Any
+) -> None:
+    acme, other = await make_tenant("acme"), await make_tenant("other")
+    now = utcnow()
+    old_part = _partition(acme.tenant_id, now - timedelta(days=40))
+    new_part = _partition(acme.tenant_id, now - timedelta(days=2))
+    others_old = _partition(other.tenant_id, now - timedelta(days=40))
+    async with session_scope() as session:
+        user = await tenancy.authenticate(session, email=acme.admin_email, password=acme.password)
+        assert user is not None
+        for index, (age, status) in enumerate([(JOB_HISTORY_DAYS + 5, "succeeded"), (JOB_HISTORY_DAYS + 5, "running"),
+                                                (3, "failed")]):
+            session.add(JobRun(tenant_id=acme.tenant_id, name="ping", arq_job_id=f"ping:{index}", status=status,
+                               enqueued_at=now - timedelta(days=age), triggered_by="tester"))
+        session.add(UserSession(id="expired", tenant_id=acme.tenant_id, user_id=user.id or 0,
+                                expires_at=now - timedelta(minutes=1)))
+        session.add(UserSession(id="live", tenant_id=acme.tenant_id, user_id=user.id or 0,
+                                expires_at=now + timedelta(minutes=30)))
+    async with worker_factory():
+        run = await enqueue_job("cleanup_retention", tenant_id=acme.tenant_id, triggered_by="tester")
+        for _ in range(200):
+            async with session_scope() as session:
+                done = await job_queries.get_job_run(session, tenant_id=acme.tenant_id, job_run_id=run.id or 0)
+            if done.status in ("succeeded", "failed"):
+                break
+            await asyncio.sleep(0.05)
+    assert done.status == "succeeded", done.error
+    assert done.result["flow_partitions"] == 1 and done.result["job_runs"] == 1 and done.result["sessions"] == 1
+    assert not old_part.exists() and new_part.exists() and others_old.exists()
+    async with session_scope() as session:
+        left = await job_queries.list_job_runs(session, tenant_id=acme.tenant_id, limit=50)
+        sessions = {s.id for s in await session.exec(select(UserSession))}
+    assert sorted(r.status for r in left if r.name == "ping") == ["failed", "running"]
+    assert sessions == {"live"}
