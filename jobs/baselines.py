@@ -21,6 +21,7 @@ from typing import Any, cast
 
 from jobs.constants import baseline_lock_key
 from jobs.drift import Baseline, Snapshot, build_baseline, update_baseline
+from jobs.drift.rows import baseline_edge_rows
 from jobs.queue import enqueue_job
 from jobs.snapshot.types import EdgeRecord, NodeKind, NodeRecord
 from jobs.snapshot_store import Fingerprint, load_engine_snapshot, sidecar_fingerprint
@@ -32,6 +33,8 @@ from models.queries import graph as graph_queries
 from models.queries import tenancy
 
 CACHE_SIZE = 8
+# Two windows per tenant (the one analysed and its predecessor) for a handful of busy tenants.
+SNAPSHOT_CACHE_SIZE = 4
 LOCK_SECONDS = 600
 CacheKey = tuple[int, int, tuple[tuple[int, Fingerprint], ...]]
 
@@ -66,9 +69,37 @@ def cache_of(ctx: dict[str, Any]) -> BaselineCache:
     return cache
 
 
+SnapshotKey = tuple[int, int, Fingerprint]
+
+
+class SnapshotCache:
+    """The last `size` engine snapshots read from sidecars in this process, keyed by the sidecar's
+    fingerprint (a rebuilt window has a new file, so a stale entry is never found)."""
+
+    def __init__(self, size: int = SNAPSHOT_CACHE_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[SnapshotKey, Snapshot] = OrderedDict()
+
+    def get(self, key: SnapshotKey) -> Snapshot | None:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key: SnapshotKey, snapshot: Snapshot) -> None:
+        self._items[key] = snapshot
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+
+# Shared by the jobs of one worker process: the window analysed now is the "previous" one next time.
+_snapshots = SnapshotCache()
+
+
 @dataclass
 class WindowLoader:
-    """Loads engine snapshots of one tenant, each once per job run."""
+    """Loads engine snapshots of one tenant, each once per job run (and from the process cache)."""
 
     tenant_id: int
     loaded: dict[int, Snapshot] = field(default_factory=dict)
@@ -77,9 +108,20 @@ class WindowLoader:
         """The window's sidecar, or its database rows when the sidecar is gone (no connection starts)."""
         sid = row.id or 0
         if sid not in self.loaded:
-            found = await asyncio.to_thread(load_engine_snapshot, self.tenant_id, row.window_start, row.window_end)
-            self.loaded[sid] = found if found is not None else await self._from_database(row)
+            self.loaded[sid] = await self._load(row)
         return self.loaded[sid]
+
+    async def _load(self, row: SnapshotRow) -> Snapshot:
+        fingerprint = sidecar_fingerprint(self.tenant_id, row.window_start)
+        key = None if fingerprint is None else (self.tenant_id, int(row.window_start.timestamp()), fingerprint)
+        if key is not None and (cached := _snapshots.get(key)) is not None and cached.window_end == row.window_end:
+            return cached
+        found = await asyncio.to_thread(load_engine_snapshot, self.tenant_id, row.window_start, row.window_end)
+        if found is None:
+            return await self._from_database(row)
+        if key is not None:
+            _snapshots.put(key, found)
+        return found
 
     async def _from_database(self, row: SnapshotRow) -> Snapshot:
         async with session_scope() as session:
@@ -129,7 +171,7 @@ async def baseline_of(
 
 async def store_baseline(ctx: dict[str, Any], tenant_id: int, baseline: Baseline) -> int:
     """Replace the tenant's `baseline` rows with `baseline`'s edges; returns how many."""
-    rows = await asyncio.to_thread(baseline.to_rows)
+    rows = await asyncio.to_thread(baseline_edge_rows, baseline)
     lock = ctx["redis"].lock(baseline_lock_key(tenant_id), timeout=LOCK_SECONDS)
     async with lock, session_scope() as session:
         return await baseline_queries.replace_baselines(session, tenant_id=tenant_id, rows=rows)

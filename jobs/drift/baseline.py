@@ -9,7 +9,7 @@ must not contain the window being analysed.
 
 from __future__ import annotations
 
-import statistics
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -136,12 +136,24 @@ class Baseline:
 
 
 def volume_stats(values: list[int]) -> VolumeStats:
-    """Mean, population std, median and MAD of per-window volumes (zeros when empty)."""
-    if not values:
+    """Mean, population std, median and MAD of per-window volumes (zeros when empty).
+
+    Plain float arithmetic: `statistics.pstdev` computes exactly with Fractions, which cost
+    seconds over the tens of thousands of edges a baseline holds.
+    """
+    count = len(values)
+    if not count:
         return VolumeStats(0.0, 0.0, 0.0, 0.0)
-    median = statistics.median(values)
-    mad = statistics.median(abs(v - median) for v in values)
-    return VolumeStats(statistics.fmean(values), statistics.pstdev(values), float(median), float(mad))
+    mean = math.fsum(values) / count
+    std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / count)
+    median = _median(sorted(values))
+    mad = _median(sorted(abs(v - median) for v in values))
+    return VolumeStats(mean, std, median, mad)
+
+
+def _median(ordered: list[int] | list[float]) -> float:
+    middle = len(ordered) // 2
+    return float(ordered[middle]) if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def aware(moment: datetime) -> datetime:

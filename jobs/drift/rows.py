@@ -14,6 +14,7 @@ Values are str/int/float/None/list/dict only, so `json.dumps` works on every row
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -43,9 +44,14 @@ def baseline_to_rows(baseline: Baseline) -> list[dict[str, Any]]:
         {"row_type": "meta", "window_count": baseline.window_count, "windows": _isos(baseline.windows)}
     ]
     rows += [_node_row(baseline.nodes[key]) for key in sorted(baseline.nodes)]
-    rows += [_edge_row(baseline.edges[key]) for key in sorted(baseline.edges, key=_edge_sort)]
+    rows += baseline_edge_rows(baseline)
     rows += [_pair_row(baseline.pairs[key]) for key in sorted(baseline.pairs)]
     return rows
+
+
+def baseline_edge_rows(baseline: Baseline) -> list[dict[str, Any]]:
+    """Only the `edge` rows of `baseline_to_rows` (what the `baseline` table stores), in the same order."""
+    return [_edge_row(baseline.edges[key]) for key in sorted(baseline.edges, key=_edge_sort)]
 
 
 def baseline_from_rows(rows: Iterable[Mapping[str, Any]], *, beacon: BeaconParams) -> Baseline:
@@ -146,7 +152,9 @@ def _edge_sort(key: EdgeKey) -> tuple[str, str, int, str]:
     return (key[0], key[1], -1 if key[2] is None else key[2], key[3])
 
 
+@functools.lru_cache(maxsize=4096)
 def _iso(seconds: float) -> str:
+    # Window starts repeat across every entry of a baseline: format each once.
     return datetime.fromtimestamp(seconds, tz=UTC).isoformat()
 
 

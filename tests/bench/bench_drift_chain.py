@@ -1,0 +1,127 @@
+"""Issue 4 benchmark (whole chain): two windows of 50,000 edges each, through the real jobs.
+
+    SG_BENCH_REDIS_URL=redis://127.0.0.1:6379/2 .venv/bin/python tests/bench/bench_drift_chain.py [--edges 50000]
+
+Writes two hourly windows of canonical CSV flows (5,000 workloads in 40 namespaces, one flow per
+edge, 2 % churn and a few volume spikes in the second), uploads them one after the other to a fresh
+PostgreSQL database with an in-process ARQ worker, and reports each job's own duration from its
+job_run (started → finished). The drift chain is the second window's `detect_drift`: load both
+snapshots' sidecars and the baseline, detect, score, explain, persist the events, publish.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+REDIS_URL = os.environ.get("SG_BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
+os.environ["SG_TEST_REDIS_URL"] = REDIS_URL
+START = datetime(2024, 4, 19, tzinfo=UTC)
+WORKLOADS = 5000
+
+
+def window_frame(edges: int, hour: int, churn: float, spikes: int) -> pl.DataFrame:
+    """One flow per edge in the window starting `hour` hours after START."""
+    stable, rng = random.Random(1), random.Random(100 + hour)
+    names = [(f"ns{i % 40}", f"svc{i}") for i in range(WORKLOADS)]
+    seen: set[tuple[int, int, int]] = set()
+    while len(seen) < edges:
+        seen.add((stable.randrange(WORKLOADS), stable.randrange(WORKLOADS), stable.choice((80, 443, 5432, 6379, 8080))))
+    rows = []
+    base = START + timedelta(hours=hour)
+    for index, (src, dst, port) in enumerate(sorted(seen)):
+        if rng.random() < churn:
+            dst = rng.randrange(WORKLOADS)
+        volume = rng.randint(1_000, 100_000) * (500 if index < spikes else 1)
+        ts = base + timedelta(seconds=rng.randrange(3500))
+        rows.append((ts, f"10.{src // 250}.{src % 250}.1", 40000 + index % 20000, f"10.{dst // 250}.{dst % 250}.1",
+                     port, "tcp", volume, 10, names[src][1], names[dst][1], names[src][0], names[dst][0]))
+    return pl.DataFrame(rows, orient="row", schema=[
+        "ts_start", "src_ip", "src_port", "dst_ip", "dst_port", "protocol", "bytes", "packets", "src_name", "dst_name",
+        "src_namespace", "dst_namespace"])
+
+
+async def chunks_of(path: Path) -> AsyncIterator[bytes]:
+    yield path.read_bytes()
+
+
+async def settled(tenant_id: int) -> None:
+    from models.db import session_scope
+    from models.queries import jobs as q
+
+    while True:
+        async with session_scope() as s:
+            counts = await q.count_job_runs_by_status(s, tenant_id=tenant_id)
+        if counts["queued"] + counts["running"] + counts["retrying"] == 0:
+            return
+        await asyncio.sleep(0.05)
+
+
+async def main(edges: int) -> None:
+    from tests.conftest import create_database, drop_database
+
+    url = await create_database()
+    folder = Path(tempfile.mkdtemp(prefix="sg-bench-chain-"))
+    os.environ.update(SG_DATABASE_URL=url, SG_REDIS_URL=REDIS_URL, SG_ENV="test", SG_DATA_DIR=str(folder / "data"))
+    from jobs.uploads import receive_upload
+    from models import migrate
+    from models.db import dispose_engines, session_scope
+    from models.queries import jobs as q
+    from models.queries import tenancy
+    from tests.integration.conftest import running_worker
+
+    try:
+        await asyncio.to_thread(migrate.upgrade, url)
+        async with session_scope() as s:
+            tenant_id = (await tenancy.create_tenant(s, name="bench")).id or 0
+        files = []
+        for hour, churn, spikes in ((0, 0.0, 0), (1, 0.02, 20)):
+            path = folder / f"window{hour}.csv"
+            window_frame(edges, hour, churn, spikes).write_csv(path)
+            files.append(path)
+        async with running_worker():
+            for path in files:
+                started = time.perf_counter()
+                await receive_upload(chunks_of(path), tenant_id=tenant_id, filename=path.name, fmt="csv",
+                                     created_by="bench")
+                await settled(tenant_id)
+                print(f"{path.name}: upload → all jobs done {time.perf_counter() - started:.2f} s")
+        async with session_scope() as s:
+            runs = await q.list_job_runs(s, tenant_id=tenant_id, limit=100, sort="oldest")
+            from models.queries import drift as drift_queries
+            events = await drift_queries.list_events(s, tenant_id=tenant_id, limit=1)
+        for run in runs:
+            took = (run.finished_at - run.started_at).total_seconds() if run.finished_at and run.started_at else None
+            detail = {k: v for k, v in (run.result or {}).items()
+                      if k in ("snapshot_id", "edges", "new", "total", "seconds")}
+            print(f"  {run.name:<18} {run.status:<10} {took:6.2f} s  {detail}" if took is not None else run.name)
+        chain = [r for r in runs if r.name == "detect_drift"][-1]
+        phases = chain.result["seconds"]
+        to_publish = sum(phases[p] for p in ("load", "analyze", "persist", "publish"))
+        assert events, "the second window must produce drift events"
+        print(f"drift chain for the second {edges}-edge window, load → publish: {to_publish:.2f} s (budget 2 s); "
+              f"then baseline slide + store {phases['baseline']:.2f} s")
+    finally:
+        from jobs.connections import close_connections
+
+        await close_connections()
+        await dispose_engines()
+        await drop_database(url)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--edges", type=int, default=50_000)
+    asyncio.run(main(parser.parse_args().edges))
