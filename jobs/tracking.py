@@ -12,8 +12,11 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import asyncpg
 from arq import Retry
 from arq.constants import abort_jobs_ss
+from redis import exceptions as redis_exceptions
+from sqlalchemy import exc as sa_exc
 
 from jobs.events import publish_event
 from jobs.redact import safe_error
@@ -69,8 +72,26 @@ async def _was_aborted(ctx: dict[str, Any]) -> bool:
     return await ctx["redis"].zscore(abort_jobs_ss, ctx["job_id"]) is not None
 
 
-def tracked(*, timeout: float, max_tries: int = 3) -> Callable[[JobFn], JobFn]:
-    """Wrap a job function `fn(ctx, *, tenant_id, **params)` with job_run bookkeeping."""
+# Failures of the infrastructure a job leans on, which another attempt can outlive.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionError, TimeoutError, redis_exceptions.ConnectionError, redis_exceptions.TimeoutError,
+    sa_exc.OperationalError, sa_exc.InterfaceError, asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError, asyncpg.exceptions.ConnectionDoesNotExistError,
+)
+BACKOFF_CAP_SECONDS = 300.0
+
+
+def backoff_seconds(job_try: int, base: float) -> float:
+    """Exponential backoff before attempt `job_try + 1`: base, 2·base, 4·base … capped at 5 minutes."""
+    return float(min(base * 2 ** max(job_try - 1, 0), BACKOFF_CAP_SECONDS))
+
+
+def tracked(*, timeout: float, max_tries: int = 3, backoff: float = 2.0) -> Callable[[JobFn], JobFn]:
+    """Wrap a job function `fn(ctx, *, tenant_id, **params)` with job_run bookkeeping.
+
+    A transient infrastructure error (TRANSIENT_ERRORS) becomes an ARQ retry after an exponential
+    backoff starting at `backoff` seconds; `PermanentJobError` and any other error fail at once.
+    """
 
     def decorate(fn: JobFn) -> JobFn:
         @functools.wraps(fn)
@@ -82,11 +103,16 @@ def tracked(*, timeout: float, max_tries: int = 3) -> Callable[[JobFn], JobFn]:
                 # Cancelled while queued, or given up as lost: the work must not run any more.
                 return {"skipped": started.status}
             try:
-                result = await fn(ctx, tenant_id=tenant_id, **params)
+                try:
+                    result = await fn(ctx, tenant_id=tenant_id, **params)
+                except TRANSIENT_ERRORS as exc:
+                    raise Retry(defer=backoff_seconds(ctx["job_try"], backoff)) from exc
             except Retry as exc:
                 final = ctx["job_try"] >= max_tries
                 status = "failed" if final else "retrying"
-                message = f"transient failure, attempt {ctx['job_try']} of {max_tries}: {exc!r}"
+                cause = exc.__cause__
+                reason = f"{type(cause).__name__}: {cause}" if cause is not None else repr(exc)
+                message = f"transient failure, attempt {ctx['job_try']} of {max_tries}: {reason}"
                 await _transition(ctx, tenant_id, job_run_id, status=status, error=safe_error(message, limit=limit))
                 raise
             except asyncio.CancelledError:
