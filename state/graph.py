@@ -24,6 +24,7 @@ from state import graph_data
 from state.base import AppState
 from state.live import listens_to
 
+BASELINE = "baseline"
 FILTER_NAMES = ("namespace", "port", "protocol", "kind", "external_only", "min_bytes", "text")
 
 
@@ -87,7 +88,7 @@ class GraphState(AppState):
             return
         if self.snapshot_id not in ids:
             self.snapshot_id, self._expanded, self._selected = ids[0], [], ""
-        if self.compare_id not in ids:
+        if self.compare_id not in (*ids, BASELINE):
             self.compare_id = ""
         await self._open(tenant_id)
 
@@ -95,10 +96,14 @@ class GraphState(AppState):
         current = int(self.snapshot_id)
         try:
             graph, self._events = await graph_data.load_graph(tenant_id, current)
-            self._base = (await graph_data.load_graph(tenant_id, int(self.compare_id)))[0] if self.compare_id else None
         except NotFound as exc:
             self.message = exc.message
             return
+        notice = ""
+        try:
+            self._base = await self._load_base(tenant_id, graph)
+        except NotFound as exc:
+            self._base, self.compare_id, notice = None, "", exc.message
         self._graph = graph
         layout = await graph_data.layout_of(tenant_id, current, graph, graph_data.previous_of(self.snapshots, current))
         if self._base is not None:
@@ -107,9 +112,22 @@ class GraphState(AppState):
         else:
             self._diff, self._layout = None, layout
         self.namespace_options, self.protocol_options = namespaces(graph), protocols(graph)
-        self.live_offer, self.message = {}, ""
+        self.live_offer = {}
         self._redraw()
+        self.message = notice or self.message
         await self._refresh_details()
+
+    async def _load_base(self, tenant_id: int, graph: Graph) -> Graph | None:
+        """The diff base: another snapshot, the baseline (latest snapshot only), or none."""
+        if self.compare_id != BASELINE:
+            return (await graph_data.load_graph(tenant_id, int(self.compare_id)))[0] if self.compare_id else None
+        if not self.snapshots or self.snapshot_id != self.snapshots[0]["id"]:
+            raise NotFound("The baseline diff compares the latest snapshot: open the latest one first.")
+        window_start = await graph_data.window_start_of(tenant_id, int(self.snapshot_id))
+        base = await graph_data.load_baseline_graph(tenant_id, graph, window_start)
+        if not base.edges:
+            raise NotFound("No baseline yet: it holds the windows before the latest one, and there are none.")
+        return base
 
     def _shown_graph(self) -> Graph | None:
         if self._graph is None:
@@ -152,7 +170,7 @@ class GraphState(AppState):
     @rx.event
     async def pick_compare(self, value: str) -> None:
         """Overlay the diff from snapshot `value` (the base) to the open one; '' turns it off."""
-        if value and value not in [s["id"] for s in self.snapshots]:
+        if value and value != BASELINE and value not in [s["id"] for s in self.snapshots]:
             return
         self.compare_id = value
         await self._open(self._require("viewer"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from jobs.graph.layout import Layout
@@ -11,6 +12,7 @@ from jobs.graph.store import layout_for
 from jobs.snapshot.types import EdgeRecord, NodeKind, NodeRecord
 from models.db import session_scope
 from models.graph import Edge, Node, Snapshot
+from models.queries import baselines as baseline_queries
 from models.queries import drift as drift_queries
 from models.queries import graph as graph_queries
 
@@ -49,6 +51,24 @@ async def load_graph(tenant_id: int, snapshot_id: int) -> tuple[Graph, list[dict
                                                     limit=EVENTS_PER_SNAPSHOT)
     graph = Graph.of((_node(n) for n in nodes), (_edge(e) for e in edges))
     return graph, [drift_queries.event_public(e) for e in events]
+
+
+async def window_start_of(tenant_id: int, snapshot_id: int) -> datetime:
+    """When the snapshot's window starts (NotFound for another tenant's or a missing snapshot)."""
+    async with session_scope() as session:
+        row = await graph_queries.get_snapshot(session, tenant_id=tenant_id, snapshot_id=snapshot_id)
+    return row.window_start
+
+
+async def load_baseline_graph(tenant_id: int, current: Graph, before: datetime) -> Graph:
+    """The tenant's baseline before window `before` as a graph: its edges (mean volumes), with node
+    identities taken from `current` where the node still exists."""
+    async with session_scope() as session:
+        edges = await baseline_queries.baseline_edges_before(session, tenant_id=tenant_id, before=before)
+    records = [EdgeRecord(e["src"], e["dst"], e["dst_port"], e["protocol"], e["bytes"], 0, e["flows"], 0,
+                          e["last_seen"] or before, e["last_seen"] or before) for e in edges]
+    ends = {end for e in records for end in (e.src, e.dst)}
+    return Graph.of((current.nodes[key] for key in ends if key in current.nodes), records)
 
 
 def previous_of(options: list[dict[str, str]], snapshot_id: int) -> int | None:

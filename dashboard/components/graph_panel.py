@@ -37,7 +37,8 @@ def snapshot_pickers() -> rx.Component:
     return rx.hstack(
         _select("graph-snapshot", "Snapshot", GraphState.snapshot_id, GraphState.pick_snapshot, snapshot_options),
         _select("graph-compare", "Diff against (base)", GraphState.compare_id, GraphState.pick_compare,
-                rx.el.option("no diff overlay", value=""), compare_options),
+                rx.el.option("no diff overlay", value=""),
+                rx.el.option("baseline (earlier windows) — latest snapshot only", value="baseline"), compare_options),
         rx.spacer(),
         rx.button(rx.icon("download", size=14), "Graph JSON", variant="soft", size="2",
                   on_click=GraphState.download_json, id="graph-download-json"),

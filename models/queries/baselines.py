@@ -62,3 +62,19 @@ async def list_baselines(
         query = query.where(Baseline.dst == dst)
     query = query.order_by(col(Baseline.bytes_mean).desc(), col(Baseline.id)).limit(min(max(limit, 1), 5000))
     return list(await session.exec(query))
+
+
+async def baseline_edges_before(session: AsyncSession, *, tenant_id: int, before: datetime) -> list[dict[str, Any]]:
+    """The stored baseline's edges as they were before window `before`: each edge seen in an earlier
+    window, with its mean bytes and flows over those windows (the Graph page's "latest vs baseline")."""
+    rows = await session.exec(select(Baseline).where(Baseline.tenant_id == tenant_id))
+    found: list[dict[str, Any]] = []
+    for row in rows:
+        earlier = [s for s in row.samples if datetime.fromisoformat(s[0]) < before]
+        if earlier:
+            found.append({
+                "src": row.src, "dst": row.dst, "dst_port": row.dst_port, "protocol": row.protocol,
+                "windows": len(earlier), "bytes": round(sum(int(s[1]) for s in earlier) / len(earlier)),
+                "flows": round(sum(int(s[2]) for s in earlier) / len(earlier)), "last_seen": row.last_seen,
+            })
+    return found

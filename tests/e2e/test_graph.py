@@ -118,3 +118,44 @@ async def test_diff_between_two_snapshots_highlights_the_added_edge(
         await page.click("#graph-download-json")
     path = await (await download.value).path()
     assert '"bookinfo/reviews-v1"' in path.read_text()
+
+
+async def test_latest_vs_baseline_and_png_export(browser: Browser, live_app: LiveApp,
+                                                 bravo_snapshots: list[dict[str, Any]]) -> None:
+    page = await login(browser, live_app, "admin@bravo.test", path="/graph")
+    await page.wait_for_selector(f"{PLOT} .main-svg", timeout=20_000)
+    await page.select_option("#graph-compare", "baseline")
+    # the baseline holds the earlier window: the latest adds productpage → reviews
+    await expect(page.locator("#graph-count-added-edges")).to_contain_text("1", timeout=10_000)
+    await expect(page.locator("#graph-count-removed-edges")).to_contain_text("0")
+    # an older snapshot has no baseline diff: a clear message, and the overlay is turned off
+    await page.select_option("#graph-snapshot", str(bravo_snapshots[1]["id"]))
+    await page.select_option("#graph-compare", "baseline")
+    await expect(page.locator("#graph-message")).to_contain_text("latest snapshot", timeout=10_000)
+    await expect(page.locator("#graph-compare")).to_have_value("")
+    await page.hover(PLOT)  # plotly shows its mode bar on hover
+    async with page.expect_download() as download:
+        await page.locator(f"{PLOT} .modebar-btn[data-title^='Download plot']").click()
+    path = await (await download.value).path()
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (await download.value).suggested_filename == "secureguard-graph.png"
+
+
+async def test_a_rebuilt_snapshot_is_offered_live_and_opening_it_keeps_the_filters(
+        browser: Browser, live_app: LiveApp, bravo_snapshots: list[dict[str, Any]]) -> None:
+    latest = bravo_snapshots[0]
+    token = sg(live_app.env, "token", "create", "--tenant", "bravo", "--role", "analyst")
+    page = await login(browser, live_app, "admin@bravo.test", path="/graph")
+    await page.wait_for_selector(f"{PLOT} .main-svg", timeout=20_000)
+    await page.select_option("#graph-namespace", "bookinfo")
+    await expect(page.locator("#graph-count-nodes")).to_contain_text("3", timeout=10_000)
+    async with httpx.AsyncClient(base_url=live_app.base_url, timeout=30) as client:
+        built = await client.post("/api/v1/snapshots/build", headers={"Authorization": f"Bearer {token}"},
+                                  json={"window_start": latest["window_start"], "window_end": latest["window_end"]})
+    assert built.status_code == 202, built.text
+    offer = page.locator("#graph-live-offer")
+    await expect(offer).to_contain_text(latest["window_start"][11:16], timeout=30_000)
+    await page.click("#graph-live-show")
+    await expect(offer).to_have_count(0, timeout=10_000)
+    await expect(page.locator("#graph-namespace")).to_have_value("bookinfo")
+    await expect(page.locator("#graph-count-nodes")).to_contain_text("3")

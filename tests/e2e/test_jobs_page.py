@@ -74,6 +74,14 @@ async def test_trigger_a_snapshot_build_and_watch_it_succeed_live(browser: Brows
     await open_run(page, run_id)
     await expect(page.locator("#detail-status")).to_have_text("succeeded")
     await expect(page.locator("#detail-links")).to_contain_text("snapshot #")
+    # the same window again, as a drift run over the snapshot just built
+    await page.click("#trigger-what")
+    await page.get_by_role("option", name="Run drift detection").click()
+    await page.click("#trigger-build")
+    await expect(notice).to_contain_text("Queued 1 drift run(s)", timeout=10_000)
+    drift_id = re.search(r"#(\d+)", await notice.inner_text()).group(1)  # type: ignore[union-attr]
+    await expect(page.locator(f"#job-{drift_id} .job-status")).to_have_text("succeeded", timeout=30_000)
+    await expect(page.locator(f"#job-{drift_id}")).to_contain_text("detect_drift")
 
 
 async def test_build_form_explains_bad_dates(browser: Browser, live_app: LiveApp) -> None:

@@ -92,7 +92,19 @@ async def test_detection_and_the_half_hourly_schedule_keep_the_baseline_table(
             await settled(a.tenant_id)
         async with session_scope() as session:
             stored = await baseline_queries.list_baselines(session, tenant_id=a.tenant_id, limit=5000)
-            windows = len(await graph_queries.list_snapshots(session, tenant_id=a.tenant_id))
+            snapshots = await graph_queries.list_snapshots(session, tenant_id=a.tenant_id)
+            windows = len(snapshots)
+            # "latest vs baseline" on the Graph page: the edges of the earlier windows, none of the latest's alone
+            before = await baseline_queries.baseline_edges_before(session, tenant_id=a.tenant_id,
+                                                                  before=snapshots[0].window_start)
+            earlier: set[tuple[str, str, int | None, str]] = set()
+            for row in snapshots[1:]:
+                _, edges = await graph_queries.snapshot_graph(session, tenant_id=a.tenant_id, snapshot_id=row.id or 0)
+                earlier |= {(e.src, e.dst, e.dst_port, e.protocol) for e in edges}
+            assert {(e["src"], e["dst"], e["dst_port"], e["protocol"]) for e in before} == earlier
+            assert all(1 <= e["windows"] <= windows - 1 for e in before)
+            assert await baseline_queries.baseline_edges_before(
+                session, tenant_id=b.tenant_id, before=snapshots[0].window_start) == []
             await session.exec(delete(Baseline).where(col(Baseline.tenant_id) == a.tenant_id))
         queued = await schedule_baseline_refresh({"redis": get_redis()})
         await settled(a.tenant_id)
