@@ -1,0 +1,48 @@
+"""Policy downloads: one policy's YAML, and the bundle of every approved and deployed policy.
+
+`GET /api/v1/policies/{id}/download` answers the policy's YAML as an attachment
+(`<namespace>-<name>.yaml`), whatever its status. `GET /api/v1/policies/bundle/approved` answers one
+multi-document YAML file (`---` between documents, ordered by namespace then name) holding every
+approved and deployed policy of the tenant, ready for `kubectl apply -f`; 404 when there is none.
+Registered before the policies router so `bundle` is never read as a policy id.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Response
+
+from dashboard.api.deps import Caller, DbSession
+from dashboard.api.errors import ApiError
+from jobs.gitops.bundle import YAML_MIME, bundle_filename, bundle_text, policy_filename, policy_text
+from models.queries import gitops as gitops_queries
+from models.queries import tenancy
+
+router = APIRouter(prefix="/policies")
+YAML_TYPE = f"{YAML_MIME}; charset=utf-8"
+
+
+def attachment(text: str, filename: str) -> Response:
+    """`text` as a YAML file download."""
+    return Response(text, media_type=YAML_TYPE, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/bundle/approved", response_class=Response, responses={200: {"content": {"application/yaml": {}}}})
+async def download_bundle(caller: Caller, session: DbSession) -> Response:
+    """All approved and deployed policies as one multi-document YAML attachment."""
+    caller.require("viewer")
+    policies = await gitops_queries.list_released_policies(session, tenant_id=caller.tenant_id)
+    if not policies:
+        raise ApiError(404, "not_found", "no approved or deployed policies yet: approve one first")
+    tenant = await tenancy.get_tenant(session, tenant_id=caller.tenant_id)
+    now = datetime.now(UTC)
+    return attachment(bundle_text(policies, tenant_name=tenant.name, now=now), bundle_filename(tenant.name, now))
+
+
+@router.get("/{policy_id}/download", response_class=Response, responses={200: {"content": {"application/yaml": {}}}})
+async def download_policy(caller: Caller, session: DbSession, policy_id: int) -> Response:
+    """One policy's YAML as an attachment."""
+    caller.require("viewer")
+    policy = await gitops_queries.get_policy(session, tenant_id=caller.tenant_id, policy_id=policy_id)
+    return attachment(policy_text(policy), policy_filename(policy))
