@@ -6,7 +6,10 @@ import reflex as rx
 
 from dashboard.api.app import build_api
 from dashboard.live import fan_out_task
-from dashboard.pages import drift, graph, jobs, login, overview, sources  # noqa: F401  (registers the pages)
+from dashboard.pages import audit, drift, graph, jobs, login, overview, sources, users  # noqa: F401  (registers the pages)  # noqa: F401  (registers the pages)
+from dashboard.pages import gitops as gitops_page  # noqa: F401  (registers the page)
+from dashboard.pages import policies as policies_page  # noqa: F401  (registers the page)
+from state.base import SessionGuard
 
 
 @rx.page(route="/", title="SecureGuard")
@@ -16,3 +19,4 @@ def index() -> rx.Component:
 
 app = rx.App(api_transformer=build_api())
 app.register_lifespan_task(fan_out_task(app))
+app.add_middleware(SessionGuard())

@@ -21,7 +21,7 @@ from models.queries import graph as graph_queries
 from models.queries import jobs as job_queries
 from models.queries import tenancy
 
-POLL_SECONDS = 0.1
+POLL_SECONDS = 0.05
 console = Console(stderr=True)
 
 

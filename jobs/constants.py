@@ -26,9 +26,14 @@ def worker_key(worker_id: str) -> str:
     return f"sg:workers:{worker_id}"
 
 
+def ratelimit_key(scope: str, subject: str) -> str:
+    """The sliding-window log (a sorted set of hit times) of one rate-limited subject."""
+    return f"sg:ratelimit:{scope}:{subject}"
+
+
 def login_failures_key(subject: str) -> str:
-    """Counter of recent failed logins for one email or client address."""
-    return f"sg:ratelimit:login:{subject}"
+    """The sliding-window log of recent failed logins for one email or client address."""
+    return ratelimit_key("login", subject)
 
 
 def login_ticket_key(ticket_hash: str) -> str:
@@ -49,3 +54,8 @@ def drift_lock_key(tenant_id: int, snapshot_id: int) -> str:
 def baseline_lock_key(tenant_id: int) -> str:
     """Serialises rewrites of one tenant's baseline table."""
     return f"sg:lock:baseline:{tenant_id}"
+
+
+def password_link_key(link_hash: str) -> str:
+    """A one-time set-password link an admin handed to a user (value: "tenant_id:user_id")."""
+    return f"sg:password-link:{link_hash}"

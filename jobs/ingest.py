@@ -1,4 +1,5 @@
-"""The `ingest_flows` job: parse a stored upload, keep its flows per window, queue the snapshots."""
+"""The `ingest_flows` job: parse a stored upload, keep its flows aggregated per 5-minute partition
+(`jobs.flowstore`), queue the snapshots of the windows it touched."""
 
 from __future__ import annotations
 
@@ -32,18 +33,23 @@ def parser_format(requested: str) -> str:
 def _parse_into(writer_args: dict[str, Any], path: str, requested: str) -> tuple[UploadWriter | None, dict[str, Any]]:
     totals: dict[str, Any] = {"accepted": 0, "rejected": 0, "skipped": 0, "errors": [], "format": ""}
     writer: UploadWriter | None = None
-    for batch in iter_batches(path, parser_format(requested), batch_rows=BATCH_ROWS):  # type: ignore[arg-type]
-        allowed = ALLOWED_FOR_ALIAS.get(requested)
-        if allowed is not None and batch.format not in allowed:
-            raise FlowFileRejected(f"this is a {batch.format} file, not {requested}")
-        if writer is None:
-            writer = UploadWriter(fmt=batch.format, **writer_args)
-        writer.add(batch.frame)
-        totals["format"] = batch.format
-        for key in ("accepted", "rejected", "skipped"):
-            totals[key] += getattr(batch, key)
-        room = STORED_ERRORS - len(totals["errors"])
-        totals["errors"].extend({"line": e.line, "reason": e.reason} for e in batch.errors[:room])
+    try:
+        for batch in iter_batches(path, parser_format(requested), batch_rows=BATCH_ROWS):  # type: ignore[arg-type]
+            allowed = ALLOWED_FOR_ALIAS.get(requested)
+            if allowed is not None and batch.format not in allowed:
+                raise FlowFileRejected(f"this is a {batch.format} file, not {requested}")
+            if writer is None:
+                writer = UploadWriter(fmt=batch.format, **writer_args)
+            writer.add(batch.frame)
+            totals["format"] = batch.format
+            for key in ("accepted", "rejected", "skipped"):
+                totals[key] += getattr(batch, key)
+            room = STORED_ERRORS - len(totals["errors"])
+            totals["errors"].extend({"line": e.line, "reason": e.reason} for e in batch.errors[:room])
+    except FlowFileRejected:
+        if writer is not None:
+            writer.discard()  # a rejected file lands nothing
+        raise
     return writer, totals
 
 
@@ -66,7 +72,8 @@ async def ingest_flows(ctx: dict[str, Any], *, tenant_id: int, upload_id: int) -
             await graph_queries.finish_upload(session, tenant_id=tenant_id, upload_id=upload_id, status="rejected",
                                               reason=str(exc))
         raise PermanentJobError(f"file rejected: {exc}") from exc
-    partitions = writer.commit() if writer is not None else []
+    # Merging and writing the partials is CPU work too.
+    partitions = await asyncio.to_thread(writer.commit) if writer is not None else []
     windows = sorted({align(p, tenant.window_seconds) for p in partitions})
     async with session_scope() as session:
         await graph_queries.finish_upload(

@@ -19,11 +19,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from jobs.arrow_times import utc_datetimes
 from jobs.drift import Snapshot
+from jobs.snapshot.builder import EDGE_FRAME_SCHEMA, NODE_FRAME_SCHEMA
 from jobs.snapshot.types import EdgeRecord, NodeKind, NodeRecord
 from models.settings import get_settings
 
@@ -51,31 +54,41 @@ def sidecar_path(tenant_id: int, window_start: datetime) -> Path:
     return get_settings().flow_dir / str(tenant_id) / "snapshots" / f"{int(window_start.timestamp())}.parquet"
 
 
-def _columns(nodes: Sequence[NodeRecord], edges: Sequence[EdgeRecord]) -> dict[str, list[Any]]:
-    n, m = len(nodes), len(edges)
-    columns: dict[str, list[Any]] = {"record": ["node"] * n + ["edge"] * m}
-    node_values: dict[str, list[Any]] = {
+def _frames(nodes: Sequence[NodeRecord], edges: Sequence[EdgeRecord]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Records as the columns `build_snapshot` writes (NODE_FRAME_SCHEMA, EDGE_FRAME_SCHEMA)."""
+    node_frame = pl.DataFrame({
         "key": [x.key for x in nodes], "name": [x.name for x in nodes], "kind": [x.kind for x in nodes],
         "namespace": [x.namespace for x in nodes],
         "labels": [json.dumps(dict(x.labels), sort_keys=True) for x in nodes], "ips": [list(x.ips) for x in nodes],
-    }
-    for name in _NODE_FIELDS:
-        columns[name] = node_values[name] + [None] * m
-    for name in _EDGE_FIELDS:
-        values = [getattr(e, name) for e in edges]
-        columns[name] = [None] * n + ([list(v) for v in values] if name == "conn_starts" else values)
-    return columns
+    }, schema=NODE_FRAME_SCHEMA)
+    values: dict[str, list[Any]] = {name: [getattr(e, name) for e in edges] for name in _EDGE_FIELDS}
+    values["conn_starts"] = [list(v) for v in values["conn_starts"]]
+    return node_frame, pl.DataFrame(values, schema=EDGE_FRAME_SCHEMA)
 
 
 def write_engine_snapshot(
     tenant_id: int, window_start: datetime, window_end: datetime,
     nodes: Sequence[NodeRecord], edges: Sequence[EdgeRecord],
 ) -> bool:
-    """Write the window's sidecar atomically (temp file + rename); False when it already held the same."""
+    """`write_engine_frames` for records."""
+    return write_engine_frames(tenant_id, window_start, window_end, *_frames(nodes, edges))
+
+
+def write_engine_frames(
+    tenant_id: int, window_start: datetime, window_end: datetime, nodes: pl.DataFrame, edges: pl.DataFrame
+) -> bool:
+    """Write the window's sidecar atomically (temp file + rename); False when it already held the same.
+
+    `nodes`/`edges` hold the columns of `jobs.snapshot.builder.WindowFrames`.
+    """
     path = sidecar_path(tenant_id, window_start)
     path.parent.mkdir(parents=True, exist_ok=True)
     metadata = {"window_start": _epoch(window_start), "window_end": _epoch(window_end), "format": FORMAT_VERSION}
-    table = pa.table(_columns(nodes, edges), schema=SCHEMA.with_metadata(metadata))
+    rows = pl.concat([
+        nodes.select(_NODE_FIELDS).with_columns(record=pl.lit("node")),
+        edges.select(_EDGE_FIELDS).with_columns(record=pl.lit("edge")),
+    ], how="diagonal")
+    table = rows.select(SCHEMA.names).to_arrow().cast(SCHEMA).replace_schema_metadata(metadata)
     temp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp")
     pq.write_table(table, temp, compression="zstd")
     # an identical rebuild keeps the old file, so its fingerprint (and cached baselines) stay valid
@@ -106,7 +119,10 @@ def load_engine_snapshot(tenant_id: int, window_start: datetime, window_end: dat
     if meta.get("window_end") != _epoch(window_end) or meta.get("format") != FORMAT_VERSION:
         return None
     nodes = table.filter(pc.equal(table["record"], "node")).select(list(_NODE_FIELDS)).to_pydict()
-    edges = table.filter(pc.equal(table["record"], "edge")).select(list(_EDGE_FIELDS)).to_pydict()
+    edge_table = table.filter(pc.equal(table["record"], "edge")).select(list(_EDGE_FIELDS))
+    # zone-aware timestamps through epoch micros: pyarrow's own conversion costs seconds per 100k values
+    edges = {name: utc_datetimes(edge_table[name]) if name in ("first_seen", "last_seen")
+             else edge_table[name].to_pylist() for name in _EDGE_FIELDS}
     node_records = tuple(
         NodeRecord(key, name, cast(NodeKind, kind), namespace, json.loads(labels), tuple(ips))
         for key, name, kind, namespace, labels, ips in zip(*(nodes[f] for f in _NODE_FIELDS), strict=True)

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-import polars as pl
 from arq import Retry
 from sqlalchemy.exc import IntegrityError
 
 from jobs.constants import snapshot_lock_key
 from jobs.drift_job import queue_detection
 from jobs.events import publish_event
-from jobs.flowstore import align, formats_of, window_files
-from jobs.snapshot.builder import SnapshotAccumulator, WindowSnapshot
-from jobs.snapshot.types import EdgeRecord, NodeRecord
-from jobs.snapshot_store import write_engine_snapshot
+from jobs.flowstore import align, formats_of, read_partials, window_files
+from jobs.snapshot.builder import SnapshotAccumulator, WindowFrames
+from jobs.snapshot_store import write_engine_frames
 from jobs.tracking import PermanentJobError, report_progress, tracked
 from models.db import session_scope
 from models.graph import Snapshot
@@ -30,42 +29,28 @@ from models.queries import tenancy
 LOCK_SECONDS = 600
 
 
-def node_row(node: NodeRecord) -> dict[str, Any]:
-    """A node as the `node` table stores it."""
-    return {"key": node.key, "name": node.name, "kind": node.kind, "namespace": node.namespace,
-            "labels": dict(node.labels)}
-
-
-def edge_row(edge: EdgeRecord) -> dict[str, Any]:
-    """An edge as the `edge` table stores it (connection start times stay with the engines)."""
-    return {"src": edge.src, "dst": edge.dst, "dst_port": edge.dst_port, "protocol": edge.protocol,
-            "bytes": edge.bytes, "packets": edge.packets, "flows": edge.flows, "rejected": edge.rejected,
-            "first_seen": edge.first_seen, "last_seen": edge.last_seen}
-
-
-def _build(files: list[Any], window_start: datetime, window_seconds: int) -> WindowSnapshot:
+def _build(files: list[Path], window_start: datetime, window_seconds: int) -> WindowFrames:
+    """Merge the window's stored 5-minute partials into its nodes and edges (columns, no per-edge objects)."""
     accumulator = SnapshotAccumulator(window_seconds=window_seconds)
-    for path in files:
-        accumulator.add(pl.read_parquet(path))
-    return accumulator.build_window(window_start)
+    accumulator.add_partials(*read_partials(files))
+    return accumulator.build_window_frames(window_start)
 
 
 async def _save(
-    ctx: dict[str, Any], tenant_id: int, built: WindowSnapshot, files: list[Any]
+    ctx: dict[str, Any], tenant_id: int, built: WindowFrames, files: list[Path]
 ) -> tuple[Snapshot, bool]:
     """Swap the window's rows in, then its engine sidecar; returns the row and whether the sidecar changed."""
     try:
         async with session_scope() as session:
-            snapshot = await graph_queries.replace_snapshot(
+            snapshot = await graph_queries.replace_snapshot_frames(
                 session, tenant_id=tenant_id, window_start=built.window_start, window_end=built.window_end,
-                source=formats_of(files), nodes=[node_row(n) for n in built.nodes],
-                edges=[edge_row(e) for e in built.edges],
+                source=formats_of(files), nodes=built.nodes, edges=built.edges,
             )
     except IntegrityError as exc:
         # Another build created the window's row first: try again, it now exists.
         raise Retry(defer=ctx["job_try"] * 0.5) from exc
     changed = await asyncio.to_thread(
-        write_engine_snapshot, tenant_id, built.window_start, built.window_end, built.nodes, built.edges
+        write_engine_frames, tenant_id, built.window_start, built.window_end, built.nodes, built.edges
     )
     return snapshot, changed
 
@@ -84,9 +69,10 @@ async def build_snapshot(ctx: dict[str, Any], *, tenant_id: int, window_start: s
         files = window_files(tenant_id, start, seconds)
         if not files:
             return {"snapshot_id": None, "window_start": window_start, "note": "no flows in this window"}
-        await report_progress(ctx, fraction=0.1, message=f"aggregating {len(files)} flow files")
+        await report_progress(ctx, fraction=0.1, message=f"merging {len(files)} partial files")
         built = await asyncio.to_thread(_build, files, start, seconds)
-        await report_progress(ctx, fraction=0.6, message=f"saving {len(built.nodes)} nodes, {len(built.edges)} edges")
+        counts = f"{built.nodes.height} nodes, {built.edges.height} edges"
+        await report_progress(ctx, fraction=0.6, message=f"saving {counts}")
         snapshot, changed = await _save(ctx, tenant_id, built, files)
     await publish_event(ctx["redis"], tenant_id=tenant_id, kind="snapshot.built",
                         data=graph_queries.snapshot_public(snapshot))

@@ -15,8 +15,10 @@ from arq.worker import Function, func
 from jobs.baselines import refresh_baselines, schedule_baseline_refresh
 from jobs.constants import WORKER_HEARTBEAT_SECONDS, WORKER_KEY_TTL_SECONDS, worker_key
 from jobs.drift_job import detect_drift
+from jobs.gitops_job import schedule_pull_tracking, sync_gitops, track_pull_requests
 from jobs.ingest import ingest_flows
 from jobs.ping import ping
+from jobs.policy_job import generate_policies
 from jobs.schedules import cleanup_retention, schedule_retention, schedule_window_builds
 from jobs.snapshots import build_snapshot
 from jobs.sweeper import sweep_lost_runs
@@ -35,6 +37,12 @@ CRON_JOBS: list[CronJob] = [
     cron(schedule_retention, name="schedule_retention", hour=3, minute=0, run_at_startup=False, unique=True,
          timeout=120),
 ]
+# GitOps: ship approved policies by pull request, and follow the open ones every 5 minutes.
+JOBS += [sync_gitops, track_pull_requests]
+# Policies: generate, prove and store drafts for review.
+JOBS += [generate_policies]
+CRON_JOBS.append(cron(schedule_pull_tracking, name="schedule_pull_tracking", minute=set(range(0, 60, 5)),
+                      run_at_startup=False, unique=True, timeout=60))
 
 
 def functions_for(jobs: list[Any]) -> list[Function]:

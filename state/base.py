@@ -7,6 +7,9 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 import reflex as rx
+from reflex.middleware import Middleware
+from reflex.state import BaseState, StateUpdate
+from reflex_base.event import Event
 
 from models.db import session_scope
 from models.errors import Forbidden
@@ -17,6 +20,8 @@ from state import live
 
 SESSION_COOKIE = "sg_session"
 LIVE_FEED_SIZE = 8
+# Handlers that establish or end identity themselves; every other AppState handler is guarded.
+UNGUARDED_HANDLERS = frozenset({"check_session", "sign_out"})
 
 
 def session_cookie(header: str) -> str:
@@ -76,6 +81,22 @@ class AppState(rx.State):
         # A full navigation: the cookie is HttpOnly, so only the server can clear it.
         return rx.call_script("window.location.assign('/auth/logout')")
 
+    async def _refresh_identity(self) -> bool:
+        """Re-read the session behind this tab (sliding its expiry) and the user's current role.
+
+        False when the session expired, was ended (sign-out, rotation, user disabled) or now belongs to
+        somebody else: the caller then forgets the identity.
+        """
+        cookie = session_cookie(self.router.headers.cookie)
+        async with session_scope() as session:
+            found = await tenancy.resolve_session(
+                session, cookie_value=cookie, idle_minutes=get_settings().session_idle_minutes
+            )
+        if found is None or found[0].id != self._user_id or found[0].tenant_id != self._tenant_id:
+            return False
+        self._role = self.role = found[0].role
+        return True
+
     def _forget(self) -> None:
         live.unregister_session(self.router.session.client_token)
         self._user_id, self._tenant_id, self._role = 0, 0, ""
@@ -102,3 +123,19 @@ class AppState(rx.State):
         self.last_event = f"{event.get('type', '')}|{data.get('id', '')}|{event.get('ts', '')}|{latency_ms:.1f}"
         item = {"text": _describe(event), "type": str(event.get("type", "")), "latency": f"{latency_ms:.0f} ms"}
         self.live_feed = [item, *self.live_feed][:LIVE_FEED_SIZE]
+
+
+class SessionGuard(Middleware):
+    """Before each event of a signed-in page, check the session again: expiry after inactivity, a user
+    disabled or signed out elsewhere, and role changes take effect on the next click, not the next page."""
+
+    async def preprocess(self, app: Any, state: BaseState, event: Event) -> StateUpdate | None:
+        """Let the event through when the session still holds; else forget the identity and go to login."""
+        prefix = AppState.get_full_name() + "."
+        if not event.name.startswith(prefix) or event.name.rsplit(".", 1)[-1] in UNGUARDED_HANDLERS:
+            return None
+        app_state = await state.get_state(AppState)
+        if not app_state._user_id or await app_state._refresh_identity():
+            return None
+        app_state._forget()
+        return StateUpdate(events=Event.from_event_type(rx.redirect("/login?error=ended")))

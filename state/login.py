@@ -10,10 +10,11 @@ from urllib.parse import quote
 import reflex as rx
 
 from jobs.connections import get_redis
-from jobs.ratelimit import clear_login_failures, login_budgets, login_locked, record_login_failure
+from jobs.ratelimit import clear_login_failures, login_wait, record_login_failure
 from jobs.tickets import issue_ticket
 from models.db import session_scope
 from models.queries import tenancy
+from models.queries.audit import record_audit
 from models.settings import get_settings
 
 # Slows password guessing further, on top of the lock-out.
@@ -21,6 +22,7 @@ FAILURE_DELAY_SECONDS = 0.4
 MESSAGES = {
     "invalid": "Wrong email or password.",
     "locked": "Too many failed attempts. Wait a few minutes and try again.",
+    "ended": "Your session ended. Sign in again.",
     "missing": "Enter your email and password.",
     "expired": "Your sign-in link expired. Sign in again.",
     "logged_out": "You are signed out.",
@@ -32,10 +34,29 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") and target != "/login" else "/"
 
 
+def _describe_wait(seconds: int) -> str:
+    minutes, rest = divmod(seconds, 60)
+    if not minutes:
+        return f"{rest} second{'s' if rest != 1 else ''}"
+    return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+
+
+async def _audit_failure(email: str, client_ip: str, action: str, after: dict[str, Any]) -> None:
+    # Filed in the tenant of the account named, when there is one; an unknown email has no tenant to file in.
+    async with session_scope() as session:
+        user = await tenancy.find_user_by_email(session, email=email)
+        if user is not None:
+            await record_audit(session, tenant_id=user.tenant_id, actor=email, action=action,
+                               target=f"user #{user.id} {user.email}", after=after, client_ip=client_ip)
+
+
 class LoginState(rx.State):
     message: str = ""
     is_error: bool = False
     busy: bool = False
+    # Read at each load, not at compile time: SSO is configured per running server.
+    oidc_enabled: bool = False
+    sso_url: str = "/auth/oidc/login"
     _next: str = "/"
 
     @rx.event
@@ -47,6 +68,8 @@ class LoginState(rx.State):
         self.is_error = code not in ("", "logged_out")
         self._next = _safe_next(params.get("next", "/"))
         self.busy = False
+        self.oidc_enabled = get_settings().oidc_enabled
+        self.sso_url = f"/auth/oidc/login?next={quote(self._next)}"
 
     @rx.event
     async def login(self, form: dict[str, Any]) -> rx.event.EventSpec | None:
@@ -57,19 +80,21 @@ class LoginState(rx.State):
         self._next = _safe_next(self.router.url.query_parameters.get("next", self._next))
         if not email or not password:
             return self._fail("missing")
-        settings, redis = get_settings(), get_redis()
-        budgets = login_budgets(
-            email=email, client_ip=self.router.session.client_ip, per_account=settings.login_max_failures
-        )
-        if await login_locked(redis, budgets=budgets):
-            return self._fail("locked")
+        settings, redis, client_ip = get_settings(), get_redis(), self.router.session.client_ip
+        wait = await login_wait(redis, settings=settings, email=email, client_ip=client_ip)
+        if wait:
+            await _audit_failure(email, client_ip, "login.throttled", {"retry_after": wait})
+            self._fail("locked")
+            self.message = f"Too many failed sign-in attempts. Try again in {_describe_wait(wait)}."
+            return None
         async with session_scope() as session:
             user = await tenancy.authenticate(session, email=email, password=password)
         if user is None:
-            await record_login_failure(redis, budgets=budgets, window_seconds=settings.login_window_seconds)
+            await record_login_failure(redis, settings=settings, email=email, client_ip=client_ip)
+            await _audit_failure(email, client_ip, "login.failed", {})
             await asyncio.sleep(FAILURE_DELAY_SECONDS)
             return self._fail("invalid")
-        await clear_login_failures(redis, email=email)
+        await clear_login_failures(redis, settings=settings, email=email)
         ticket = await issue_ticket(redis, user_id=user.id or 0)
         self.busy, self.message, self.is_error = True, "Signing in…", False
         url = f"/auth/session?ticket={ticket}&next={quote(self._next)}"

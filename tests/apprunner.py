@@ -98,22 +98,29 @@ def _web_dir_lock() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def running_app(log_dir: Path, tenants: list[str], redis_url: str = E2E_REDIS_URL) -> Iterator[LiveApp]:
-    """Web + worker on a free port, a fresh database with `tenants` seeded through the CLI."""
+def running_app(
+    log_dir: Path, tenants: list[str], redis_url: str = E2E_REDIS_URL, extra_env: dict[str, str] | None = None,
+) -> Iterator[LiveApp]:
+    """Web + worker on a free port, a fresh database with `tenants` seeded through the CLI.
+
+    `extra_env` is added to the processes' environment; an SG_WEB_PORT in it fixes the port (the SSO tests
+    register the app's callback URL at their OpenID Provider before the app starts).
+    """
     with _web_dir_lock():
-        yield from _running_app(log_dir, tenants, redis_url)
+        yield from _running_app(log_dir, tenants, redis_url, extra_env or {})
 
 
-def _running_app(log_dir: Path, tenants: list[str], redis_url: str) -> Iterator[LiveApp]:
+def _running_app(log_dir: Path, tenants: list[str], redis_url: str, extra_env: dict[str, str]) -> Iterator[LiveApp]:
     db_url = asyncio.run(create_database())
     migrate.upgrade(db_url)
     redis.Redis.from_url(redis_url).flushdb()
-    port = free_port()
+    port = int(extra_env.get("SG_WEB_PORT") or free_port())
     env = {
         **os.environ, "SG_DATABASE_URL": db_url, "SG_REDIS_URL": redis_url, "SG_WEB_PORT": str(port),
         "SG_ENV": "test", "SG_DATA_DIR": str(log_dir / "data"), "PATH": f"{ROOT / '.tools/node_modules/.bin'}:{ROOT / '.venv/bin'}:{os.environ['PATH']}",
         "REFLEX_USE_SYSTEM_BUN": "1", "REFLEX_CHECK_LATEST_VERSION": "0", "TELEMETRY_ENABLED": "false",
     }
+    env.update(extra_env)
     seed_tenants(env, tenants)
     worker_log, web_log = (log_dir / "worker.log").open("wb"), (log_dir / "web.log").open("wb")
     procs = [

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
+from dashboard.api import audit as audit_api
 from dashboard.api import auth, drift, flows, health, jobs, snapshots, whitelist
+from dashboard.api import gitops as gitops_api
+from dashboard.api import oidc as oidc_api
+from dashboard.api import policies as policies_api
+from dashboard.api import policy_downloads as downloads_api
+from dashboard.api import users as users_api
 from dashboard.api.errors import install_error_handlers
+from dashboard.api.headers import SecurityHeaders
 
 
 def build_api() -> FastAPI:
@@ -21,7 +28,15 @@ def build_api() -> FastAPI:
     v1.include_router(snapshots.router)
     v1.include_router(drift.router)
     v1.include_router(whitelist.router)
+    # Before any policies router: `/policies/bundle/approved` must not be read as a policy id.
+    v1.include_router(downloads_api.router)
+    v1.include_router(policies_api.router)
+    v1.include_router(gitops_api.router)
+    v1.include_router(users_api.router)
+    v1.include_router(audit_api.router)
     api.include_router(v1)
     api.include_router(auth.router)
+    api.include_router(oidc_api.router)
     install_error_handlers(api)
+    api.add_middleware(SecurityHeaders)
     return api

@@ -37,6 +37,9 @@ async def start_session(request: Request, session: DbSession, ticket: str = "", 
     if user is None or user.disabled:
         return RedirectResponse("/login?error=expired", status_code=303)
     client_ip = request.client.host if request.client else ""
+    # Rotation: a login always gets a new id, and a session the browser still held ends here.
+    if previous := request.cookies.get(SESSION_COOKIE, ""):
+        await tenancy.delete_session(session, cookie_value=previous)
     cookie = await tenancy.create_session(
         session, tenant_id=user.tenant_id, user_id=user.id or 0, idle_minutes=settings.session_idle_minutes,
         client_ip=client_ip, user_agent=request.headers.get("user-agent", ""),
@@ -54,6 +57,10 @@ async def start_session(request: Request, session: DbSession, ticket: str = "", 
 async def logout(request: Request, session: DbSession) -> RedirectResponse:
     """End the session server-side and clear the cookie."""
     cookie = request.cookies.get(SESSION_COOKIE, "")
+    user = await tenancy.session_user(session, cookie_value=cookie)
+    if user is not None:
+        await record_audit(session, tenant_id=user.tenant_id, actor=user.email, action="logout",
+                           client_ip=request.client.host if request.client else "")
     if cookie:
         await tenancy.delete_session(session, cookie_value=cookie)
     response = RedirectResponse("/login?error=logged_out", status_code=303)

@@ -10,8 +10,11 @@ from fastapi import Depends, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dashboard.api.errors import ApiError
+from jobs import ratelimit
+from jobs.connections import get_redis
 from models.db import session_scope
 from models.queries import tenancy
+from models.settings import get_settings
 from models.tenancy import ROLE_RANK
 
 
@@ -22,6 +25,7 @@ class Principal:
     tenant_id: int
     role: str
     actor: str
+    token_id: int = 0
 
     def require(self, role: str) -> None:
         """Refuse unless the principal's role is at least `role`."""
@@ -38,16 +42,43 @@ async def db_session() -> AsyncIterator[AsyncSession]:
 DbSession = Annotated[AsyncSession, Depends(db_session)]
 
 
+def too_many(exc: ratelimit.RateLimited) -> ApiError:
+    """A used-up rate limit as the API's 429 with `Retry-After`."""
+    return ApiError(429, "rate_limited", str(exc), {"Retry-After": str(exc.retry_after)})
+
+
+def client_address(request: Request) -> str:
+    """The peer address (a proxy in front must be trusted explicitly before X-Forwarded-For means anything)."""
+    return request.client.host if request.client else "unknown"
+
+
 async def token_principal(request: Request, session: DbSession) -> Principal:
-    """Authenticate `Authorization: Bearer <api token>`."""
+    """Authenticate `Authorization: Bearer <api token>`, rate-limited per address (failures) and per token."""
+    settings, redis, address = get_settings(), get_redis(), client_address(request)
+    failures = ratelimit.token_failure_limit(settings)
+    if wait := await ratelimit.wait_seconds(redis, failures, address):
+        raise too_many(ratelimit.RateLimited(failures.scope, wait))
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise ApiError(401, "unauthorized", "missing bearer token", {"WWW-Authenticate": "Bearer"})
     token = await tenancy.authenticate_token(session, secret=secret.strip())
     if token is None:
+        await ratelimit.hit(redis, failures, address)
         raise ApiError(401, "unauthorized", "invalid or revoked token", {"WWW-Authenticate": "Bearer"})
-    return Principal(tenant_id=token.tenant_id, role=token.role, actor=f"token:{token.prefix}")
+    try:
+        await ratelimit.enforce(redis, ratelimit.api_request_limit(settings), str(token.id))
+    except ratelimit.RateLimited as exc:
+        raise too_many(exc) from exc
+    return Principal(tenant_id=token.tenant_id, role=token.role, actor=f"token:{token.prefix}", token_id=token.id or 0)
 
 
 Caller = Annotated[Principal, Depends(token_principal)]
+
+
+async def limit_flow_push(caller: Principal) -> None:
+    """Refuse a flow push with 429 when the tenant pushed too often in the last minute."""
+    try:
+        await ratelimit.enforce(get_redis(), ratelimit.flow_push_limit(get_settings()), str(caller.tenant_id))
+    except ratelimit.RateLimited as exc:
+        raise too_many(exc) from exc

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from dashboard.api.deps import Caller, DbSession
+from dashboard.api.deps import Caller, DbSession, limit_flow_push
 from dashboard.api.errors import ApiError
 from jobs.ingest import FORMAT_ALIASES
 from jobs.uploads import EmptyUpload, UploadTooLarge, receive_upload
@@ -20,6 +20,7 @@ router = APIRouter()
 async def push_flows(request: Request, caller: Caller, format: str = "auto", filename: str = "") -> JSONResponse:
     """Store the body (a flow file, gzip allowed) and queue its parse: `202 {"upload_id", "job_id"}`."""
     caller.require("analyst")
+    await limit_flow_push(caller)
     if format not in FORMAT_ALIASES:
         raise ApiError(422, "invalid_request", f"format must be one of {', '.join(FORMAT_ALIASES)}")
     try:

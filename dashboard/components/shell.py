@@ -12,11 +12,14 @@ from state.base import AppState
 # Only pages that work are listed; each later page adds itself here.
 NAV: list[tuple[str, str]] = [
     ("Overview", "/overview"), ("Graph", "/graph"), ("Drift", "/drift"), ("Sources", "/sources"), ("Jobs", "/jobs"),
+    ("Policies", "/policies"),
+    ("GitOps", "/gitops"),
+    ("Users", "/users"), ("Audit log", "/audit"),
 ]
 
 
 def _nav_link(label: str, href: str) -> rx.Component:
-    return rx.link(label, href=href, size="3", weight="medium", id=f"nav-{label.lower()}")
+    return rx.link(label, href=href, size="3", weight="medium", id=f"nav-{label.lower().replace(' ', '-')}")
 
 
 def _live_feed() -> rx.Component:

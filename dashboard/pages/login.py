@@ -30,6 +30,14 @@ def login() -> rx.Component:
                     # in a plain request instead of to the login handler.
                     rx.button("Sign in", type="submit", loading=LoginState.busy, width="100%", id="sign-in",
                               disabled=~LoginState.is_hydrated),
+                    rx.cond(
+                        LoginState.oidc_enabled,
+                        # A document navigation, not a client-side route: the SSO route is HTTP and redirects
+                        # to the provider.
+                        rx.button(rx.el.a("Sign in with SSO", href=LoginState.sso_url, id="sign-in-sso",
+                                          reload_document=True),
+                                  as_child=True, variant="outline", width="100%"),
+                    ),
                     spacing="3", width="22em",
                 ),
                 on_submit=LoginState.login,

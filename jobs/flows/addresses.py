@@ -21,6 +21,11 @@ _INTERNAL = tuple(ipaddress.ip_network(n) for n in (
     "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
     "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4", "::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8",
 ))
+# The same ranges as integer bounds per IP version: a membership test is then two comparisons.
+_RANGES = {
+    version: tuple((int(n.network_address), int(n.broadcast_address)) for n in _INTERNAL if n.version == version)
+    for version in (4, 6)
+}
 
 
 @lru_cache(maxsize=1 << 18)
@@ -37,7 +42,8 @@ def address_info(text: str) -> AddressInfo | None:
     # An IPv4-mapped IPv6 address is classified as the IPv4 address it carries.
     mapped = addr.ipv4_mapped if isinstance(addr, ipaddress.IPv6Address) else None
     target = mapped if mapped is not None else addr
-    internal = any(target.version == net.version and target in net for net in _INTERNAL)
+    value = int(target)
+    internal = any(low <= value <= high for low, high in _RANGES[target.version])
     return AddressInfo(canonical=str(addr), external=not internal)
 
 

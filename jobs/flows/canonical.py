@@ -40,6 +40,7 @@ from jobs.flows.timestamps import with_timestamps
 REQUIRED: Final = ("ts_start", "src_ip", "dst_ip", "protocol")
 _EXTRA: Final = "__extra"
 _LABELS: Final = ("src_labels", "dst_labels")
+_NUMBERS: Final = ("src_port", "dst_port", "bytes", "packets")
 _NUMERIC_TS = re.compile(rb'"ts_(?:start|end)"\s*:\s*-?\d')
 
 
@@ -71,7 +72,13 @@ def _read_rows(
     # with the working columns (`_line`, `_bad`, …).
     names = [name if name in CANONICAL_COLUMNS else f"__ignored_{i}" for i, name in enumerate(columns)]
     schema: dict[str, pl.DataType] = {name: pl.Utf8() for name in (*names, _EXTRA)}
-    frame, _ = _read_csv(chunk, schema, skip)
+    frame: pl.DataFrame | None = None
+    if any(name in _NUMBERS for name in names):
+        # Fast path: numbers read as numbers. Any value that is not one fails the whole read, and
+        # the text read below then finds and reports it.
+        frame, _ = _read_csv(chunk, {**schema, **{n: pl.Int64() for n in names if n in _NUMBERS}}, skip)
+    if frame is None:
+        frame, _ = _read_csv(chunk, schema, skip)
     unreadable: list[BadLine] = []
     start = first_line + skip
     if frame is None:
@@ -159,18 +166,22 @@ def _convert(rows: pl.DataFrame) -> pl.DataFrame:
     def raw(name: str) -> pl.Expr:
         return pl.col(name) if name in rows.columns else pl.lit(None, pl.Utf8).alias(name)
 
+    def typed(name: str) -> bool:  # read as numbers by the CSV fast path
+        return name in rows.columns and rows.schema[name].is_integer()
+
     unset = ("",)
     ts_start, ts_end = pl.col("_ts_start"), pl.col("_ts_end")
-    ports = {name: cast_port(raw(name), unset) for name in ("src_port", "dst_port")}
-    counts = {name: cast_int(raw(name), pl.Int64(), unset) for name in ("bytes", "packets")}
+    ports = {name: cast_port(raw(name), unset, typed=typed(name)) for name in ("src_port", "dst_port")}
+    counts = {name: cast_int(raw(name), pl.Int64(), unset, typed=typed(name)) for name in ("bytes", "packets")}
     action = map_distinct(rows, "action", lambda text: text.strip().lower())
     checks: list[Check] = [
         (pl.col("_bad").is_not_null(), pl.col("_bad")),
         (ts_start.is_null(), reason("invalid ts_start", raw("ts_start"))),
         (raw("ts_end").is_not_null() & ts_end.is_null(), reason("invalid ts_end", raw("ts_end"))),
         *((raw(name).is_null(), reason(f"missing {name}")) for name in REQUIRED[1:]),
-        *((bad, reason(f"invalid {name}", raw(name))) for name, (_, bad) in ports.items()),
-        *((bad | (value < 0), reason(f"invalid {name}", raw(name))) for name, (value, bad) in counts.items()),
+        *((bad, reason(f"invalid {name}", raw(name).cast(pl.Utf8))) for name, (_, bad) in ports.items()),
+        *((bad | (value < 0), reason(f"invalid {name}", raw(name).cast(pl.Utf8)))
+          for name, (value, bad) in counts.items()),
         (action.is_not_null() & ~action.is_in(ACTIONS), reason("invalid action", raw("action"))),
         *label_checks,
     ]

@@ -62,13 +62,40 @@ class Conversion:
 def select_checked(rows: pl.DataFrame, conversion: Conversion) -> pl.DataFrame:
     """`rows` converted, with `_line`, `_bad` (first failing check's reason) and `_skip`.
 
-    One lazy select, so the casts that columns and checks share are computed once.
+    One lazy select, so the casts that columns and checks share are computed once. It yields
+    only the index of each row's first failing check: the reason texts (string work on every
+    row) are then built for the failing rows alone.
     """
     skip = conversion.skip if conversion.skip is not None else pl.lit(None, pl.Utf8)
-    return rows.lazy().select(
+    out = rows.lazy().select(
         *conversion.columns, pl.col("_line"),
-        first_reason(conversion.checks).alias("_bad"), skip.cast(pl.Utf8).alias("_skip"),
+        _first_failing(conversion.checks).alias(_CHECK), skip.cast(pl.Utf8).alias("_skip"),
     ).collect()
+    failing = out[_CHECK]
+    bad = pl.Series("_bad", [], dtype=pl.Utf8).extend_constant(None, out.height)
+    if failing.null_count() < out.height:
+        mask = failing.is_not_null()
+        subset = rows.filter(mask).with_columns(failing.filter(mask).alias(_CHECK))
+        index = pl.col(_CHECK)
+        chain = [(index == i, why) for i, (_, why) in enumerate(conversion.checks)]
+        reasons = subset.lazy().select(first_reason(chain)).collect().to_series()
+        bad = bad.scatter(mask.arg_true(), reasons)
+    # The reasons take the index column's place (between `_line` and `_skip`).
+    return out.with_columns(bad.alias(_CHECK)).rename({_CHECK: "_bad"})
+
+
+_CHECK = "__first_failing_check"
+
+
+def _first_failing(checks: Sequence[Check]) -> pl.Expr:
+    """Index (UInt16) of the first check that fails per row, else null: booleans only, no text."""
+    if not checks:
+        return pl.lit(None, pl.UInt16)
+    chain: Any = pl.when(checks[0][0]).then(pl.lit(0, pl.UInt16))
+    for i, (cond, _) in enumerate(checks[1:], start=1):
+        chain = chain.when(cond).then(pl.lit(i, pl.UInt16))
+    result: pl.Expr = chain.otherwise(pl.lit(None, pl.UInt16))
+    return result
 
 
 def is_unset(raw: pl.Expr, unset: Sequence[str]) -> pl.Expr:

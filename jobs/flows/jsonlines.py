@@ -35,8 +35,11 @@ def read_json_lines(
     blank lines) and valid UTF-8. A chunk where blank lines and two-object lines cancel out
     exactly would pass this check with shifted line numbers; real files do not do that.
     """
-    line_count = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") or not chunk else 1)
-    table, _ = _try_read(chunk, schema) if _objects_only(chunk) else (None, "")
+    newlines = chunk.count(b"\n")
+    line_count = newlines + (0 if chunk.endswith(b"\n") or not chunk else 1)
+    # "Every line starts with '{'" (the usual case) is two counts; otherwise the exact regex test.
+    all_objects = chunk.startswith(b"{") and chunk.count(b"\n{") == newlines - chunk.endswith(b"\n")
+    table, _ = _try_read(chunk, schema) if all_objects or _objects_only(chunk) else (None, "")
     if table is not None and table.num_rows == line_count and _is_utf8(table):
         lines = pl.int_range(first_line, first_line + line_count, dtype=pl.Int64, eager=True)
         return _with_lines(table, lines), []

@@ -73,7 +73,8 @@ def iter_chunks(stream: BinaryIO, *, batch_rows: int, max_bytes: int) -> Iterato
         cut = cut or len(buffer)
         head, buffer = buffer[:cut], buffer[cut:]
         yield head, first_line
-        first_line += head.count(b"\n")
+        # The rest is short (about one block): counting it is cheaper than counting the head.
+        first_line += lines - buffer.count(b"\n")
 
 
 def _cut(buffer: bytes, lines: int, batch_rows: int, max_bytes: int) -> int:

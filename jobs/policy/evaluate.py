@@ -62,6 +62,16 @@ class PolicySet:
         self._ips = {key: node_ips(node) for key, node in self.nodes.items()}
         # generated sets repeat peers (DNS in every policy); reach depends only on peer + namespace
         self._peer_reach: dict[tuple[str, str], frozenset[str]] = {}
+        # only pods of a policy's namespace can be selected, and a selector peer only reaches pods
+        # of the namespaces it names: index once instead of testing every node against every peer
+        self._selected_by: dict[str, list[CompiledPolicy]] = {}
+        self._rule_reach: dict[int, frozenset[str]] = {}
+        self._policies_in: dict[str | None, list[CompiledPolicy]] = {}
+        for policy in self.policies:
+            self._policies_in.setdefault(policy.namespace, []).append(policy)
+        self._by_namespace: dict[str | None, list[NodeRecord]] = {}
+        for node in self.nodes.values():
+            self._by_namespace.setdefault(node.namespace if node.kind == "workload" else None, []).append(node)
 
     def decide(
         self, src: NodeRecord | str, dst: NodeRecord | str, port: int | None, protocol: str = "TCP"
@@ -69,8 +79,8 @@ class PolicySet:
         """Decide one connection from `src` to `dst` on destination `port` and `protocol`."""
         source, target = self._node(src), self._node(dst)
         proto = normalize_protocol(protocol)
-        in_pols = [p for p in self.policies if p.ingress is not None and self.selects(p, target)]
-        eg_pols = [p for p in self.policies if p.egress is not None and self.selects(p, source)]
+        in_pols = [p for p in self._selecting(target) if p.ingress is not None]
+        eg_pols = [p for p in self._selecting(source) if p.egress is not None]
         ingress_ok = not in_pols or any(
             self._admits(rule, p, source, port, proto) for p in in_pols for rule in p.ingress or ()
         )
@@ -122,7 +132,8 @@ class PolicySet:
         reach: dict[int, frozenset[str]] = {}
         ports: dict[int, tuple[PortRange, ...] | None] = {}
         for policy in self.policies:
-            selected = [node.key for node in nodes if self.selects(policy, node)]
+            local = self._by_namespace.get(policy.namespace, ())
+            selected = [node.key for node in local if self.selects(policy, node)]
             for rules, isolated in ((policy.ingress, in_rules), (policy.egress, eg_rules)):
                 if rules is None:
                     continue
@@ -142,6 +153,12 @@ class PolicySet:
         )
 
     def _reach(self, rule: Rule, namespace: str) -> frozenset[str]:
+        # rule ids are unique within the set and a rule's namespace is its policy's
+        if rule.rule_id not in self._rule_reach:
+            self._rule_reach[rule.rule_id] = self._peers_reach(rule, namespace)
+        return self._rule_reach[rule.rule_id]
+
+    def _peers_reach(self, rule: Rule, namespace: str) -> frozenset[str]:
         if rule.peers is None:
             return frozenset(self.nodes)
         reach: frozenset[str] = frozenset()
@@ -151,17 +168,44 @@ class PolicySet:
             cache_key = (scope, repr(peer))
             if cache_key not in self._peer_reach:
                 self._peer_reach[cache_key] = frozenset(
-                    key for key, node in self.nodes.items() if self.peer_matches(peer, namespace, node)
+                    node.key for node in self._candidates(peer, namespace) if self.peer_matches(peer, namespace, node)
                 )
             reach |= self._peer_reach[cache_key]
         return reach
+
+    def _selecting(self, node: NodeRecord) -> list[CompiledPolicy]:
+        """The policies whose podSelector picks the node (cached for known nodes)."""
+        known = self.nodes.get(node.key) is node
+        if known and node.key in self._selected_by:
+            return self._selected_by[node.key]
+        found = [p for p in self._policies_in.get(node.namespace, ()) if self.selects(p, node)]
+        if known:
+            self._selected_by[node.key] = found
+        return found
+
+    def _candidates(self, peer: Peer, namespace: str) -> list[NodeRecord]:
+        """The nodes `peer` could match: all for an ipBlock, else the pods of the namespaces it names."""
+        if peer.cidr is not None:
+            return list(self.nodes.values())
+        if peer.namespace_selector is None:
+            return self._by_namespace.get(namespace, [])
+        return [
+            node
+            for ns, nodes in self._by_namespace.items()
+            if ns is not None and selector_matches(peer.namespace_selector, self._namespace_labels(ns))
+            for node in nodes
+        ]
 
     def _admits(
         self, rule: Rule, policy: CompiledPolicy, peer: NodeRecord, port: int | None, proto: str
     ) -> bool:
         if not ports_admit(rule.ports, port, proto):
             return False
-        return rule.peers is None or any(self.peer_matches(p, policy.namespace, peer) for p in rule.peers)
+        if rule.peers is None:
+            return True
+        if self.nodes.get(peer.key) is peer:
+            return peer.key in self._reach(rule, policy.namespace)
+        return any(self.peer_matches(p, policy.namespace, peer) for p in rule.peers)
 
     def _node(self, node: NodeRecord | str) -> NodeRecord:
         if isinstance(node, NodeRecord):

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from jobs.policy.evaluate import Decision, PolicySet
-from jobs.policy.union import Snapshot, merge_snapshots
+from jobs.policy.union import Snapshot, SnapshotUnion, merge_snapshots
 from jobs.snapshot.types import EdgeRecord
 
 
@@ -46,7 +46,18 @@ def blocked_edges(
 
     The candidate set is judged alone: pass the approved policies that stay in force with it.
     """
-    union = merge_snapshots(snapshots)
+    return blocked_in_union(policies, merge_snapshots(snapshots), default_namespace=default_namespace,
+                            namespace_labels=namespace_labels)
+
+
+def blocked_in_union(
+    policies: Iterable[Mapping[str, Any]],
+    union: SnapshotUnion,
+    *,
+    default_namespace: str = "default",
+    namespace_labels: Mapping[str, Mapping[str, str]] | None = None,
+) -> list[BlockedEdge]:
+    """`blocked_edges` on snapshots already merged (callers that judge several sets on one union)."""
     pset = PolicySet(
         policies,
         union.nodes.values(),

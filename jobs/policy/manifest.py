@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -122,17 +123,124 @@ def _str_representer(dumper: Any, data: str) -> Any:
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
-# a SafeDumper of our own, so multi-line annotations become literal blocks without touching yaml's
-_Dumper: Any = type("_Dumper", (yaml.SafeDumper,), {})
+# a SafeDumper of our own, so multi-line annotations become literal blocks without touching yaml's;
+# libyaml's emitter when present (same text, much faster)
+_Dumper: Any = type("_Dumper", (getattr(yaml, "CSafeDumper", yaml.SafeDumper),), {})
 _Dumper.add_representer(str, _str_representer)
+_TAG = "tag:yaml.org,2002:"
+
+
+def _node(value: Any) -> yaml.Node:
+    """The YAML node SafeRepresenter (with `_str_representer`) would build, without its per-node
+    bookkeeping: representing 500 generated policies took seconds, building nodes takes a tenth."""
+    if isinstance(value, str):
+        return yaml.ScalarNode(_TAG + "str", value, style="|" if "\n" in value else None)
+    if isinstance(value, bool):
+        return yaml.ScalarNode(_TAG + "bool", "true" if value else "false")
+    if isinstance(value, int):
+        return yaml.ScalarNode(_TAG + "int", str(value))
+    if value is None:
+        return yaml.ScalarNode(_TAG + "null", "null")
+    if isinstance(value, Mapping):
+        return yaml.MappingNode(_TAG + "map", [(_node(k), _node(v)) for k, v in value.items()], flow_style=False)
+    if isinstance(value, list | tuple):
+        return yaml.SequenceNode(_TAG + "seq", [_node(item) for item in value], flow_style=False)
+    raise TypeError(f"cannot write {type(value).__name__} into a manifest")
 
 
 def dump_yaml(manifest: Mapping[str, Any]) -> str:
-    """Return the manifest as YAML with key order kept and no line folding: same input, same text."""
-    text: str = yaml.dump(
-        dict(manifest), Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=10_000
-    )
-    return text
+    """Return the manifest as YAML with key order kept and no line folding: same input, same text.
+
+    Manifests of mappings, lists, strings, ints and bools are written by `_block`, which renders
+    each distinct scalar once through the YAML emitter and lays out the blocks as it does; the
+    text is identical (unit-tested) and 500 generated policies take a fraction of a second instead
+    of ~2 s. Anything else goes through the emitter whole.
+    """
+    lines: list[str] = []
+    try:
+        if not isinstance(manifest, dict):
+            raise _Unsupported(manifest)
+        _block(manifest, "", lines)
+    except _Unsupported:
+        text: str = yaml.serialize(_node(dict(manifest)), Dumper=_Dumper, width=10_000)
+        return text
+    return "".join(lines)
+
+
+class _Unsupported(Exception):
+    """A value `_block` does not lay out itself."""
+
+
+@functools.lru_cache(maxsize=65_536)
+def _scalar(value: str | int | bool) -> str:
+    text: str = yaml.serialize(yaml.SequenceNode(_TAG + "seq", [_node(value)], flow_style=False),
+                               Dumper=_Dumper, width=10_000)
+    if not text.startswith("- ") or text.count("\n") != 1:
+        raise _Unsupported(value)
+    return text[2:-1]
+
+
+@functools.lru_cache(maxsize=65_536)
+def _key(value: str) -> str:
+    text: str = yaml.serialize(yaml.MappingNode(_TAG + "map", [(_node(value), _node(0))], flow_style=False),
+                               Dumper=_Dumper, width=10_000)
+    if not text.endswith(": 0\n") or text.count("\n") != 1:
+        raise _Unsupported(value)
+    return text[:-4]
+
+
+def _literal(value: str, indent: str) -> list[str]:
+    """A multi-line string as the emitter writes it after `key: `, re-indented under `indent`."""
+    if value.endswith("\n\n") or value.startswith(("\n", " ")):
+        raise _Unsupported(value)  # kept trailing breaks and indentation indicators: leave them to the emitter
+    text: str = yaml.serialize(yaml.MappingNode(_TAG + "map", [(_node("k"), _node(value))], flow_style=False),
+                               Dumper=_Dumper, width=10_000)
+    head, *body = text.split("\n")[:-1]
+    return [head[3:] + "\n"] + [(indent + line[2:] if line else "") + "\n" for line in body]
+
+
+def _inline(value: Any) -> str | None:
+    """The text after `key: ` or `- ` for a value that fits on the line, None for a block."""
+    if isinstance(value, dict | list):
+        return None if value else ("{}" if isinstance(value, dict) else "[]")
+    if isinstance(value, str):
+        return None if "\n" in value else _scalar(value)
+    if isinstance(value, int):
+        return _scalar(value)
+    raise _Unsupported(value)
+
+
+def _block(value: dict[str, Any], indent: str, lines: list[str], first: str | None = None) -> None:
+    """Lay out a mapping at `indent`; `first` is the prefix of its first line (`- ` of a list item)."""
+    for index, (key, item) in enumerate(value.items()):
+        if not isinstance(key, str):
+            raise _Unsupported(key)
+        start = (first if index == 0 and first is not None else indent) + _key(key) + ":"
+        inline = _inline(item)
+        if inline is not None:
+            lines.append(f"{start} {inline}\n")
+        elif isinstance(item, str):
+            literal = _literal(item, indent + "  ")
+            lines.append(f"{start} {literal[0]}")
+            lines.extend(literal[1:])
+        elif isinstance(item, dict):
+            lines.append(start + "\n")
+            _block(item, indent + "  ", lines)
+        else:
+            lines.append(start + "\n")
+            _sequence(item, indent, lines)
+
+
+def _sequence(items: list[Any], indent: str, lines: list[str]) -> None:
+    # block sequences inside mappings are not indented ("indentless"), as PyYAML writes them
+    for item in items:
+        inline = _inline(item)
+        if inline is not None:
+            lines.append(f"{indent}- {inline}\n")
+        elif isinstance(item, dict):
+            _block(item, indent + "  ", lines, first=indent + "- ")
+        else:
+            raise _Unsupported(item)
 
 
 def _iso(moment: datetime) -> str:

@@ -116,24 +116,29 @@ def detached(frame: pl.DataFrame) -> pl.DataFrame:
     return cast(pl.DataFrame, pl.from_arrow(frame.to_arrow()))
 
 
-def merge_edges(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:
-    """Merge edge partials (sums add, first/last widen, starts union then cap)."""
+def merge_edges(parts: Sequence[pl.DataFrame], *, regroup: bool = False) -> pl.DataFrame:
+    """Merge edge partials (sums add, first/last widen, starts union then cap).
+
+    `regroup` says rows of one part may share a key (their windows were realigned).
+    """
     if not parts:
         return pl.DataFrame(schema=EDGE_SCHEMA)
-    if len(parts) == 1:
+    if len(parts) == 1 and not regroup:
         return parts[0]
+    # Keeping the earliest N is associative, so merged partials keep the same N as one pass.
+    starts = pl.col("starts").explode().drop_nulls().sort().head(MAX_CONN_STARTS)
     grouped = pl.concat(parts).lazy().group_by(EDGE_KEY).agg(
         pl.col("bytes", "packets", "flows", "rejected").sum(),
-        pl.col("first_us").min(), pl.col("last_us").max(), pl.col("starts").explode(),
+        pl.col("first_us").min(), pl.col("last_us").max(), starts.alias("starts"),
     )
-    return _cap_starts(grouped).collect().cast(EDGE_SCHEMA)  # type: ignore[arg-type]
+    return grouped.collect().cast(EDGE_SCHEMA)  # type: ignore[arg-type]
 
 
-def merge_nodes(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:
-    """Merge node partials (min of names/labels, union of IPs)."""
+def merge_nodes(parts: Sequence[pl.DataFrame], *, regroup: bool = False) -> pl.DataFrame:
+    """Merge node partials (min of names/labels, union of IPs); `regroup` as for `merge_edges`."""
     if not parts:
         return pl.DataFrame(schema=NODE_SCHEMA)
-    if len(parts) == 1:
+    if len(parts) == 1 and not regroup:
         return parts[0]
     grouped = pl.concat(parts).lazy().group_by(NODE_KEY).agg(
         pl.col("name").min(), pl.col("namespace").min(), pl.col("labels").min(),

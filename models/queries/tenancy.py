@@ -212,3 +212,77 @@ async def set_window_seconds(session: AsyncSession, *, tenant_id: int, seconds: 
 def describe_window(seconds: int) -> str:
     """300 → "5m", 3600 → "1h"."""
     return f"{seconds // 3600}h" if seconds % 3600 == 0 else f"{seconds // 60}m"
+
+
+async def find_user_by_email(session: AsyncSession, *, email: str) -> User | None:
+    """The user with this email in any tenant: only to file a failed login in the right tenant's audit log."""
+    return (await session.exec(select(User).where(User.email == email.strip().lower()))).first()
+
+
+async def list_users(session: AsyncSession, *, tenant_id: int) -> list[User]:
+    """The tenant's users, by email."""
+    return list(await session.exec(select(User).where(User.tenant_id == tenant_id).order_by(col(User.email))))
+
+
+async def _other_active_admins(session: AsyncSession, *, tenant_id: int, user_id: int) -> int:
+    rows = await session.exec(select(User.id).where(
+        User.tenant_id == tenant_id, User.role == "admin", col(User.disabled).is_(False), User.id != user_id,
+    ))
+    return len(list(rows))
+
+
+async def set_user_role(session: AsyncSession, *, tenant_id: int, user_id: int, role: str) -> tuple[User, str]:
+    """Change a user's role; refuses to demote the tenant's last enabled admin. Returns the user and the old role."""
+    _check_role(role)
+    user = await get_user(session, tenant_id=tenant_id, user_id=user_id)
+    before = user.role
+    if before == "admin" and role != "admin" and not user.disabled and not await _other_active_admins(
+        session, tenant_id=tenant_id, user_id=user_id
+    ):
+        raise Conflict(f"{user.email} is the tenant's last admin: make another user admin first")
+    user.role = role
+    session.add(user)
+    await session.flush()
+    return user, before
+
+
+async def set_user_disabled(session: AsyncSession, *, tenant_id: int, user_id: int, disabled: bool) -> User:
+    """Disable (ending every session of the user) or enable a user; never the tenant's last enabled admin."""
+    user = await get_user(session, tenant_id=tenant_id, user_id=user_id)
+    if disabled and user.role == "admin" and not user.disabled and not await _other_active_admins(
+        session, tenant_id=tenant_id, user_id=user_id
+    ):
+        raise Conflict(f"{user.email} is the tenant's last admin: make another user admin first")
+    user.disabled = disabled
+    session.add(user)
+    if disabled:
+        await end_user_sessions(session, tenant_id=tenant_id, user_id=user_id)
+    await session.flush()
+    return user
+
+
+async def set_user_password(session: AsyncSession, *, tenant_id: int, user_id: int, password: str) -> User:
+    """Give a user a new local password (the one-time set-password link)."""
+    user = await get_user(session, tenant_id=tenant_id, user_id=user_id)
+    user.password_hash = hash_password(password)
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def end_user_sessions(session: AsyncSession, *, tenant_id: int, user_id: int) -> int:
+    """Sign a user out everywhere: delete all their web sessions; answers how many ended."""
+    rows = list(await session.exec(
+        select(UserSession).where(UserSession.tenant_id == tenant_id, UserSession.user_id == user_id)
+    ))
+    for row in rows:
+        await session.delete(row)
+    return len(rows)
+
+
+async def session_user(session: AsyncSession, *, cookie_value: str) -> User | None:
+    """The user of a live session cookie without sliding it (to end a pre-existing session at login)."""
+    if not cookie_value:
+        return None
+    row = await session.get(UserSession, hash_secret(cookie_value))
+    return await session.get(User, row.user_id) if row is not None else None

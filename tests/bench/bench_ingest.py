@@ -3,8 +3,9 @@
 Generates a realistic flow file per format (canonical CSV, Zeek TSV, Hubble JSON, VPC v2) in a
 temp dir, then measures each mode in a fresh subprocess (so peak memory is per measurement):
 
-- ours:   parse_file + build_snapshots (validated canonical frame → hourly NodeRecord/EdgeRecord)
-- stream: iter_batches(batch_rows=500k) + SnapshotAccumulator (bounded memory)
+- ours:   parse_file + build_frames (validated canonical frame → hourly node and edge frames, the columns
+          that build_snapshot persists; no Python object per edge)
+- stream: iter_batches(batch_rows=500k) + SnapshotAccumulator.build_frames (bounded memory)
 - polars: polars' own reader + group_by (src, dst, dst_port, protocol); no validation, no windows
 
     .venv/bin/python tests/bench/bench_ingest.py --rows 1000000
@@ -186,29 +187,30 @@ def _hubble() -> tuple[str, pl.Expr]:
 
 def _ours(fmt: str, path: Path) -> dict[str, Any]:
     from jobs.flows import parse_file
-    from jobs.snapshot.builder import build_snapshots
+    from jobs.snapshot.builder import build_frames
 
     start, cpu = time.perf_counter(), time.process_time()
     result = parse_file(path, fmt)  # type: ignore[arg-type]
     parsed = time.perf_counter()
-    snapshots = build_snapshots(result.frame)
+    snapshots = build_frames(result.frame)
     done = time.perf_counter()
     return {"seconds": done - start, "parse": parsed - start, "aggregate": done - parsed, "records": result.records,
             "cpu": time.process_time() - cpu, "flows": result.accepted,
-            "edges": sum(len(s.edges) for s in snapshots.values())}
+            "edges": sum(s.edges.height for s in snapshots.values())}
 
 
 def _stream(fmt: str, path: Path) -> dict[str, Any]:
     from jobs.flows import iter_batches
     from jobs.snapshot.builder import SnapshotAccumulator
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     accumulator, records, accepted = SnapshotAccumulator(), 0, 0
     for batch in iter_batches(path, fmt, batch_rows=500_000):  # type: ignore[arg-type]
         records, accepted = records + batch.records, accepted + batch.accepted
         accumulator.add(batch.frame)
-    edges = sum(len(s.edges) for s in accumulator.build().values())
-    return {"seconds": time.perf_counter() - start, "records": records, "flows": accepted, "edges": edges}
+    edges = sum(s.edges.height for s in accumulator.build_frames().values())
+    return {"seconds": time.perf_counter() - start, "records": records, "flows": accepted, "edges": edges,
+            "cpu": time.process_time() - cpu}
 
 
 def _bare_polars(fmt: str, path: Path) -> dict[str, Any]:
@@ -274,13 +276,19 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs per measurement")
     parser.add_argument("--formats", nargs="+", default=list(FORMATS), choices=FORMATS)
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
+    parser.add_argument("--files", type=Path, help="reuse (or keep) the generated files in this folder")
     parser.add_argument("--child", nargs=3, metavar=("MODE", "FORMAT", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(measure(args.child[0], args.child[1], Path(args.child[2]), args.repeat)))
         return
-    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as folder:
-        paths = write_files(flows(args.rows, args.edges, args.hours), Path(folder), args.formats)
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as temp:
+        folder = args.files or Path(temp)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = {fmt: folder / f"flows.{fmt}" for fmt in args.formats}
+        missing = [fmt for fmt, path in paths.items() if not path.exists()]
+        if missing:
+            write_files(flows(args.rows, args.edges, args.hours), folder, missing)
         rows = []
         for fmt, path in paths.items():
             row: dict[str, Any] = {"format": fmt, "mb": path.stat().st_size / 1e6}

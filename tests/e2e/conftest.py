@@ -8,13 +8,34 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from tests.apprunner import CHROMIUM_ARGS, PASSWORD, LiveApp, running_app
+from tests.apprunner import CHROMIUM_ARGS, PASSWORD, LiveApp, free_port, running_app
+from tests.oidc.launcher import OidcProvider, running_provider
 
 
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    """Web + worker once for the e2e session, with tenants alpha, bravo, charlie (admin, approver, analyst and viewer each)."""
-    with running_app(tmp_path_factory.mktemp("e2e-logs"), ["alpha", "bravo", "charlie"]) as app:
+def web_port() -> int:
+    """The e2e app's port, chosen first so the OpenID Provider can register the app's callback URL."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory: pytest.TempPathFactory, web_port: int) -> Iterator[OidcProvider]:
+    """A real OpenID Provider (npm oidc-provider, tests/oidc) on loopback; the e2e app signs in through it."""
+    app_url = f"http://localhost:{web_port}"
+    with running_provider(port=free_port(), redirect_uri=f"{app_url}/auth/oidc/callback",
+                          post_logout_redirect_uri=f"{app_url}/login?error=logged_out",
+                          log_path=tmp_path_factory.mktemp("oidc-logs") / "provider.log") as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory, oidc_provider: OidcProvider, web_port: int) -> Iterator[LiveApp]:
+    """Web + worker once for the e2e session, with tenants alpha, bravo, charlie (admin, approver, analyst and viewer each).
+
+    Single sign-on is on (through `oidc_provider`); local accounts work beside it.
+    """
+    extra_env = {**oidc_provider.env(), "SG_WEB_PORT": str(web_port)}
+    with running_app(tmp_path_factory.mktemp("e2e-logs"), ["alpha", "bravo", "charlie"], extra_env=extra_env) as app:
         yield app
 
 

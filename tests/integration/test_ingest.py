@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,8 @@ import httpx
 import pytest
 
 from dashboard.api.app import build_api
+from jobs.flows import parse_file
+from jobs.snapshot.builder import build_frames
 from models.db import session_scope
 from models.queries import graph as graph_queries
 from models.queries import jobs as job_queries
@@ -88,9 +92,38 @@ async def test_ingesting_the_same_window_twice_keeps_one_snapshot(client: httpx.
         await _settled(a.tenant_id)
     second = (await client.get("/api/v1/snapshots", headers=bearer(a.token))).json()
     assert [s["id"] for s in second] == [s["id"] for s in first]
-    # The window now holds the flows of both uploads: same edges, twice the flows.
-    g1 = (await client.get(f"/api/v1/snapshots/{first[0]['id']}/graph", headers=bearer(a.token))).json()
-    assert sum(e["flows"] for e in g1["edges"]) > 0
+    # The window now holds the partials of both uploads: same edges, twice the flows.
+    assert second[0]["edges"] == first[0]["edges"] and second[0]["nodes"] == first[0]["nodes"]
+    parsed = parse_file(HUBBLE)
+    graph = (await client.get(f"/api/v1/snapshots/{first[0]['id']}/graph", headers=bearer(a.token))).json()
+    assert sum(e["flows"] for e in graph["edges"]) == 2 * parsed.accepted
+
+
+async def test_frames_and_dict_rows_persist_the_same_snapshot(app_ctx: str) -> None:
+    a = await make_tenant("alpha")
+    (built,) = build_frames(parse_file(SHARED_DATA / "hubble" / "basic-sample-348-http-flows.json").frame).values()
+    nodes = [{**row, "labels": json.loads(row["labels"])} for row in built.nodes.drop("ips").to_dicts()]
+    edges = built.edges.drop("conn_starts").to_dicts()
+    later = timedelta(days=1)
+    async with session_scope() as session:
+        by_frames = await graph_queries.replace_snapshot_frames(
+            session, tenant_id=a.tenant_id, window_start=built.window_start, window_end=built.window_end,
+            source="hubble", nodes=built.nodes, edges=built.edges)
+        by_rows = await graph_queries.replace_snapshot(
+            session, tenant_id=a.tenant_id, window_start=built.window_start + later,
+            window_end=built.window_end + later, source="hubble", nodes=nodes, edges=edges)
+    async with session_scope() as session:
+        graphs = [await graph_queries.snapshot_graph(session, tenant_id=a.tenant_id, snapshot_id=s.id or 0)
+                  for s in (by_frames, by_rows)]
+    stored = [
+        ([(n.key, n.name, n.kind, n.namespace, n.labels) for n in g_nodes],
+         [(e.src, e.dst, e.dst_port, e.protocol, e.bytes, e.packets, e.flows, e.rejected, e.first_seen, e.last_seen)
+          for e in g_edges])
+        for g_nodes, g_edges in graphs
+    ]
+    assert stored[0] == stored[1]
+    assert len(stored[0][1]) == built.edges.height > 0 and by_frames.edge_count == built.edges.height
+    assert any(labels for *_, labels in stored[0][0]) and any(e[2] is not None for e in stored[0][1])
 
 
 async def test_a_file_that_is_not_flows_is_rejected_with_a_reason(client: httpx.AsyncClient, worker_factory: Any) -> None:

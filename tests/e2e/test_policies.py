@@ -1,0 +1,107 @@
+"""The Policies page in Chromium on real Hubble bookinfo flows: generate live, submit, review with YAML,
+proof and impact, approve; the submitter's own approval is refused with the four-eyes reason."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.apprunner import LiveApp, sg
+from tests.conftest import SHARED_DATA
+from tests.e2e.conftest import login
+
+pytestmark = pytest.mark.e2e
+BOOKINFO = SHARED_DATA / "hubble" / "basic-sample-400-l7-redirected-flows.json"
+
+
+async def _settle(client: httpx.AsyncClient, headers: dict[str, str], within: float = 120) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while asyncio.get_running_loop().time() < deadline:
+        runs = (await client.get("/api/v1/jobs?limit=500", headers=headers)).json()
+        if not [r for r in runs if r["status"] in ("queued", "running", "retrying")]:
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError("jobs did not settle")
+
+
+@pytest.fixture(scope="module")
+def alpha_flows(live_app: LiveApp) -> str:
+    """Tenant alpha's bookinfo flows ingested into one snapshot; returns an analyst token."""
+    token = sg(live_app.env, "token", "create", "--tenant", "alpha", "--role", "analyst")
+
+    async def push() -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=live_app.base_url, timeout=30) as client:
+            answer = await client.post("/api/v1/flows?format=hubble", content=BOOKINFO.read_bytes(), headers=headers)
+            assert answer.status_code == 202, answer.text
+            await _settle(client, headers)
+
+    asyncio.run(push())
+    return token
+
+
+async def _open(page: Page, name: str) -> None:
+    await page.locator("#policies-table tr", has_text=name).get_by_role("button", name="Review").click()
+    await expect(page.locator("#policy-title")).to_contain_text(name, timeout=10_000)
+
+
+async def _confirm(page: Page, button: str, reason: str = "") -> None:
+    await page.click(button)
+    if reason:
+        await page.fill("#policy-reason", reason)
+    await page.click("#policy-confirm")
+
+
+async def test_generate_submit_review_and_approve(browser: Browser, live_app: LiveApp, alpha_flows: str) -> None:
+    admin = await login(browser, live_app, "admin@alpha.test", path="/policies")
+    await expect(admin.locator("#policies-empty")).to_be_visible(timeout=20_000)
+    await admin.click("#policy-generate")
+    # The job's result arrives live: the table fills without a reload.
+    await expect(admin.locator("#policies-message")).to_contain_text("Generated", timeout=30_000)
+    await expect(admin.locator("#policies-table")).to_contain_text("sg-reviews-v2")
+    await expect(admin.locator("#coverage-bookinfo")).to_contain_text("0 of")
+
+    for name in ("sg-details-v1", "sg-ratings-v1"):
+        await _open(admin, name)
+        await _confirm(admin, "#policy-submit", "ready for review")
+        await expect(admin.locator("#policy-notice")).to_have_text("Policy submitted.", timeout=10_000)
+        await admin.keyboard.press("Escape")
+
+    # The submitter's own approval is refused with the reason, though the button is there for an admin.
+    await _open(admin, "sg-ratings-v1")
+    await _confirm(admin, "#policy-approve")
+    await expect(admin.locator("#policy-notice")).to_contain_text("four-eyes rule: you submitted this policy",
+                                                                  timeout=10_000)
+    await expect(admin.get_by_role("dialog")).to_contain_text("pending")
+
+    approver = await login(browser, live_app, "approver@alpha.test", path="/policies")
+    await _open(approver, "sg-details-v1")
+    dialog = approver.get_by_role("dialog")
+    await expect(dialog).to_contain_text("pending")
+    await expect(approver.locator("#policy-yaml")).to_contain_text("kind: NetworkPolicy")
+    await expect(approver.locator("#policy-yaml")).to_contain_text("app: details")
+    await expect(approver.locator("#policy-proof")).to_contain_text("Allows exactly the")
+    await expect(approver.locator("#policy-impact-summary")).to_contain_text("Blocks none of the traffic seen")
+    await approver.screenshot(path=str(live_app.log_dir / "policy-review.png"), full_page=True)
+    await approver.click("#policy-approve")
+    await expect(approver.get_by_role("alertdialog")).to_contain_text("Blocks none of the traffic")
+    await approver.click("#policy-confirm")
+    await expect(approver.locator("#policy-notice")).to_contain_text("Policy approved.", timeout=10_000)
+    await expect(dialog).to_contain_text("approved")
+    await expect(approver.locator("#policy-reviews")).to_contain_text("admin@alpha.test")
+
+    # A rejection needs a reason; the page says so instead of failing silently.
+    await approver.keyboard.press("Escape")
+    await _open(approver, "sg-ratings-v1")
+    await _confirm(approver, "#policy-reject", "not now")
+    await expect(approver.locator("#policy-notice")).to_have_text("Policy rejected.", timeout=10_000)
+
+    viewer = await login(browser, live_app, "viewer@alpha.test", path="/policies")
+    await expect(viewer.locator("#policies-table")).to_contain_text("sg-details-v1", timeout=20_000)
+    await expect(viewer.locator("#policy-generate")).to_have_count(0)
+    await expect(viewer.locator("#coverage-bookinfo")).not_to_contain_text(" 0 of", timeout=10_000)
+    bravo = await login(browser, live_app, "admin@bravo.test", path="/policies")
+    await expect(bravo.locator("#policies-empty")).to_be_visible(timeout=20_000)

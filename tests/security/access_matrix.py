@@ -1,0 +1,195 @@
+"""The reviewed access table: the minimum role of every REST route and every Reflex event handler.
+
+The tenant-wall and role-matrix suites enumerate routes from the app's OpenAPI document and
+handlers from the Reflex state tree; anything they find that is not classified here fails with a
+message naming it. Adding a route or handler? Add one line here (and say why if it is not obvious).
+
+Levels: "viewer" < "analyst" < "approver" < "admin" (the role the code must check, via
+Principal.require / AppState._require); "public" (no identity: health, login, set-password);
+"session" (AppState's own session handlers); "ui" (a handler that neither reads nor writes the
+database: it only changes what this tab shows from data a checked handler already loaded).
+
+State handler args may hold placeholders that the suites fill in with tenant A's ids:
+"{event}", "{snapshot}", "{job}", "{token}", "{user}", "{upload}", "{whitelist}", "{node}".
+`prep` sets state vars first: the built-in `setvar` refuses them (no setters), so this is defence in
+depth: even a state that somehow held tenant A's ids must not reach A's data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ROLES_ASCENDING = ("viewer", "analyst", "approver", "admin")
+
+
+@dataclass(frozen=True)
+class Route:
+    """A REST route's minimum role; `body` overrides the request body the suites generate from the schema."""
+
+    role: str
+    body: Any = None
+
+
+@dataclass(frozen=True)
+class Handler:
+    """A state event handler's minimum role, with the arguments and prepared state the suites call it with."""
+
+    role: str
+    args: tuple[Any, ...] = ()
+    prep: dict[str, Any] = field(default_factory=dict)
+
+
+# (METHOD, path as in the OpenAPI document) → Route
+REST: dict[tuple[str, str], Route] = {
+    ("GET", "/api/v1/health"): Route("public"),
+    ("GET", "/api/v1/jobs"): Route("viewer"),
+    ("GET", "/api/v1/jobs/metrics"): Route("viewer"),
+    ("POST", "/api/v1/jobs/retry-failed"): Route("admin", body={"expected": 0}),
+    ("GET", "/api/v1/jobs/{job_run_id}"): Route("viewer"),
+    ("POST", "/api/v1/jobs/{job_run_id}/retry"): Route("analyst"),
+    ("POST", "/api/v1/jobs/{job_run_id}/cancel"): Route("admin"),
+    ("POST", "/api/v1/flows"): Route("analyst"),
+    ("GET", "/api/v1/uploads/{upload_id}"): Route("viewer"),
+    ("POST", "/api/v1/snapshots/build"): Route("analyst", body={"window_start": "x", "window_end": "y"}),
+    ("POST", "/api/v1/snapshots/detect"): Route("analyst", body={"window_start": "x", "window_end": "y"}),
+    ("GET", "/api/v1/snapshots"): Route("viewer"),
+    ("GET", "/api/v1/snapshots/{snapshot_id}"): Route("viewer"),
+    ("GET", "/api/v1/snapshots/{snapshot_id}/graph"): Route("viewer"),
+    ("GET", "/api/v1/drift-events"): Route("viewer"),
+    ("GET", "/api/v1/drift-events/{event_id}"): Route("viewer"),
+    ("PATCH", "/api/v1/drift-events/{event_id}"): Route("analyst", body={"status": "resolved"}),
+    ("POST", "/api/v1/drift-events/{event_id}/feedback"): Route("analyst", body={"verdict": "false_positive"}),
+    ("GET", "/api/v1/whitelist"): Route("viewer"),
+    ("POST", "/api/v1/whitelist"): Route("analyst", body={"src_pattern": "*", "dst_pattern": "10.9.9.9",
+                                                          "reason": "matrix"}),
+    ("DELETE", "/api/v1/whitelist/{entry_id}"): Route("analyst"),
+    # Policies and GitOps (their own helpers' routes; roles as their modules document). Submit, approve and
+    # reject check the role inside models/queries/policies.py (with the four-eyes rule), before anything else.
+    ("POST", "/api/v1/policies/generate"): Route("analyst"),
+    ("GET", "/api/v1/policies"): Route("viewer"),
+    ("GET", "/api/v1/policies/coverage"): Route("viewer"),
+    ("GET", "/api/v1/policies/{policy_id}"): Route("viewer"),
+    ("POST", "/api/v1/policies/{policy_id}/submit"): Route("analyst", body={"reason": "matrix"}),
+    ("POST", "/api/v1/policies/{policy_id}/approve"): Route("approver", body={"reason": "matrix"}),
+    ("POST", "/api/v1/policies/{policy_id}/reject"): Route("approver", body={"reason": "matrix"}),
+    ("GET", "/api/v1/policies/{policy_id}/impact"): Route("viewer"),
+    ("GET", "/api/v1/policies/bundle/approved"): Route("viewer"),
+    ("GET", "/api/v1/policies/{policy_id}/download"): Route("viewer"),
+    ("GET", "/api/v1/gitops"): Route("admin"),
+    ("PUT", "/api/v1/gitops"): Route("admin"),
+    ("POST", "/api/v1/gitops/test"): Route("admin"),
+    ("GET", "/api/v1/gitops/pulls"): Route("viewer"),
+    # Users and audit
+    ("GET", "/api/v1/users"): Route("admin"),
+    ("PATCH", "/api/v1/users/{user_id}"): Route("admin", body={}),
+    ("GET", "/api/v1/audit"): Route("approver"),
+}
+
+# "StateClass.handler" → Handler
+STATE: dict[str, Handler] = {
+    "AppState.check_session": Handler("session"),
+    "AppState.sign_out": Handler("session"),
+    "LoginState.load": Handler("public"),
+    "LoginState.login": Handler("public", args=({"email": "nobody@nowhere.test", "password": "wrong-password"},)),
+    "SetPasswordState.load": Handler("public"),
+    "SetPasswordState.set_password": Handler("public", args=({"password": "long-enough-1", "again": "long-enough-1"},)),
+    # Audit log
+    "AuditState.load": Handler("approver"),
+    "AuditState.apply_filters": Handler("approver", args=({"action": "all", "actor": "", "text": "MARKER"},)),
+    "AuditState.clear_filters": Handler("approver"),
+    "AuditState.page": Handler("approver", args=(1,)),
+    "AuditState.export_csv": Handler("approver"),
+    # Drift events
+    "DriftListState.load": Handler("viewer"),
+    "DriftListState.apply_filters": Handler("viewer", args=({"kind": "all", "status": "all"},)),
+    "DriftListState.sort_by": Handler("viewer", args=("risk",)),
+    "DriftListState.page": Handler("viewer", args=(1,)),
+    "DriftListState.toggle": Handler("ui", args=("{event}",)),
+    "DriftListState.toggle_page": Handler("ui"),
+    "DriftListState.ask_bulk": Handler("ui", args=("resolved",)),
+    "DriftListState.cancel_bulk": Handler("ui"),
+    "DriftListState.confirm_bulk": Handler("analyst", prep={"selected": ["{event}"], "pending_bulk": "resolved"}),
+    "DriftListState.show_fresh": Handler("viewer"),
+    "DriftDetailState.open_from_url": Handler("ui"),  # no ?event= in the URL here; with one it is open_event
+    "DriftDetailState.open_event": Handler("viewer", args=("{event}",)),
+    "DriftDetailState.close": Handler("ui"),
+    "DriftDetailState.set_status": Handler("analyst", args=("resolved",), prep={"event": {"id": "{event}"}}),
+    "DriftDetailState.give_feedback": Handler("analyst", args=("false_positive", {"note": "x"}),
+                                              prep={"event": {"id": "{event}"}}),
+    "DriftDetailState.whitelist": Handler("analyst", args=({"reason": "wall", "days": "1"},),
+                                          prep={"event": {"id": "{event}", "src": "a", "dst_node": "b", "port": "1"}}),
+    # Graph
+    "GraphState.load": Handler("viewer"),
+    "GraphState.pick_snapshot": Handler("viewer", args=("{snapshot}",), prep={"snapshots": [{"id": "{snapshot}"}]}),
+    "GraphState.pick_compare": Handler("viewer", args=("{snapshot}",), prep={"snapshots": [{"id": "{snapshot}"}],
+                                                                             "snapshot_id": "{snapshot}"}),
+    "GraphState.set_filter": Handler("ui", args=("namespace", "x")),
+    "GraphState.clear_filters": Handler("ui"),
+    "GraphState.click": Handler("ui", args=([{"curveNumber": 0, "pointNumber": 0}],)),
+    "GraphState.select": Handler("ui", args=("{node}",)),
+    "GraphState.download_json": Handler("ui"),
+    "GraphState.show_offer": Handler("viewer", prep={"live_offer": {"id": "{snapshot}"}}),
+    "GraphDetailState.close": Handler("ui"),
+    # Jobs
+    "JobsState.load": Handler("viewer"),
+    "JobsState.set_filter_status": Handler("viewer", args=("failed",)),
+    "JobsState.set_filter_name": Handler("viewer", args=("ping",)),
+    "JobsState.set_filter_trigger": Handler("viewer", args=("x",)),
+    "JobsState.set_filter_period": Handler("viewer", args=("all",)),
+    "JobsState.set_sort": Handler("viewer", args=("newest",)),
+    "JobsState.turn_page": Handler("viewer", args=(1,)),
+    "JobsState.trigger_ping": Handler("admin"),
+    "JobsControlState.lookup": Handler("viewer", args=({"lookup": "{job}"},)),
+    "JobsControlState.open_run": Handler("viewer", args=("{job}",)),
+    "JobsControlState.retry": Handler("analyst", prep={"detail": {"id": "{job}"}}),
+    "JobsControlState.cancel": Handler("admin", prep={"detail": {"id": "{job}"}}),
+    "JobsControlState.trigger_build": Handler("analyst", args=({"window_start": "x", "window_end": "y"},)),
+    "JobsControlState.ask_bulk_retry": Handler("admin"),
+    "JobsControlState.close_bulk": Handler("ui"),
+    "JobsControlState.confirm_bulk_retry": Handler("admin", prep={"bulk_count": 0}),
+    "JobsMetricsState.load_metrics": Handler("viewer"),
+    # Overview
+    "OverviewState.load": Handler("viewer"),
+    "OverviewState.open_point": Handler("ui", args=([{"curveNumber": 0, "pointNumber": 0}],)),
+    # Sources and tokens
+    "SourcesState.load": Handler("viewer"),
+    "SourcesState.set_upload_format": Handler("ui", args=("zeek",)),
+    "SourcesState.set_window": Handler("admin", args=("5m",)),
+    "SourcesState.upload_progress": Handler("ui", args=({"progress": 0.5},)),
+    "SourcesState.handle_upload": Handler("analyst", args=([],)),
+    "TokensState.load_tokens": Handler("admin"),
+    "TokensState.create_token": Handler("admin", args=({"name": "wall", "role": "viewer"},)),
+    "TokensState.ask_revoke": Handler("ui", args=("{token}",)),
+    "TokensState.cancel_revoke": Handler("ui"),
+    "TokensState.revoke_token": Handler("admin", prep={"confirm_revoke_id": "{token}"}),
+    "TokensState.dismiss_secret": Handler("ui"),
+    # Policies (their own helper's states). PolicyDetailState.confirm checks viewer itself and hands the role to
+    # models/queries/policies.py, which refuses submit below analyst and approve/reject below approver (the
+    # REST matrix above proves those through the same query functions).
+    "PoliciesState.load": Handler("viewer"),
+    "PoliciesState.apply_filters": Handler("viewer", args=({"status": "all", "namespace": "", "text": ""},)),
+    "PoliciesState.generate": Handler("analyst", args=({"last": "1"},)),
+    "PolicyDetailState.open_from_url": Handler("ui"),  # no ?policy= in the URL here; with one it is open_policy
+    "PolicyDetailState.open_policy": Handler("viewer", args=("{policy}",)),
+    "PolicyDetailState.preview_impact": Handler("viewer", args=({"snapshots": "3"},), prep={"policy": {"id": "{policy}"}}),
+    "PolicyDetailState.close": Handler("ui"),
+    "PolicyDetailState.ask": Handler("ui", args=("approve",)),
+    "PolicyDetailState.cancel": Handler("ui"),
+    "PolicyDetailState.confirm": Handler("viewer", args=({"reason": "wall"},),
+                                         prep={"confirming": "approve", "policy": {"id": "{policy}"}}),
+    # GitOps and policy downloads (their own helpers' states)
+    "GitopsState.load": Handler("viewer"),
+    "GitopsState.save_settings": Handler("admin", args=({"provider": "github", "repo_url": ""},)),
+    "GitopsState.test_connection": Handler("admin"),
+    "PolicyDownloadState.download_policy": Handler("viewer", args=("{policy}",)),
+    "PolicyDownloadState.download_bundle": Handler("viewer"),
+    # Users
+    "UsersState.load": Handler("admin"),
+    "UsersState.create_user": Handler("admin", args=({"email": "new-{user}@example.test", "role": "viewer"},)),
+    "UsersState.ask": Handler("ui", args=("{user}", "disable")),
+    "UsersState.cancel": Handler("ui"),
+    "UsersState.confirm": Handler("admin", prep={"pending": {"id": "{user}", "action": "disable", "email": "x",
+                                                             "role": ""}}),
+    "UsersState.dismiss_link": Handler("ui"),
+}
