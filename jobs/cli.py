@@ -13,6 +13,7 @@ import click
 from models.db import dispose_engines, session_scope
 from models.errors import SecureGuardError
 from models.queries import tenancy
+from models.queries.audit import record_audit
 from models.tenancy import ROLES
 
 T = TypeVar("T")
@@ -119,9 +120,11 @@ def token_create(tenant_name: str, role: str, name: str) -> None:
     async def go() -> str:
         async with session_scope() as session:
             row = await tenancy.get_tenant_by_name(session, name=tenant_name)
-            _, secret = await tenancy.create_api_token(
+            token, secret = await tenancy.create_api_token(
                 session, tenant_id=row.id or 0, role=role, name=name, created_by="cli"
             )
+            await record_audit(session, tenant_id=row.id or 0, actor="cli", action="token.create",
+                               target=f"{token.prefix} ({name})", after={"role": role, "name": name})
             return secret
 
     click.echo(_run(go))

@@ -11,6 +11,7 @@ import reflex as rx
 
 from jobs.connections import get_redis
 from jobs.ratelimit import clear_login_failures, login_wait, record_login_failure
+from jobs.redirects import local_path
 from jobs.tickets import issue_ticket
 from models.db import session_scope
 from models.queries import tenancy
@@ -30,8 +31,7 @@ MESSAGES = {
 
 
 def _safe_next(target: str) -> str:
-    # Only local paths: an open redirect would turn the login page into a phishing aid.
-    return target if target.startswith("/") and not target.startswith("//") and target != "/login" else "/"
+    return local_path(target)
 
 
 def _describe_wait(seconds: int) -> str:

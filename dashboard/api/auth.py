@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse
 
 from dashboard.api.deps import DbSession
 from jobs.connections import get_redis
+from jobs.redirects import local_path
 from jobs.tickets import redeem_ticket
 from models.errors import NotFound
 from models.queries import tenancy
@@ -19,8 +20,8 @@ router = APIRouter(prefix="/auth", include_in_schema=False)
 
 
 def safe_next(target: str) -> str:
-    """Only local paths: an open redirect would turn the login page into a phishing aid."""
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    """Only local paths (`jobs.redirects.local_path`)."""
+    return local_path(target)
 
 
 @router.get("/session")
@@ -58,6 +59,9 @@ async def logout(request: Request, session: DbSession) -> RedirectResponse:
     """End the session server-side and clear the cookie."""
     cookie = request.cookies.get(SESSION_COOKIE, "")
     user = await tenancy.session_user(session, cookie_value=cookie)
+    if user is not None and user.oidc_subject and get_settings().oidc_enabled:
+        # An SSO user's provider session ends too (RP-initiated logout), or the next login is silent.
+        return RedirectResponse("/auth/oidc/logout", status_code=303)
     if user is not None:
         await record_audit(session, tenant_id=user.tenant_id, actor=user.email, action="logout",
                            client_ip=request.client.host if request.client else "")

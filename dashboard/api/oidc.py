@@ -21,6 +21,7 @@ from jobs import oidc_client as op
 from jobs.connections import get_redis
 from jobs.oidc_claims import ClaimError, OidcIdentity, map_identity
 from jobs.oidc_token import IdTokenError, allowed_algorithms, token_header, validate_id_token
+from jobs.redirects import local_path
 from models.credentials import hash_secret, new_secret
 from models.errors import Conflict, Forbidden, NotFound
 from models.queries import tenancy
@@ -54,14 +55,6 @@ def refusal_page(status: int, message: str) -> HTMLResponse:
         "<p><a id=back-to-login href='/login'>Back to sign in</a></p></body></html>"
     )
     return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
-
-
-def local_path(target: str) -> str:
-    """Only a path on this site: browsers read `//host` and `/\\host` as another host (open redirect)."""
-    unsafe = not target.startswith("/") or target.startswith("//") or "\\" in target
-    if unsafe or any(ord(c) < 32 for c in target) or target.split("?")[0].rstrip("/") == "/login":
-        return "/"
-    return target
 
 
 def _redirect_uri(settings: Settings) -> str:

@@ -48,6 +48,11 @@ async def _open(page: Page, name: str) -> None:
     await expect(page.locator("#policy-title")).to_contain_text(name, timeout=10_000)
 
 
+async def _close(page: Page) -> None:
+    await page.get_by_role("dialog").get_by_role("button", name="Close").click()
+    await expect(page.get_by_role("dialog")).to_have_count(0, timeout=10_000)
+
+
 async def _confirm(page: Page, button: str, reason: str = "") -> None:
     await page.click(button)
     if reason:
@@ -68,7 +73,7 @@ async def test_generate_submit_review_and_approve(browser: Browser, live_app: Li
         await _open(admin, name)
         await _confirm(admin, "#policy-submit", "ready for review")
         await expect(admin.locator("#policy-notice")).to_have_text("Policy submitted.", timeout=10_000)
-        await admin.keyboard.press("Escape")
+        await _close(admin)
 
     # The submitter's own approval is refused with the reason, though the button is there for an admin.
     await _open(admin, "sg-ratings-v1")
@@ -94,7 +99,7 @@ async def test_generate_submit_review_and_approve(browser: Browser, live_app: Li
     await expect(approver.locator("#policy-reviews")).to_contain_text("admin@alpha.test")
 
     # A rejection needs a reason; the page says so instead of failing silently.
-    await approver.keyboard.press("Escape")
+    await _close(approver)
     await _open(approver, "sg-ratings-v1")
     await _confirm(approver, "#policy-reject", "not now")
     await expect(approver.locator("#policy-notice")).to_have_text("Policy rejected.", timeout=10_000)

@@ -12,6 +12,7 @@ import pytest
 from models.db import session_scope
 from models.queries import graph as graph_queries
 from models.queries import tenancy
+from models.queries.audit import list_audit
 from tests.conftest import ROOT, SHARED_DATA
 
 pytestmark = pytest.mark.integration
@@ -48,6 +49,9 @@ async def test_tenant_user_and_token_commands(app_ctx: str) -> None:
         user = await tenancy.authenticate(session, email="ann@acme.io", password="long-enough-pw")
         assert user is not None and user.role == "analyst"
         assert await tenancy.authenticate_token(session, secret=token.strip()) is not None
+        [entry] = await list_audit(session, tenant_id=user.tenant_id, action="token.create")
+    assert entry.actor == "cli" and entry.after == {"role": "analyst", "name": "cli"}
+    assert token.strip() not in str(entry.target) + str(entry.after)
 
 
 async def test_clear_errors_for_duplicates_unknown_tenants_and_roles(app_ctx: str) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.api.oidc import local_path, refusal_page
+from dashboard.api.auth import safe_next
+from dashboard.api.oidc import refusal_page
+from jobs.redirects import local_path
+from state.login import _safe_next
 
 
 @pytest.mark.parametrize("target", ["/drift", "/jobs?status=failed", "/graph/3"])
@@ -15,7 +18,8 @@ def test_local_paths_are_kept(target: str) -> None:
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/\\evil.example", "/\\/evil.example",
                                     "evil", "", "/ok\r\nSet-Cookie: x=1", "/login", "/login/?next=/x"])
 def test_anything_else_lands_on_the_home_page(target: str) -> None:
-    assert local_path(target) == "/"
+    # one rule for the SSO callback, the local login page and the session route
+    assert local_path(target) == safe_next(target) == _safe_next(target) == "/"
 
 
 def test_a_refusal_page_shows_claim_text_as_text() -> None:
