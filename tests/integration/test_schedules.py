@@ -28,7 +28,7 @@ def _partition(tenant_id: int, moment: datetime) -> Path:
     epoch = int(moment.timestamp()) // 300 * 300
     folder = get_settings().flow_dir / str(tenant_id) / f"window={epoch}"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "upload-1-csv-0.parquet").write_bytes(b"PAR1")
+    (folder / "partial-1-csv-0-edges.parquet").write_bytes(b"PAR1")
     return folder
 
 
