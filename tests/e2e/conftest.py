@@ -30,12 +30,12 @@ def oidc_provider(tmp_path_factory: pytest.TempPathFactory, web_port: int) -> It
 
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory: pytest.TempPathFactory, oidc_provider: OidcProvider, web_port: int) -> Iterator[LiveApp]:
-    """Web + worker once for the e2e session, with tenants alpha, bravo, charlie (admin, approver, analyst and viewer each).
+    """Web + worker once for the e2e session, with tenants alpha, bravo, charlie, delta (admin, approver, analyst and viewer each).
 
     Single sign-on is on (through `oidc_provider`); local accounts work beside it.
     """
     extra_env = {**oidc_provider.env(), "SG_WEB_PORT": str(web_port)}
-    with running_app(tmp_path_factory.mktemp("e2e-logs"), ["alpha", "bravo", "charlie"], extra_env=extra_env) as app:
+    with running_app(tmp_path_factory.mktemp("e2e-logs"), ["alpha", "bravo", "charlie", "delta"], extra_env=extra_env) as app:
         yield app
 
 

@@ -40,7 +40,7 @@ async def test_repeated_failures_lock_the_account(browser: Browser, live_app: Li
         await expect(page.locator("#login-message")).to_be_visible(timeout=10_000)
     await page.fill("#password", PASSWORD)
     await page.click("#sign-in")
-    await expect(page.locator("#login-message")).to_contain_text("Too many failed attempts", timeout=10_000)
+    await expect(page.locator("#login-message")).to_contain_text("Too many failed sign-in attempts", timeout=10_000)
 
 
 async def test_ping_status_changes_live_and_session_survives_reload(browser: Browser, live_app: LiveApp) -> None:

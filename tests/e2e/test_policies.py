@@ -28,9 +28,9 @@ async def _settle(client: httpx.AsyncClient, headers: dict[str, str], within: fl
 
 
 @pytest.fixture(scope="module")
-def alpha_flows(live_app: LiveApp) -> str:
-    """Tenant alpha's bookinfo flows ingested into one snapshot; returns an analyst token."""
-    token = sg(live_app.env, "token", "create", "--tenant", "alpha", "--role", "analyst")
+def delta_flows(live_app: LiveApp) -> str:
+    """Tenant delta's bookinfo flows ingested into one snapshot; returns an analyst token."""
+    token = sg(live_app.env, "token", "create", "--tenant", "delta", "--role", "analyst")
 
     async def push() -> None:
         headers = {"Authorization": f"Bearer {token}"}
@@ -60,8 +60,8 @@ async def _confirm(page: Page, button: str, reason: str = "") -> None:
     await page.click("#policy-confirm")
 
 
-async def test_generate_submit_review_and_approve(browser: Browser, live_app: LiveApp, alpha_flows: str) -> None:
-    admin = await login(browser, live_app, "admin@alpha.test", path="/policies")
+async def test_generate_submit_review_and_approve(browser: Browser, live_app: LiveApp, delta_flows: str) -> None:
+    admin = await login(browser, live_app, "admin@delta.test", path="/policies")
     await expect(admin.locator("#policies-empty")).to_be_visible(timeout=20_000)
     await admin.click("#policy-generate")
     # The job's result arrives live: the table fills without a reload.
@@ -82,7 +82,7 @@ async def test_generate_submit_review_and_approve(browser: Browser, live_app: Li
                                                                   timeout=10_000)
     await expect(admin.get_by_role("dialog")).to_contain_text("pending")
 
-    approver = await login(browser, live_app, "approver@alpha.test", path="/policies")
+    approver = await login(browser, live_app, "approver@delta.test", path="/policies")
     await _open(approver, "sg-details-v1")
     dialog = approver.get_by_role("dialog")
     await expect(dialog).to_contain_text("pending")
@@ -96,7 +96,7 @@ async def test_generate_submit_review_and_approve(browser: Browser, live_app: Li
     await approver.click("#policy-confirm")
     await expect(approver.locator("#policy-notice")).to_contain_text("Policy approved.", timeout=10_000)
     await expect(dialog).to_contain_text("approved")
-    await expect(approver.locator("#policy-reviews")).to_contain_text("admin@alpha.test")
+    await expect(approver.locator("#policy-reviews")).to_contain_text("admin@delta.test")
 
     # A rejection needs a reason; the page says so instead of failing silently.
     await _close(approver)
@@ -104,7 +104,7 @@ async def test_generate_submit_review_and_approve(browser: Browser, live_app: Li
     await _confirm(approver, "#policy-reject", "not now")
     await expect(approver.locator("#policy-notice")).to_have_text("Policy rejected.", timeout=10_000)
 
-    viewer = await login(browser, live_app, "viewer@alpha.test", path="/policies")
+    viewer = await login(browser, live_app, "viewer@delta.test", path="/policies")
     await expect(viewer.locator("#policies-table")).to_contain_text("sg-details-v1", timeout=20_000)
     await expect(viewer.locator("#policy-generate")).to_have_count(0)
     await expect(viewer.locator("#coverage-bookinfo")).not_to_contain_text(" 0 of", timeout=10_000)
