@@ -49,7 +49,7 @@ def flows_csv(path: Path) -> int:
             "bytes": edge.bytes, "packets": 1, "src_name": src.name if src.kind == "workload" else None,
             "dst_name": dst.name if dst.kind == "workload" else None, "src_namespace": src.namespace,
             "dst_namespace": dst.namespace})
-    pl.DataFrame(rows).write_csv(path)
+    pl.DataFrame(rows, infer_schema_length=None).write_csv(path)
     return len(rows)
 
 
@@ -112,23 +112,27 @@ async def measure(base_url: str, email: str, repeat: int) -> None:
     print(f"websocket bytes received for the first view: {first_view_bytes / 1024:.0f} KiB (budget 1 MB)")
 
 
-async def main(repeat: int) -> None:
+async def push(base_url: str, token: str, csv: Path) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base_url, timeout=120) as client:
+        answer = await client.post("/api/v1/flows?format=csv", content=csv.read_bytes(), headers=headers)
+        assert answer.status_code == 202, answer.text
+        await settle(client, headers)
+        snaps = (await client.get("/api/v1/snapshots", headers=headers)).json()
+    print(f"snapshot: {snaps[0]['nodes']} nodes, {snaps[0]['edges']} edges")
+
+
+def main(repeat: int) -> None:
     logs = Path(tempfile.mkdtemp(prefix="sg-bench-graph-"))
     with running_app(logs, ["bench"]) as app:
         token = sg(app.env, "token", "create", "--tenant", "bench", "--role", "analyst")
-        headers = {"Authorization": f"Bearer {token}"}
         csv = logs / "estate.csv"
-        edges = flows_csv(csv)
-        async with httpx.AsyncClient(base_url=app.base_url, timeout=120) as client:
-            answer = await client.post("/api/v1/flows?format=csv", content=csv.read_bytes(), headers=headers)
-            assert answer.status_code == 202, answer.text
-            await settle(client, headers)
-            snaps = (await client.get("/api/v1/snapshots", headers=headers)).json()
-        print(f"snapshot: {snaps[0]['nodes']} nodes, {snaps[0]['edges']} edges (from {edges} flows)")
-        await measure(app.base_url, "admin@bench.test", repeat)
+        print(f"{flows_csv(csv)} flows written")
+        asyncio.run(push(app.base_url, token, csv))
+        asyncio.run(measure(app.base_url, "admin@bench.test", repeat))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
-    asyncio.run(main(parser.parse_args().repeat))
+    main(parser.parse_args().repeat)
