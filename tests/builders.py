@@ -25,3 +25,8 @@ async def make_tenant(name: str, *, token_role: str = "analyst", password: str =
         await tenancy.create_user(session, tenant_id=tenant.id or 0, email=email, role="admin", password=password)
         _, secret = await tenancy.create_api_token(session, tenant_id=tenant.id or 0, role=token_role, name="test")
     return TenantFixture(tenant.id or 0, name, email, password, secret)
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header of an API token."""
+    return {"Authorization": f"Bearer {token}"}

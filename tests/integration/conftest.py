@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from arq.connections import RedisSettings
 from arq.worker import Worker
@@ -15,6 +17,18 @@ from jobs import worker as worker_settings
 from jobs.connections import get_redis
 from jobs.constants import WORKER_KEY_PATTERN
 from tests.conftest import TEST_REDIS_URL
+
+
+@pytest.fixture
+async def client(app_ctx: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
+    """The REST API in-process (ASGI), with the flow store in this test's temporary folder."""
+    from dashboard.api.app import build_api
+    from models.settings import get_settings
+
+    monkeypatch.setenv("SG_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api()), base_url="http://sg.test") as c:
+        yield c
 
 
 @contextlib.asynccontextmanager

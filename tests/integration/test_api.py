@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from dashboard.api.app import build_api
 from jobs.connections import get_redis
 from jobs.queue import enqueue_job
 from jobs.tickets import issue_ticket
@@ -16,20 +14,9 @@ from models.db import session_scope
 from models.errors import NotFound
 from models.queries import jobs as job_queries
 from models.queries import tenancy
-from tests.builders import make_tenant
+from tests.builders import bearer, make_tenant
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def client(app_ctx: str) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=build_api())
-    async with httpx.AsyncClient(transport=transport, base_url="http://sg.test") as c:
-        yield c
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_health_reports_database_redis_and_workers(client: httpx.AsyncClient, worker_factory: Any) -> None:

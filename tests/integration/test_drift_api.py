@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from dashboard.api.app import build_api
 from models.db import session_scope
 from models.queries import tenancy
 from models.queries.audit import list_audit
@@ -18,13 +16,6 @@ from tests.integration.drift_support import bearer, fake_event, seed_events
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2024, 4, 19, tzinfo=UTC)
-
-
-@pytest.fixture
-async def client(app_ctx: str) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=build_api())
-    async with httpx.AsyncClient(transport=transport, base_url="http://sg.test") as c:
-        yield c
 
 
 async def viewer_token(tenant: TenantFixture) -> str:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from dashboard.api.app import build_api
 from jobs.queue import enqueue_job
 from jobs.snapshot_store import sidecar_path
 from models.db import session_scope
@@ -33,17 +30,6 @@ LIVE_KEYS = {"id", "snapshot_id", "kind", "src", "dst", "dst_port", "protocol", 
              "status", "created_at", "window_start"}
 PUBLIC_KEYS = {"id", "snapshot_id", "kind", "src", "dst", "dst_port", "protocol", "risk", "severity", "reasons",
                "explanation", "status"}
-
-
-@pytest.fixture
-async def client(app_ctx: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
-    from models.settings import get_settings
-
-    monkeypatch.setenv("SG_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    transport = httpx.ASGITransport(app=build_api())
-    async with httpx.AsyncClient(transport=transport, base_url="http://sg.test") as c:
-        yield c
 
 
 async def test_flows_become_ranked_drift_events_whatever_the_build_order(

@@ -7,15 +7,12 @@ Both tenants ingest the same RITA hours; bravo processes the next hour first and
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from dashboard.api.app import build_api
 from models.db import session_scope
 from models.drift import DriftEvent, Whitelist
 from models.queries import drift as drift_queries
@@ -25,17 +22,6 @@ from tests.integration.drift_support import BEACON, all_events, bearer, pattern,
 pytestmark = pytest.mark.integration
 W = datetime(2024, 4, 19, 3, tzinfo=UTC)
 NEXT = W + timedelta(hours=1)
-
-
-@pytest.fixture
-async def client(app_ctx: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
-    from models.settings import get_settings
-
-    monkeypatch.setenv("SG_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    transport = httpx.ASGITransport(app=build_api())
-    async with httpx.AsyncClient(transport=transport, base_url="http://sg.test") as c:
-        yield c
 
 
 async def window_events(tenant_id: int, start: datetime) -> dict[tuple[Any, ...], DriftEvent]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -11,27 +10,15 @@ import pytest
 import yaml
 from sqlmodel import select
 
-from dashboard.api.app import build_api
 from models.db import session_scope
 from models.errors import NotFound
 from models.ops import AuditLog
 from models.queries import gitops as gitops_queries
-from tests.builders import make_tenant
+from tests.builders import bearer, make_tenant
 from tests.fakes.gitops_fixtures import POLICY_YAML, TOKEN, add_policy, make_bare_repo, serving_fake_providers
 
 pytestmark = pytest.mark.integration
 SECRET = "glpat-SuperSecretValue12345"
-
-
-@pytest.fixture
-async def client(app_ctx: str) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=build_api())
-    async with httpx.AsyncClient(transport=transport, base_url="http://sg.test") as c:
-        yield c
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 SETTINGS = {"provider": "gitlab", "repo_url": "https://gitlab.com/acme/netpol.git", "base_branch": "main",

@@ -5,40 +5,22 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from dashboard.api.app import build_api
 from jobs.flows import parse_file
 from jobs.snapshot.builder import build_frames
 from models.db import session_scope
 from models.queries import graph as graph_queries
 from models.queries import jobs as job_queries
-from tests.builders import make_tenant
+from tests.builders import bearer, make_tenant
 from tests.conftest import SHARED_DATA
 
 pytestmark = pytest.mark.integration
 HUBBLE = SHARED_DATA / "hubble" / "basic-sample-348-http-flows.json"
-
-
-@pytest.fixture
-async def client(app_ctx: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
-    from models.settings import get_settings
-
-    monkeypatch.setenv("SG_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    transport = httpx.ASGITransport(app=build_api())
-    async with httpx.AsyncClient(transport=transport, base_url="http://sg.test") as c:
-        yield c
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def _settled(tenant_id: int, within: float = 30) -> None:

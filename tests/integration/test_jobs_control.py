@@ -5,16 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlmodel import func, select
 
-from dashboard.api.app import build_api
 from jobs.connections import get_redis
 from jobs.constants import WORKER_KEY_PATTERN, snapshot_lock_key
 from jobs.queue import enqueue_job
@@ -25,7 +22,7 @@ from models.graph import Snapshot
 from models.queries import jobs as job_queries
 from models.queries import tenancy
 from models.queries.audit import list_audit
-from tests.builders import make_tenant
+from tests.builders import bearer, make_tenant
 from tests.conftest import ROOT, SHARED_DATA
 
 pytestmark = pytest.mark.integration
@@ -35,20 +32,6 @@ CONN_LOG = SHARED_DATA / "zeek" / "rita-truncated" / "conn.log"
 @tracked(timeout=10, max_tries=1)
 async def doomed(ctx: dict[str, Any], *, tenant_id: int) -> dict[str, Any]:
     raise PermanentJobError("the window 2024-13-01 does not exist")
-
-
-@pytest.fixture
-async def client(app_ctx: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
-    from models.settings import get_settings
-
-    monkeypatch.setenv("SG_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api()), base_url="http://sg.test") as c:
-        yield c
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def token_for(tenant_id: int, role: str) -> str:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,7 +11,6 @@ import pytest
 import yaml
 from kubernetes.client import V1NetworkPolicy
 
-from dashboard.api.app import build_api
 from jobs.policy.manifest import dump_yaml
 from jobs.policy.proof import rules_fingerprint
 from jobs.policy.validate import parse_model, validate_yaml
@@ -23,7 +20,7 @@ from models.queries import jobs as job_queries
 from models.queries import policies as policy_queries
 from models.queries import tenancy
 from models.queries.audit import list_audit
-from tests.builders import make_tenant
+from tests.builders import bearer, make_tenant
 from tests.conftest import SHARED_DATA
 
 pytestmark = pytest.mark.integration
@@ -31,20 +28,6 @@ pytestmark = pytest.mark.integration
 BOOKINFO = SHARED_DATA / "hubble" / "basic-sample-400-l7-redirected-flows.json"
 BOOKINFO_POLICIES = {"sg-details-v1", "sg-productpage-v1", "sg-ratings-v1", "sg-reviews-v1", "sg-reviews-v2",
                      "sg-reviews-v3"}
-
-
-@pytest.fixture
-async def client(app_ctx: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
-    from models.settings import get_settings
-
-    monkeypatch.setenv("SG_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api()), base_url="http://sg.test") as c:
-        yield c
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def token(tenant_id: int, role: str) -> str:
