@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from models.db import session_scope
+from models.queries import jobs as job_queries
 from models.queries import tenancy
 
 
@@ -30,3 +32,16 @@ async def make_tenant(name: str, *, token_role: str = "analyst", password: str =
 def bearer(token: str) -> dict[str, str]:
     """The Authorization header of an API token."""
     return {"Authorization": f"Bearer {token}"}
+
+
+async def settled(tenant_id: int, within: float = 60) -> dict[str, int]:
+    """Wait until no job of the tenant is queued, running or retrying; returns the status counts."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        async with session_scope() as session:
+            counts = await job_queries.count_job_runs_by_status(session, tenant_id=tenant_id)
+        if counts["queued"] + counts["running"] + counts["retrying"] == 0:
+            return counts
+        assert loop.time() < deadline, f"jobs still busy: {counts}"
+        await asyncio.sleep(0.05)

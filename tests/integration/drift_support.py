@@ -19,7 +19,7 @@ from models.drift import DriftEvent
 from models.queries import drift as drift_queries
 from models.queries import drift_store
 from models.queries import graph as graph_queries
-from models.queries import jobs as job_queries
+from tests.builders import settled as settled  # re-exported for the drift tests
 from tests.conftest import SHARED_DATA
 
 RITA = SHARED_DATA / "zeek" / "rita-missing-host"
@@ -46,17 +46,6 @@ async def push(client: httpx.AsyncClient, token: str, path: Path) -> dict[str, A
     return dict(response.json())
 
 
-async def settled(tenant_id: int, within: float = 60) -> dict[str, int]:
-    """Wait until no job of the tenant is queued, running or retrying; returns the status counts."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        async with session_scope() as session:
-            counts = await job_queries.count_job_runs_by_status(session, tenant_id=tenant_id)
-        if counts["queued"] + counts["running"] + counts["retrying"] == 0:
-            return counts
-        assert loop.time() < deadline, f"jobs still busy: {counts}"
-        await asyncio.sleep(0.05)
 
 
 async def all_events(tenant_id: int, **filters: Any) -> list[DriftEvent]:

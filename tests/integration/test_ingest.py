@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import json
 from datetime import timedelta
@@ -15,25 +14,14 @@ from jobs.flows import parse_file
 from jobs.snapshot.builder import build_frames
 from models.db import session_scope
 from models.queries import graph as graph_queries
-from models.queries import jobs as job_queries
 from tests.builders import bearer, make_tenant
+from tests.builders import settled as _settled
 from tests.conftest import SHARED_DATA
 
 pytestmark = pytest.mark.integration
 HUBBLE = SHARED_DATA / "hubble" / "basic-sample-348-http-flows.json"
 
 
-async def _settled(tenant_id: int, within: float = 30) -> None:
-    """Wait until no job of the tenant is queued, running or retrying."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while loop.time() < deadline:
-        async with session_scope() as session:
-            counts = await job_queries.count_job_runs_by_status(session, tenant_id=tenant_id)
-        if counts["queued"] + counts["running"] + counts["retrying"] == 0:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"jobs still busy: {counts}")
 
 
 async def _push(client: httpx.AsyncClient, token: str, body: bytes, fmt: str = "auto") -> dict[str, Any]:

@@ -22,7 +22,7 @@ from models.graph import Snapshot
 from models.queries import jobs as job_queries
 from models.queries import tenancy
 from models.queries.audit import list_audit
-from tests.builders import bearer, make_tenant
+from tests.builders import bearer, make_tenant, settled
 from tests.conftest import ROOT, SHARED_DATA
 
 pytestmark = pytest.mark.integration
@@ -52,16 +52,6 @@ async def wait_for(tenant_id: int, run_id: int, statuses: set[str], within: floa
         await asyncio.sleep(0.05)
 
 
-async def settled(tenant_id: int, within: float = 30) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        async with session_scope() as session:
-            counts = await job_queries.count_job_runs_by_status(session, tenant_id=tenant_id)
-        if counts["queued"] + counts["running"] + counts["retrying"] == 0:
-            return
-        assert loop.time() < deadline, f"jobs still busy: {counts}"
-        await asyncio.sleep(0.05)
 
 
 async def snapshots_of_window(tenant_id: int, window_start: datetime) -> int:

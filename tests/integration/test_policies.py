@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from typing import Any
 
@@ -20,7 +19,7 @@ from models.queries import jobs as job_queries
 from models.queries import policies as policy_queries
 from models.queries import tenancy
 from models.queries.audit import list_audit
-from tests.builders import bearer, make_tenant
+from tests.builders import bearer, make_tenant, settled
 from tests.conftest import SHARED_DATA
 
 pytestmark = pytest.mark.integration
@@ -36,16 +35,6 @@ async def token(tenant_id: int, role: str) -> str:
     return secret
 
 
-async def settled(tenant_id: int, within: float = 60) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while loop.time() < deadline:
-        async with session_scope() as session:
-            counts = await job_queries.count_job_runs_by_status(session, tenant_id=tenant_id)
-        if counts["queued"] + counts["running"] + counts["retrying"] == 0:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"jobs still busy: {counts}")
 
 
 async def ingest_and_generate(client: httpx.AsyncClient, worker_factory: Any, tenant_id: int, secret: str) -> int:
