@@ -22,6 +22,7 @@ from typing import Any, cast
 from jobs.constants import baseline_lock_key
 from jobs.drift import Baseline, Snapshot, build_baseline, update_baseline
 from jobs.drift.rows import baseline_edge_rows
+from jobs.gcpause import without_gc
 from jobs.queue import enqueue_job
 from jobs.snapshot.types import EdgeRecord, NodeKind, NodeRecord
 from jobs.snapshot_store import Fingerprint, load_engine_snapshot, sidecar_fingerprint
@@ -63,12 +64,6 @@ class BaselineCache:
             self._items.popitem(last=False)
 
 
-def cache_of(ctx: dict[str, Any]) -> BaselineCache:
-    """The worker's baseline cache (created on first use)."""
-    cache: BaselineCache = ctx.setdefault("sg_baseline_cache", BaselineCache())
-    return cache
-
-
 SnapshotKey = tuple[int, int, Fingerprint]
 
 
@@ -93,8 +88,11 @@ class SnapshotCache:
             self._items.popitem(last=False)
 
 
-# Shared by the jobs of one worker process: the window analysed now is the "previous" one next time.
+# Shared by the jobs of one worker process (ARQ hands each job a copy of the worker's ctx, so a
+# cache kept in ctx would die with the job): the window analysed now is the "previous" one next
+# time, and its rolled baseline the next window's baseline.
 _snapshots = SnapshotCache()
+baselines = BaselineCache()
 
 
 @dataclass
@@ -116,7 +114,9 @@ class WindowLoader:
         key = None if fingerprint is None else (self.tenant_id, int(row.window_start.timestamp()), fingerprint)
         if key is not None and (cached := _snapshots.get(key)) is not None and cached.window_end == row.window_end:
             return cached
-        found = await asyncio.to_thread(load_engine_snapshot, self.tenant_id, row.window_start, row.window_end)
+        found = await asyncio.to_thread(
+            without_gc(load_engine_snapshot), self.tenant_id, row.window_start, row.window_end
+        )
         if found is None:
             return await self._from_database(row)
         if key is not None:
@@ -148,30 +148,30 @@ def cache_key(tenant_id: int, window_count: int, rows: Sequence[SnapshotRow]) ->
 
 
 async def baseline_of(
-    ctx: dict[str, Any], loader: WindowLoader, rows: Sequence[SnapshotRow], window_count: int
+    loader: WindowLoader, rows: Sequence[SnapshotRow], window_count: int
 ) -> Baseline:
     """The baseline of the newest `window_count` of `rows` (ready snapshots, newest first).
 
     Pass one row more than `window_count` when there is one: a cached baseline of the older
     windows is then slid forward by one window instead of rebuilding all of them.
     """
-    cache, held = cache_of(ctx), list(rows[:window_count])
+    cache, held = baselines, list(rows[:window_count])
     key = cache_key(loader.tenant_id, window_count, held)
     if (found := cache.get(key)) is not None:
         return found
     older = cache.get(cache_key(loader.tenant_id, window_count, rows[1 : window_count + 1])) if held else None
     if older is not None:
-        baseline = await asyncio.to_thread(update_baseline, older, await loader.load(held[0]))
+        baseline = await asyncio.to_thread(without_gc(update_baseline), older, await loader.load(held[0]))
     else:
         snapshots = [await loader.load(row) for row in held]
-        baseline = await asyncio.to_thread(build_baseline, snapshots, window_count=window_count)
+        baseline = await asyncio.to_thread(without_gc(build_baseline), snapshots, window_count=window_count)
     cache.put(key, baseline)
     return baseline
 
 
 async def store_baseline(ctx: dict[str, Any], tenant_id: int, baseline: Baseline) -> int:
     """Replace the tenant's `baseline` rows with `baseline`'s edges; returns how many."""
-    rows = await asyncio.to_thread(baseline_edge_rows, baseline)
+    rows = await asyncio.to_thread(without_gc(baseline_edge_rows), baseline)
     lock = ctx["redis"].lock(baseline_lock_key(tenant_id), timeout=LOCK_SECONDS)
     async with lock, session_scope() as session:
         return await baseline_queries.replace_baselines(session, tenant_id=tenant_id, rows=rows)
@@ -184,7 +184,7 @@ async def refresh_baselines(ctx: dict[str, Any], *, tenant_id: int) -> dict[str,
         tenant = await tenancy.get_tenant(session, tenant_id=tenant_id)
         count = tenant.baseline_windows
         rows = await graph_queries.list_snapshots(session, tenant_id=tenant_id, limit=count + 1)
-    baseline = await baseline_of(ctx, WindowLoader(tenant_id), rows, count)
+    baseline = await baseline_of(WindowLoader(tenant_id), rows, count)
     edges = await store_baseline(ctx, tenant_id, baseline)
     return {"windows": baseline.held, "edges": edges}
 

@@ -107,6 +107,8 @@ class Baseline:
     nodes: Mapping[str, NodeBaseline] = field(default_factory=dict)
     pairs: Mapping[PairKey, PairHistory] = field(default_factory=dict)
     beacon: BeaconParams = field(default_factory=BeaconParams)
+    # lookups derived from the fields above, filled on first use (`jobs.drift.known`); `replace()` starts afresh
+    derived: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.window_count < 1:
@@ -201,30 +203,33 @@ def update_baseline(baseline: Baseline, snapshot: Snapshot) -> Baseline:
 def _update_edges(
     edges: Mapping[EdgeKey, EdgeBaseline], snapshot: Snapshot, window: float, cutoff: float
 ) -> dict[EdgeKey, EdgeBaseline]:
-    updated: dict[EdgeKey, EdgeBaseline] = {}
-    for key, entry in edges.items():
-        samples = tuple(s for s in entry.samples if s.window >= cutoff)
-        if samples:
-            updated[key] = replace(entry, samples=samples)
+    # samples are oldest first: an entry whose first sample is still inside is kept as it is
+    updated: dict[EdgeKey, EdgeBaseline] = {
+        key: entry if entry.samples[0].window >= cutoff else replace(entry, samples=samples)
+        for key, entry in edges.items()
+        if entry.samples[0].window >= cutoff or (samples := tuple(s for s in entry.samples if s.window >= cutoff))
+    }
     for edge in snapshot.edges:
+        key = (edge.src, edge.dst, edge.dst_port, edge.protocol)
         sample = EdgeSample(window, edge.bytes, edge.flows)
-        old = updated.get(edge.key)
+        old = updated.get(key)
+        last_seen = aware(edge.last_seen)
         if old is None:
-            updated[edge.key] = EdgeBaseline(*edge.key, samples=(sample,), last_seen=aware(edge.last_seen))
+            updated[key] = EdgeBaseline(edge.src, edge.dst, edge.dst_port, edge.protocol, (sample,), last_seen)
         else:
-            last_seen = max(old.last_seen, aware(edge.last_seen))
-            updated[edge.key] = replace(old, samples=(*old.samples, sample), last_seen=last_seen)
+            updated[key] = EdgeBaseline(edge.src, edge.dst, edge.dst_port, edge.protocol, (*old.samples, sample),
+                                        max(old.last_seen, last_seen))
     return updated
 
 
 def _update_nodes(
     nodes: Mapping[str, NodeBaseline], snapshot: Snapshot, window: float, cutoff: float
 ) -> dict[str, NodeBaseline]:
-    updated: dict[str, NodeBaseline] = {}
-    for key, entry in nodes.items():
-        windows = tuple(w for w in entry.windows if w >= cutoff)
-        if windows:
-            updated[key] = replace(entry, windows=windows)
+    updated: dict[str, NodeBaseline] = {
+        key: entry if entry.windows[0] >= cutoff else replace(entry, windows=windows)
+        for key, entry in nodes.items()
+        if entry.windows[0] >= cutoff or (windows := tuple(w for w in entry.windows if w >= cutoff))
+    }
     for node in snapshot.nodes:
         held = updated[node.key].windows if node.key in updated else ()
         updated[node.key] = NodeBaseline(
@@ -249,8 +254,9 @@ def _update_pairs(
     params = baseline.beacon
     updated: dict[PairKey, PairHistory] = {}
     for key, entry in baseline.pairs.items():
-        windows = tuple(w for w in entry.windows if w >= cutoff)
-        if windows:
+        if entry.windows[0] >= cutoff:  # windows are oldest first: nothing slides out
+            updated[key] = entry
+        elif windows := tuple(w for w in entry.windows if w >= cutoff):
             kept = tuple(w for w in entry.periodic_windows if w >= cutoff)
             updated[key] = replace(entry, windows=windows, periodic_windows=kept)
     for key, raw in pair_starts(snapshot.edges).items():

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,7 @@ from jobs.drift.baseline import (
     epoch,
     update_baseline,
 )
+from jobs.drift.known import known_index
 from jobs.drift.nodes import NodeView, node_views
 from jobs.drift.pairs import detect_beacons, ports_by_pair
 from jobs.drift.records import Detection, EventKind, Snapshot
@@ -74,33 +76,42 @@ def detect(
 
     Raises `BaselineOrderError` when `baseline` already holds the current window.
     """
+    return detect_with_context(current, previous, baseline, params)[0]
+
+
+def detect_with_context(
+    current: Snapshot, previous: Snapshot | None, baseline: Baseline, params: DetectParams | None = None
+) -> tuple[list[Detection], Baseline, dict[str, NodeView]]:
+    """`detect`, plus the baseline it compared against (`previous` folded in) and the node views it
+    used, which scoring needs too (each costs a pass over both graphs)."""
     params = params or DetectParams()
     if epoch(current.window_start) in baseline.windows:
         # against itself every edge is known: the job must analyse before it updates the baseline
         raise BaselineOrderError("the baseline already holds the window being analysed")
     known = with_previous(baseline, previous)
     if current.is_empty or known.held == 0:
-        return []
-    nodes = node_views(current, known)
-    return [
+        return [], known, {}
+    index = known_index(known)
+    nodes = node_views(current, known, index.views)
+    found = [
         *_novel_edges(current, known, nodes),
         *_new_nodes(current, known),
         *_removed_edges(current, known, params),
         *_spikes(current, known, params),
         *detect_beacons(current, known, nodes),
     ]
+    return found, known, nodes
 
 
 def _novel_edges(current: Snapshot, known: Baseline, nodes: Mapping[str, NodeView]) -> list[Detection]:
-    known_pairs = {(key[0], key[1]) for key in known.edges}
-    seen = seen_nodes(known)
+    index = known_index(known)
+    seen = index.seen
     # the biggest edge of a pair carries its new_external event; the key breaks ties
-    novel = sorted((e for e in current.edges if e.key not in known.edges),
+    novel = sorted((e for e in current.edges if (e.src, e.dst, e.dst_port, e.protocol) not in known.edges),
                    key=lambda e: (-e.bytes, e.src, e.dst, e.dst_port or -1, e.protocol))
-    fan_out = Counter(src for src, _ in {(e.src, e.dst) for e in novel} if src in seen)
-    reach = _reach(known)
-    known_sources = len({key[0] for key in known.edges})
-    current_ports, known_ports = ports_by_pair(current.edges), ports_by_pair(known.edges.values())
+    pairs = {(e.src, e.dst) for e in novel}
+    fan_out = Counter(src for src, _ in pairs if src in seen)
+    current_ports, known_ports = ports_by_pair(current.edges, pairs), ports_by_pair(known.edges.values(), pairs)
     found: list[Detection] = []
     external_pairs: set[tuple[str, str]] = set()
     for edge in novel:
@@ -108,35 +119,24 @@ def _novel_edges(current: Snapshot, known: Baseline, nodes: Mapping[str, NodeVie
         peer = _new_external_peer(edge, seen, nodes)
         if peer is not None and pair in external_pairs:
             continue
-        kind: EventKind = "new_external" if peer else "new_port" if pair in known_pairs else "new_edge"
+        kind: EventKind = "new_external" if peer else "new_port" if pair in index.pairs else "new_edge"
         facts = _edge_facts(edge, known) | {"new_peers": fan_out.get(edge.src, 0)}
         if peer is not None:
             external_pairs.add(pair)
             facts |= {"peer": peer, "ports": current_ports.get(pair, [])}
         if kind == "new_port":
             facts |= {"known_ports": known_ports.get(pair, [])}
-        sources = reach.get((edge.dst, edge.dst_port, edge.protocol), 0)
-        facts |= {"target_sources": sources, "known_sources": known_sources}
+        sources = index.reach.get((edge.dst, edge.dst_port, edge.protocol), 0)
+        facts |= {"target_sources": sources, "known_sources": index.sources}
         found.append(Detection(kind, edge.src, edge.dst, edge.dst_port, edge.protocol, facts))
     return found
 
 
-def seen_nodes(known: Baseline) -> set[str]:
-    """Node keys of the baseline, including endpoints no node record described."""
-    return set(known.nodes) | {key[0] for key in known.edges} | {key[1] for key in known.edges}
-
-
-def _new_external_peer(edge: EdgeRecord, seen: set[str], nodes: Mapping[str, NodeView]) -> str | None:
+def _new_external_peer(edge: EdgeRecord, seen: AbstractSet[str], nodes: Mapping[str, NodeView]) -> str | None:
     for key in (edge.dst, edge.src):
         if nodes[key].external and key not in seen:
             return key
     return None
-
-
-def _reach(known: Baseline) -> dict[tuple[str, int | None, str], int]:
-    """How many distinct baseline sources reach each (dst, port, protocol)."""
-    targets = Counter((dst, port, proto) for _, dst, port, proto in known.edges)
-    return dict(targets)
 
 
 def _edge_facts(edge: EdgeRecord, known: Baseline) -> dict[str, Any]:
@@ -153,16 +153,16 @@ def _edge_facts(edge: EdgeRecord, known: Baseline) -> dict[str, Any]:
 
 def _new_nodes(current: Snapshot, known: Baseline) -> list[Detection]:
     found: list[Detection] = []
-    seen = seen_nodes(known)
-    touching: dict[str, list[int]] = {}
-    for e in current.edges:
-        for key in {e.src, e.dst}:
-            tally = touching.setdefault(key, [0, 0])
+    seen = known_index(known).seen
+    fresh = [node for node in current.nodes if node.key not in seen and node.kind != "external"]
+    wanted = {node.key for node in fresh}
+    touching: dict[str, list[int]] = {key: [0, 0] for key in wanted}
+    for e in current.edges if wanted else ():
+        for key in {e.src, e.dst} & wanted:
+            tally = touching[key]
             tally[0], tally[1] = tally[0] + 1, tally[1] + e.bytes
-    for node in current.nodes:
-        if node.key in seen or node.kind == "external":
-            continue
-        count, size = touching.get(node.key, [0, 0])
+    for node in fresh:
+        count, size = touching[node.key]
         facts = {
             "node_kind": node.kind,
             "namespace": node.namespace,
@@ -178,7 +178,7 @@ def _new_nodes(current: Snapshot, known: Baseline) -> list[Detection]:
 
 
 def _removed_edges(current: Snapshot, known: Baseline, params: DetectParams) -> list[Detection]:
-    present = {edge.key for edge in current.edges}
+    present = {(e.src, e.dst, e.dst_port, e.protocol) for e in current.edges}
     latest = known.windows[-1]
     needed = max(1, math.ceil(params.removed_min_presence * known.held))
     found: list[Detection] = []
@@ -205,8 +205,8 @@ def robust_z(value: float, stats: VolumeStats, *, rel_floor: float, abs_floor: f
 def _spikes(current: Snapshot, known: Baseline, params: DetectParams) -> list[Detection]:
     found: list[Detection] = []
     for edge in current.edges:
-        entry = known.edges.get(edge.key)
-        if entry is None or entry.windows_seen < params.spike_min_windows:
+        entry = known.edges.get((edge.src, edge.dst, edge.dst_port, edge.protocol))
+        if entry is None or len(entry.samples) < params.spike_min_windows or not _may_spike(edge, entry, params):
             continue
         z_bytes, z_flows = _volume_z(edge, entry, params)
         if max(z_bytes, z_flows) < params.spike_z:
@@ -220,6 +220,19 @@ def _spikes(current: Snapshot, known: Baseline, params: DetectParams) -> list[De
         }
         found.append(Detection("traffic_spike", *edge.key, facts))
     return found
+
+
+def _may_spike(edge: EdgeRecord, entry: EdgeBaseline, params: DetectParams) -> bool:
+    """A cheap necessary condition for a spike, so most edges skip the medians and MADs.
+
+    z ≥ spike_z needs value ≥ median + spike_z·max(rel_floor·median, floor); the right side grows with
+    the median, and the median is at least the smallest sample.
+    """
+    low_bytes = min(s.bytes for s in entry.samples)
+    low_flows = min(s.flows for s in entry.samples)
+    z, rel = params.spike_z, params.spike_rel_floor
+    return (edge.bytes >= low_bytes + z * max(rel * low_bytes, params.bytes_floor)
+            or edge.flows >= low_flows + z * max(rel * low_flows, params.flows_floor))
 
 
 def _volume_z(edge: EdgeRecord, entry: EdgeBaseline, params: DetectParams) -> tuple[float, float]:

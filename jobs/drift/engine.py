@@ -7,10 +7,9 @@ from datetime import datetime
 
 from jobs.drift.baseline import Baseline
 from jobs.drift.criticality import validate_criticality
-from jobs.drift.detect import DetectParams, detect, with_previous
+from jobs.drift.detect import DetectParams, detect_with_context
 from jobs.drift.explain import explain
 from jobs.drift.feedback import FeedbackIndex
-from jobs.drift.nodes import node_views
 from jobs.drift.records import EVENT_KINDS, Detection, DriftEventRecord, Snapshot, Verdict
 from jobs.drift.score import ScoreContext, score_detection
 from jobs.drift.whitelist import WhitelistEntry, apply_whitelist
@@ -35,11 +34,11 @@ def analyze(
     """
     criticality = dict(criticality or {})
     validate_criticality(criticality)
-    detections = detect(current, previous, baseline, params)
+    detections, _, nodes = detect_with_context(current, previous, baseline, params)
     if not detections:
         return []
     context = ScoreContext(
-        nodes=node_views(current, with_previous(baseline, previous)),
+        nodes=nodes,
         criticality=criticality,
         feedback=FeedbackIndex.of(feedback),
     )

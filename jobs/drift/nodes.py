@@ -29,17 +29,30 @@ def guess_external(key: str) -> bool:
         return False
 
 
-def node_views(current: Snapshot, baseline: Baseline) -> dict[str, NodeView]:
-    """Every node of the current snapshot and the baseline, current descriptions winning."""
+def baseline_views(baseline: Baseline) -> dict[str, NodeView]:
+    """Every node the baseline knows: its records, and edge endpoints no record describes."""
     views = {
         key: NodeView(key, node.name, node.kind == "external", node.namespace, node.labels)
         for key, node in baseline.nodes.items()
     }
+    endpoints = {k[0] for k in baseline.edges} | {k[1] for k in baseline.edges}
+    for key in endpoints - views.keys():
+        views[key] = NodeView(key, key, guess_external(key))
+    return views
+
+
+def node_views(
+    current: Snapshot, baseline: Baseline, known: Mapping[str, NodeView] | None = None
+) -> dict[str, NodeView]:
+    """Every node of the current snapshot and the baseline, current descriptions winning.
+
+    `known` is `baseline_views(baseline)` when the caller has it already.
+    """
+    views = dict(baseline_views(baseline) if known is None else known)
     for node in current.nodes:
         views[node.key] = NodeView(node.key, node.name, node.kind == "external", node.namespace, node.labels)
     # edges may name endpoints no node record describes; judge those by their address
     endpoints = {e.src for e in current.edges} | {e.dst for e in current.edges}
-    endpoints |= {k[0] for k in baseline.edges} | {k[1] for k in baseline.edges}
     for key in endpoints - views.keys():
         views[key] = NodeView(key, key, guess_external(key))
     return views

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from jobs.drift.baseline import Baseline, PairHistory, extend_intervals
-from jobs.drift.beacon import Periodicity, measure_periodicity, merge_bursts, pair_starts
+from jobs.drift.beacon import Periodicity, measure_periodicity, merge_bursts
 from jobs.drift.nodes import NodeView
 from jobs.drift.records import Detection, Snapshot
 from jobs.snapshot.types import EdgeRecord
@@ -34,11 +34,12 @@ def pair_ports(edges: Iterable[Any], pair: tuple[str, str]) -> list[str]:
     return sorted({f"{e.dst_port}/{e.protocol}" for e in edges if (e.src, e.dst) == pair})
 
 
-def ports_by_pair(edges: Iterable[Any]) -> dict[tuple[str, str], list[str]]:
-    """`pair_ports` for every pair at once: one pass instead of one scan per pair."""
+def ports_by_pair(edges: Iterable[Any], pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+    """`pair_ports` for each of `pairs` at once: one pass instead of one scan per pair."""
     found: dict[tuple[str, str], set[str]] = {}
     for e in edges:
-        found.setdefault((e.src, e.dst), set()).add(f"{e.dst_port}/{e.protocol}")
+        if (pair := (e.src, e.dst)) in pairs:
+            found.setdefault(pair, set()).add(f"{e.dst_port}/{e.protocol}")
     return {pair: sorted(ports) for pair, ports in found.items()}
 
 
@@ -55,11 +56,11 @@ def detect_beacons(current: Snapshot, known: Baseline, nodes: Mapping[str, NodeV
     params = known.beacon
     found: list[Detection] = []
     grouped = edges_by_pair(current.edges)
-    for (src, dst), raw in sorted(pair_starts(current.edges).items()):
-        starts = merge_bursts(raw, params.burst_merge_s)
+    for (src, dst) in sorted(_candidates(grouped, known)):
+        edges = grouped[(src, dst)]
         history = known.pairs.get((src, dst))
+        starts = merge_bursts((t for e in edges for t in e.conn_starts), params.burst_merge_s)
         periodicity = measure_periodicity(extend_intervals(history, starts, params.history_intervals), params)
-        edges = grouped.get((src, dst), [])
         if not periodicity.periodic or _is_port_scan(edges, len(starts)):
             continue
         external = nodes[src].external or nodes[dst].external
@@ -69,6 +70,22 @@ def detect_beacons(current: Snapshot, known: Baseline, nodes: Mapping[str, NodeV
         facts["window_connections"] = len(starts)
         main = max(edges, key=lambda e: (len(e.conn_starts), e.bytes))
         found.append(Detection("beacon", src, dst, main.dst_port, main.protocol, facts))
+    return found
+
+
+def _candidates(grouped: Mapping[tuple[str, str], list[EdgeRecord]], known: Baseline) -> list[tuple[str, str]]:
+    """Pairs with enough connections, this window's and their history's, to be periodic at all
+    (most pairs of a window have one or two: they are dropped without sorting or measuring)."""
+    needed = known.beacon.min_connections - 1  # intervals
+    found: list[tuple[str, str]] = []
+    for pair, edges in grouped.items():
+        count = len(edges[0].conn_starts) if len(edges) == 1 else sum(len(e.conn_starts) for e in edges)
+        if count == 0:
+            continue
+        if count < needed and (history := known.pairs.get(pair)) is not None:
+            count += len(history.intervals)  # the bridge from the history's last start adds at most one
+        if count >= needed:
+            found.append(pair)
     return found
 
 

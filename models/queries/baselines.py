@@ -7,15 +7,15 @@ and by the half-hourly refresh.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.bulk import insert_rows
 from models.drift import Baseline
 from models.types import utcnow
 
@@ -38,16 +38,8 @@ async def replace_baselines(session: AsyncSession, *, tenant_id: int, rows: Sequ
     await session.exec(delete(Baseline).where(col(Baseline.tenant_id) == tenant_id))
     if not edges:
         return 0
-    connection = await session.connection()
-    if connection.dialect.name == "postgresql":
-        raw = await connection.get_raw_connection()
-        # COPY, as for snapshot edges: tens of thousands of rows per refresh (asyncpg takes JSON as text)
-        records = [tuple(json.dumps(e[c]) if c == "samples" else e[c] for c in COLUMNS) for e in edges]
-        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-            Baseline.__tablename__, records=records, columns=list(COLUMNS)
-        )
-    else:
-        await session.exec(insert(Baseline), params=edges)
+    # COPY on PostgreSQL: tens of thousands of rows per refresh
+    await insert_rows(session, Baseline, COLUMNS, edges)
     return len(edges)
 
 

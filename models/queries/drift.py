@@ -7,7 +7,7 @@ detection job writes is in `models.queries.drift_store`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -214,12 +214,20 @@ async def event_history(session: AsyncSession, *, tenant_id: int, event_id: int)
     return history
 
 
-def event_public(row: DriftEvent) -> dict[str, Any]:
-    """An event as REST answers, pages and live events show it (DESIGN §11, plus times and evidence)."""
-    return {
-        "id": row.id, "snapshot_id": row.snapshot_id, "kind": row.kind, "src": row.src, "dst": row.dst,
-        "dst_port": row.dst_port, "protocol": row.protocol, "risk": row.risk, "severity": row.severity,
-        "reasons": row.reasons, "explanation": row.explanation, "status": row.status,
-        "created_at": row.created_at.isoformat(), "window_start": row.window_start.isoformat(),
-        "evidence": row.evidence,
-    }
+PUBLIC_FIELDS = (
+    "id", "snapshot_id", "kind", "src", "dst", "dst_port", "protocol", "risk", "severity", "reasons", "explanation",
+    "status", "created_at", "window_start", "evidence",
+)
+
+
+def event_public(row: DriftEvent | Mapping[str, Any]) -> dict[str, Any]:
+    """An event as REST answers, pages and live events show it (DESIGN §11, plus times and evidence).
+
+    `row` is a stored event or its column values (as `drift_store` returns the ones it inserted).
+    """
+    if isinstance(row, Mapping):
+        public = {name: row[name] for name in PUBLIC_FIELDS}
+    else:
+        public = {name: getattr(row, name) for name in PUBLIC_FIELDS}
+    public["created_at"], public["window_start"] = public["created_at"].isoformat(), public["window_start"].isoformat()
+    return public

@@ -88,8 +88,11 @@ def fake_event(
     }
 
 
-async def seed_events(tenant_id: int, window_start: datetime, events: list[dict[str, Any]]) -> tuple[int, list[DriftEvent]]:
-    """An empty snapshot of the window with these events persisted as detection would; returns its id and rows."""
+async def seed_events(
+    tenant_id: int, window_start: datetime, events: list[dict[str, Any]]
+) -> tuple[int, list[dict[str, Any]]]:
+    """An empty snapshot of the window with these events persisted as detection would; returns its id and
+    the inserted events' column values."""
     async with session_scope() as session:
         snapshot = await graph_queries.replace_snapshot(
             session, tenant_id=tenant_id, window_start=window_start, window_end=window_start + timedelta(hours=1),

@@ -36,8 +36,8 @@ async def seeded() -> tuple[TenantFixture, TenantFixture, dict[str, Any]]:
         fake_event("new_external", "shop/api", "198.51.100.7", 443, risk=75, severity="high"),
     ])
     _, other = await seed_events(b.tenant_id, T0, [fake_event("new_node", "x/y", "x/y", None, risk=12)])
-    ids = {f"{r.kind}": r.id for r in [*rows1, *rows2]}
-    return a, b, {"s1": s1, "s2": s2, "ids": ids, "bravo_event": other[0].id}
+    ids = {f"{r['kind']}": r["id"] for r in [*rows1, *rows2]}
+    return a, b, {"s1": s1, "s2": s2, "ids": ids, "bravo_event": other[0]["id"]}
 
 
 async def test_listing_is_ranked_filtered_and_validated(client: httpx.AsyncClient) -> None:

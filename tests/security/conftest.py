@@ -85,7 +85,7 @@ async def seed_tenant(name: str) -> Seeded:
         await session.flush()
     upload, run = await receive_upload(_chunks(f"{name} not a flow file\n".encode()), tenant_id=tid,
                                        filename=f"{name}.log", fmt="auto", created_by=f"admin@{name}.test")
-    ids = {"event": str(changes.inserted[0].id), "snapshot": str(snapshot.id), "job": str(run.id),
+    ids = {"event": str(changes.inserted[0]["id"]), "snapshot": str(snapshot.id), "job": str(run.id),
            "token": str(token_ids["viewer"]), "user": str(users["viewer"]), "upload": str(upload.id),
            "whitelist": str(entry.id), "node": f"{name}/db", "tenant": name, "policy": str(policy.id)}
     return Seeded(tid, name, users, tokens, token_ids, ids)
