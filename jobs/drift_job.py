@@ -32,7 +32,7 @@ from jobs.baselines import WindowLoader, baseline_of, baselines, cache_key, stor
 from jobs.constants import drift_lock_key
 from jobs.drift import Baseline, DriftEventRecord, Snapshot, Verdict, WhitelistEntry, analyze, update_baseline
 from jobs.drift.criticality import validate_criticality
-from jobs.drift.known import known_index
+from jobs.drift.detect import prepare
 from jobs.drift.records import EventKind, VerdictKind
 from jobs.events import publish_event
 from jobs.gcpause import gc_paused
@@ -127,7 +127,7 @@ async def _persist(
 def _slide(baseline: Baseline, current: Snapshot) -> Baseline:
     """The baseline with `current` added, indexed for the next window's detection ahead of time."""
     rolled = update_baseline(baseline, current)
-    known_index(rolled)
+    prepare(rolled)
     return rolled
 
 

@@ -108,7 +108,7 @@ class Baseline:
     pairs: Mapping[PairKey, PairHistory] = field(default_factory=dict)
     beacon: BeaconParams = field(default_factory=BeaconParams)
     # lookups derived from the fields above, filled on first use (`jobs.drift.known`); `replace()` starts afresh
-    derived: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+    derived: dict[Any, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.window_count < 1:

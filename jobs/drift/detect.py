@@ -11,7 +11,8 @@ Rules, chosen to keep the event stream quiet on a steady estate:
 - `new_node` is reported for internal nodes only; external ones are `new_external`;
 - `removed_edge`: the edge was in the previous window and in at least `removed_min_presence` of the
   held windows, and is absent now: reported once, when a stable edge disappears;
-- `traffic_spike`: upward only, robust z-score of bytes or flows against the edge's own windows;
+- `traffic_spike`: upward only: bytes or flows at least `spike_over_max` times the edge's upper
+  quartile over its baseline windows and a robust z-score of at least `spike_z` against them;
 - `beacon`: periodic connections of one pair, see `jobs.drift.pairs`.
 """
 
@@ -22,15 +23,17 @@ from collections import Counter
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from jobs.drift.baseline import (
     Baseline,
     BaselineOrderError,
     EdgeBaseline,
+    EdgeKey,
     VolumeStats,
     epoch,
     update_baseline,
+    volume_stats,
 )
 from jobs.drift.known import known_index
 from jobs.drift.nodes import NodeView, node_views
@@ -49,12 +52,15 @@ class DetectParams:
     bytes_floor: float = 4096.0
     flows_floor: float = 2.0
     removed_min_presence: float = 0.5
+    spike_over_max: float = 2.0
 
     def __post_init__(self) -> None:
         if self.spike_z <= 0 or self.spike_min_windows < 2:
             raise ValueError("spike_z must be positive and spike_min_windows at least 2")
         if self.spike_rel_floor <= 0 or self.bytes_floor <= 0 or self.flows_floor <= 0:
             raise ValueError("std floors must be positive so a flat baseline cannot divide by zero")
+        if self.spike_over_max < 1:
+            raise ValueError("spike_over_max must be at least 1: a spike exceeds the edge's usual range")
         if not 0 < self.removed_min_presence <= 1:
             raise ValueError("removed_min_presence must lie in (0, 1]")
 
@@ -204,12 +210,18 @@ def robust_z(value: float, stats: VolumeStats, *, rel_floor: float, abs_floor: f
 
 def _spikes(current: Snapshot, known: Baseline, params: DetectParams) -> list[Detection]:
     found: list[Detection] = []
+    thresholds = spike_thresholds(known, params)
     for edge in current.edges:
-        entry = known.edges.get((edge.src, edge.dst, edge.dst_port, edge.protocol))
-        if entry is None or len(entry.samples) < params.spike_min_windows or not _may_spike(edge, entry, params):
+        key = (edge.src, edge.dst, edge.dst_port, edge.protocol)
+        limit = thresholds.get(key)
+        if limit is None or (edge.bytes < limit[0] and edge.flows < limit[1]):
             continue
+        entry = known.edges[key]
         z_bytes, z_flows = _volume_z(edge, entry, params)
-        if max(z_bytes, z_flows) < params.spike_z:
+        on = [name for name, z, value, least in (("bytes", z_bytes, edge.bytes, limit[0]),
+                                                 ("flows", z_flows, edge.flows, limit[1]))
+              if value >= least and z >= params.spike_z]
+        if not on:
             continue
         facts = _edge_facts(edge, known) | {
             "z_bytes": round(z_bytes, 2),
@@ -217,22 +229,44 @@ def _spikes(current: Snapshot, known: Baseline, params: DetectParams) -> list[De
             "bytes_median": entry.bytes_stats.median,
             "flows_median": entry.flows_stats.median,
             "spike_z": params.spike_z,
+            "spike_on": max(on, key=lambda name: z_bytes if name == "bytes" else z_flows),
         }
-        found.append(Detection("traffic_spike", *edge.key, facts))
+        found.append(Detection("traffic_spike", *key, facts))
     return found
 
 
-def _may_spike(edge: EdgeRecord, entry: EdgeBaseline, params: DetectParams) -> bool:
-    """A cheap necessary condition for a spike, so most edges skip the medians and MADs.
+def spike_thresholds(known: Baseline, params: DetectParams) -> dict[EdgeKey, tuple[float, float]]:
+    """Per mature edge, the least bytes and the least flows that would be a spike (kept on the baseline).
 
-    z ≥ spike_z needs value ≥ median + spike_z·max(rel_floor·median, floor); the right side grows with
-    the median, and the median is at least the smallest sample.
+    A value spikes when it is at least `spike_over_max` times the edge's upper quartile (so a continuing
+    outlier still stands out, but a value within the range the edge usually spans does not) and its
+    robust z-score reaches `spike_z`: z ≥ spike_z ⇔ value ≥ median + spike_z·scale.
     """
-    low_bytes = min(s.bytes for s in entry.samples)
-    low_flows = min(s.flows for s in entry.samples)
-    z, rel = params.spike_z, params.spike_rel_floor
-    return (edge.bytes >= low_bytes + z * max(rel * low_bytes, params.bytes_floor)
-            or edge.flows >= low_flows + z * max(rel * low_flows, params.flows_floor))
+    cache_key = ("spike_thresholds", params)
+    found = known.derived.get(cache_key)
+    if found is None:
+        found = {
+            key: (_least_spike([s.bytes for s in entry.samples], params, params.bytes_floor),
+                  _least_spike([s.flows for s in entry.samples], params, params.flows_floor))
+            for key, entry in known.edges.items() if len(entry.samples) >= params.spike_min_windows
+        }
+        known.derived[cache_key] = found
+    return cast(dict[EdgeKey, tuple[float, float]], found)
+
+
+def _least_spike(values: list[int], params: DetectParams, floor: float) -> float:
+    stats = volume_stats(values)
+    ordered = sorted(values)
+    upper_quartile = ordered[math.ceil(0.75 * len(ordered)) - 1]
+    scale = max(1.4826 * stats.mad, params.spike_rel_floor * stats.median, floor)
+    return max(stats.median + params.spike_z * scale, params.spike_over_max * upper_quartile)
+
+
+def prepare(known: Baseline, params: DetectParams | None = None) -> None:
+    """Build the baseline's lookups now (the drift job does it right after sliding the baseline, so
+    the next window's detection finds them ready)."""
+    known_index(known)
+    spike_thresholds(known, params or DetectParams())
 
 
 def _volume_z(edge: EdgeRecord, entry: EdgeBaseline, params: DetectParams) -> tuple[float, float]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from jobs.drift.baseline import Baseline, PairKey
+from jobs.drift.baseline import Baseline, PairHistory, PairKey
 from jobs.drift.nodes import NodeView, baseline_views
 
 
@@ -24,6 +24,7 @@ class KnownIndex:
     reach: dict[tuple[str, int | None, str], int]  # distinct sources per (dst, port, protocol)
     sources: int  # distinct sources
     views: dict[str, NodeView]  # node views of the baseline alone (`nodes.node_views` adds the window)
+    pairs_by_source: dict[str, list[tuple[str, PairHistory]]]  # connection histories per source
 
 
 def known_index(known: Baseline) -> KnownIndex:
@@ -39,6 +40,14 @@ def known_index(known: Baseline) -> KnownIndex:
         reach=dict(Counter((dst, port, proto) for _, dst, port, proto in edges)),
         sources=len(sources),
         views=baseline_views(known),
+        pairs_by_source=_by_source(known),
     )
     known.derived["index"] = index
     return index
+
+
+def _by_source(known: Baseline) -> dict[str, list[tuple[str, PairHistory]]]:
+    grouped: dict[str, list[tuple[str, PairHistory]]] = {}
+    for (src, dst), history in known.pairs.items():
+        grouped.setdefault(src, []).append((dst, history))
+    return grouped

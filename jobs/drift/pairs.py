@@ -3,7 +3,8 @@
 Per (src, dst) pair the connection starts of all ports are pooled, merged with the pair's interval
 history from the baseline, and measured (`jobs.drift.beacon`). A periodic pair is not reported when
 
-- it is internal and was already periodic in a majority of the held windows (established);
+- it is internal and was already periodic in a majority of the held windows, or present in a majority
+  while its history was too short to measure (established);
 - it is internal and its source already polls at least `SCRAPER_MIN_TARGETS` other internal
   targets periodically at about the same period (a metrics scraper adding a target);
 - it hits a different port at almost every beat (a slow port scan, not a check-in).
@@ -21,6 +22,7 @@ from typing import Any
 
 from jobs.drift.baseline import Baseline, PairHistory, extend_intervals
 from jobs.drift.beacon import Periodicity, measure_periodicity, merge_bursts
+from jobs.drift.known import known_index
 from jobs.drift.nodes import NodeView
 from jobs.drift.records import Detection, Snapshot
 from jobs.snapshot.types import EdgeRecord
@@ -59,12 +61,14 @@ def detect_beacons(current: Snapshot, known: Baseline, nodes: Mapping[str, NodeV
     for (src, dst) in sorted(_candidates(grouped, known)):
         edges = grouped[(src, dst)]
         history = known.pairs.get((src, dst))
+        external = nodes[src].external or nodes[dst].external
+        if not external and history is not None and _established(history, known):
+            continue  # an established internal poller: quiet whatever this window measures
         starts = merge_bursts((t for e in edges for t in e.conn_starts), params.burst_merge_s)
         periodicity = measure_periodicity(extend_intervals(history, starts, params.history_intervals), params)
         if not periodicity.periodic or _is_port_scan(edges, len(starts)):
             continue
-        external = nodes[src].external or nodes[dst].external
-        if not external and _is_expected(src, dst, periodicity, history, known, nodes):
+        if not external and _is_new_target(src, dst, periodicity, known, nodes):
             continue
         facts = periodicity.to_facts() | _pair_facts(edges, history, known)
         facts["window_connections"] = len(starts)
@@ -110,20 +114,23 @@ def _is_port_scan(edges: list[EdgeRecord], connections: int) -> bool:
 
 
 def _established(history: PairHistory, known: Baseline) -> bool:
-    return len(history.periodic_windows) >= max(1, math.ceil(known.held / 2))
-
-
-def _is_expected(
-    src: str, dst: str, periodicity: Periodicity, history: PairHistory | None, known: Baseline,
-    nodes: Mapping[str, NodeView],
-) -> bool:
-    """An internal pair that is an established poller, or a new target of one."""
-    if history is not None and _established(history, known):
+    """Periodic in most held windows; or present in most of them while its history was still too short
+    to measure (a long-standing pair that opens a connection or two per window becomes measurable only
+    once enough windows have passed: that is old behaviour coming into view, not a new beacon)."""
+    majority = max(1, math.ceil(known.held / 2))
+    if len(history.periodic_windows) >= majority:
         return True
+    return len(history.windows) >= majority and len(history.intervals) + 1 < known.beacon.min_connections
+
+
+def _is_new_target(
+    src: str, dst: str, periodicity: Periodicity, known: Baseline, nodes: Mapping[str, NodeView]
+) -> bool:
+    """An internal pair whose source already polls other internal targets at about this period."""
     tolerance = known.beacon.jitter_tolerance * periodicity.median_interval_s
     siblings = [
-        pair for key, pair in known.pairs.items()
-        if key[0] == src and key[1] != dst and not nodes[key[1]].external and pair.intervals
+        pair for target, pair in known_index(known).pairs_by_source.get(src, ())
+        if target != dst and not nodes[target].external and pair.intervals
         and _established(pair, known)
         and abs(statistics.median(pair.intervals) - periodicity.median_interval_s) <= tolerance
     ]

@@ -148,7 +148,7 @@ def _volume(d: Detection, _: ScoreContext) -> Reason | None:
 def _spike_volume(facts: Mapping[str, Any]) -> Reason | None:
     z_bytes, z_flows = float(facts["z_bytes"]), float(facts["z_flows"])
     value = min(1.0, math.log1p(max(z_bytes, z_flows)) / math.log1p(100.0))
-    if z_bytes >= z_flows:
+    if facts.get("spike_on", "bytes" if z_bytes >= z_flows else "flows") == "bytes":
         evidence = (f"{human_bytes(facts['bytes'])} in this window vs a median of "
                     f"{human_bytes(facts['bytes_median'])} (robust z {z_bytes:.1f})")
     else:

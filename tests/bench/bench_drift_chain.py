@@ -1,12 +1,15 @@
-"""Issue 4 benchmark (whole chain): two windows of 50,000 edges each, through the real jobs.
+"""Issue 4 benchmark (whole chain): windows of 50,000 edges each, through the real jobs.
 
-    SG_BENCH_REDIS_URL=redis://127.0.0.1:6379/2 .venv/bin/python tests/bench/bench_drift_chain.py [--edges 50000]
+    SG_BENCH_REDIS_URL=redis://127.0.0.1:6379/2 .venv/bin/python tests/bench/bench_drift_chain.py \
+        [--edges 50000] [--windows 2]
 
-Writes two hourly windows of canonical CSV flows (5,000 workloads in 40 namespaces, one flow per
-edge, 2 % churn and a few volume spikes in the second), uploads them one after the other to a fresh
-PostgreSQL database with an in-process ARQ worker, and reports each job's own duration from its
-job_run (started → finished). The drift chain is the second window's `detect_drift`: load both
-snapshots' sidecars and the baseline, detect, score, explain, persist the events, publish.
+Writes hourly windows of canonical CSV flows (5,000 workloads in 40 namespaces, one flow per edge,
+volumes varying from window to window; 2 % churn and 20 volume spikes in the last one), uploads them
+one after the other to a fresh PostgreSQL database with an in-process ARQ worker, and reports each
+job's own duration from its job_run (started → finished). The drift chain is the last window's
+`detect_drift`: load its sidecar, the previous window and the baseline, detect, score, explain,
+persist the events, publish. The issue's case is two windows; `--windows 8` gives a baseline deep
+enough (6 windows) for the volume-spike detector to run on every edge.
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ async def settled(tenant_id: int) -> None:
         await asyncio.sleep(0.05)
 
 
-async def main(edges: int) -> None:
+async def main(edges: int, windows: int) -> None:
     from tests.conftest import create_database, drop_database
 
     url = await create_database()
@@ -87,7 +90,8 @@ async def main(edges: int) -> None:
         async with session_scope() as s:
             tenant_id = (await tenancy.create_tenant(s, name="bench")).id or 0
         files = []
-        for hour, churn, spikes in ((0, 0.0, 0), (1, 0.02, 20)):
+        plan = [(hour, 0.0, 0) for hour in range(windows - 1)] + [(windows - 1, 0.02, 20)]
+        for hour, churn, spikes in plan:
             path = folder / f"window{hour}.csv"
             window_frame(edges, hour, churn, spikes).write_csv(path)
             files.append(path)
@@ -111,7 +115,7 @@ async def main(edges: int) -> None:
         phases = chain.result["seconds"]
         to_publish = sum(phases[p] for p in ("load", "analyze", "persist", "publish"))
         assert events, "the second window must produce drift events"
-        print(f"drift chain for the second {edges}-edge window, load → publish: {to_publish:.2f} s (budget 2 s); "
+        print(f"drift chain for window {windows} ({edges} edges, baseline of {windows - 1}), load → publish: {to_publish:.2f} s (budget 2 s); "
               f"then baseline slide + store {phases['baseline']:.2f} s")
     finally:
         from jobs.connections import close_connections
@@ -124,4 +128,6 @@ async def main(edges: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--edges", type=int, default=50_000)
-    asyncio.run(main(parser.parse_args().edges))
+    parser.add_argument("--windows", type=int, default=2, help="windows uploaded; the last one is measured")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.edges, arguments.windows))

@@ -108,3 +108,15 @@ def test_params_reject_nonsense() -> None:
         except ValueError:
             continue
         raise AssertionError(f"BeaconParams accepted {bad}")
+
+
+def test_hourly_pair_present_all_along_is_not_a_new_beacon_when_it_becomes_measurable() -> None:
+    # one connection an hour: the series only gets long enough to measure in the 8th window
+    rng = random.Random(8)
+    hourly = [[600.0 + rng.uniform(-60, 60)] for _ in range(8)]
+    windows = [[*BASE, edge(A, B, 443, starts=s), edge(C, PEER, 443, starts=s)] for s in hourly[:7]]
+    current = [*BASE, edge(A, B, 443, starts=hourly[7]), edge(C, PEER, 443, starts=hourly[7])]
+    events = run(windows, current)
+    # the internal pair was there in every window: old behaviour; the external one is always reported
+    assert [(e.src, e.dst) for e in beacons(events)] == [(C, PEER)]
+    assert 3400 < beacons(events)[0].evidence["period_s"] < 3800
