@@ -1,26 +1,66 @@
-"""The `sg` command line (DESIGN §11)."""
+"""The `sg` command line (DESIGN §11).
+
+`sg` is timed end to end (`sg ingest --wait`, docs/benchmarks.md), so its start-up is kept small: this module
+imports only click, and each command's module is imported when that command is used (`LazyGroup`). Command
+modules import the database, polars and Redis inside their commands (`heavy_imports`), so `sg --help` and
+`sg ingest --help` answer without loading them.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import os
+import contextlib
+import gc
+import importlib
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import click
 
-from models.db import dispose_engines, session_scope
-from models.errors import SecureGuardError
-from models.queries import tenancy
-from models.queries.audit import record_audit
-from models.tenancy import ROLES
-
 T = TypeVar("T")
 
+# name → (module, attribute, the one-line help `sg --help` lists without importing the module);
+# tests/integration/test_cli.py checks that each line matches the command's own help.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "db": ("jobs.cli_admin", "db", "Database maintenance."),
+    "demo": ("jobs.cli_admin", "demo", "The demo tenant."),
+    "ingest": ("jobs.cli_ingest", "ingest",
+               "Push flow files (gzip allowed) to the tenant; a worker parses them into snapshots."),
+    "tenant": ("jobs.cli_admin", "tenant", "Manage tenants."),
+    "token": ("jobs.cli_admin", "token", "Manage API tokens."),
+    "user": ("jobs.cli_admin", "user", "Manage users."),
+}
 
-def _run(make: Callable[[], Awaitable[T]]) -> T:
+# Set when `sg` runs as the console script (not when a test or another program calls `main`).
+_script = False
+
+
+@contextlib.contextmanager
+def heavy_imports() -> Iterator[None]:
+    """Import a command's dependencies (SQLAlchemy, polars …: about a million objects) without cyclic-GC passes.
+
+    Every pass would walk all of them again although module-level objects live as long as the process. For the
+    console script they are also frozen afterwards, so later passes and the collection at exit skip them too
+    (that collection alone costs ~0.5 s with these modules loaded).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if _script:
+            gc.freeze()
+        if was_enabled:
+            gc.enable()
+
+
+def run(make: Callable[[], Awaitable[T]]) -> T:
     """Run one coroutine, turning expected errors into a clear message and exit code 1."""
+    import asyncio
+
+    with heavy_imports():
+        from models.db import dispose_engines
+        from models.errors import SecureGuardError
 
     async def main() -> T:
         try:
@@ -34,136 +74,55 @@ def _run(make: Callable[[], Awaitable[T]]) -> T:
         raise click.ClickException(str(exc)) from exc
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """A group whose subcommands (`COMMANDS`) are imported only when used."""
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            module, attribute, _ = self.lazy[cmd_name]
+            with heavy_imports():
+                command = getattr(importlib.import_module(module), attribute)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from the registry's one-liners: `sg --help` imports no command module."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names))
+        rows = []
+        for name in names:
+            if name in self.commands:
+                if self.commands[name].hidden:
+                    continue
+                rows.append((name, self.commands[name].get_short_help_str(limit)))
+            else:
+                rows.append((name, click.Command(name, help=self.lazy[name][2]).get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def main(
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+        standalone_mode: bool = True, **extra: Any,
+    ) -> Any:
+        global _script
+        # The console script calls `main()` with no arguments; CliRunner and other callers pass them.
+        _script = _script or (args is None and standalone_mode)
+        try:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        finally:
+            if _script:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                gc.freeze()  # objects made since the last freeze: skip them in the collection at exit too
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS)
 def main() -> None:
     """SecureGuard: network drift sentinel. Settings come from SG_* environment variables."""
-
-
-@main.group()
-def tenant() -> None:
-    """Manage tenants."""
-
-
-@tenant.command("create")
-@click.argument("name")
-def tenant_create(name: str) -> None:
-    """Create a tenant and print its id."""
-
-    async def go() -> int:
-        async with session_scope() as session:
-            row = await tenancy.create_tenant(session, name=name)
-            return row.id or 0
-
-    click.echo(_run(go))
-
-
-@tenant.command("set-window")
-@click.argument("name")
-@click.argument("window", type=click.Choice(["5m", "10m", "15m", "30m", "1h", "2h", "3h", "6h", "12h", "24h"]))
-def tenant_set_window(name: str, window: str) -> None:
-    """Set the tenant's snapshot window (new builds use it)."""
-    seconds = int(window[:-1]) * (3600 if window.endswith("h") else 60)
-
-    async def go() -> None:
-        async with session_scope() as session:
-            row = await tenancy.get_tenant_by_name(session, name=name)
-            await tenancy.set_window_seconds(session, tenant_id=row.id or 0, seconds=seconds)
-
-    _run(go)
-    click.echo(f"tenant {name}: snapshot window {window}", err=True)
-
-
-@main.group()
-def user() -> None:
-    """Manage users."""
-
-
-def _read_password() -> str:
-    if os.environ.get("SG_PASSWORD"):
-        return os.environ["SG_PASSWORD"]
-    if sys.stdin.isatty():
-        return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
-    return sys.stdin.readline().rstrip("\n")
-
-
-@user.command("create")
-@click.option("--tenant", "tenant_name", required=True, help="Tenant name.")
-@click.option("--email", required=True)
-@click.option("--role", required=True, type=click.Choice(ROLES))
-def user_create(tenant_name: str, email: str, role: str) -> None:
-    """Create a local user; the password comes from stdin or SG_PASSWORD."""
-    password = _read_password()
-
-    async def go() -> int:
-        async with session_scope() as session:
-            row = await tenancy.get_tenant_by_name(session, name=tenant_name)
-            created = await tenancy.create_user(
-                session, tenant_id=row.id or 0, email=email, role=role, password=password
-            )
-            return created.id or 0
-
-    click.echo(_run(go))
-
-
-@main.group()
-def token() -> None:
-    """Manage API tokens."""
-
-
-@token.command("create")
-@click.option("--tenant", "tenant_name", required=True, help="Tenant name.")
-@click.option("--role", required=True, type=click.Choice(ROLES))
-@click.option("--name", default="cli", show_default=True, help="A label to recognise the token by.")
-def token_create(tenant_name: str, role: str, name: str) -> None:
-    """Print a new API token, alone on stdout (it is shown only once)."""
-
-    async def go() -> str:
-        async with session_scope() as session:
-            row = await tenancy.get_tenant_by_name(session, name=tenant_name)
-            token, secret = await tenancy.create_api_token(
-                session, tenant_id=row.id or 0, role=role, name=name, created_by="cli"
-            )
-            await record_audit(session, tenant_id=row.id or 0, actor="cli", action="token.create",
-                               target=f"{token.prefix} ({name})", after={"role": role, "name": name})
-            return secret
-
-    click.echo(_run(go))
-
-
-@main.group()
-def db() -> None:
-    """Database maintenance."""
-
-
-@db.command("upgrade")
-def db_upgrade() -> None:
-    """Apply every pending migration."""
-    from models.migrate import upgrade
-
-    upgrade()
-    click.echo("database is up to date", err=True)
-
-
-def _register_ingest() -> None:
-    from jobs import cli_ingest
-
-    cli_ingest.register(main, _run)
-
-
-_register_ingest()
-
-
-@main.group()
-def demo() -> None:
-    """The demo tenant."""
-
-
-@demo.command("seed")
-def demo_seed() -> None:
-    """Create the demo tenant and its users when missing (safe to run again)."""
-    from jobs.demo import DEMO_USERS, seed_demo
-
-    created, what = _run(seed_demo)
-    click.echo(f"demo tenant {'created' if created else 'ready'}: {what}", err=True)
-    for email, role, password in DEMO_USERS:
-        click.echo(f"  {role:<9} {email}  password: {password}", err=True)

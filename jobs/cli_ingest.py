@@ -1,115 +1,132 @@
-"""`sg ingest PATH… --tenant NAME [--format …] [--wait]`: push flow files, show progress, summarise."""
+"""`sg ingest PATH… --tenant NAME [--format …] [--wait]`: push flow files, show progress, summarise.
+
+This module imports only click and the standard library, so `sg ingest --help` answers at once. When the
+command runs, it starts copying the first file into the data dir (in the kernel, on a background thread)
+and meanwhile imports the rest of the work from `jobs.cli_ingest_run`.
+"""
 
 from __future__ import annotations
 
-import asyncio
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from jobs.flows.detect import HEAD_BYTES, detect_format
-from jobs.flows.exceptions import FlowFileRejected
-from jobs.flows.source import open_stream
-from jobs.ingest import FORMAT_ALIASES
-from jobs.uploads import file_chunks, receive_upload
-from models.db import session_scope
-from models.ops import FINISHED_STATUSES
-from models.queries import graph as graph_queries
-from models.queries import jobs as job_queries
-from models.queries import tenancy
+from jobs.cli import heavy_imports, run
 
-POLL_SECONDS = 0.05
-console = Console(stderr=True)
+# The names `jobs.ingest.FORMAT_ALIASES` accepts (tests/integration/test_cli.py keeps the two equal):
+# importing jobs.ingest here would load every parser and polars just to print `--help`.
+FORMAT_NAMES = ("auto", "zeek", "vpcflow", "hubble", "csv", "jsonl")
+SPOOL_PREFIX = ".incoming-"
 
 
-def precheck(path: Path) -> str | None:
-    """Why the file is obviously not a flow file, or None (the worker does the full parse)."""
+@dataclass(frozen=True)
+class Spooled:
+    """A file copied into the upload folder under a temporary name, or why it was not."""
+
+    path: Path | None
+    size: int
+    reason: str | None = None
+
+    def discard(self) -> None:
+        """Remove the copy (the file was refused)."""
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+
+def spool(source: Path, folder: Path, limit: int) -> Spooled:
+    """Copy `source` into `folder` under a temporary name; refuse it when empty or larger than `limit` bytes.
+
+    The same checks as `jobs.uploads.receive_upload`, which gets the bytes in chunks; the CLI runs beside the
+    data dir, so the kernel copies the file (sendfile) and Python never touches its bytes.
+    """
     try:
-        with open_stream(path) as stream:
-            detect_format(stream.read(HEAD_BYTES))
-    except FlowFileRejected as exc:
-        return str(exc)
+        size = source.stat().st_size
     except OSError as exc:
-        return f"cannot read it: {exc.strerror or exc}"
-    return None
+        return Spooled(None, 0, f"cannot read it: {exc.strerror or exc}")
+    if size > limit:
+        return Spooled(None, size, f"the file is larger than the limit of {limit} bytes")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=folder, prefix=SPOOL_PREFIX)
+        os.close(handle)
+    except OSError as exc:
+        return Spooled(None, size, f"cannot store it in {folder}: {exc.strerror or exc}")
+    copy = Path(name)
+    try:
+        shutil.copyfile(source, copy)
+        size = copy.stat().st_size
+    except OSError as exc:
+        copy.unlink(missing_ok=True)
+        return Spooled(None, size, f"cannot copy it into {folder}: {exc.strerror or exc}")
+    except BaseException:
+        copy.unlink(missing_ok=True)
+        raise
+    if size == 0 or size > limit:  # it changed while being copied
+        copy.unlink()
+        return Spooled(None, size, "the file is empty" if size == 0 else
+                       f"the file is larger than the limit of {limit} bytes")
+    return Spooled(copy, size)
 
 
-async def _job_tree_done(tenant_id: int, run_id: int) -> tuple[bool, float, str, list[int]]:
-    """(finished, progress, message, snapshot job ids) of an ingest run and the builds it queued."""
-    async with session_scope() as session:
-        run = await job_queries.get_job_run(session, tenant_id=tenant_id, job_run_id=run_id)
-        if run.status not in FINISHED_STATUSES:
-            return False, run.progress * 0.5, run.progress_message or run.status, []
-        builds = [int(i) for i in run.result.get("snapshot_jobs", [])]
-        done = [await job_queries.get_job_run(session, tenant_id=tenant_id, job_run_id=b) for b in builds]
-    finished = sum(b.status in FINISHED_STATUSES for b in done)
-    fraction = 0.5 + 0.5 * (finished / len(builds) if builds else 1.0)
-    return finished == len(builds), fraction, f"{finished}/{len(builds)} snapshots built", builds
+class Spooler:
+    """Copies the files into the upload folder on a background thread, one file ahead of their use.
 
+    Copying in the kernel releases the GIL, so the first copy overlaps the CLI's imports and each later one
+    overlaps the parse of the file before it.
+    """
 
-async def _follow(progress: Progress, task: TaskID, tenant_id: int, run_id: int) -> None:
-    while True:
-        finished, fraction, message, _ = await _job_tree_done(tenant_id, run_id)
-        progress.update(task, completed=fraction * 100, status=message)
-        if finished:
-            return
-        await asyncio.sleep(POLL_SECONDS)
+    def __init__(self, paths: Sequence[Path], folder: Path, limit: int) -> None:
+        self._paths, self._folder, self._limit = list(paths), folder, limit
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sg-spool")
+        self._jobs: list[Future[Spooled]] = []
+        self._taken: set[int] = set()
+        self._submit_up_to(0)
 
+    def _submit_up_to(self, index: int) -> None:
+        while len(self._jobs) <= min(index, len(self._paths) - 1):
+            self._jobs.append(self._executor.submit(spool, self._paths[len(self._jobs)], self._folder, self._limit))
 
-async def _summary(tenant_id: int, upload_id: int, run_id: int) -> tuple[bool, str]:
-    async with session_scope() as session:
-        upload = await graph_queries.get_upload(session, tenant_id=tenant_id, upload_id=upload_id)
-        run = await job_queries.get_job_run(session, tenant_id=tenant_id, job_run_id=run_id)
-    if upload.status == "rejected" or run.status != "succeeded":
-        return False, f"rejected: {upload.reason or run.error}"
-    text = (f"{upload.source_format}: {upload.rows_accepted:,} accepted, {upload.rows_rejected:,} rejected, "
-            f"{upload.rows_skipped:,} skipped; {run.result.get('windows', 0)} windows")
-    for error in upload.errors[:5]:
-        text += f"\n    line {error['line']}: {error['reason']}"
-    return True, text
+    async def take(self, index: int) -> Spooled:
+        """File `index` once copied (the caller now owns the copy) and start copying the next one."""
+        import asyncio  # here, not at the top: `sg ingest --help` needs no event loop
 
+        self._submit_up_to(index + 1)
+        spooled = await asyncio.wrap_future(self._jobs[index])
+        self._taken.add(index)
+        return spooled
 
-async def ingest_paths(paths: list[Path], tenant_name: str, fmt: str, wait: bool) -> int:
-    """Push every file; with `wait`, follow each to its snapshots. Returns the number of rejected files."""
-    async with session_scope() as session:
-        tenant = await tenancy.get_tenant_by_name(session, name=tenant_name)
-    tenant_id, rejected = tenant.id or 0, 0
-    columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[status]}"), TimeElapsedColumn()]
-    with Progress(*columns, console=console) as progress:
-        for path in paths:
-            task = progress.add_task(path.name, total=100, status="checking")
-            reason = precheck(path)
-            if reason is not None:
-                progress.update(task, completed=100, status=f"[red]rejected: {reason}")
-                rejected += 1
+    def close(self) -> None:
+        """Stop copying and remove every copy nobody took (an error or Ctrl-C stopped the command)."""
+        for index, job in enumerate(self._jobs):
+            if index in self._taken or job.cancel():
                 continue
-            upload, run = await receive_upload(file_chunks(path), tenant_id=tenant_id, filename=path.name, fmt=fmt,
-                                               created_by="cli")
-            progress.update(task, completed=5, status=f"upload #{upload.id}, job #{run.id}")
-            if not wait:
-                continue
-            await _follow(progress, task, tenant_id, run.id or 0)
-            ok, text = await _summary(tenant_id, upload.id or 0, run.id or 0)
-            rejected += not ok
-            progress.update(task, completed=100, status=text.splitlines()[0] if ok else f"[red]{text}")
-            if ok and "\n" in text:
-                progress.console.print(text.split("\n", 1)[1])
-    return rejected
+            if job.exception() is None:
+                job.result().discard()
+        self._executor.shutdown(wait=True)
 
 
-def register(main: click.Group, run: Any) -> None:
-    """Add `ingest` to the `sg` group."""
-
-    @main.command("ingest")
-    @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    @click.option("--tenant", "tenant_name", required=True, help="Tenant name.")
-    @click.option("--format", "fmt", default="auto", show_default=True, type=click.Choice(list(FORMAT_ALIASES)))
-    @click.option("--wait", is_flag=True, help="Follow each file until its snapshots are built.")
-    def ingest(paths: tuple[Path, ...], tenant_name: str, fmt: str, wait: bool) -> None:
-        """Push flow files (gzip allowed) to the tenant; a worker parses them into snapshots."""
-        rejected = run(lambda: ingest_paths(list(paths), tenant_name, fmt, wait))
-        if rejected:
-            raise click.ClickException(f"{rejected} of {len(paths)} files rejected")
+@click.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tenant", "tenant_name", required=True, help="Tenant name.")
+@click.option("--format", "fmt", default="auto", show_default=True, type=click.Choice(FORMAT_NAMES))
+@click.option("--wait", is_flag=True, help="Follow each file until its snapshots are built.")
+def ingest(paths: tuple[Path, ...], tenant_name: str, fmt: str, wait: bool) -> None:
+    """Push flow files (gzip allowed) to the tenant; a worker parses them into snapshots."""
+    with heavy_imports():
+        from models.settings import get_settings
+    settings = get_settings()
+    spooler = Spooler(paths, settings.upload_dir, settings.max_upload_bytes)
+    try:
+        with heavy_imports():
+            from jobs.cli_ingest_run import ingest_paths
+        rejected = run(lambda: ingest_paths(list(paths), tenant_name, fmt, wait, spooler))
+    finally:
+        spooler.close()
+    if rejected:
+        raise click.ClickException(f"{rejected} of {len(paths)} files rejected")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# Verifying against this keeps the time of "no such user" equal to "wrong password".
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
 TOKEN_PREFIX = "sg_"
 MIN_PASSWORD_LENGTH = 8
 
@@ -22,10 +21,17 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+@cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps the time of "no such user" equal to "wrong password" (made on first
+    use: hashing at import cost every process that imports this module 0.25–0.6 s)."""
+    return _hasher.hash("not-a-real-password")
+
+
 def verify_password(password: str, password_hash: str | None) -> bool:
     """Whether `password` matches; constant work when there is no hash."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
