@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 
 from redis import exceptions as redis_exceptions
@@ -23,14 +22,13 @@ from jobs.constants import events_channel
 from jobs.flows.detect import HEAD_BYTES, detect_format
 from jobs.flows.exceptions import FlowFileRejected
 from jobs.flows.source import open_stream
-from jobs.queue import enqueue_job
+from jobs.upload_store import store_spooled
 from models.db import session_scope
 from models.graph import FlowUpload
 from models.ops import FINISHED_STATUSES, JobRun
 from models.queries import graph as graph_queries
 from models.queries import jobs as job_queries
 from models.queries import tenancy
-from models.settings import get_settings
 
 # Without a live event for this long, read the runs from the database anyway (an event lost on a reconnect).
 EVENT_FALLBACK_SECONDS = 1.0
@@ -59,30 +57,14 @@ async def tenant_id_of(name: str) -> int:
 
 
 async def store_upload(spooled: Spooled, *, tenant_id: int, filename: str, fmt: str) -> tuple[FlowUpload, JobRun]:
-    """Record a spooled copy as a new upload of the tenant and queue `ingest_flows` for it.
-
-    The steps of `jobs.uploads.receive_upload` after its spooling: the row, the file under its final name,
-    then the job (committed first: the worker may start within milliseconds and must find both).
-    """
+    """Record a spooled copy as a new upload of the tenant and queue `ingest_flows` for it."""
     if spooled.path is None:
         raise ValueError(f"{filename}: nothing to store ({spooled.reason})")
-    folder = get_settings().upload_dir / str(tenant_id)
-    folder.mkdir(parents=True, exist_ok=True)
     try:
-        async with session_scope() as session:
-            upload = await graph_queries.create_upload(
-                session, tenant_id=tenant_id, filename=filename or "upload", size_bytes=spooled.size,
-                source_format=fmt, stored_path="", created_by="cli",
-            )
-            final = folder / f"upload-{upload.id}"
-            os.replace(spooled.path, final)
-            upload.stored_path = str(final)
-            session.add(upload)
+        return await store_spooled(spooled.path, size=spooled.size, tenant_id=tenant_id, filename=filename,
+                                   fmt=fmt, created_by="cli")
     finally:
         spooled.discard()
-    run = await enqueue_job("ingest_flows", tenant_id=tenant_id, triggered_by="cli",
-                            params={"upload_id": upload.id}, key=str(upload.id))
-    return upload, run
 
 
 class JobEvents:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import AsyncIterable
 from pathlib import Path
 
 from jobs.ingest import parser_format
-from jobs.queue import enqueue_job
-from models.db import session_scope
+from jobs.upload_store import store_spooled, upload_folder
 from models.graph import FlowUpload
 from models.ops import JobRun
-from models.queries import graph as graph_queries
 from models.settings import get_settings
 
 
@@ -46,26 +43,13 @@ async def receive_upload(
     """Store the bytes as a new upload of the tenant and queue `ingest_flows` for it."""
     parser_format(fmt)  # refuse an unknown format before storing anything
     settings = get_settings()
-    folder = settings.upload_dir / str(tenant_id)
+    folder = upload_folder(tenant_id)
     spooled, size = await _spool(chunks, folder, settings.max_upload_bytes)
     if size == 0:
         spooled.unlink()
         raise EmptyUpload("the file is empty")
-    try:
-        async with session_scope() as session:
-            upload = await graph_queries.create_upload(
-                session, tenant_id=tenant_id, filename=filename or "upload", size_bytes=size, source_format=fmt,
-                stored_path="", created_by=created_by,
-            )
-            final = folder / f"upload-{upload.id}"
-            shutil.move(spooled, final)
-            upload.stored_path = str(final)
-            session.add(upload)
-    finally:
-        spooled.unlink(missing_ok=True)
-    run = await enqueue_job("ingest_flows", tenant_id=tenant_id, triggered_by=created_by,
-                            params={"upload_id": upload.id}, key=str(upload.id))
-    return upload, run
+    return await store_spooled(spooled, size=size, tenant_id=tenant_id, filename=filename, fmt=fmt,
+                               created_by=created_by)
 
 
 async def file_chunks(path: Path, size: int = 1 << 20) -> AsyncIterable[bytes]:
