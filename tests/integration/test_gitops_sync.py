@@ -22,7 +22,7 @@ from models.ops import AuditLog
 from models.policy import Policy
 from models.queries import gitops as gitops_queries
 from models.queries import jobs as job_queries
-from tests.builders import make_tenant
+from tests.builders import make_tenant, settled
 from tests.fakes.git_providers import FakeProviders
 from tests.fakes.gitops_fixtures import (
     POLICY_YAML,
@@ -152,6 +152,7 @@ async def test_tracking_marks_merged_deployed_and_closed_closed_and_publishes(
         for policy in (merged, closed):
             assert (await run_job("sync_gitops", acme.tenant_id, {"policy_id": policy.id})).status == "succeeded"
         assert (await schedule_pull_tracking({}))["tenants"] >= 1
+        await settled(acme.tenant_id)  # the scheduled run sees both PRs open, before the providers change them
         fake_providers.merge("github", PROJECT, 1)
         fake_providers.close("github", PROJECT, 2)
         tracked = await run_job("track_pull_requests", acme.tenant_id, key="track-now")
