@@ -22,7 +22,9 @@ from jobs.flows.columns import (
     Conversion,
     cast_int,
     cast_port,
+    distinct_mapping,
     map_distinct,
+    mapped,
     protocol_name,
     reason,
     select_checked,
@@ -89,7 +91,7 @@ def _read_rows(
     else:
         lines = pl.int_range(start, start + frame.height, dtype=pl.Int64, eager=True)
     frame = frame.with_columns(lines.alias("_line"), (lines - start).alias("_row"))
-    frame = drop_blank_rows(frame, chunk, names[0], skip)
+    frame = drop_blank_rows(frame, chunk, names[0], skip, second_field=names[1] if len(names) > 1 else None)
     return frame.with_columns(
         _bad=pl.when(pl.col(_EXTRA).is_not_null()).then(pl.lit("more fields than the header"))
     ), unreadable
@@ -173,7 +175,10 @@ def _convert(rows: pl.DataFrame) -> pl.DataFrame:
     ts_start, ts_end = pl.col("_ts_start"), pl.col("_ts_end")
     ports = {name: cast_port(raw(name), unset, typed=typed(name)) for name in ("src_port", "dst_port")}
     counts = {name: cast_int(raw(name), pl.Int64(), unset, typed=typed(name)) for name in ("bytes", "packets")}
-    action = map_distinct(rows, "action", lambda text: text.strip().lower())
+    actions = distinct_mapping(rows, "action", lambda text: text.strip().lower())
+    action = mapped(rows, "action", actions)
+    # Judged once per distinct value: a row check would compare every row's text.
+    bad_actions = [text for text, value in actions.items() if value not in ACTIONS]
     checks: list[Check] = [
         (pl.col("_bad").is_not_null(), pl.col("_bad")),
         (ts_start.is_null(), reason("invalid ts_start", raw("ts_start"))),
@@ -182,7 +187,7 @@ def _convert(rows: pl.DataFrame) -> pl.DataFrame:
         *((bad, reason(f"invalid {name}", raw(name).cast(pl.Utf8))) for name, (_, bad) in ports.items()),
         *((bad | (value < 0), reason(f"invalid {name}", raw(name).cast(pl.Utf8)))
           for name, (value, bad) in counts.items()),
-        (action.is_not_null() & ~action.is_in(ACTIONS), reason("invalid action", raw("action"))),
+        (raw("action").is_in(bad_actions) if bad_actions else pl.lit(False), reason("invalid action", raw("action"))),
         *label_checks,
     ]
     return select_checked(rows, Conversion(checks=checks, columns=[

@@ -145,9 +145,30 @@ def protocol_name(text: str) -> str:
     return {"icmpv6": "icmp6", "ipv6-icmp": "icmp6"}.get(value, value)
 
 
-def map_distinct(rows: pl.DataFrame, column: str, function: Callable[[str], str | None]) -> pl.Expr:
-    """`column` mapped through a Python function called once per distinct value, not per row."""
+def distinct_mapping(
+    rows: pl.DataFrame, column: str, function: Callable[[str], str | None]
+) -> dict[str, str | None]:
+    """Every distinct non-null value of `column` mapped through a Python function, called once per value."""
+    if column not in rows.columns:
+        return {}
+    return {value: function(value) for value in rows[column].drop_nulls().unique().to_list()}
+
+
+def mapped(rows: pl.DataFrame, column: str, mapping: dict[str, str | None]) -> pl.Expr:
+    """`column` through `mapping` (from `distinct_mapping`). When the mapping changes nothing (the usual
+    case: values already canonical), the column itself, which costs nothing per row."""
     if column not in rows.columns:
         return pl.lit(None, pl.Utf8)
-    mapping = {value: function(value) for value in rows[column].drop_nulls().unique().to_list()}
+    if all(key == value for key, value in mapping.items()):
+        return pl.col(column)
     return pl.col(column).replace_strict(mapping, default=None, return_dtype=pl.Utf8)
+
+
+def lowercase(rows: pl.DataFrame, column: str) -> pl.Expr:
+    """`column` in lowercase, computed once per distinct value (free when it already is)."""
+    return map_distinct(rows, column, str.lower)
+
+
+def map_distinct(rows: pl.DataFrame, column: str, function: Callable[[str], str | None]) -> pl.Expr:
+    """`column` mapped through a Python function called once per distinct value, not per row."""
+    return mapped(rows, column, distinct_mapping(rows, column, function))

@@ -27,11 +27,17 @@ def read_delimited(data: bytes, **options: Any) -> pl.DataFrame:
     return pl.read_csv(data, encoding="utf8-lossy", **options)
 
 
-def drop_blank_rows(rows: pl.DataFrame, data: bytes, first_field: str, line_offset: int = 0) -> pl.DataFrame:
+def drop_blank_rows(
+    rows: pl.DataFrame, data: bytes, first_field: str, line_offset: int = 0, *, second_field: str | None = None
+) -> pl.DataFrame:
     """Drop rows whose line in `data` is blank.
 
     `rows` carries `_row`, the 0-based line index of each row counted from line `line_offset`.
+    A blank line leaves every field after the first null, so when `second_field` (any later
+    field) holds no null at all, there is nothing to look for: the usual case costs nothing.
     """
+    if second_field is not None and rows[second_field].null_count() == 0:
+        return rows
     first = pl.col(first_field)
     candidate = first.is_null()
     # A typed (numeric) first field cannot hold whitespace; in a text one, a blank line's first

@@ -104,7 +104,7 @@ def _read_tokens(chunk: bytes, first_line: int) -> pl.DataFrame:
         _line=pl.col("_row").cast(pl.Int64) + first_line,
         _count=count.cast(pl.Int64),
     )
-    return drop_blank_rows(rows, chunk, "t0")
+    return drop_blank_rows(rows, chunk, "t0", second_field="t1")
 
 
 def _conversion(fields: tuple[str, ...]) -> Conversion:

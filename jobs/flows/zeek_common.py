@@ -13,7 +13,7 @@ Decisions (the same for both encodings):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import polars as pl
 
@@ -39,11 +39,11 @@ class ZeekColumns:
     resp_h: pl.Expr
     orig_p: pl.Expr  # Int32
     resp_p: pl.Expr
-    proto: pl.Expr
+    proto: pl.Expr  # lowercase (callers lowercase once per distinct value: `columns.lowercase`)
     duration: pl.Expr  # Float64 seconds
     counts: dict[str, pl.Expr]  # Int64 per COUNT_FIELDS name
     conn_state: pl.Expr
-    ip_proto: pl.Expr  # Int64
+    ip_proto: pl.Expr | None  # Int64; None when the log has no ip_proto field
 
 
 def zeek_checks(cols: ZeekColumns, raw_ts: pl.Expr) -> list[Check]:
@@ -62,7 +62,6 @@ def zeek_canonical(cols: ZeekColumns) -> list[pl.Expr]:
     """Canonical columns from typed Zeek fields."""
     c = cols.counts
     ip_bytes_set = c["orig_ip_bytes"].is_not_null() | c["resp_ip_bytes"].is_not_null()
-    proto = cols.proto.str.to_lowercase()
     # Out-of-range durations are bad lines; keep them from overflowing the arithmetic meanwhile.
     sane = cols.duration.is_between(0, MAX_DURATION_S)
     end_us = pl.when(sane).then((cols.duration * 1_000_000).round().cast(pl.Int64, strict=False))
@@ -73,12 +72,7 @@ def zeek_canonical(cols: ZeekColumns) -> list[pl.Expr]:
         cols.orig_p.alias("src_port"),
         cols.resp_h.alias("dst_ip"),
         cols.resp_p.alias("dst_port"),
-        pl.when((proto == "icmp") & cols.orig_h.str.contains(":", literal=True))
-        .then(pl.lit("icmp6"))
-        .when((proto == "unknown_transport") & cols.ip_proto.is_not_null())
-        .then(protocol_from_number(cols.ip_proto))
-        .otherwise(proto)
-        .alias("protocol"),
+        _protocol(cols).alias("protocol"),
         pl.when(ip_bytes_set)
         .then(c["orig_ip_bytes"].fill_null(0) + c["resp_ip_bytes"].fill_null(0))
         .otherwise(c["orig_bytes"].fill_null(0) + c["resp_bytes"].fill_null(0))
@@ -88,6 +82,16 @@ def zeek_canonical(cols: ZeekColumns) -> list[pl.Expr]:
             "action"
         ),
     ]
+
+
+def _protocol(cols: ZeekColumns) -> pl.Expr:
+    # polars types a then-chain as Then, then ChainedThen: one Any name keeps the branches simple.
+    chain: Any = pl.when((cols.proto == "icmp") & cols.orig_h.str.contains(":", literal=True)).then(pl.lit("icmp6"))
+    if cols.ip_proto is not None:
+        chain = chain.when((cols.proto == "unknown_transport") & cols.ip_proto.is_not_null()).then(
+            protocol_from_number(cols.ip_proto)
+        )
+    return chain.otherwise(cols.proto)
 
 
 def is_conn_path(path: str | None) -> bool:

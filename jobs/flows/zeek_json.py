@@ -12,7 +12,7 @@ import re
 import polars as pl
 import pyarrow as pa
 
-from jobs.flows.columns import Check, Conversion, epoch_to_datetime, reason, select_checked
+from jobs.flows.columns import Check, Conversion, epoch_to_datetime, lowercase, reason, select_checked
 from jobs.flows.finalize import finalize
 from jobs.flows.jsonlines import read_json_lines
 from jobs.flows.result import ChunkResult
@@ -48,10 +48,10 @@ class ZeekJsonParser:
         rows, unreadable = read_json_lines(chunk, _schema(self.text_ts), first_line)
         if self.text_ts:
             rows = with_timestamps(rows, {"ts": "_ts"}, epoch=False)
-        return finalize(select_checked(rows, _conversion(self.text_ts)), unreadable)
+        return finalize(select_checked(rows, _conversion(self.text_ts, lowercase(rows, "proto"))), unreadable)
 
 
-def _conversion(text_ts: bool) -> Conversion:
+def _conversion(text_ts: bool, proto: pl.Expr) -> Conversion:
     ts = pl.col("_ts") if text_ts else epoch_to_datetime(pl.col("ts"))
     ports = {name: pl.col(name) for name in ("id.orig_p", "id.resp_p")}
     in_range = {name: col.is_between(0, 65535) for name, col in ports.items()}
@@ -59,7 +59,7 @@ def _conversion(text_ts: bool) -> Conversion:
         ts=ts, orig_h=pl.col("id.orig_h"), resp_h=pl.col("id.resp_h"),
         orig_p=pl.when(in_range["id.orig_p"]).then(ports["id.orig_p"]).cast(pl.Int32, strict=False),
         resp_p=pl.when(in_range["id.resp_p"]).then(ports["id.resp_p"]).cast(pl.Int32, strict=False),
-        proto=pl.col("proto"), duration=pl.col("duration"),
+        proto=proto, duration=pl.col("duration"),
         counts={name: pl.col(name) for name in COUNT_FIELDS},
         conn_state=pl.col("conn_state"), ip_proto=pl.col("ip_proto"),
     )

@@ -22,6 +22,7 @@ from jobs.flows.columns import (
     cast_port,
     epoch_to_datetime,
     is_unset,
+    lowercase,
     reason,
     select_checked,
 )
@@ -172,15 +173,18 @@ class ZeekTsvParser:
         rows, typed = read
         fields = self._fields()
         index = {name: i for i, name in enumerate(fields)}
-        rows = drop_blank_rows(rows, data, "c0", skip_lines)
-        return select_checked(rows, self._conversion(index, len(fields), typed))
+        later = next((name for name in rows.columns if name not in ("c0", "_row", "_line")), None)
+        rows = drop_blank_rows(rows, data, "c0", skip_lines, second_field=later)
+        proto = lowercase(rows, f"c{index['proto']}")
+        return select_checked(rows, self._conversion(index, len(fields), typed, proto))
 
     def _fields(self) -> tuple[str, ...]:
         if self.header.fields is None:
             raise FlowFileRejected("Zeek TSV data comes before any #fields header")
         return self.header.fields
 
-    def _conversion(self, index: dict[str, int], width: int, typed: bool) -> Conversion:
+    def _conversion(self, index: dict[str, int], width: int, typed: bool, proto: pl.Expr) -> Conversion:
+        """`proto` is the lowercased proto field (see `columns.lowercase`)."""
         unset = (self.header.unset, self.header.empty)
 
         def raw(name: str) -> pl.Expr:
@@ -198,9 +202,9 @@ class ZeekTsvParser:
         cols = ZeekColumns(
             ts=epoch_to_datetime(raw("ts").cast(pl.Float64, strict=False)),
             orig_h=address("id.orig_h"), resp_h=address("id.resp_h"),
-            orig_p=orig_p, resp_p=resp_p, proto=address("proto"), duration=duration,
+            orig_p=orig_p, resp_p=resp_p, proto=pl.when(~is_unset(raw("proto"), unset)).then(proto), duration=duration,
             counts={name: value for name, (value, _) in counts.items()},
-            conn_state=raw("conn_state"), ip_proto=ip_proto,
+            conn_state=raw("conn_state"), ip_proto=ip_proto if "ip_proto" in index else None,
         )
         checks: list[Check] = [
             (pl.col(f"c{width - 1}").is_null(), reason("line has fewer fields than #fields (cut short?)")),
