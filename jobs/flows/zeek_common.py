@@ -91,7 +91,8 @@ def _protocol(cols: ZeekColumns) -> pl.Expr:
         chain = chain.when((cols.proto == "unknown_transport") & cols.ip_proto.is_not_null()).then(
             protocol_from_number(cols.ip_proto)
         )
-    return chain.otherwise(cols.proto)
+    result: pl.Expr = chain.otherwise(cols.proto)
+    return result
 
 
 def is_conn_path(path: str | None) -> bool:
