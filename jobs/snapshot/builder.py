@@ -153,11 +153,20 @@ class SnapshotAccumulator:
         return self._snapshot(seconds, edges, self._nodes[0].filter(pl.col("window") == seconds))
 
     def build_frames(self) -> dict[datetime, WindowFrames]:
-        """Like `build`, as columns: the snapshots of all windows seen so far."""
+        """Like `build`, as columns: the snapshots of all windows seen so far.
+
+        All windows are converted in one pass (one sort, address kinds looked up once), then split.
+        """
         self._compact()
-        edges = self._edges[0].partition_by("window", as_dict=True)
-        nodes = self._nodes[0].partition_by("window", as_dict=True)
-        frames = [self._frames(int(window), edges[(window,)], nodes[(window,)]) for (window,) in sorted(edges)]
+        edges = edge_frame(self._edges[0], by_window=True).partition_by(
+            "window", as_dict=True, include_key=False, maintain_order=True
+        )
+        nodes = node_frame(self._nodes[0], by_window=True).partition_by(
+            "window", as_dict=True, include_key=False, maintain_order=True
+        )
+        frames = [
+            WindowFrames(*self._bounds(int(window)), nodes[(window,)], edges[(window,)]) for (window,) in sorted(edges)
+        ]
         return {frame.window_start: frame for frame in frames}
 
     def build_window_frames(self, window_start: datetime) -> WindowFrames:
@@ -216,26 +225,30 @@ def _epoch_seconds() -> pl.Expr:
     return seconds + fraction
 
 
-def edge_frame(edges: pl.DataFrame) -> pl.DataFrame:
-    """One window's edge partial as EDGE_FRAME_SCHEMA columns, sorted."""
-    return edges.lazy().sort(EDGE_ORDER, nulls_last=False).select(
-        *EDGE_ORDER, "bytes", "packets", "flows", "rejected",
+def edge_frame(edges: pl.DataFrame, *, by_window: bool = False) -> pl.DataFrame:
+    """An edge partial as EDGE_FRAME_SCHEMA columns, sorted; `by_window` keeps and sorts by `window` first
+    (many windows at once)."""
+    window = ["window"] if by_window else []
+    return edges.lazy().sort([*window, *EDGE_ORDER], nulls_last=False).select(
+        *window, *EDGE_ORDER, "bytes", "packets", "flows", "rejected",
         pl.col("first_us").cast(UTC_US).alias("first_seen"), pl.col("last_us").cast(UTC_US).alias("last_seen"),
         pl.col("starts").list.eval(_epoch_seconds()).alias("conn_starts"),
     ).collect().cast(EDGE_FRAME_SCHEMA)  # type: ignore[arg-type]
 
 
-def node_frame(nodes: pl.DataFrame) -> pl.DataFrame:
-    """One window's node partial as NODE_FRAME_SCHEMA columns, sorted by key.
+def node_frame(nodes: pl.DataFrame, *, by_window: bool = False) -> pl.DataFrame:
+    """A node partial as NODE_FRAME_SCHEMA columns, sorted by key; `by_window` as for `edge_frame`.
 
     Kinds and label texts are computed in Python once per distinct address or label set.
     """
-    ordered = nodes.sort("key")
+    window = ["window"] if by_window else []
+    ordered = nodes.sort([*window, "key"])
     addresses = ordered.filter(~pl.col("workload"))["key"].unique().to_list()
     kinds = {key: _address_kind(key) for key in addresses}
     texts = {text: _labels_text(text) for text in ordered["labels"].drop_nulls().unique().to_list()}
     name = pl.col("name")
     return ordered.select(
+        *window,
         "key",
         pl.when(name.is_not_null() & (name != "")).then(name).otherwise(pl.col("key")).alias("name"),
         pl.when("workload").then(pl.lit("workload"))
