@@ -10,6 +10,7 @@ from typing import Any
 from jobs.flows.exceptions import FlowFileRejected
 from jobs.flows.parse import iter_batches
 from jobs.flowstore import UploadWriter, align
+from jobs.prefetch import prefetched
 from jobs.queue import enqueue_job
 from jobs.tracking import PermanentJobError, report_progress, tracked
 from models.db import session_scope
@@ -33,8 +34,10 @@ def parser_format(requested: str) -> str:
 def _parse_into(writer_args: dict[str, Any], path: str, requested: str) -> tuple[UploadWriter | None, dict[str, Any]]:
     totals: dict[str, Any] = {"accepted": 0, "rejected": 0, "skipped": 0, "errors": [], "format": ""}
     writer: UploadWriter | None = None
+    batches = prefetched(iter_batches(path, parser_format(requested), batch_rows=BATCH_ROWS))  # type: ignore[arg-type]
     try:
-        for batch in iter_batches(path, parser_format(requested), batch_rows=BATCH_ROWS):  # type: ignore[arg-type]
+        # The next batch is parsed while this one is aggregated and staged.
+        for batch in batches:
             allowed = ALLOWED_FOR_ALIAS.get(requested)
             if allowed is not None and batch.format not in allowed:
                 raise FlowFileRejected(f"this is a {batch.format} file, not {requested}")
@@ -50,6 +53,8 @@ def _parse_into(writer_args: dict[str, Any], path: str, requested: str) -> tuple
         if writer is not None:
             writer.discard()  # a rejected file lands nothing
         raise
+    finally:
+        batches.close()
     return writer, totals
 
 

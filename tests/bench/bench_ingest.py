@@ -5,7 +5,8 @@ temp dir, then measures each mode in a fresh subprocess (so peak memory is per m
 
 - ours:   parse_file + build_frames (validated canonical frame → hourly node and edge frames, the columns
           that build_snapshot persists; no Python object per edge)
-- stream: iter_batches(batch_rows=500k) + SnapshotAccumulator.build_frames (bounded memory)
+- stream: iter_batches(batch_rows=500k), one batch parsed ahead (as `ingest_flows` does) +
+          SnapshotAccumulator.build_frames (bounded memory)
 - polars: polars' own reader + group_by (src, dst, dst_port, protocol); no validation, no windows
 
     .venv/bin/python tests/bench/bench_ingest.py --rows 1000000
@@ -201,11 +202,14 @@ def _ours(fmt: str, path: Path) -> dict[str, Any]:
 
 def _stream(fmt: str, path: Path) -> dict[str, Any]:
     from jobs.flows import iter_batches
+    from jobs.ingest import BATCH_ROWS
+    from jobs.prefetch import prefetched
     from jobs.snapshot.builder import SnapshotAccumulator
 
     start, cpu = time.perf_counter(), time.process_time()
     accumulator, records, accepted = SnapshotAccumulator(), 0, 0
-    for batch in iter_batches(path, fmt, batch_rows=500_000):  # type: ignore[arg-type]
+    # As ingestion does: the next batch is parsed while this one is aggregated.
+    for batch in prefetched(iter_batches(path, fmt, batch_rows=BATCH_ROWS)):  # type: ignore[arg-type]
         records, accepted = records + batch.records, accepted + batch.accepted
         accumulator.add(batch.frame)
     edges = sum(s.edges.height for s in accumulator.build_frames().values())
