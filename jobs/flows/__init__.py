@@ -8,11 +8,35 @@ Formats: Zeek conn.log (TSV and JSON), AWS VPC / Transit Gateway flow logs, Cili
 and CSV / JSON lines of the canonical columns. Pure engines: no database, no network.
 """
 
-from jobs.flows.detect import detect_format
-from jobs.flows.exceptions import FlowError, FlowFileRejected
-from jobs.flows.parse import iter_batches, make_parser, parse_file
-from jobs.flows.result import MAX_STORED_ERRORS, BadLine, ParseResult
-from jobs.flows.schema import CANONICAL_COLUMNS, CANONICAL_SCHEMA, FLOW_FORMATS, FlowFormat, empty_frame
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jobs.flows.detect import detect_format
+    from jobs.flows.exceptions import FlowError, FlowFileRejected
+    from jobs.flows.parse import iter_batches, make_parser, parse_file
+    from jobs.flows.result import MAX_STORED_ERRORS, BadLine, ParseResult
+    from jobs.flows.schema import CANONICAL_COLUMNS, CANONICAL_SCHEMA, FLOW_FORMATS, FlowFormat, empty_frame
+
+# Imported on first use: `sg ingest` needs only `detect` and `source`, and importing every parser (polars,
+# pyarrow) would cost each CLI run about half a second.
+_HOMES = {
+    "jobs.flows.detect": ("detect_format",),
+    "jobs.flows.exceptions": ("FlowError", "FlowFileRejected"),
+    "jobs.flows.parse": ("iter_batches", "make_parser", "parse_file"),
+    "jobs.flows.result": ("MAX_STORED_ERRORS", "BadLine", "ParseResult"),
+    "jobs.flows.schema": ("CANONICAL_COLUMNS", "CANONICAL_SCHEMA", "FLOW_FORMATS", "FlowFormat", "empty_frame"),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME_OF:
+        raise AttributeError(f"module 'jobs.flows' has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOME_OF[name]), name)
+
 
 __all__ = [
     "CANONICAL_COLUMNS",

@@ -7,11 +7,13 @@ then checks the header or layout thoroughly and rejects the file with a precise 
 from __future__ import annotations
 
 import json
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from jobs.flows.exceptions import FlowFileRejected
-from jobs.flows.schema import FlowFormat
 from jobs.flows.vpc_layouts import is_header
+
+if TYPE_CHECKING:  # the schema module imports polars, which `sg ingest` does not need to look at a head
+    from jobs.flows.schema import FlowFormat
 
 HEAD_BYTES: Final = 64 << 10
 _JSON_PROBES: Final = 5

@@ -6,9 +6,8 @@ import io
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
 from sqlalchemy import delete
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,6 +16,9 @@ from models.bulk import insert_rows
 from models.errors import NotFound
 from models.graph import Edge, FlowUpload, Node, Snapshot
 from models.types import utcnow
+
+if TYPE_CHECKING:  # polars is imported where frames are written: the CLI and web avoid its import cost
+    import polars as pl
 
 NODE_COLUMNS = ("tenant_id", "snapshot_id", "key", "name", "kind", "namespace", "labels")
 EDGE_COLUMNS = (
@@ -111,6 +113,8 @@ async def replace_snapshot_frames(
     """`replace_snapshot` for columns: `nodes` has the node columns (labels as JSON text), `edges` the edge
     columns (extra columns are ignored). On PostgreSQL the frames go to COPY as CSV, with no Python
     object per row."""
+    import polars as pl
+
     snapshot = await _cleared_snapshot(session, tenant_id, window_start, window_end)
     scope = [pl.lit(tenant_id, pl.Int64).alias("tenant_id"), pl.lit(snapshot.id, pl.Int64).alias("snapshot_id")]
     node_rows = nodes.select(*scope, *NODE_COLUMNS[2:])
