@@ -14,6 +14,7 @@ from jobs import ratelimit
 from jobs.connections import get_redis
 from models.db import session_scope
 from models.queries import tenancy
+from models.queries.policies import PERSON_CHARS
 from models.settings import get_settings
 from models.tenancy import ROLE_RANK
 
@@ -70,7 +71,10 @@ async def token_principal(request: Request, session: DbSession) -> Principal:
         await ratelimit.enforce(redis, ratelimit.api_request_limit(settings), str(token.id))
     except ratelimit.RateLimited as exc:
         raise too_many(exc) from exc
-    return Principal(tenant_id=token.tenant_id, role=token.role, actor=f"token:{token.prefix}", token_id=token.id or 0)
+    # A token acts for whoever created it: audits name both, and the four-eyes rule compares the person.
+    creator = token.created_by[:PERSON_CHARS]
+    actor = f"token:{token.prefix} ({creator})" if creator else f"token:{token.prefix}"
+    return Principal(tenant_id=token.tenant_id, role=token.role, actor=actor, token_id=token.id or 0)
 
 
 Caller = Annotated[Principal, Depends(token_principal)]

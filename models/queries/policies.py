@@ -8,11 +8,14 @@ Life cycle of one policy (a tenant's `namespace/name`), one row per version:
     approved        ──(a newer version is approved)───► superseded
 
 Approval needs role approver or admin and, when the tenant's `four_eyes` setting is on (the
-default), someone other than the submitter. Every transition is audited with before and after.
+default), someone other than the submitter. "Someone" is a person: an API token acts for the person
+who created it (its actor reads `token:<prefix> (<creator>)`), so submitting in the browser and
+approving with one's own token is still one person. Every transition is audited with before and after.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,6 +37,9 @@ MAX_REASON = 2000
 IN_FORCE = ("approved", "deployed")
 # A newer generated version replaces these; approved and deployed ones stay until a newer one is approved.
 REPLACEABLE = ("draft", "pending")
+
+PERSON_CHARS = 200
+_TOKEN_ACTOR = re.compile(r"^token:\S+ \((.+)\)$")
 
 
 @dataclass(frozen=True)
@@ -194,6 +200,14 @@ async def submit_policy(session: AsyncSession, *, tenant_id: int, policy_id: int
     return row
 
 
+def person_of(actor: str) -> str:
+    """The person behind an actor: a token's creator (`token:ab12cd (alice@example.com)` → `alice@example.com`);
+    a token without a recorded creator stands for itself."""
+    match = _TOKEN_ACTOR.match(actor)
+    # Actors are stored in 254 characters, so a token's actor names at most PERSON_CHARS of its creator.
+    return (match.group(1) if match else actor)[:PERSON_CHARS]
+
+
 async def four_eyes(session: AsyncSession, *, tenant_id: int) -> bool:
     """The tenant's four-eyes setting (on unless turned off)."""
     tenant = await session.get(Tenant, tenant_id)
@@ -209,7 +223,7 @@ async def approve_policy(session: AsyncSession, *, tenant_id: int, policy_id: in
     _require_role(role, "approver")
     row = await get_policy(session, tenant_id=tenant_id, policy_id=policy_id, lock=True)
     _require_status(row, "pending", "approved")
-    if await four_eyes(session, tenant_id=tenant_id) and row.submitted_by == actor:
+    if await four_eyes(session, tenant_id=tenant_id) and person_of(row.submitted_by) == person_of(actor):
         raise Forbidden("four-eyes rule: you submitted this policy, so another approver must approve it")
     for old in await _versions(session, tenant_id, row.namespace, row.name):
         if old.id != row.id and old.status == "approved":

@@ -29,9 +29,10 @@ BOOKINFO_POLICIES = {"sg-details-v1", "sg-productpage-v1", "sg-ratings-v1", "sg-
                      "sg-reviews-v3"}
 
 
-async def token(tenant_id: int, role: str) -> str:
+async def token(tenant_id: int, role: str, created_by: str = "") -> str:
     async with session_scope() as session:
-        _, secret = await tenancy.create_api_token(session, tenant_id=tenant_id, role=role, name=role)
+        _, secret = await tenancy.create_api_token(session, tenant_id=tenant_id, role=role, name=role,
+                                                   created_by=created_by)
     return secret
 
 
@@ -215,6 +216,32 @@ async def test_rest_roles_four_eyes_states_and_tenants(client: httpx.AsyncClient
     assert moves[:3] == [("policy.approve", "pending", "approved"), ("policy.submit", "draft", "pending"),
                          ("policy.generate", None, "draft")]
     assert (await client.get("/api/v1/policies", headers=bearer(b_admin))).json() == []
+
+
+async def test_four_eyes_compares_persons_not_tokens(client: httpx.AsyncClient) -> None:
+    """Alice submits in the browser (actor: her email) and with a token she made; neither her other token nor
+    the browser lets her approve it herself. Bob's token can."""
+    a = await make_tenant("alpha")
+    alice_token = await token(a.tenant_id, "approver", created_by="alice@example.com")
+    alice_second = await token(a.tenant_id, "approver", created_by="alice@example.com")
+    bob_token = await token(a.tenant_id, "approver", created_by="bob@example.com")
+    (first,) = (await store(a.tenant_id, hand_draft("sg-web"))).created
+    (second,) = (await store(a.tenant_id, hand_draft("sg-api", port=9090))).created
+
+    submitted = await client.post(f"/api/v1/policies/{first}/submit", json={}, headers=bearer(alice_token))
+    assert submitted.status_code == 200
+    own = await client.post(f"/api/v1/policies/{first}/approve", json={}, headers=bearer(alice_second))
+    assert own.status_code == 403 and "four-eyes" in own.json()["error"]["message"]
+    async with session_scope() as session:
+        row = await policy_queries.get_policy(session, tenant_id=a.tenant_id, policy_id=first)
+        assert row.submitted_by.startswith("token:") and row.submitted_by.endswith("(alice@example.com)")
+        await policy_queries.submit_policy(session, tenant_id=a.tenant_id, policy_id=second,
+                                           actor="alice@example.com", role="approver")
+    browser_then_token = await client.post(f"/api/v1/policies/{second}/approve", json={}, headers=bearer(alice_token))
+    assert browser_then_token.status_code == 403
+    for pid in (first, second):
+        approved = await client.post(f"/api/v1/policies/{pid}/approve", json={}, headers=bearer(bob_token))
+        assert approved.status_code == 200 and approved.json()["status"] == "approved"
 
 
 async def test_versions_supersede_and_four_eyes_can_be_turned_off(app_ctx: str) -> None:
