@@ -78,8 +78,12 @@ class AppState(rx.State):
     def sign_out(self) -> rx.event.EventSpec:
         """Forget the identity in this tab, then let the HTTP route end the session and clear the cookie."""
         self._forget()
-        # A full navigation: the cookie is HttpOnly, so only the server can clear it.
-        return rx.call_script("window.location.assign('/auth/logout')")
+        # A full navigation: the cookie is HttpOnly, so only the server can clear it. A form POST, since the
+        # logout route refuses GET (a link on another site must not sign anyone out).
+        return rx.call_script(
+            "const form = document.createElement('form'); form.method = 'post'; form.action = '/auth/logout';"
+            " document.body.appendChild(form); form.submit();"
+        )
 
     async def _refresh_identity(self) -> bool:
         """Re-read the session behind this tab (sliding its expiry) and the user's current role.

@@ -12,7 +12,8 @@ from dashboard.api import policies as policies_api
 from dashboard.api import policy_downloads as downloads_api
 from dashboard.api import users as users_api
 from dashboard.api.errors import install_error_handlers
-from dashboard.api.headers import SecurityHeaders
+from dashboard.api.headers import SecurityHeaders, origin_of
+from models.settings import get_settings
 
 
 def build_api() -> FastAPI:
@@ -38,5 +39,7 @@ def build_api() -> FastAPI:
     api.include_router(auth.router)
     api.include_router(oidc_api.router)
     install_error_handlers(api)
-    api.add_middleware(SecurityHeaders)
+    settings = get_settings()
+    provider = origin_of(settings.oidc_issuer) if settings.oidc_enabled else None
+    api.add_middleware(SecurityHeaders, form_targets=[provider] if provider else [])
     return api

@@ -54,14 +54,20 @@ async def start_session(request: Request, session: DbSession, ticket: str = "", 
     return response
 
 
-@router.api_route("/logout", methods=["GET", "POST"])
+@router.post("/logout")
 async def logout(request: Request, session: DbSession) -> RedirectResponse:
-    """End the session server-side and clear the cookie."""
+    """End the session server-side and clear the cookie.
+
+    POST only: the cookie is SameSite=Lax, so another site can still make a browser follow a link here
+    with it, but cannot POST with it. A GET answers 405 and ends nothing.
+    """
     cookie = request.cookies.get(SESSION_COOKIE, "")
     user = await tenancy.session_user(session, cookie_value=cookie)
     if user is not None and user.oidc_subject and get_settings().oidc_enabled:
         # An SSO user's provider session ends too (RP-initiated logout), or the next login is silent.
-        return RedirectResponse("/auth/oidc/logout", status_code=303)
+        from dashboard.api.oidc import end_sso_session  # the SSO routes import this module
+
+        return await end_sso_session(request, session)
     if user is not None:
         await record_audit(session, tenant_id=user.tenant_id, actor=user.email, action="logout",
                            client_ip=request.client.host if request.client else "")

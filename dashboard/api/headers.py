@@ -7,8 +7,9 @@ passes through untouched.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -58,12 +59,31 @@ SECURITY_HEADERS: dict[str, str] = {
 }
 
 
-class SecurityHeaders:
-    """ASGI middleware: add SECURITY_HEADERS to every HTTP response that does not set them itself."""
+def origin_of(url: str) -> str | None:
+    """`scheme://host[:port]` of an absolute http(s) URL, else None."""
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
 
-    def __init__(self, app: ASGIApp) -> None:
+
+def with_form_targets(policy: str, origins: Sequence[str]) -> str:
+    """`policy` with `origins` added to form-action: CSP also checks where a submitted form is redirected,
+    and sign-out (a form POST) ends at the SSO provider's logout page."""
+    if not origins:
+        return policy
+    return policy.replace("form-action 'self'", "form-action 'self' " + " ".join(origins))
+
+
+class SecurityHeaders:
+    """ASGI middleware: add SECURITY_HEADERS to every HTTP response that does not set them itself.
+
+    `form_targets` are other origins a form submission may end at (the SSO provider's).
+    """
+
+    def __init__(self, app: ASGIApp, form_targets: Sequence[str] = ()) -> None:
         self.app = app
-        self._encoded = [(name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items()]
+        page = {**SECURITY_HEADERS,
+                "content-security-policy": with_form_targets(CONTENT_SECURITY_POLICY, form_targets)}
+        self._encoded = [(name.encode(), value.encode()) for name, value in page.items()]
         docs = {**SECURITY_HEADERS, "content-security-policy": DOCS_POLICY}
         self._docs = [(name.encode(), value.encode()) for name, value in docs.items()]
 

@@ -198,9 +198,16 @@ async def callback(request: Request, session: DbSession) -> Response:
         return refusal_page(exc.status, exc.message)
 
 
-@router.api_route("/logout", methods=["GET", "POST"])
+@router.post("/logout")
 async def logout(request: Request, session: DbSession) -> RedirectResponse:
-    """End the local session, then the provider's (RP-initiated logout) when it offers one."""
+    """End the local session, then the provider's (RP-initiated logout) when it offers one (POST only, as
+    `/auth/logout`, which sends SSO users here)."""
+    return await end_sso_session(request, session)
+
+
+async def end_sso_session(request: Request, session: AsyncSession) -> RedirectResponse:
+    """Delete the session behind the request's cookie, then redirect to the provider's end-session page (or
+    to the login page when SSO is off or the provider cannot be reached)."""
     settings = get_settings()
     if cookie := request.cookies.get(SESSION_COOKIE, ""):
         if (user := await tenancy.session_user(session, cookie_value=cookie)) is not None:

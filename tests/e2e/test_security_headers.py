@@ -9,19 +9,25 @@ import httpx
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, expect
 
-from dashboard.api.headers import SECURITY_HEADERS
+from dashboard.api.headers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS, origin_of, with_form_targets
 from tests.apprunner import LiveApp
 from tests.e2e.conftest import login
+from tests.oidc.launcher import OidcProvider
 
 pytestmark = pytest.mark.e2e
 
 
-def _assert_headers(response: httpx.Response) -> None:
-    for name, value in SECURITY_HEADERS.items():
+def _assert_headers(response: httpx.Response, expected: dict[str, str]) -> None:
+    for name, value in expected.items():
         assert response.headers.get(name) == value, f"{response.url}: {name} is {response.headers.get(name)!r}"
 
 
-async def test_headers_on_pages_static_assets_backend_and_api(live_app: LiveApp) -> None:
+async def test_headers_on_pages_static_assets_backend_and_api(live_app: LiveApp, oidc_provider: OidcProvider) -> None:
+    # This app signs in with SSO, so forms may also end at the provider (sign-out), and nowhere else.
+    provider = origin_of(oidc_provider.issuer)
+    assert provider is not None
+    expected = {**SECURITY_HEADERS,
+                "content-security-policy": with_form_targets(CONTENT_SECURITY_POLICY, [provider])}
     async with httpx.AsyncClient(base_url=live_app.base_url, timeout=20, follow_redirects=True) as client:
         root, page = await client.get("/"), await client.get("/login")
         assert root.status_code == 200 and page.status_code == 200
@@ -34,7 +40,7 @@ async def test_headers_on_pages_static_assets_backend_and_api(live_app: LiveApp)
         api = await client.get("/api/v1/health")
         missing = await client.get("/api/v1/no-such-route")
         for response in (root, page, asset, deep, ping, api, missing):
-            _assert_headers(response)
+            _assert_headers(response, expected)
         assert missing.status_code == 404 and "Traceback" not in missing.text
 
 

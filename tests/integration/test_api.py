@@ -100,7 +100,7 @@ async def test_login_ticket_opens_a_server_side_session_once(client: httpx.Async
     replay = await client.get(f"/auth/session?ticket={ticket}")
     assert replay.headers["location"] == "/login?error=expired"
 
-    await client.get("/auth/logout", headers={"Cookie": f"sg_session={cookie}"})
+    await client.post("/auth/logout", headers={"Cookie": f"sg_session={cookie}"})
     async with session_scope() as session:
         assert await tenancy.resolve_session(session, cookie_value=cookie, idle_minutes=30) is None
 

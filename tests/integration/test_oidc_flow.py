@@ -257,7 +257,12 @@ async def test_logout_ends_the_session_then_goes_to_the_provider(app: httpx.Asyn
     alpha = await make_tenant("alpha")
     assert (await sso_login(app, idp, "ana@alpha")).status_code == 303
     cookie = app.cookies.get("sg_session", "")
-    answer = await app.get("/auth/oidc/logout")
+    refused = await app.get("/auth/logout")
+    assert refused.status_code == 405
+    # Sign-out is a form POST that ends at the provider: the page policy lets forms go there, and only there.
+    form_action = next(d for d in refused.headers["content-security-policy"].split("; ") if d.startswith("form-action"))
+    assert form_action == f"form-action 'self' {provider.issuer.rstrip('/')}"
+    answer = await app.post("/auth/logout")
     assert answer.status_code == 303
     target = answer.headers["location"]
     assert target.startswith(f"{provider.issuer}/session/end?client_id={CLIENT_ID}&")
@@ -275,4 +280,4 @@ async def test_sso_routes_say_when_sso_is_off(app_ctx: str) -> None:
     async with httpx.AsyncClient(transport=transport, base_url=APP) as client:
         answer = await client.get("/auth/oidc/login")
         assert answer.status_code == 404 and "not configured" in answer.text
-        assert (await client.get("/auth/oidc/logout")).headers["location"] == "/login?error=logged_out"
+        assert (await client.post("/auth/oidc/logout")).headers["location"] == "/login?error=logged_out"

@@ -100,7 +100,11 @@ async def test_login_rotates_the_session_and_logout_is_audited(two_tenants: tupl
         assert await session.get(UserSession, hash_secret(old)) is None, "the pre-existing session must end"
         assert await session.get(UserSession, hash_secret(new)) is not None
     web.cookies.set("sg_session", new)
-    await web.get("/auth/logout")
+    # A GET (a link or image on another site) ends nothing: logout is POST-only.
+    assert (await web.get("/auth/logout")).status_code == 405
+    async with session_scope() as session:
+        assert await session.get(UserSession, hash_secret(new)) is not None
+    await web.post("/auth/logout")
     async with session_scope() as session:
         assert await session.get(UserSession, hash_secret(new)) is None
         actions = [(e.action, e.client_ip) for e in await list_audit(session, tenant_id=alpha.tenant_id)]
