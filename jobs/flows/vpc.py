@@ -56,16 +56,17 @@ class VpcParser:
 
     def parse_chunk(self, chunk: bytes, first_line: int) -> ChunkResult:
         """Parse whole lines; returns canonical rows, bad lines and counts."""
-        rows = _read_tokens(chunk, first_line).with_row_index("_pos")
-        headers = rows.filter(pl.col("t0").is_in(list(KNOWN_FIELDS))).select([*_TOKENS, "_pos"])
+        rows = self._read(chunk, first_line)
+        tokens = _token_names(rows)
+        headers = rows.filter(pl.col("t0").is_in(list(KNOWN_FIELDS))).select([*tokens, "_pos"])
         frames: list[pl.DataFrame] = []
         start = 0
         for header in headers.iter_rows():
-            tokens = [token for token in header[:-1] if token is not None]
-            if not is_header(tokens):
+            names = [token for token in header[:-1] if token is not None]
+            if not is_header(names):
                 continue
             frames.append(self._convert(rows.slice(start, header[-1] - start)))
-            self.fields = _checked(tuple(tokens))
+            self.fields = _checked(tuple(names))
             start = header[-1] + 1
         frames.append(self._convert(rows.slice(start)))
         frames = [frame for frame in frames if frame.height]
@@ -73,11 +74,26 @@ class VpcParser:
             return empty_chunk()
         return finalize(pl.concat(frames, how="vertical"))
 
+    def _read(self, chunk: bytes, first_line: int) -> pl.DataFrame:
+        """The chunk's lines as token columns with `_pos`.
+
+        When the field list is known (from an earlier chunk or a header on the first line), only that
+        many tokens plus one are read: reading all MAX_FIELDS + 1 columns of every line costs several
+        times more. A line with more tokens than that (a longer header, an overlong record) sends the
+        chunk back to the full read, so token counts and headers are always exact.
+        """
+        known = self.fields or _leading_header(chunk)
+        rows = _read_tokens(chunk, first_line, len(known) + 1 if known else len(_TOKENS))
+        if known and (rows["_count"] > len(known)).any():
+            rows = _read_tokens(chunk, first_line, len(_TOKENS))
+        return rows.with_row_index("_pos")
+
     def _convert(self, rows: pl.DataFrame) -> pl.DataFrame:
         if rows.height == 0:
             return rows
         if self.fields is None:
-            sample = [[t for t in row if t is not None] for row in rows.head(LAYOUT_SAMPLE).select(_TOKENS).rows()]
+            head = rows.head(LAYOUT_SAMPLE).select(_token_names(rows))
+            sample = [[t for t in row if t is not None] for row in head.rows()]
             layout = guess_layout(sample)
             if isinstance(layout, str):
                 raise FlowFileRejected(layout)
@@ -92,13 +108,28 @@ def _checked(fields: tuple[str, ...]) -> tuple[str, ...]:
     return fields
 
 
-def _read_tokens(chunk: bytes, first_line: int) -> pl.DataFrame:
+def _leading_header(chunk: bytes) -> tuple[str, ...] | None:
+    """The field list named by a header on the chunk's first non-blank line, if it starts with one."""
+    for line in chunk[: 1 << 16].split(b"\n"):
+        if line.strip(b" \t\r"):
+            names = [token for token in line.decode("utf-8", "replace").rstrip("\r").split(" ") if token]
+            return tuple(names) if is_header(names) and check_fields(tuple(names)) is None else None
+    return None
+
+
+def _token_names(rows: pl.DataFrame) -> list[str]:
+    return [name for name in _TOKENS if name in rows.columns]
+
+
+def _read_tokens(chunk: bytes, first_line: int, width: int) -> pl.DataFrame:
+    """The first `width` space-separated tokens of each line (t0, t1, …), `_count` of tokens read."""
+    names = _TOKENS[:width]
     rows = read_delimited(
         chunk, has_header=False, separator=" ", quote_char=None,
-        schema={name: pl.Utf8 for name in _TOKENS}, truncate_ragged_lines=True,
+        schema={name: pl.Utf8 for name in names}, truncate_ragged_lines=True,
         missing_columns="insert", extra_columns="ignore", raise_if_empty=False,
     )
-    count = pl.sum_horizontal(pl.col(name).is_not_null() for name in _TOKENS)
+    count = pl.sum_horizontal(pl.col(name).is_not_null() for name in names)
     rows = rows.with_row_index("_row").with_columns(
         pl.col("_row").cast(pl.Int64),
         _line=pl.col("_row").cast(pl.Int64) + first_line,

@@ -195,3 +195,28 @@ def test_json_null_lines_are_bad_lines_not_a_crash(fmt: str) -> None:
     result = parse_file(data, fmt)  # type: ignore[arg-type]
     assert (result.records, result.accepted, result.rejected) == (7, 3, 4)
     assert [bad.line for bad in result.errors] == [1, 3, 5, 7]
+
+
+VPC_V2 = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+VPC_V5 = (
+    "version vpc-id subnet-id instance-id interface-id account-id type srcaddr dstaddr srcport dstport pkt-srcaddr "
+    "pkt-dstaddr protocol bytes packets start end action tcp-flags log-status"
+)
+
+
+def test_vpc_longer_header_mid_file_and_overlong_records_read_every_field() -> None:
+    """Known fields narrow the read to their count plus one; a longer header or record must still be
+    read whole (exact field counts, the new layout's fields)."""
+    v2 = "2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1700000000 1700000060 ACCEPT OK"
+    v5 = ("5 vpc-1 subnet-1 i-1 eni-1 123456789010 IPv4 10.0.0.3 10.0.0.4 22 50000 10.0.0.3 10.0.0.4 6 500 5 "
+          "1700000000 1700000060 REJECT 2 OK")
+    overlong = v2 + " extra one"
+    text = "\n".join([VPC_V2, v2, overlong, VPC_V5, v5, v5]).encode()
+    result = parse_file(text, "vpc")
+    assert (result.records, result.accepted, result.rejected) == (4, 3, 1)
+    assert [(e.line, e.reason) for e in result.errors] == [(3, "expected 14 fields, got 16")]
+    assert result.frame["action"].to_list() == ["accept", "reject", "reject"]
+    assert result.frame["bytes"].to_list() == [840, 500, 500]
+    # The same lines, one chunk per line: the field list carries over and each chunk is read narrow.
+    batches = list(iter_batches(text, "vpc", batch_rows=1))
+    assert totals(batches) == (4, 3, 1, 0)
