@@ -18,8 +18,9 @@ from jobs.flows.zeek_tsv import ZeekTsvParser
 
 FormatChoice = FlowFormat | Literal["auto"]
 DEFAULT_BATCH_ROWS: Final = 500_000
-# Caps a batch of long lines (Hubble) so a batch stays well under the memory budget.
-MAX_BATCH_BYTES: Final = 64 << 20
+# Caps a batch of long lines (Hubble, ~1.1 KB each) so a batch stays well under the memory budget: with one
+# batch parsed ahead, 1M Hubble flows stream in 9 batches at ~730 MB peak (64 MB: 18 batches, 15–20 % slower).
+MAX_BATCH_BYTES: Final = 128 << 20
 
 
 class ChunkParser(Protocol):
