@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Literal
 
@@ -103,3 +104,21 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
     last_used_at: datetime | None = Field(default=None, sa_column=ts_column())
     revoked_at: datetime | None = Field(default=None, sa_column=ts_column())
+
+    @property
+    def actor(self) -> str:
+        """How the token is named in audits and reviews: it acts for whoever created it."""
+        creator = self.created_by[:PERSON_CHARS]
+        return f"token:{self.prefix} ({creator})" if creator else f"token:{self.prefix}"
+
+
+# Actors are stored in 254 characters, so a token's actor names at most this much of its creator.
+PERSON_CHARS = 200
+_TOKEN_ACTOR = re.compile(r"^token:\S+ \((.+)\)$")
+
+
+def person_of(actor: str) -> str:
+    """The person behind an actor (`ApiToken.actor`): `token:ab12cd (alice@example.com)` → `alice@example.com`;
+    a token without a recorded creator stands for itself."""
+    match = _TOKEN_ACTOR.match(actor)
+    return (match.group(1) if match else actor)[:PERSON_CHARS]

@@ -14,7 +14,6 @@ from jobs import ratelimit
 from jobs.connections import get_redis
 from models.db import session_scope
 from models.queries import tenancy
-from models.queries.policies import PERSON_CHARS
 from models.settings import get_settings
 from models.tenancy import ROLE_RANK
 
@@ -72,9 +71,7 @@ async def token_principal(request: Request, session: DbSession) -> Principal:
     except ratelimit.RateLimited as exc:
         raise too_many(exc) from exc
     # A token acts for whoever created it: audits name both, and the four-eyes rule compares the person.
-    creator = token.created_by[:PERSON_CHARS]
-    actor = f"token:{token.prefix} ({creator})" if creator else f"token:{token.prefix}"
-    return Principal(tenant_id=token.tenant_id, role=token.role, actor=actor, token_id=token.id or 0)
+    return Principal(tenant_id=token.tenant_id, role=token.role, actor=token.actor, token_id=token.id or 0)
 
 
 Caller = Annotated[Principal, Depends(token_principal)]

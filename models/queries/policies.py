@@ -15,7 +15,6 @@ approving with one's own token is still one person. Every transition is audited 
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from models.errors import Conflict, Forbidden, NotFound
 from models.graph import Edge, Node, Snapshot
 from models.policy import POLICY_STATUSES, Policy, PolicyReview
 from models.queries.audit import record_audit
-from models.tenancy import ROLE_RANK, TENANT_DEFAULTS, Tenant
+from models.tenancy import ROLE_RANK, TENANT_DEFAULTS, Tenant, person_of
 from models.types import utcnow
 
 MAX_PAGE = 500
@@ -38,8 +37,6 @@ IN_FORCE = ("approved", "deployed")
 # A newer generated version replaces these; approved and deployed ones stay until a newer one is approved.
 REPLACEABLE = ("draft", "pending")
 
-PERSON_CHARS = 200
-_TOKEN_ACTOR = re.compile(r"^token:\S+ \((.+)\)$")
 
 
 @dataclass(frozen=True)
@@ -198,14 +195,6 @@ async def submit_policy(session: AsyncSession, *, tenant_id: int, policy_id: int
                              reason=note))
     await _set_status(session, row, "pending", actor, "policy.submit", {"reason": note} if note else None)
     return row
-
-
-def person_of(actor: str) -> str:
-    """The person behind an actor: a token's creator (`token:ab12cd (alice@example.com)` → `alice@example.com`);
-    a token without a recorded creator stands for itself."""
-    match = _TOKEN_ACTOR.match(actor)
-    # Actors are stored in 254 characters, so a token's actor names at most PERSON_CHARS of its creator.
-    return (match.group(1) if match else actor)[:PERSON_CHARS]
 
 
 async def four_eyes(session: AsyncSession, *, tenant_id: int) -> bool:
