@@ -724,24 +724,35 @@ static inline int read_member_head(Parser *ps, Span *key) {
 }
 
 /*
- * Steps to the next member of the object being read: 1 with its key in `key` and the cursor on
- * its value, 0 after the closing '}', -1 on error. `*first` is 1 before the first call.
+ * What objects and arrays share: past the separating ',' to the next item (1), or past the closing
+ * `close` (0, one level up), or a syntax error (-1). `*first` is 1 before the first item.
  */
-static inline int next_member(Parser *ps, int *first, Key *key) {
+static inline int next_item(Parser *ps, int *first, int close, const char *expected) {
     skip_ws(ps);
     int c = peek(ps);
-    if (c == '}') {
+    if (c == close) {
         ps->p++;
         ps->depth--;
         return 0;
     }
     if (!*first) {
         if (c != ',')
-            return syntax_error(ps, "expected ',' or '}' after an object member");
+            return syntax_error(ps, expected);
         ps->p++;
         skip_ws(ps);
     }
     *first = 0;
+    return 1;
+}
+
+/*
+ * Steps to the next member of the object being read: 1 with its key in `key` and the cursor on
+ * its value, 0 after the closing '}', -1 on error. `*first` is 1 before the first call.
+ */
+static inline int next_member(Parser *ps, int *first, Key *key) {
+    int step = next_item(ps, first, '}', "expected ',' or '}' after an object member");
+    if (step <= 0)
+        return step;
     Span span;
     if (read_member_head(ps, &span) < 0)
         return -1;
@@ -761,21 +772,7 @@ static inline int next_member(Parser *ps, int *first, Key *key) {
 
 /* Like next_member for arrays: 1 with the cursor on the next element, 0 after the ']'. */
 static int next_element(Parser *ps, int *first) {
-    skip_ws(ps);
-    int c = peek(ps);
-    if (c == ']') {
-        ps->p++;
-        ps->depth--;
-        return 0;
-    }
-    if (!*first) {
-        if (c != ',')
-            return syntax_error(ps, "expected ',' or ']' after an array element");
-        ps->p++;
-        skip_ws(ps);
-    }
-    *first = 0;
-    return 1;
+    return next_item(ps, first, ']', "expected ',' or ']' after an array element");
 }
 
 static int skip_scalar(Parser *ps, int c) {
