@@ -15,6 +15,7 @@ import json
 import os
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -54,7 +55,7 @@ def sidecar_path(tenant_id: int, window_start: datetime) -> Path:
     return get_settings().flow_dir / str(tenant_id) / "snapshots" / f"{int(window_start.timestamp())}.parquet"
 
 
-def _frames(nodes: Sequence[NodeRecord], edges: Sequence[EdgeRecord]) -> tuple[pl.DataFrame, pl.DataFrame]:
+def frames_of_records(nodes: Sequence[NodeRecord], edges: Sequence[EdgeRecord]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Records as the columns `build_snapshot` writes (NODE_FRAME_SCHEMA, EDGE_FRAME_SCHEMA)."""
     node_frame = pl.DataFrame({
         "key": [x.key for x in nodes], "name": [x.name for x in nodes], "kind": [x.kind for x in nodes],
@@ -71,7 +72,7 @@ def write_engine_snapshot(
     nodes: Sequence[NodeRecord], edges: Sequence[EdgeRecord],
 ) -> bool:
     """`write_engine_frames` for records."""
-    return write_engine_frames(tenant_id, window_start, window_end, *_frames(nodes, edges))
+    return write_engine_frames(tenant_id, window_start, window_end, *frames_of_records(nodes, edges))
 
 
 def write_engine_frames(
@@ -80,6 +81,38 @@ def write_engine_frames(
     """Write the window's sidecar atomically (temp file + rename); False when it already held the same.
 
     `nodes`/`edges` hold the columns of `jobs.snapshot.builder.WindowFrames`.
+    """
+    return stage_engine_frames(tenant_id, window_start, window_end, nodes, edges).publish()
+
+
+@dataclass(frozen=True)
+class StagedSidecar:
+    """A window's sidecar encoded into a temporary file beside its final path, not yet visible to readers."""
+
+    temp: Path
+    path: Path
+
+    def publish(self) -> bool:
+        """Put it in place (rename); False when the file there already held the same bytes (then it is kept, so
+        its fingerprint and the baselines cached on it stay valid)."""
+        path, temp = self.path, self.temp
+        if path.exists() and path.stat().st_size == temp.stat().st_size and path.read_bytes() == temp.read_bytes():
+            temp.unlink()
+            return False
+        os.replace(temp, path)
+        return True
+
+    def discard(self) -> None:
+        """Drop it (the rows it goes with were not saved)."""
+        self.temp.unlink(missing_ok=True)
+
+
+def stage_engine_frames(
+    tenant_id: int, window_start: datetime, window_end: datetime, nodes: pl.DataFrame, edges: pl.DataFrame
+) -> StagedSidecar:
+    """Encode the window's sidecar (the slow part of writing it) without publishing it.
+
+    `build_snapshot` encodes while PostgreSQL takes the rows, and publishes once they are committed.
     """
     path = sidecar_path(tenant_id, window_start)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -90,13 +123,12 @@ def write_engine_frames(
     ], how="diagonal")
     table = rows.select(SCHEMA.names).to_arrow().cast(SCHEMA).replace_schema_metadata(metadata)
     temp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp")
-    pq.write_table(table, temp, compression="zstd")
-    # an identical rebuild keeps the old file, so its fingerprint (and cached baselines) stay valid
-    if path.exists() and path.stat().st_size == temp.stat().st_size and path.read_bytes() == temp.read_bytes():
-        temp.unlink()
-        return False
-    os.replace(temp, path)
-    return True
+    try:
+        pq.write_table(table, temp, compression="zstd")
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return StagedSidecar(temp, path)
 
 
 def sidecar_fingerprint(tenant_id: int, window_start: datetime) -> Fingerprint | None:

@@ -7,6 +7,7 @@ times included) beside the flows (`jobs.snapshot_store`) and queues drift detect
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from jobs.drift_job import queue_detection
 from jobs.events import publish_event
 from jobs.flowstore import align, formats_of, read_partials, window_files
 from jobs.snapshot.builder import SnapshotAccumulator, WindowFrames
-from jobs.snapshot_store import write_engine_frames
+from jobs.snapshot_store import stage_engine_frames
 from jobs.tracking import PermanentJobError, report_progress, tracked
 from models.db import session_scope
 from models.graph import Snapshot
@@ -39,20 +40,33 @@ def _build(files: list[Path], window_start: datetime, window_seconds: int) -> Wi
 async def _save(
     ctx: dict[str, Any], tenant_id: int, built: WindowFrames, files: list[Path]
 ) -> tuple[Snapshot, bool]:
-    """Swap the window's rows in, then its engine sidecar; returns the row and whether the sidecar changed."""
+    """Swap the window's rows in, then its engine sidecar; returns the row and whether the sidecar changed.
+
+    The sidecar is encoded on a thread while PostgreSQL takes the rows, and put in place only once they are
+    committed: a reader never sees a sidecar whose rows are not there.
+    """
+    staging = asyncio.ensure_future(asyncio.to_thread(
+        stage_engine_frames, tenant_id, built.window_start, built.window_end, built.nodes, built.edges
+    ))
+    committed = False
     try:
         async with session_scope() as session:
             snapshot = await graph_queries.replace_snapshot_frames(
                 session, tenant_id=tenant_id, window_start=built.window_start, window_end=built.window_end,
                 source=formats_of(files), nodes=built.nodes, edges=built.edges,
             )
+        committed = True
     except IntegrityError as exc:
         # Another build created the window's row first: try again, it now exists.
         raise Retry(defer=ctx["job_try"] * 0.5) from exc
-    changed = await asyncio.to_thread(
-        write_engine_frames, tenant_id, built.window_start, built.window_end, built.nodes, built.edges
-    )
-    return snapshot, changed
+    finally:
+        if not committed:
+            # The encoding thread cannot be stopped: let it end, then drop what it wrote (the rows' error
+            # is the one to report, not a failed encoding's).
+            with contextlib.suppress(Exception):
+                (await asyncio.shield(staging)).discard()
+    staged = await staging
+    return snapshot, await asyncio.to_thread(staged.publish)
 
 
 @tracked(timeout=1800, max_tries=3)

@@ -13,10 +13,19 @@ from sqlalchemy import delete
 from sqlmodel import col
 
 from dashboard.api.app import build_api
+from jobs import snapshots as snapshots_job
 from jobs.baselines import WindowLoader, schedule_baseline_refresh
 from jobs.connections import get_redis
+from jobs.snapshot.builder import WindowFrames
 from jobs.snapshot.types import EdgeRecord, NodeRecord
-from jobs.snapshot_store import load_engine_snapshot, sidecar_fingerprint, sidecar_path, write_engine_snapshot
+from jobs.snapshot_store import (
+    frames_of_records,
+    load_engine_snapshot,
+    sidecar_fingerprint,
+    sidecar_path,
+    stage_engine_frames,
+    write_engine_snapshot,
+)
 from models.db import session_scope
 from models.drift import Baseline
 from models.queries import baselines as baseline_queries
@@ -80,6 +89,34 @@ async def test_sidecar_round_trip_is_exact_atomic_and_falls_back_to_the_database
     assert {e.key for e in fallback.edges} == {e.key for e in edges}
     assert all(e.conn_starts == () for e in fallback.edges) and {n.key for n in fallback.nodes} == {"shop/api",
                                                                                                      "203.0.113.9"}
+
+
+async def test_a_staged_sidecar_is_invisible_until_its_rows_are_saved(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = await make_tenant("alpha")
+    nodes, edges = records()
+    end = T0 + timedelta(hours=1)
+    node_frame, edge_frame = frames_of_records(nodes, edges)
+    staged = stage_engine_frames(a.tenant_id, T0, end, node_frame, edge_frame)
+    assert staged.temp.exists() and load_engine_snapshot(a.tenant_id, T0, end) is None
+    assert staged.publish() is True and not staged.temp.exists()
+    assert load_engine_snapshot(a.tenant_id, T0, end) is not None
+    stage_engine_frames(a.tenant_id, T0, end, node_frame.head(1), edge_frame.head(1)).discard()
+    loaded = load_engine_snapshot(a.tenant_id, T0, end)
+    assert loaded is not None and loaded.edges == tuple(edges), "a discarded staging leaves the old sidecar"
+
+    # build_snapshot encodes while the rows are saved: when saving fails, nothing of the new window lands.
+    async def refuse(*_: Any, **__: Any) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(graph_queries, "replace_snapshot_frames", refuse)
+    later = T0 + timedelta(hours=1)
+    built = WindowFrames(later, later + timedelta(hours=1), node_frame, edge_frame)
+    with pytest.raises(RuntimeError, match="went away"):
+        await snapshots_job._save({"job_try": 1}, a.tenant_id, built, [])
+    assert load_engine_snapshot(a.tenant_id, later, later + timedelta(hours=1)) is None
+    assert not list(sidecar_path(a.tenant_id, T0).parent.glob(".*.tmp"))
 
 
 async def test_detection_and_the_half_hourly_schedule_keep_the_baseline_table(
