@@ -19,7 +19,7 @@ def test_a_loop_reuses_its_client_and_a_new_loop_gets_its_own() -> None:
     first, again = asyncio.run(_client_twice())
     assert first is again
     for _ in range(20):
-        # Loops come and go; a new one may sit at a freed loop's address (the same id()).
+        # Loops come and go (the clients are keyed by the loop's id()).
         gc.collect()
         client, _ = asyncio.run(_client_twice())
         assert client is not first
