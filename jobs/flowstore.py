@@ -119,9 +119,10 @@ def read_partials(files: Iterable[Path]) -> tuple[pl.DataFrame, pl.DataFrame]:
     if not paths:
         raise ValueError("no partial files to read")
     # One read per kind: polars reads the files side by side (2–3× faster than a read per file). The folder
-    # names look like hive partitions (`window=…`), but the files hold their own `window` column.
-    edges = pl.read_parquet(paths, hive_partitioning=False)
-    nodes = pl.read_parquet([nodes_file(path) for path in paths], hive_partitioning=False)
+    # names look like hive partitions (`window=…`), but the files hold their own `window` column; and the paths
+    # are names, not patterns (the data dir may hold any character).
+    edges = pl.read_parquet(paths, hive_partitioning=False, glob=False)
+    nodes = pl.read_parquet([nodes_file(path) for path in paths], hive_partitioning=False, glob=False)
     return edges, nodes
 
 
