@@ -1,6 +1,6 @@
 """Build the native extension; everything else about the package is in pyproject.toml.
 
-`jobs.flows._hubble_scan` is plain C against the CPython API (no third-party C libraries) and
+`jobs.engines.flows._hubble_scan` is plain C against the CPython API (no third-party C libraries) and
 pthreads; `pip install -e .` compiles it in place, next to its source.
 """
 
@@ -9,8 +9,8 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(
-            "jobs.flows._hubble_scan",
-            sources=["jobs/flows/_hubble_scan.c"],
+            "jobs.engines.flows._hubble_scan",
+            sources=["jobs/engines/flows/_hubble_scan.c"],
             extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra"],
             extra_link_args=["-pthread"],
         )

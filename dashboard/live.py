@@ -15,7 +15,7 @@ import reflex as rx
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from jobs.constants import EVENTS_PATTERN, tenant_of_channel
+from jobs.runtime.constants import EVENTS_PATTERN, tenant_of_channel
 from models.settings import get_settings
 from state import live
 from state.base import AppState

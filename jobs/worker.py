@@ -12,16 +12,16 @@ from arq.connections import RedisSettings
 from arq.cron import CronJob, cron
 from arq.worker import Function, func
 
-from jobs.baselines import refresh_baselines, schedule_baseline_refresh
-from jobs.constants import WORKER_HEARTBEAT_SECONDS, WORKER_KEY_TTL_SECONDS, worker_key
-from jobs.drift_job import detect_drift
-from jobs.gitops_job import schedule_pull_tracking, sync_gitops, track_pull_requests
-from jobs.ingest import ingest_flows
-from jobs.ping import ping
-from jobs.policy_job import generate_policies
-from jobs.schedules import cleanup_retention, schedule_retention, schedule_window_builds
-from jobs.snapshots import build_snapshot
-from jobs.sweeper import sweep_lost_runs
+from jobs.runtime.constants import WORKER_HEARTBEAT_SECONDS, WORKER_KEY_TTL_SECONDS, worker_key
+from jobs.tasks.baseline import refresh_baselines, schedule_baseline_refresh
+from jobs.tasks.drift import detect_drift
+from jobs.tasks.gitops import schedule_pull_tracking, sync_gitops, track_pull_requests
+from jobs.tasks.ingest import ingest_flows
+from jobs.tasks.ping import ping
+from jobs.tasks.policy import generate_policies
+from jobs.tasks.schedules import cleanup_retention, schedule_retention, schedule_window_builds
+from jobs.tasks.snapshot import build_snapshot
+from jobs.tasks.sweeper import sweep_lost_runs
 from models.db import dispose_engines, get_engine
 from models.settings import get_settings
 

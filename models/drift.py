@@ -11,7 +11,7 @@ from sqlmodel import Field, SQLModel
 from models.types import json_column, ts_column, utcnow
 
 EVENT_STATUSES = ("open", "acknowledged", "resolved", "false_positive", "suppressed")
-# The drift engine's kinds and bands (jobs.drift.records; models may not import jobs).
+# The drift engine's kinds and bands (jobs.engines.drift.records; models may not import jobs).
 EVENT_KINDS = ("beacon", "traffic_spike", "new_external", "new_port", "new_edge", "new_node", "removed_edge")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 VERDICTS = ("true_positive", "false_positive")

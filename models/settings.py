@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60)
     login_max_failures: int = Field(default=5, ge=1, le=100)
     login_window_seconds: int = Field(default=300, ge=10, le=86400)
-    # Sliding-window rate limits (jobs/ratelimit.py): bad bearer tokens per address, requests per
+    # Sliding-window rate limits (jobs/auth/ratelimit.py): bad bearer tokens per address, requests per
     # token, flow pushes per tenant.
     token_auth_max_failures: int = Field(default=20, ge=1, le=10000)
     token_auth_window_seconds: int = Field(default=60, ge=1, le=86400)

@@ -7,7 +7,7 @@ from typing import Any
 
 import reflex as rx
 
-from jobs.windows import BadRange, parse_moment
+from jobs.runtime.windows import BadRange, parse_moment
 from models.db import session_scope
 from models.errors import Forbidden
 from models.ops import AuditLog

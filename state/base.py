@@ -11,6 +11,7 @@ from reflex.middleware import Middleware
 from reflex.state import BaseState, StateUpdate
 from reflex_base.event import Event
 
+from jobs.auth.session import SESSION_COOKIE
 from models.db import session_scope
 from models.errors import Forbidden
 from models.queries import tenancy
@@ -18,7 +19,6 @@ from models.settings import get_settings
 from models.tenancy import ROLE_RANK
 from state import live
 
-SESSION_COOKIE = "sg_session"
 LIVE_FEED_SIZE = 8
 # Handlers that establish or end identity themselves; every other AppState handler is guarded.
 UNGUARDED_HANDLERS = frozenset({"check_session", "sign_out"})

@@ -7,8 +7,8 @@ from typing import Any
 
 import reflex as rx
 
-from jobs.gitops.errors import GitopsError, TransientError
-from jobs.gitops.target import GitTarget, check_connection
+from jobs.integrations.gitops.errors import GitopsError, TransientError
+from jobs.integrations.gitops.target import GitTarget, check_connection
 from models.db import session_scope
 from models.errors import Forbidden
 from models.policy import Policy, PullRequest

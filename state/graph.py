@@ -12,13 +12,13 @@ from typing import Any
 import plotly.graph_objects as go
 import reflex as rx
 
-from jobs.graph.details import node_details
-from jobs.graph.diff import GraphDiff, classify, union
-from jobs.graph.figure import view_figure
-from jobs.graph.filters import BadFilter, GraphFilter, apply_filter, namespaces, protocols, search
-from jobs.graph.layout import Layout, compute_layout
-from jobs.graph.model import Graph, graph_json
-from jobs.graph.view import ViewOptions, build_view
+from jobs.engines.graph.details import node_details
+from jobs.engines.graph.diff import GraphDiff, classify, union
+from jobs.engines.graph.figure import view_figure
+from jobs.engines.graph.filters import BadFilter, GraphFilter, apply_filter, namespaces, protocols, search
+from jobs.engines.graph.layout import Layout, compute_layout
+from jobs.engines.graph.model import Graph, graph_json
+from jobs.engines.graph.view import ViewOptions, build_view
 from models.errors import Forbidden, NotFound
 from state import graph_data
 from state.base import AppState

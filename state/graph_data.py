@@ -6,10 +6,10 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from jobs.graph.layout import Layout
-from jobs.graph.model import EdgeKey, Graph
-from jobs.graph.store import layout_for
-from jobs.snapshot.types import EdgeRecord, NodeKind, NodeRecord
+from jobs.engines.graph.layout import Layout
+from jobs.engines.graph.model import EdgeKey, Graph
+from jobs.engines.snapshot.types import EdgeRecord, NodeKind, NodeRecord
+from jobs.stores.layouts import layout_for
 from models.db import session_scope
 from models.graph import Edge, Node, Snapshot
 from models.queries import baselines as baseline_queries

@@ -7,7 +7,7 @@ from typing import Any
 
 import reflex as rx
 
-from jobs.queue import enqueue_job
+from jobs.runtime.queue import enqueue_job
 from models.db import session_scope
 from models.errors import Forbidden
 from models.ops import JOB_STATUSES, job_run_public

@@ -7,8 +7,8 @@ from typing import Any
 
 import reflex as rx
 
-from jobs import control, triggers
-from jobs.windows import BadRange
+from jobs.runtime import control, triggers
+from jobs.runtime.windows import BadRange
 from models.db import session_scope
 from models.errors import Conflict, Forbidden, NotFound
 from models.ops import job_run_public

@@ -8,8 +8,8 @@ from typing import Any
 import plotly.graph_objects as go
 import reflex as rx
 
-from jobs import monitor
-from jobs.connections import get_redis
+from jobs.runtime import monitor
+from jobs.runtime.connections import get_redis
 from jobs.worker import CRON_JOBS
 from models.db import session_scope
 from models.errors import Forbidden

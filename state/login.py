@@ -9,10 +9,10 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from jobs.connections import get_redis
-from jobs.ratelimit import clear_login_failures, login_wait, record_login_failure
-from jobs.redirects import local_path
-from jobs.tickets import issue_ticket
+from jobs.auth.ratelimit import clear_login_failures, login_wait, record_login_failure
+from jobs.auth.redirects import local_path
+from jobs.auth.tickets import issue_ticket
+from jobs.runtime.connections import get_redis
 from models.db import session_scope
 from models.queries import tenancy
 from models.queries.audit import record_audit

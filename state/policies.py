@@ -7,7 +7,7 @@ from typing import Any
 import plotly.graph_objects as go
 import reflex as rx
 
-from jobs.policy_job import MAX_UNION, queue_generation
+from jobs.tasks.policy import MAX_UNION, queue_generation
 from models.db import session_scope
 from models.errors import Forbidden
 from models.policy import POLICY_STATUSES

@@ -10,8 +10,8 @@ from typing import Any
 
 import reflex as rx
 
-from jobs.policy.diff import diff_yaml
-from jobs.policy_job import MAX_IMPACT_SNAPSHOTS, announce_transition, policy_impact
+from jobs.engines.policy.diff import diff_yaml
+from jobs.tasks.policy import MAX_IMPACT_SNAPSHOTS, announce_transition, policy_impact
 from models.db import session_scope
 from models.errors import Conflict, Forbidden, NotFound
 from models.queries import policies as policy_queries

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import reflex as rx
 
-from jobs.gitops.bundle import YAML_MIME, bundle_filename, bundle_text, policy_filename, policy_text
+from jobs.integrations.gitops.bundle import YAML_MIME, bundle_filename, bundle_text, policy_filename, policy_text
 from models.db import session_scope
 from models.errors import Forbidden, NotFound
 from models.queries import gitops as gitops_queries

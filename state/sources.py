@@ -8,8 +8,8 @@ from typing import Any
 
 import reflex as rx
 
-from jobs.ingest import FORMAT_ALIASES
-from jobs.uploads import EmptyUpload, UploadTooLarge, receive_upload
+from jobs.engines.flows.formats import FORMAT_ALIASES
+from jobs.runtime.uploads import EmptyUpload, UploadTooLarge, receive_upload
 from models.db import session_scope
 from models.errors import Forbidden
 from models.graph import FlowUpload

@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from jobs.connections import get_redis
-from jobs.constants import password_link_key
+from jobs.runtime.connections import get_redis
+from jobs.runtime.constants import password_link_key
 from models.credentials import MIN_PASSWORD_LENGTH, hash_secret, new_secret
 from models.db import session_scope
 from models.errors import Conflict, Forbidden, NotFound

@@ -73,7 +73,7 @@ def sg_env(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 @pytest.fixture
 async def app_ctx(sg_env: str) -> AsyncIterator[str]:
     """sg_env plus closing the pools and clients of the test's event loop afterwards."""
-    from jobs.connections import close_connections
+    from jobs.runtime.connections import close_connections
 
     yield sg_env
     await close_connections()

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from dashboard.api.deps import Caller, DbSession
 from dashboard.api.errors import ApiError
-from jobs.windows import BadRange, parse_moment
+from jobs.runtime.windows import BadRange, parse_moment
 from models.queries import audit as audit_queries
 
 AUDIT_READ_ROLE = "approver"

@@ -6,21 +6,21 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from dashboard.api.deps import DbSession
-from jobs.connections import get_redis
-from jobs.redirects import local_path
-from jobs.tickets import redeem_ticket
+from dashboard.api.oidc import end_sso_session
+from jobs.auth.redirects import local_path
+from jobs.auth.session import SESSION_COOKIE
+from jobs.auth.tickets import redeem_ticket
+from jobs.runtime.connections import get_redis
 from models.errors import NotFound
 from models.queries import tenancy
 from models.queries.audit import record_audit
 from models.settings import get_settings
 
-SESSION_COOKIE = "sg_session"
-
 router = APIRouter(prefix="/auth", include_in_schema=False)
 
 
 def safe_next(target: str) -> str:
-    """Only local paths (`jobs.redirects.local_path`)."""
+    """Only local paths (`jobs.auth.redirects.local_path`)."""
     return local_path(target)
 
 
@@ -65,8 +65,6 @@ async def logout(request: Request, session: DbSession) -> RedirectResponse:
     user = await tenancy.session_user(session, cookie_value=cookie)
     if user is not None and user.oidc_subject and get_settings().oidc_enabled:
         # An SSO user's provider session ends too (RP-initiated logout), or the next login is silent.
-        from dashboard.api.oidc import end_sso_session  # the SSO routes import this module
-
         return await end_sso_session(request, session)
     if user is not None:
         await record_audit(session, tenant_id=user.tenant_id, actor=user.email, action="logout",

@@ -10,8 +10,8 @@ from fastapi import Depends, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dashboard.api.errors import ApiError
-from jobs import ratelimit
-from jobs.connections import get_redis
+from jobs.auth import ratelimit
+from jobs.runtime.connections import get_redis
 from models.db import session_scope
 from models.queries import tenancy
 from models.settings import get_settings

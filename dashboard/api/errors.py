@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from jobs.redact import safe_error
+from jobs.runtime.redact import safe_error
 from models.errors import Conflict, Forbidden, NotFound
 
 LOG = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse
 
 from dashboard.api.deps import Caller, DbSession, limit_flow_push
 from dashboard.api.errors import ApiError
-from jobs.ingest import FORMAT_ALIASES
-from jobs.uploads import EmptyUpload, UploadTooLarge, receive_upload
+from jobs.engines.flows.formats import FORMAT_ALIASES
+from jobs.runtime.uploads import EmptyUpload, UploadTooLarge, receive_upload
 from models.queries import graph as graph_queries
 
 router = APIRouter()

@@ -13,8 +13,8 @@ from pydantic import BaseModel
 
 from dashboard.api.deps import Caller, DbSession
 from dashboard.api.errors import ApiError
-from jobs.gitops.errors import GitopsError, TransientError
-from jobs.gitops.target import GitTarget, check_connection
+from jobs.integrations.gitops.errors import GitopsError, TransientError
+from jobs.integrations.gitops.target import GitTarget, check_connection
 from models.queries import gitops as gitops_queries
 from models.secretbox import SecretUnreadable
 

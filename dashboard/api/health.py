@@ -9,8 +9,8 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from jobs.connections import get_redis
-from jobs.constants import WORKER_KEY_PATTERN
+from jobs.runtime.connections import get_redis
+from jobs.runtime.constants import WORKER_KEY_PATTERN
 from models.db import session_scope
 
 router = APIRouter()

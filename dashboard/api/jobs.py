@@ -12,9 +12,9 @@ from pydantic import BaseModel
 
 from dashboard.api.deps import Caller, DbSession
 from dashboard.api.errors import ApiError
-from jobs import control, monitor
-from jobs.connections import get_redis
-from jobs.windows import BadRange, parse_moment
+from jobs.runtime import control, monitor
+from jobs.runtime.connections import get_redis
+from jobs.runtime.windows import BadRange, parse_moment
 from jobs.worker import CRON_JOBS
 from models.ops import JOB_STATUSES, job_run_public
 from models.queries import job_metrics

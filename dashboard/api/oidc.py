@@ -15,13 +15,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dashboard.api.auth import SESSION_COOKIE
 from dashboard.api.deps import DbSession
-from jobs import oidc_client as op
-from jobs.connections import get_redis
-from jobs.oidc_claims import ClaimError, OidcIdentity, map_identity
-from jobs.oidc_token import IdTokenError, allowed_algorithms, token_header, validate_id_token
-from jobs.redirects import local_path
+from jobs.auth import oidc_client as op
+from jobs.auth.oidc_claims import ClaimError, OidcIdentity, map_identity
+from jobs.auth.oidc_token import IdTokenError, allowed_algorithms, token_header, validate_id_token
+from jobs.auth.redirects import local_path
+from jobs.auth.session import SESSION_COOKIE
+from jobs.runtime.connections import get_redis
 from models.credentials import hash_secret, new_secret
 from models.errors import Conflict, Forbidden, NotFound
 from models.queries import tenancy

@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field
 
 from dashboard.api.deps import Caller, DbSession
 from dashboard.api.errors import ApiError
-from jobs.policy.diff import diff_yaml
-from jobs.policy_job import MAX_IMPACT_SNAPSHOTS, MAX_UNION, announce_transition, policy_impact, queue_generation
+from jobs.engines.policy.diff import diff_yaml
+from jobs.tasks.policy import MAX_IMPACT_SNAPSHOTS, MAX_UNION, announce_transition, policy_impact, queue_generation
 from models.db import session_scope
 from models.errors import Conflict
 from models.queries import graph as graph_queries

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Response
 
 from dashboard.api.deps import Caller, DbSession
 from dashboard.api.errors import ApiError
-from jobs.gitops.bundle import YAML_MIME, bundle_filename, bundle_text, policy_filename, policy_text
+from jobs.integrations.gitops.bundle import YAML_MIME, bundle_filename, bundle_text, policy_filename, policy_text
 from models.queries import gitops as gitops_queries
 from models.queries import tenancy
 

@@ -10,8 +10,8 @@ from pydantic import BaseModel
 
 from dashboard.api.deps import Caller, DbSession
 from dashboard.api.errors import ApiError
-from jobs import triggers
-from jobs.windows import BadRange
+from jobs.runtime import triggers
+from jobs.runtime.windows import BadRange
 from models.queries import graph as graph_queries
 
 router = APIRouter(prefix="/snapshots")

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from dashboard.api.deps import Caller, DbSession
 from dashboard.api.drift import invalid
-from jobs.windows import parse_moment
+from jobs.runtime.windows import parse_moment
 from models.queries import whitelist as whitelist_queries
 
 router = APIRouter(prefix="/whitelist")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from jobs.graph.figure import EDGE_STYLES, NODE_KINDS
+from jobs.engines.graph.figure import EDGE_STYLES, NODE_KINDS
 from state.graph import GraphDetailState, GraphState
 
 

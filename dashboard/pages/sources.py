@@ -6,7 +6,7 @@ import reflex as rx
 
 from dashboard.components.shell import protected_page
 from dashboard.components.tokens import tokens_card
-from jobs.ingest import FORMAT_ALIASES
+from jobs.engines.flows.formats import FORMAT_ALIASES
 from state.sources import UPLOAD_ID, SourcesState
 from state.tokens import TokensState
 

@@ -32,7 +32,7 @@ def _row(tenant_id: int, edge: Mapping[str, Any], now: datetime) -> dict[str, An
 
 
 async def replace_baselines(session: AsyncSession, *, tenant_id: int, rows: Sequence[Mapping[str, Any]]) -> int:
-    """Replace the tenant's baseline with the `edge` rows of `Baseline.to_rows()`; returns how many."""
+    """Replace the tenant's baseline with the `edge` rows of `baseline_to_rows()`; returns how many."""
     now = utcnow()
     edges = [_row(tenant_id, row, now) for row in rows if row.get("row_type") == "edge"]
     await session.exec(delete(Baseline).where(col(Baseline.tenant_id) == tenant_id))

@@ -2,7 +2,7 @@
 
 An entry suppresses matching drift events of later windows (they are kept, marked `suppressed`).
 Patterns are globs on node keys (`10.0.*`, `shop/*`) or CIDRs (`10.0.0.0/8`); see
-`jobs.drift.whitelist` for the matching itself. Every change is audited.
+`jobs.engines.drift.whitelist` for the matching itself. Every change is audited.
 """
 
 from __future__ import annotations

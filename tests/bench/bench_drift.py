@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from jobs.drift import Snapshot, analyze, build_baseline
-from jobs.snapshot.types import EdgeRecord, NodeRecord
+from jobs.engines.drift import Snapshot, analyze, build_baseline
+from jobs.engines.snapshot.types import EdgeRecord, NodeRecord
 
 START = datetime(2024, 4, 19, tzinfo=UTC)
 

@@ -78,7 +78,7 @@ async def main(edges: int, windows: int) -> None:
     url = await create_database()
     folder = Path(tempfile.mkdtemp(prefix="sg-bench-chain-"))
     os.environ.update(SG_DATABASE_URL=url, SG_REDIS_URL=REDIS_URL, SG_ENV="test", SG_DATA_DIR=str(folder / "data"))
-    from jobs.uploads import receive_upload
+    from jobs.runtime.uploads import receive_upload
     from models import migrate
     from models.db import dispose_engines, session_scope
     from models.queries import jobs as q
@@ -118,7 +118,7 @@ async def main(edges: int, windows: int) -> None:
         print(f"drift chain for window {windows} ({edges} edges, baseline of {windows - 1}), load → publish: {to_publish:.2f} s (budget 2 s); "
               f"then baseline slide + store {phases['baseline']:.2f} s")
     finally:
-        from jobs.connections import close_connections
+        from jobs.runtime.connections import close_connections
 
         await close_connections()
         await dispose_engines()

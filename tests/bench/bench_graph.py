@@ -9,13 +9,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from jobs.graph.diff import classify, union
-from jobs.graph.figure import view_figure
-from jobs.graph.filters import GraphFilter, apply_filter, search
-from jobs.graph.layout import Layout, compute_layout
-from jobs.graph.model import Graph
-from jobs.graph.view import ViewOptions, build_view
-from jobs.snapshot.types import EdgeRecord, NodeRecord
+from jobs.engines.graph.diff import classify, union
+from jobs.engines.graph.figure import view_figure
+from jobs.engines.graph.filters import GraphFilter, apply_filter, search
+from jobs.engines.graph.layout import Layout, compute_layout
+from jobs.engines.graph.model import Graph
+from jobs.engines.graph.view import ViewOptions, build_view
+from jobs.engines.snapshot.types import EdgeRecord, NodeRecord
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -187,8 +187,8 @@ def _hubble() -> tuple[str, pl.Expr]:
 
 
 def _ours(fmt: str, path: Path) -> dict[str, Any]:
-    from jobs.flows import parse_file
-    from jobs.snapshot.builder import build_frames
+    from jobs.engines.flows import parse_file
+    from jobs.engines.snapshot.builder import build_frames
 
     start, cpu = time.perf_counter(), time.process_time()
     result = parse_file(path, fmt)  # type: ignore[arg-type]
@@ -201,10 +201,10 @@ def _ours(fmt: str, path: Path) -> dict[str, Any]:
 
 
 def _stream(fmt: str, path: Path) -> dict[str, Any]:
-    from jobs.flows import iter_batches
-    from jobs.ingest import BATCH_ROWS
-    from jobs.prefetch import prefetched
-    from jobs.snapshot.builder import SnapshotAccumulator
+    from jobs.engines.flows import iter_batches
+    from jobs.engines.snapshot.builder import SnapshotAccumulator
+    from jobs.runtime.prefetch import prefetched
+    from jobs.tasks.ingest import BATCH_ROWS
 
     start, cpu = time.perf_counter(), time.process_time()
     accumulator, records, accepted = SnapshotAccumulator(), 0, 0
@@ -244,7 +244,7 @@ MEASURES = {"ours": _ours, "stream": _stream, "polars": _bare_polars}
 
 def measure(mode: str, fmt: str, path: Path, repeat: int) -> dict[str, Any]:
     """Best-of-`repeat` timing of one mode on one file, with this process's peak RSS."""
-    importlib.import_module("jobs.snapshot.builder")  # import time is not ingestion time
+    importlib.import_module("jobs.engines.snapshot.builder")  # import time is not ingestion time
     best = min((MEASURES[mode](fmt, path) for _ in range(repeat)), key=lambda run: run["seconds"])
     # VmHWM is this process's own peak; ru_maxrss would include the parent that forked it.
     best["peak_rss_mb"] = next(

@@ -86,7 +86,7 @@ async def page_queries(tenant_id: int) -> tuple[float, float]:
 
 
 async def throughput(tenant_id: int, jobs: int) -> tuple[float, float, float]:
-    from jobs.queue import enqueue_job
+    from jobs.runtime.queue import enqueue_job
     from models.db import session_scope
     from models.queries import jobs as q
     from tests.integration.conftest import running_worker
@@ -128,7 +128,7 @@ async def main(runs: int, jobs: int) -> None:
         rate, p50, p95 = await throughput(small, jobs)
         print(f"no-op job through one worker: {rate:.0f} jobs/s; enqueue→start p50 {p50:.1f} ms, p95 {p95:.1f} ms")
     finally:
-        from jobs.connections import close_connections
+        from jobs.runtime.connections import close_connections
 
         await close_connections()
         await dispose_engines()

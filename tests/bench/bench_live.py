@@ -63,7 +63,7 @@ async def tenant_id(name: str) -> int:
 
 
 async def bench_enqueue_to_page(browser: Browser, app: LiveApp, jobs: int) -> list[float]:
-    from jobs.queue import enqueue_job
+    from jobs.runtime.queue import enqueue_job
 
     _, page = await signed_in(browser, app, "admin@t0.test")
     await page.evaluate(OBSERVE_JOBS)
@@ -79,8 +79,8 @@ async def bench_enqueue_to_page(browser: Browser, app: LiveApp, jobs: int) -> li
 
 
 async def bench_fan_out(browser: Browser, app: LiveApp, tenants: int, per_tenant: int, events: int) -> dict[str, float]:
-    from jobs.connections import get_redis
-    from jobs.events import publish_event
+    from jobs.runtime.connections import get_redis
+    from jobs.runtime.events import publish_event
 
     ids = {t: await tenant_id(f"t{t}") for t in range(tenants)}
     pages: list[tuple[int, Page]] = []

@@ -62,7 +62,7 @@ async def run(logins: int, issuer_env: dict[str, str], db_url: str) -> list[tupl
     os.environ.update({**issuer_env, "SG_DATABASE_URL": db_url, "SG_REDIS_URL": TEST_REDIS_URL,
                        "SG_ENV": "test", "SG_PUBLIC_URL": APP})
     from dashboard.api.app import build_api
-    from jobs.connections import close_connections
+    from jobs.runtime.connections import close_connections
     from models.db import dispose_engines, session_scope
     from models.queries import tenancy
 

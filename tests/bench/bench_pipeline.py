@@ -135,8 +135,8 @@ async def persist_edges(url: str, count: int, repeat: int = 3) -> tuple[float, f
 async def copy_window(url: str, csv: Path, repeat: int = 3) -> tuple[float, int]:
     """Best seconds to persist the file's own snapshot (its nodes and edges, as `build_snapshot` does), and its
     edge count: the database's share of `sg ingest --wait`, with nothing else around it."""
-    from jobs.flows import parse_file
-    from jobs.snapshot.builder import build_frames
+    from jobs.engines.flows import parse_file
+    from jobs.engines.snapshot.builder import build_frames
     from models.db import dispose_engines, session_scope
     from models.queries import graph as graph_queries
     from models.queries import tenancy

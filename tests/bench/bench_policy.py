@@ -27,11 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from jobs.policy.generate import generate_policies
-from jobs.policy.preview import candidate_impact
-from jobs.policy.proof import generate_and_prove
-from jobs.policy.validate import validate_manifest
-from jobs.snapshot.types import EdgeRecord, NodeRecord
+from jobs.engines.policy.generate import generate_policies
+from jobs.engines.policy.preview import candidate_impact
+from jobs.engines.policy.proof import generate_and_prove
+from jobs.engines.policy.validate import validate_manifest
+from jobs.engines.snapshot.types import EdgeRecord, NodeRecord
 
 START = datetime(2024, 4, 19, tzinfo=UTC)
 PORTS = (80, 443, 5432, 6379, 8080, 9090, 9092)

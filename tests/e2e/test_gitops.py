@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import Browser, expect
 from redis.asyncio import Redis
 
-from jobs.events import publish_event
+from jobs.runtime.events import publish_event
 from models.db import dispose_engines, session_scope
 from models.policy import Policy, PullRequest
 from models.queries import tenancy

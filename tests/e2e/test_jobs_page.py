@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 CONN_LOG = SHARED_DATA / "zeek" / "rita-truncated" / "conn.log"
 ENQUEUE = """
 import asyncio, json, sys
-from jobs.queue import enqueue_job
+from jobs.runtime.queue import enqueue_job
 from models.db import session_scope
 from models.queries import tenancy
 

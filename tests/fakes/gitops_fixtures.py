@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from jobs.queue import enqueue_job
+from jobs.runtime.queue import enqueue_job
 from models.db import session_scope
 from models.policy import Policy
 from models.queries import gitops as gitops_queries

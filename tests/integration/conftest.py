@@ -14,8 +14,8 @@ from arq.connections import RedisSettings
 from arq.worker import Worker
 
 from jobs import worker as worker_settings
-from jobs.connections import get_redis
-from jobs.constants import WORKER_KEY_PATTERN
+from jobs.runtime.connections import get_redis
+from jobs.runtime.constants import WORKER_KEY_PATTERN
 from tests.conftest import TEST_REDIS_URL
 
 

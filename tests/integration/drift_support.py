@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from jobs.connections import get_redis
-from jobs.constants import events_channel
+from jobs.runtime.connections import get_redis
+from jobs.runtime.constants import events_channel
 from models.db import session_scope
 from models.drift import DriftEvent
 from models.queries import drift as drift_queries

@@ -7,9 +7,9 @@ from typing import Any
 import httpx
 import pytest
 
-from jobs.connections import get_redis
-from jobs.queue import enqueue_job
-from jobs.tickets import issue_ticket
+from jobs.auth.tickets import issue_ticket
+from jobs.runtime.connections import get_redis
+from jobs.runtime.queue import enqueue_job
 from models.db import session_scope
 from models.errors import NotFound
 from models.queries import jobs as job_queries

@@ -138,7 +138,7 @@ async def test_a_file_over_the_size_limit_is_rejected_and_the_others_go_through(
 
 def _loaded_after(args: list[str]) -> set[str]:
     """Which of the slow-to-import packages `sg ARGS` loads (run in a fresh interpreter)."""
-    code = ("import sys\nfrom jobs.cli import main\ntry:\n    main(" + repr(args) + ")\nexcept SystemExit:\n    pass\n"
+    code = ("import sys\nfrom jobs.cli.main import main\ntry:\n    main(" + repr(args) + ")\nexcept SystemExit:\n    pass\n"
             "heavy = ('sqlalchemy', 'sqlmodel', 'polars', 'pyarrow', 'redis', 'arq', 'rich', 'pydantic', 'reflex',"
             " 'models', 'asyncio')\nprint(' '.join(m for m in heavy if m in sys.modules), file=sys.stderr)")
     err = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stderr
@@ -151,9 +151,9 @@ def test_help_imports_nothing_heavy() -> None:
 
 
 def test_the_command_list_matches_each_command_and_the_formats_match_the_parser() -> None:
-    from jobs.cli import COMMANDS, main
-    from jobs.cli_ingest import FORMAT_NAMES
-    from jobs.ingest import FORMAT_ALIASES
+    from jobs.cli.ingest import FORMAT_NAMES
+    from jobs.cli.main import COMMANDS, main
+    from jobs.engines.flows.formats import FORMAT_ALIASES
 
     assert tuple(FORMAT_ALIASES) == FORMAT_NAMES
     context = click.Context(main)

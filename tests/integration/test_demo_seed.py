@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.demo import DEMO_USERS, SAMPLES_ENV, sample_files, seed_demo
+from jobs.demo.seed import DEMO_USERS, SAMPLES_ENV, sample_files, seed_demo
 from models.db import session_scope
 from models.queries import graph as graph_queries
 from models.queries import jobs as job_queries

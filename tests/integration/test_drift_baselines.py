@@ -13,12 +13,10 @@ from sqlalchemy import delete
 from sqlmodel import col
 
 from dashboard.api.app import build_api
-from jobs import snapshots as snapshots_job
-from jobs.baselines import WindowLoader, schedule_baseline_refresh
-from jobs.connections import get_redis
-from jobs.snapshot.builder import WindowFrames
-from jobs.snapshot.types import EdgeRecord, NodeRecord
-from jobs.snapshot_store import (
+from jobs.engines.snapshot.builder import WindowFrames
+from jobs.engines.snapshot.types import EdgeRecord, NodeRecord
+from jobs.runtime.connections import get_redis
+from jobs.stores.snapshots import (
     frames_of_records,
     load_engine_snapshot,
     sidecar_fingerprint,
@@ -26,6 +24,8 @@ from jobs.snapshot_store import (
     stage_engine_frames,
     write_engine_snapshot,
 )
+from jobs.tasks import snapshot as snapshots_job
+from jobs.tasks.baseline import WindowLoader, schedule_baseline_refresh
 from models.db import session_scope
 from models.drift import Baseline
 from models.queries import baselines as baseline_queries

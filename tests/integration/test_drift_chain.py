@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from jobs.queue import enqueue_job
-from jobs.snapshot_store import sidecar_path
+from jobs.runtime.queue import enqueue_job
+from jobs.stores.snapshots import sidecar_path
 from models.db import session_scope
 from models.queries import graph as graph_queries
 from models.queries import jobs as job_queries

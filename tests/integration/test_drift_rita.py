@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from jobs.connections import get_arq, get_redis
-from jobs.drift_job import detect_drift
-from jobs.ingest import ingest_flows
-from jobs.snapshots import build_snapshot
-from jobs.uploads import file_chunks, receive_upload
+from jobs.runtime.connections import get_arq, get_redis
+from jobs.runtime.uploads import file_chunks, receive_upload
+from jobs.tasks.drift import detect_drift
+from jobs.tasks.ingest import ingest_flows
+from jobs.tasks.snapshot import build_snapshot
 from models.db import session_scope
 from models.queries import jobs as job_queries
 from tests.builders import make_tenant
@@ -44,7 +44,7 @@ def job_ctx() -> dict[str, Any]:
 async def ingest_all(tenant_id: int, files: list[Path]) -> dict[str, int]:
     """Upload and parse every file (a few at a time); returns the queued build run of each window."""
     gate = asyncio.Semaphore(6)
-    await get_arq()  # made once up front: concurrent first calls would each open a pool (jobs.connections)
+    await get_arq()  # made once up front: concurrent first calls would each open a pool (jobs.runtime.connections)
 
     async def ingest(path: Path) -> list[int]:
         async with gate:

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from jobs.connections import get_redis
-from jobs.constants import events_channel
-from jobs.gitops_job import NOT_CONFIGURED, schedule_pull_tracking
-from jobs.queue import enqueue_job
+from jobs.runtime.connections import get_redis
+from jobs.runtime.constants import events_channel
+from jobs.runtime.queue import enqueue_job
+from jobs.tasks.gitops import NOT_CONFIGURED, schedule_pull_tracking
 from models.db import session_scope
 from models.errors import NotFound
 from models.ops import AuditLog

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from jobs.flows import parse_file
-from jobs.snapshot.builder import build_frames
+from jobs.engines.flows import parse_file
+from jobs.engines.snapshot.builder import build_frames
 from models.db import session_scope
 from models.queries import graph as graph_queries
 from tests.builders import bearer, make_tenant

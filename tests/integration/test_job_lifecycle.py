@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from arq import Retry
 
-from jobs.connections import get_redis
-from jobs.constants import events_channel
-from jobs.queue import enqueue_job
-from jobs.tracking import PermanentJobError, tracked
+from jobs.runtime.connections import get_redis
+from jobs.runtime.constants import events_channel
+from jobs.runtime.queue import enqueue_job
+from jobs.runtime.tracking import PermanentJobError, tracked
 from models.db import session_scope
 from models.queries import jobs as job_queries
 from tests.builders import make_tenant

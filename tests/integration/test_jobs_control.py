@@ -12,11 +12,11 @@ import httpx
 import pytest
 from sqlmodel import func, select
 
-from jobs.connections import get_redis
-from jobs.constants import WORKER_KEY_PATTERN, snapshot_lock_key
-from jobs.queue import enqueue_job
-from jobs.sweeper import sweep_lost_runs
-from jobs.tracking import PermanentJobError, tracked
+from jobs.runtime.connections import get_redis
+from jobs.runtime.constants import WORKER_KEY_PATTERN, snapshot_lock_key
+from jobs.runtime.queue import enqueue_job
+from jobs.runtime.tracking import PermanentJobError, tracked
+from jobs.tasks.sweeper import sweep_lost_runs
 from models.db import session_scope
 from models.graph import Snapshot
 from models.queries import jobs as job_queries

@@ -14,8 +14,8 @@ import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from dashboard.api.app import build_api
-from jobs.oidc_client import discovery_url
-from jobs.oidc_token import IdTokenError, validate_id_token
+from jobs.auth.oidc_client import discovery_url
+from jobs.auth.oidc_token import IdTokenError, validate_id_token
 from models.db import session_scope
 from models.queries import tenancy
 from models.queries.audit import list_audit

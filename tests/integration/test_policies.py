@@ -10,9 +10,9 @@ import pytest
 import yaml
 from kubernetes.client import V1NetworkPolicy
 
-from jobs.policy.manifest import dump_yaml
-from jobs.policy.proof import rules_fingerprint
-from jobs.policy.validate import parse_model, validate_yaml
+from jobs.engines.policy.manifest import dump_yaml
+from jobs.engines.policy.proof import rules_fingerprint
+from jobs.engines.policy.validate import parse_model, validate_yaml
 from models.db import session_scope
 from models.errors import NotFound
 from models.queries import jobs as job_queries

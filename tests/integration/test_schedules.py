@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from jobs.queue import enqueue_job
-from jobs.schedules import JOB_HISTORY_DAYS, schedule_window_builds, window_just_closed
+from jobs.runtime.queue import enqueue_job
+from jobs.tasks.schedules import JOB_HISTORY_DAYS, schedule_window_builds, window_just_closed
 from models.db import session_scope
 from models.ops import JobRun
 from models.queries import jobs as job_queries

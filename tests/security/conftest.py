@@ -16,7 +16,7 @@ from reflex.state import BaseState, State
 
 import dashboard.dashboard  # noqa: F401  (registers every page and state, others' included)
 from dashboard.api.app import build_api
-from jobs.uploads import receive_upload
+from jobs.runtime.uploads import receive_upload
 from models.db import session_scope
 from models.errors import Forbidden
 from models.policy import Policy

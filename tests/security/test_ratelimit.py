@@ -10,9 +10,9 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from jobs import ratelimit
-from jobs.connections import get_redis
-from jobs.constants import ratelimit_key
+from jobs.auth import ratelimit
+from jobs.runtime.connections import get_redis
+from jobs.runtime.constants import ratelimit_key
 from models.settings import get_settings
 from tests.conftest import TEST_REDIS_URL
 from tests.security.conftest import Seeded
@@ -59,7 +59,7 @@ async def test_a_dead_redis_falls_back_to_per_process_limits_logged_once(
     dead = Redis.from_url("redis://127.0.0.1:1/0", decode_responses=True, socket_connect_timeout=0.5)
     limit = ratelimit.Limit("test", 2, 60)
     try:
-        with caplog.at_level(logging.WARNING, logger="jobs.ratelimit"):
+        with caplog.at_level(logging.WARNING, logger="jobs.auth.ratelimit"):
             started = time.monotonic()
             outcomes = [await ratelimit.hit(dead, limit, "fallback") for _ in range(4)]
             elapsed = time.monotonic() - started

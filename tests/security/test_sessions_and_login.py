@@ -12,8 +12,8 @@ from reflex_base import constants
 from reflex_base.event import Event
 from sqlmodel import select
 
-from jobs.connections import get_redis
-from jobs.tickets import issue_ticket
+from jobs.auth.tickets import issue_ticket
+from jobs.runtime.connections import get_redis
 from models.credentials import hash_secret
 from models.db import session_scope
 from models.queries import tenancy

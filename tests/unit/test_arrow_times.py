@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 
-from jobs.arrow_times import utc_datetimes
+from jobs.stores.arrow_times import utc_datetimes
 
 
 def test_utc_datetimes_match_pyarrow_for_every_unit_zone_and_null() -> None:

@@ -7,7 +7,7 @@ import gc
 
 from redis.asyncio import Redis
 
-from jobs import connections
+from jobs.runtime import connections
 
 
 async def _client_twice() -> tuple[Redis, Redis]:

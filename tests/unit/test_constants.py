@@ -1,6 +1,6 @@
 import pytest
 
-from jobs.constants import events_channel, tenant_of_channel
+from jobs.runtime.constants import events_channel, tenant_of_channel
 
 
 def test_channel_round_trip() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from jobs.demo_estate import (
+from jobs.demo.estate import (
     BEACON_IP,
     INJECTED,
     SCAN_PORTS,
@@ -23,10 +23,10 @@ from jobs.demo_estate import (
     generate_estate,
     write_estate_jsonl,
 )
-from jobs.flows.parse import parse_file
-from jobs.flows.result import ParseResult
-from jobs.flows.schema import CANONICAL_SCHEMA
-from jobs.snapshot.builder import build_snapshots
+from jobs.engines.flows.parse import parse_file
+from jobs.engines.flows.result import ParseResult
+from jobs.engines.flows.schema import CANONICAL_SCHEMA
+from jobs.engines.snapshot.builder import build_snapshots
 
 END = datetime(2025, 3, 14, 12, tzinfo=UTC)
 HOURS = 24

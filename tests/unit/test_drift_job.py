@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from jobs.baselines import BaselineCache
-from jobs.drift import Baseline
-from jobs.drift.records import EVENT_KINDS as ENGINE_KINDS
-from jobs.drift.score import SEVERITY_BANDS
-from jobs.drift_job import LIVE_EVENTS_MAX, live_payload
+from jobs.engines.drift import Baseline
+from jobs.engines.drift.records import EVENT_KINDS as ENGINE_KINDS
+from jobs.engines.drift.score import SEVERITY_BANDS
+from jobs.tasks.baseline import BaselineCache
+from jobs.tasks.drift import LIVE_EVENTS_MAX, live_payload
 from models.drift import EVENT_KINDS, SEVERITIES, DriftEvent
 from models.graph import Snapshot
 

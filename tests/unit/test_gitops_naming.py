@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from jobs.gitops.errors import AuthFailed, BranchError, GitopsError, ProviderError, RepoNotFound, TransientError
-from jobs.gitops.git import Remote, classify_failure
-from jobs.gitops.naming import PolicyFile, project_path, yaml_text
-from jobs.redact import safe_error
+from jobs.integrations.gitops.errors import (
+    AuthFailed,
+    BranchError,
+    GitopsError,
+    ProviderError,
+    RepoNotFound,
+    TransientError,
+)
+from jobs.integrations.gitops.git import Remote, classify_failure
+from jobs.integrations.gitops.naming import PolicyFile, project_path, yaml_text
+from jobs.runtime.redact import safe_error
 from models.queries.gitops import validate_branch, validate_folder, validate_provider, validate_repo_url
 
 

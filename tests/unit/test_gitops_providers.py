@@ -8,8 +8,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from jobs.gitops.errors import AuthFailed, BranchError, ProviderError, RepoNotFound, TransientError
-from jobs.gitops.providers import GitHubClient, GitLabClient, PullInfo
+from jobs.integrations.gitops.errors import AuthFailed, BranchError, ProviderError, RepoNotFound, TransientError
+from jobs.integrations.gitops.providers import GitHubClient, GitLabClient, PullInfo
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

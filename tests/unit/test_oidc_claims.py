@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from jobs.oidc_claims import ClaimError, map_identity, map_role, map_tenant
-from jobs.oidc_client import ProviderError, authorization_url, end_session_url, new_pending_login, parse_metadata
+from jobs.auth.oidc_claims import ClaimError, map_identity, map_role, map_tenant
+from jobs.auth.oidc_client import ProviderError, authorization_url, end_session_url, new_pending_login, parse_metadata
 from models.settings import DEFAULT_OIDC_ROLE_MAP, Settings
 
 ROLE_MAP = dict(DEFAULT_OIDC_ROLE_MAP)

@@ -6,7 +6,7 @@ import pytest
 
 from dashboard.api.auth import safe_next
 from dashboard.api.oidc import refusal_page
-from jobs.redirects import local_path
+from jobs.auth.redirects import local_path
 from state.login import _safe_next
 
 

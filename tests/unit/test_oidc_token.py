@@ -12,7 +12,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
-from jobs.oidc_token import IdTokenError, allowed_algorithms, validate_id_token
+from jobs.auth.oidc_token import IdTokenError, allowed_algorithms, validate_id_token
 
 ISSUER = "https://idp.example"
 CLIENT = "secureguard"

@@ -1,4 +1,4 @@
-"""jobs.prefetch: items in order, errors where they happened, early stops close the source."""
+"""jobs.runtime.prefetch: items in order, errors where they happened, early stops close the source."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from jobs.prefetch import prefetched
+from jobs.runtime.prefetch import prefetched
 
 
 def test_items_arrive_in_order_from_another_thread() -> None:

@@ -1,4 +1,4 @@
-from jobs.redact import safe_error
+from jobs.runtime.redact import safe_error
 
 
 def test_credentials_are_masked() -> None:

@@ -6,8 +6,8 @@ import random
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from jobs.drift.records import Snapshot
-from jobs.snapshot.types import EdgeRecord, NodeKind, NodeRecord
+from jobs.engines.drift.records import Snapshot
+from jobs.engines.snapshot.types import EdgeRecord, NodeKind, NodeRecord
 
 T0 = datetime(2024, 4, 19, tzinfo=UTC)
 HOUR = timedelta(hours=1)

@@ -19,8 +19,8 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
-from jobs.drift.records import Snapshot
-from jobs.snapshot.types import EdgeRecord, NodeRecord
+from jobs.engines.drift.records import Snapshot
+from jobs.engines.snapshot.types import EdgeRecord, NodeRecord
 
 from .builders import HOUR, node, periodic_starts, poisson_starts, window
 

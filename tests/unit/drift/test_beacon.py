@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 
-from jobs.drift import BeaconParams, DriftEventRecord, analyze, build_baseline, measure_starts
-from jobs.drift.records import Snapshot
-from jobs.snapshot.types import EdgeRecord
+from jobs.engines.drift import BeaconParams, DriftEventRecord, analyze, build_baseline, measure_starts
+from jobs.engines.drift.records import Snapshot
+from jobs.engines.snapshot.types import EdgeRecord
 
 from .builders import NOW, edge, nodes_of, periodic_starts, poisson_starts, snapshot
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobs.drift import Baseline, BaselineOrderError, DriftEventRecord, analyze, build_baseline
-from jobs.drift.records import Snapshot
-from jobs.snapshot.types import EdgeRecord
+from jobs.engines.drift import Baseline, BaselineOrderError, DriftEventRecord, analyze, build_baseline
+from jobs.engines.drift.records import Snapshot
+from jobs.engines.snapshot.types import EdgeRecord
 
 from .builders import NOW, edge, nodes_of, snapshot
 

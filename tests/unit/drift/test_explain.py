@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from jobs.drift import analyze, build_baseline
-from jobs.drift.units import human_bytes, human_duration
-from jobs.snapshot.types import EdgeRecord
+from jobs.engines.drift import analyze, build_baseline
+from jobs.engines.drift.units import human_bytes, human_duration
+from jobs.engines.snapshot.types import EdgeRecord
 
 from .builders import NOW, edge, node, periodic_starts, snapshot
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from jobs.drift import Baseline, DriftEventRecord, Verdict, analyze, build_baseline, update_baseline
-from jobs.drift.records import VerdictKind
+from jobs.engines.drift import Baseline, DriftEventRecord, Verdict, analyze, build_baseline, update_baseline
+from jobs.engines.drift.records import VerdictKind
 
 from .builders import NOW
 from .scenario import BACKUP, C2, Scenario, build_scenario, followup_window

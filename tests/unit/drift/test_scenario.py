@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from jobs.drift import Baseline, DriftEventRecord, analyze, build_baseline, update_baseline
+from jobs.engines.drift import Baseline, DriftEventRecord, analyze, build_baseline, update_baseline
 
 from .builders import NOW
 from .scenario import Scenario, build_scenario

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobs.drift import Verdict, analyze, build_baseline
-from jobs.drift.feedback import FeedbackIndex
-from jobs.drift.nodes import NodeView
-from jobs.drift.records import Detection, EventKind
-from jobs.drift.score import Score, ScoreContext, score_detection, severity_of
+from jobs.engines.drift import Verdict, analyze, build_baseline
+from jobs.engines.drift.feedback import FeedbackIndex
+from jobs.engines.drift.nodes import NodeView
+from jobs.engines.drift.records import Detection, EventKind
+from jobs.engines.drift.score import Score, ScoreContext, score_detection, severity_of
 
 from .builders import NOW, edge, nodes_of, snapshot
 

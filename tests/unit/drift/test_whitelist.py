@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from jobs.drift import DriftEventRecord, WhitelistEntry, analyze, build_baseline
-from jobs.drift.whitelist import endpoint_matches
+from jobs.engines.drift import DriftEventRecord, WhitelistEntry, analyze, build_baseline
+from jobs.engines.drift.whitelist import endpoint_matches
 
 from .builders import NOW, edge, nodes_of, snapshot
 

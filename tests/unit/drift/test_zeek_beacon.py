@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from jobs.drift import analyze, build_baseline, measure_starts
-from jobs.drift.records import Snapshot
-from jobs.snapshot.types import EdgeRecord, NodeRecord
+from jobs.engines.drift import analyze, build_baseline, measure_starts
+from jobs.engines.drift.records import Snapshot
+from jobs.engines.snapshot.types import EdgeRecord, NodeRecord
 
 from .builders import NOW
 

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from flow_data import data_dir, data_file, text_of
 
-from jobs.flows import MAX_STORED_ERRORS, FlowFileRejected, ParseResult, iter_batches, parse_file
+from jobs.engines.flows import MAX_STORED_ERRORS, FlowFileRejected, ParseResult, iter_batches, parse_file
 
 HUBBLE_10 = "hubble/basic-sample-10-flows.json"
 

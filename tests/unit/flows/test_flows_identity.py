@@ -5,10 +5,10 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from jobs.flows.addresses import address_info, is_external
-from jobs.flows.columns import protocol_name
-from jobs.flows.hubble_identity import Identity, endpoint_identity, keep_labels, workload_from_pod
-from jobs.flows.timestamps import parse_timestamps
+from jobs.engines.flows.addresses import address_info, is_external
+from jobs.engines.flows.columns import protocol_name
+from jobs.engines.flows.hubble_identity import Identity, endpoint_identity, keep_labels, workload_from_pod
+from jobs.engines.flows.timestamps import parse_timestamps
 
 
 @pytest.mark.parametrize(

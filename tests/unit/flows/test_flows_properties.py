@@ -9,7 +9,7 @@ from flow_data import text_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobs.flows import CANONICAL_SCHEMA, FLOW_FORMATS, FlowFileRejected, ParseResult, parse_file
+from jobs.engines.flows import CANONICAL_SCHEMA, FLOW_FORMATS, FlowFileRejected, ParseResult, parse_file
 
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FORMATS = ["auto", *FLOW_FORMATS]

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from flow_data import data_dir, data_file, text_of, tiny_png
 
-from jobs.flows import (
+from jobs.engines.flows import (
     CANONICAL_SCHEMA,
     FlowFileRejected,
     ParseResult,

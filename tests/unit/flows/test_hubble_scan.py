@@ -1,6 +1,6 @@
 """The native Hubble scanner against a reference built on Python's json module.
 
-The reference (`expected`) spells out the contract of `jobs/flows/_hubble_scan.c` in Python:
+The reference (`expected`) spells out the contract of `jobs/engines/flows/_hubble_scan.c` in Python:
 blank lines are not records; a line not starting with '{' is "not a JSON object"; anything
 json.loads refuses (or NaN/Infinity, a lone surrogate escape, nesting deeper than MAX_DEPTH) is
 a syntax error, reported "at column N"; then every occurrence of an extracted field is type
@@ -22,9 +22,9 @@ from flow_data import data_dir
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobs.flows import parse_file
-from jobs.flows.hubble_scan import MAX_DEPTH, MIN_PART_BYTES, Endpoint, _scan, scan_chunk
-from jobs.flows.source import ensure_utf8
+from jobs.engines.flows import parse_file
+from jobs.engines.flows.hubble_scan import MAX_DEPTH, MIN_PART_BYTES, Endpoint, _scan, scan_chunk
+from jobs.engines.flows.source import ensure_utf8
 
 L4_NUMBERS = {
     "TCP": ("source_port", "destination_port"), "UDP": ("source_port", "destination_port"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime
 
-from jobs.graph.model import Graph
-from jobs.snapshot.types import EdgeRecord, NodeRecord
+from jobs.engines.graph.model import Graph
+from jobs.engines.snapshot.types import EdgeRecord, NodeRecord
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from jobs.graph.diff import classify, union
-from jobs.graph.layout import compute_layout
-from jobs.graph.view import ViewOptions, build_view
+from jobs.engines.graph.diff import classify, union
+from jobs.engines.graph.layout import compute_layout
+from jobs.engines.graph.view import ViewOptions, build_view
 from tests.unit.graph.builders import edge, graph
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from jobs.graph.filters import BadFilter, GraphFilter, apply_filter, search
-from jobs.graph.layout import compute_layout
-from jobs.graph.model import group_of
-from jobs.graph.view import ViewOptions, build_view
+from jobs.engines.graph.filters import BadFilter, GraphFilter, apply_filter, search
+from jobs.engines.graph.layout import compute_layout
+from jobs.engines.graph.model import group_of
+from jobs.engines.graph.view import ViewOptions, build_view
 from tests.unit.graph.builders import edge, estate, graph, node
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from jobs.graph.layout import compute_layout, covers
-from jobs.graph.store import layout_for, layout_path, load_layout
+from jobs.engines.graph.layout import compute_layout, covers
+from jobs.stores.layouts import layout_for, layout_path, load_layout
 from tests.unit.graph.builders import edge, estate, graph
 
 

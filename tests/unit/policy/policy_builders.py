@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from jobs.policy.evaluate import PolicySet
-from jobs.snapshot.types import EdgeRecord, NodeKind, NodeRecord
+from jobs.engines.policy.evaluate import PolicySet
+from jobs.engines.snapshot.types import EdgeRecord, NodeKind, NodeRecord
 
 RECIPES = Path(__file__).resolve().parents[4] / "shared" / "data" / "netpol-recipes"
 T0 = datetime(2021, 11, 10, 10, 40, 56, tzinfo=UTC)

@@ -6,8 +6,8 @@ import copy
 
 from policy_builders import bookinfo_edges, bookinfo_nodes, edge
 
-from jobs.policy.diff import diff_manifests, diff_yaml
-from jobs.policy.generate import generate_policies
+from jobs.engines.policy.diff import diff_manifests, diff_yaml
+from jobs.engines.policy.generate import generate_policies
 
 
 def reviews_policy(extra_edges: list | None = None) -> dict:

@@ -15,9 +15,9 @@ from policy_builders import (
     recipe,
 )
 
-from jobs.policy.errors import PolicyError, UnsupportedPolicyError
-from jobs.policy.evaluate import PolicySet
-from jobs.snapshot.types import NodeRecord
+from jobs.engines.policy.errors import PolicyError, UnsupportedPolicyError
+from jobs.engines.policy.evaluate import PolicySet
+from jobs.engines.snapshot.types import NodeRecord
 
 
 def test_policy_types_default_from_the_rules_present() -> None:

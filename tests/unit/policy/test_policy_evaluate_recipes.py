@@ -20,7 +20,7 @@ from policy_builders import (
     recipe,
 )
 
-from jobs.policy.evaluate import PolicySet
+from jobs.engines.policy.evaluate import PolicySet
 
 
 def test_without_policies_everything_is_allowed() -> None:

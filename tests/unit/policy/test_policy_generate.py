@@ -5,10 +5,10 @@ from __future__ import annotations
 from kubernetes.client import V1NetworkPolicy
 from policy_builders import bookinfo_edges, bookinfo_nodes, edge, ip, pod
 
-from jobs.policy.evaluate import PolicySet, verify
-from jobs.policy.generate import GeneratedPolicy, GenerationResult, generate_policies
-from jobs.policy.validate import parse_model, validate_manifest, validate_yaml
-from jobs.snapshot.types import NodeRecord
+from jobs.engines.policy.evaluate import PolicySet, verify
+from jobs.engines.policy.generate import GeneratedPolicy, GenerationResult, generate_policies
+from jobs.engines.policy.validate import parse_model, validate_manifest, validate_yaml
+from jobs.engines.snapshot.types import NodeRecord
 
 BOOKINFO = [(bookinfo_nodes(), bookinfo_edges())]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from policy_builders import bookinfo_edges, bookinfo_nodes, edge
 
-from jobs.policy.generate import generate_policies
-from jobs.policy.impact import BlockedEdge, blocked_edges
+from jobs.engines.policy.generate import generate_policies
+from jobs.engines.policy.impact import BlockedEdge, blocked_edges
 
 SNAPSHOTS = [
     (bookinfo_nodes(), bookinfo_edges()),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from policy_builders import edge
 
-from jobs.policy.labels import namespace_labels, normalize_labels, pod_labels, selector_matches, stable_labels
-from jobs.policy.ports import normalize_protocol, port_classes
-from jobs.policy.union import merge_snapshots
-from jobs.snapshot.types import NodeRecord
+from jobs.engines.policy.labels import namespace_labels, normalize_labels, pod_labels, selector_matches, stable_labels
+from jobs.engines.policy.ports import normalize_protocol, port_classes
+from jobs.engines.policy.union import merge_snapshots
+from jobs.engines.snapshot.types import NodeRecord
 
 HUBBLE = {
     "k8s:app": "reviews",

@@ -6,10 +6,10 @@ import copy
 
 from policy_builders import bookinfo_edges, bookinfo_nodes, edge
 
-from jobs.policy.evaluate import verify
-from jobs.policy.generate import generate_policies
-from jobs.policy.preview import candidate_impact, policy_verifications, selected_keys
-from jobs.policy.proof import generate_and_prove, rules_fingerprint
+from jobs.engines.policy.evaluate import verify
+from jobs.engines.policy.generate import generate_policies
+from jobs.engines.policy.preview import candidate_impact, policy_verifications, selected_keys
+from jobs.engines.policy.proof import generate_and_prove, rules_fingerprint
 
 SNAPSHOTS = [
     (bookinfo_nodes(), bookinfo_edges()),

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from policy_builders import RECIPES, bookinfo_edges, bookinfo_nodes, recipe
 
-from jobs.policy.generate import generate_policies
-from jobs.policy.schema import SchemaError, _inline, load_schema, schema_errors
+from jobs.engines.policy.generate import generate_policies
+from jobs.engines.policy.schema import SchemaError, _inline, load_schema, schema_errors
 
 VERSION = "1.30"
 

@@ -10,7 +10,7 @@ import pytest
 from kubernetes.client import V1NetworkPolicy
 from policy_builders import RECIPES, recipe
 
-from jobs.policy.validate import parse_model, validate_manifest, validate_yaml
+from jobs.engines.policy.validate import parse_model, validate_manifest, validate_yaml
 
 
 @pytest.mark.parametrize("path", sorted(RECIPES.glob("*.yaml")), ids=lambda p: p.name)

@@ -7,9 +7,9 @@ import time
 
 from policy_builders import bookinfo_edges, bookinfo_nodes, edge, ip, pod, recipe
 
-from jobs.policy.evaluate import verify
-from jobs.policy.generate import generate_policies
-from jobs.policy.universe import Connection
+from jobs.engines.policy.evaluate import verify
+from jobs.engines.policy.generate import generate_policies
+from jobs.engines.policy.universe import Connection
 
 
 def generated() -> tuple[list[dict], list, list]:

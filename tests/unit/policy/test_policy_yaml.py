@@ -8,8 +8,8 @@ import pytest
 import yaml
 from policy_builders import bookinfo_edges, bookinfo_nodes, edge, ip
 
-from jobs.policy import manifest as mf
-from jobs.policy.generate import generate_policies
+from jobs.engines.policy import manifest as mf
+from jobs.engines.policy.generate import generate_policies
 
 
 def emitter(value: dict[str, Any]) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from jobs.flowstore import nodes_file, read_partials
+from jobs.stores.flows import nodes_file, read_partials
 
 
 def _write(folder: Path, name: str, window: int, keys: list[str]) -> Path:

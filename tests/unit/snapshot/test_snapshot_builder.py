@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
-from jobs.flows import CANONICAL_SCHEMA
-from jobs.snapshot.builder import SnapshotAccumulator, build_snapshots
-from jobs.snapshot.types import MAX_CONN_STARTS
+from jobs.engines.flows import CANONICAL_SCHEMA
+from jobs.engines.snapshot.builder import SnapshotAccumulator, build_snapshots
+from jobs.engines.snapshot.types import MAX_CONN_STARTS
 
 T0 = datetime(2024, 4, 19, 10, 0, tzinfo=UTC)
 

@@ -11,8 +11,8 @@ import polars as pl
 from snapshot_data import rita_hourly_files
 from test_snapshot_builder import T0, flows
 
-from jobs.flows import parse_file
-from jobs.snapshot.builder import (
+from jobs.engines.flows import parse_file
+from jobs.engines.snapshot.builder import (
     EDGE_FRAME_SCHEMA,
     NODE_FRAME_SCHEMA,
     SnapshotAccumulator,

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import pytest
 from snapshot_data import rita_hourly_files
 
-from jobs.flows import iter_batches, parse_file
-from jobs.snapshot.builder import SnapshotAccumulator, WindowSnapshot, build_snapshots
+from jobs.engines.flows import iter_batches, parse_file
+from jobs.engines.snapshot.builder import SnapshotAccumulator, WindowSnapshot, build_snapshots
 
 HOUR = 3600
 

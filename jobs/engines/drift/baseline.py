@@ -1,0 +1,258 @@
+"""The rolling baseline: what the last N windows looked like, per edge, node and pair.
+
+Each entry keeps the windows it was present in (so the baseline slides without rereading
+snapshots); edges keep one (bytes, flows) sample per present window, from which the mean/std and
+the robust median/MAD are derived; pairs keep the last K connection intervals across windows for
+beacon detection. `build_baseline` folds `update_baseline` over past snapshots. The baseline
+must not contain the window being analysed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from jobs.engines.drift.beacon import BeaconParams, intervals_of, measure_periodicity, merge_bursts, pair_starts
+from jobs.engines.drift.records import Snapshot
+from jobs.engines.snapshot.types import NodeKind
+
+EdgeKey = tuple[str, str, int | None, str]
+PairKey = tuple[str, str]
+DEFAULT_WINDOW_COUNT = 24
+
+
+class BaselineOrderError(ValueError):
+    """A snapshot older than the baseline's newest window was offered to `update_baseline`."""
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeStats:
+    """Mean/std (for display and the `baseline` table) and median/MAD (for robust z-scores)."""
+
+    mean: float
+    std: float
+    median: float
+    mad: float
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeSample:
+    window: float
+    bytes: int
+    flows: int
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeBaseline:
+    """One edge key's presence and volumes over the baseline windows (samples oldest first)."""
+
+    src: str
+    dst: str
+    dst_port: int | None
+    protocol: str
+    samples: tuple[EdgeSample, ...]
+    last_seen: datetime
+
+    @property
+    def key(self) -> EdgeKey:
+        return (self.src, self.dst, self.dst_port, self.protocol)
+
+    @property
+    def windows_seen(self) -> int:
+        return len(self.samples)
+
+    @property
+    def bytes_stats(self) -> VolumeStats:
+        return volume_stats([s.bytes for s in self.samples])
+
+    @property
+    def flows_stats(self) -> VolumeStats:
+        return volume_stats([s.flows for s in self.samples])
+
+
+@dataclass(frozen=True, slots=True)
+class NodeBaseline:
+    """A node seen in the baseline, with its latest name, kind and labels."""
+
+    key: str
+    name: str
+    kind: NodeKind
+    namespace: str | None
+    labels: Mapping[str, str]
+    windows: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PairHistory:
+    """Connection timing of one source→destination pair across windows (all ports pooled)."""
+
+    src: str
+    dst: str
+    last_start: float
+    intervals: tuple[float, ...]
+    windows: tuple[float, ...]
+    periodic_windows: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """The last `window_count` windows summarised; `windows` are epoch-second window starts."""
+
+    window_count: int = DEFAULT_WINDOW_COUNT
+    windows: tuple[float, ...] = ()
+    edges: Mapping[EdgeKey, EdgeBaseline] = field(default_factory=dict)
+    nodes: Mapping[str, NodeBaseline] = field(default_factory=dict)
+    pairs: Mapping[PairKey, PairHistory] = field(default_factory=dict)
+    beacon: BeaconParams = field(default_factory=BeaconParams)
+    # lookups derived from the fields above, filled on first use (`jobs.engines.drift.known`); `replace()` starts afresh
+    derived: dict[Any, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.window_count < 1:
+            raise ValueError("window_count must be at least 1")
+
+    @property
+    def held(self) -> int:
+        """How many windows the baseline holds (≤ window_count)."""
+        return len(self.windows)
+
+
+def volume_stats(values: list[int]) -> VolumeStats:
+    """Mean, population std, median and MAD of per-window volumes (zeros when empty).
+
+    Plain float arithmetic: `statistics.pstdev` computes exactly with Fractions, which cost
+    seconds over the tens of thousands of edges a baseline holds.
+    """
+    count = len(values)
+    if not count:
+        return VolumeStats(0.0, 0.0, 0.0, 0.0)
+    mean = math.fsum(values) / count
+    std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / count)
+    median = _median(sorted(values))
+    mad = _median(sorted(abs(v - median) for v in values))
+    return VolumeStats(mean, std, median, mad)
+
+
+def _median(ordered: list[int] | list[float]) -> float:
+    middle = len(ordered) // 2
+    return float(ordered[middle]) if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def aware(moment: datetime) -> datetime:
+    """The same instant, timezone-aware; naive datetimes are taken as UTC like the snapshot builder's."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def epoch(moment: datetime) -> float:
+    """Epoch seconds of a datetime (naive = UTC)."""
+    return aware(moment).timestamp()
+
+
+def build_baseline(
+    snapshots: Iterable[Snapshot], *, window_count: int = DEFAULT_WINDOW_COUNT,
+    beacon: BeaconParams | None = None,
+) -> Baseline:
+    """Fold past snapshots (any order, duplicates ignored) into a baseline of the last N windows."""
+    baseline = Baseline(window_count=window_count, beacon=beacon or BeaconParams())
+    for snapshot in sorted(snapshots, key=lambda s: epoch(s.window_start)):
+        baseline = update_baseline(baseline, snapshot)
+    return baseline
+
+
+def update_baseline(baseline: Baseline, snapshot: Snapshot) -> Baseline:
+    """Add one window (newer than all held) and slide out the ones beyond `window_count`.
+
+    Adding a window the baseline already holds returns it unchanged, so jobs may repeat.
+    """
+    window = epoch(snapshot.window_start)
+    if window in baseline.windows:
+        return baseline
+    if baseline.windows and window < baseline.windows[-1]:
+        raise BaselineOrderError(f"window {snapshot.window_start.isoformat()} is older than the baseline")
+    windows = (*baseline.windows, window)[-baseline.window_count :]
+    cutoff = windows[0]
+    return replace(
+        baseline,
+        windows=windows,
+        edges=_update_edges(baseline.edges, snapshot, window, cutoff),
+        nodes=_update_nodes(baseline.nodes, snapshot, window, cutoff),
+        pairs=_update_pairs(baseline, snapshot, window, cutoff),
+    )
+
+
+def _update_edges(
+    edges: Mapping[EdgeKey, EdgeBaseline], snapshot: Snapshot, window: float, cutoff: float
+) -> dict[EdgeKey, EdgeBaseline]:
+    # samples are oldest first: an entry whose first sample is still inside is kept as it is
+    updated: dict[EdgeKey, EdgeBaseline] = {
+        key: entry if entry.samples[0].window >= cutoff else replace(entry, samples=samples)
+        for key, entry in edges.items()
+        if entry.samples[0].window >= cutoff or (samples := tuple(s for s in entry.samples if s.window >= cutoff))
+    }
+    for edge in snapshot.edges:
+        key = (edge.src, edge.dst, edge.dst_port, edge.protocol)
+        sample = EdgeSample(window, edge.bytes, edge.flows)
+        old = updated.get(key)
+        last_seen = aware(edge.last_seen)
+        if old is None:
+            updated[key] = EdgeBaseline(edge.src, edge.dst, edge.dst_port, edge.protocol, (sample,), last_seen)
+        else:
+            updated[key] = EdgeBaseline(edge.src, edge.dst, edge.dst_port, edge.protocol, (*old.samples, sample),
+                                        max(old.last_seen, last_seen))
+    return updated
+
+
+def _update_nodes(
+    nodes: Mapping[str, NodeBaseline], snapshot: Snapshot, window: float, cutoff: float
+) -> dict[str, NodeBaseline]:
+    updated: dict[str, NodeBaseline] = {
+        key: entry if entry.windows[0] >= cutoff else replace(entry, windows=windows)
+        for key, entry in nodes.items()
+        if entry.windows[0] >= cutoff or (windows := tuple(w for w in entry.windows if w >= cutoff))
+    }
+    for node in snapshot.nodes:
+        held = updated[node.key].windows if node.key in updated else ()
+        updated[node.key] = NodeBaseline(
+            node.key, node.name, node.kind, node.namespace, dict(node.labels), (*held, window)
+        )
+    return updated
+
+
+def extend_intervals(history: PairHistory | None, starts: list[float], keep: int) -> tuple[float, ...]:
+    """The pair's last `keep` intervals after appending this window's merged, sorted starts."""
+    if not starts:
+        return history.intervals[-keep:] if history else ()
+    previous = history.intervals if history else ()
+    # the gap from the previous window's last start is a real interval of the series
+    bridge = (starts[0] - history.last_start,) if history and starts[0] > history.last_start else ()
+    return (*previous, *bridge, *intervals_of(starts))[-keep:]
+
+
+def _update_pairs(
+    baseline: Baseline, snapshot: Snapshot, window: float, cutoff: float
+) -> dict[PairKey, PairHistory]:
+    params = baseline.beacon
+    updated: dict[PairKey, PairHistory] = {}
+    for key, entry in baseline.pairs.items():
+        if entry.windows[0] >= cutoff:  # windows are oldest first: nothing slides out
+            updated[key] = entry
+        elif windows := tuple(w for w in entry.windows if w >= cutoff):
+            kept = tuple(w for w in entry.periodic_windows if w >= cutoff)
+            updated[key] = replace(entry, windows=windows, periodic_windows=kept)
+    for key, raw in pair_starts(snapshot.edges).items():
+        starts = merge_bursts(raw, params.burst_merge_s)
+        old = updated.get(key)
+        intervals = extend_intervals(old, starts, params.history_intervals)
+        periodic_now = (window,) if measure_periodicity(intervals, params).periodic else ()
+        updated[key] = PairHistory(
+            src=key[0],
+            dst=key[1],
+            last_start=starts[-1],
+            intervals=intervals,
+            windows=(*(old.windows if old else ()), window),
+            periodic_windows=(*(old.periodic_windows if old else ()), *periodic_now),
+        )
+    return updated

@@ -1,0 +1,69 @@
+"""The drift engine's entry point: detect → score → explain → whitelist → rank."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from jobs.engines.drift.baseline import Baseline
+from jobs.engines.drift.criticality import validate_criticality
+from jobs.engines.drift.detect import DetectParams, detect_with_context
+from jobs.engines.drift.explain import explain
+from jobs.engines.drift.feedback import FeedbackIndex
+from jobs.engines.drift.records import EVENT_KINDS, Detection, DriftEventRecord, Snapshot, Verdict
+from jobs.engines.drift.score import ScoreContext, score_detection
+from jobs.engines.drift.whitelist import WhitelistEntry, apply_whitelist
+
+
+def analyze(
+    current: Snapshot,
+    previous: Snapshot | None,
+    baseline: Baseline,
+    *,
+    feedback: Iterable[Verdict] = (),
+    whitelist: Iterable[WhitelistEntry] = (),
+    criticality: Mapping[str, float] | None = None,
+    now: datetime,
+    params: DetectParams | None = None,
+) -> list[DriftEventRecord]:
+    """Scored, explained drift events of `current`, highest risk first.
+
+    `baseline` summarises windows before `current` (it may or may not include `previous`);
+    `now` decides whitelist expiry. Ties are broken by kind, src, dst, port, protocol, so the
+    same inputs always give the same list.
+    """
+    criticality = dict(criticality or {})
+    validate_criticality(criticality)
+    detections, _, nodes = detect_with_context(current, previous, baseline, params)
+    if not detections:
+        return []
+    context = ScoreContext(
+        nodes=nodes,
+        criticality=criticality,
+        feedback=FeedbackIndex.of(feedback),
+    )
+    events = [_event(detection, context) for detection in detections]
+    return sorted(apply_whitelist(events, whitelist, now=now), key=rank_key)
+
+
+def rank_key(event: DriftEventRecord) -> tuple[float, int, str, str, int, str]:
+    """Sort key: highest risk first, then a fixed kind order and the edge key."""
+    port = -1 if event.dst_port is None else event.dst_port
+    return (-event.risk, EVENT_KINDS.index(event.kind), event.src, event.dst, port, event.protocol)
+
+
+def _event(detection: Detection, context: ScoreContext) -> DriftEventRecord:
+    d = detection
+    scored = score_detection(d, context)
+    return DriftEventRecord(
+        kind=d.kind,
+        src=d.src,
+        dst=d.dst,
+        dst_port=d.dst_port,
+        protocol=d.protocol,
+        risk=scored.risk,
+        severity=scored.severity,
+        reasons=scored.reasons,
+        explanation=explain(d.kind, d.src, d.dst, d.dst_port, d.protocol, scored.reasons),
+        evidence=dict(d.facts),
+    )

@@ -1,0 +1,125 @@
+"""A GraphView as plotly traces: all edges of a style in one line trace (None separators), one node trace
+per kind, one hover trace for edge midpoints, one ring trace for search matches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+
+from jobs.engines.graph.layout import SPACING
+from jobs.engines.graph.model import GraphView, ViewEdge, ViewNode
+
+WEBGL_FROM = 1000
+LABELS_UP_TO = 80
+# hover texts dominate the payload: past these counts only the heaviest edges and bare keys carry them
+EDGE_HOVER_MAX = 1500
+RICH_NODE_HOVER_MAX = 1000
+EDGE_STYLES = {
+    "normal": {"color": "#9aa0a6", "width": 1, "dash": "solid", "name": "edges"},
+    "added": {"color": "#2b8a3e", "width": 3, "dash": "solid", "name": "added edge"},
+    "removed": {"color": "#c92a2a", "width": 2, "dash": "dash", "name": "removed edge"},
+    "drift": {"color": "#e8590c", "width": 4, "dash": "solid", "name": "edge with drift"},
+}
+NODE_KINDS = {"workload": ("#4c6ef5", "circle"), "ip": ("#868e96", "square"),
+              "external": ("#c2255c", "diamond"), "group": ("#7048e8", "hexagon")}
+STATUS_LINE = {"same": "#ffffff", "added": "#2b8a3e", "removed": "#c92a2a"}
+
+
+def _r(value: float) -> float:
+    return round(value, 1)
+
+
+def _scatter(webgl: bool, **kwargs: Any) -> go.Scatter | go.Scattergl:
+    return go.Scattergl(**kwargs) if webgl else go.Scatter(**kwargs)
+
+
+def _edge_text(e: ViewEdge) -> str:
+    change = f"<br>{EDGE_STYLES[e.style]['name']}" if e.style != "normal" else ""
+    return f"{e.src} → {e.dst}<br>ports {e.ports} · {e.protocol}<br>{e.bytes:,} bytes · {e.flows:,} flows{change}"
+
+
+def _edge_traces(view: GraphView, at: dict[str, ViewNode], webgl: bool) -> list[Any]:
+    traces: list[Any] = []
+    for style, look in EDGE_STYLES.items():
+        edges = [e for e in view.edges if e.style == style]
+        if not edges:
+            continue
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for e in edges:
+            xs += [_r(at[e.src].x), _r(at[e.dst].x), None]
+            ys += [_r(at[e.src].y), _r(at[e.dst].y), None]
+        traces.append(_scatter(webgl, x=xs, y=ys, mode="lines", name=look["name"], hoverinfo="skip",
+                               line={"color": look["color"], "width": look["width"], "dash": look["dash"]}))
+    if view.edges:
+        hovered = view.edges[:EDGE_HOVER_MAX]  # the view lists edges heaviest first
+        mids = [((at[e.src].x + at[e.dst].x) / 2, (at[e.src].y + at[e.dst].y) / 2) for e in hovered]
+        traces.append(_scatter(webgl, x=[_r(m[0]) for m in mids], y=[_r(m[1]) for m in mids], mode="markers",
+                               name="edge info", showlegend=False, marker={"size": 7, "opacity": 0.0},
+                               text=[_edge_text(e) for e in hovered], hovertemplate="%{text}<extra></extra>"))
+    return traces
+
+
+def _node_text(n: ViewNode) -> str:
+    if n.kind == "group":
+        return f"{n.label}<br>{n.count:,} nodes · click to open"
+    where = f"<br>namespace {n.namespace}" if n.namespace else ""
+    change = f"<br>{n.status} since the base snapshot" if n.status != "same" else ""
+    return f"{n.key}<br>{n.kind}{where}{change}"
+
+
+def _node_traces(view: GraphView, webgl: bool) -> tuple[list[Any], list[list[str]]]:
+    traces, keys = [], []
+    labelled = len(view.nodes) <= LABELS_UP_TO
+    rich = len(view.nodes) <= RICH_NODE_HOVER_MAX
+    for kind, (color, symbol) in NODE_KINDS.items():
+        nodes = [n for n in view.nodes if n.kind == kind]
+        if not nodes:
+            continue
+        keys.append([n.key for n in nodes])
+        traces.append(_scatter(
+            webgl, x=[_r(n.x) for n in nodes], y=[_r(n.y) for n in nodes], name=kind,
+            mode="markers+text" if labelled else "markers", text=[_node_text(n) if rich else n.key for n in nodes],
+            texttemplate=[n.label for n in nodes] if labelled else None, textposition="top center",
+            hovertemplate="%{text}<extra>" + kind + "</extra>",
+            marker={"color": color, "symbol": symbol,
+                    "size": [min(40, 12 + 3 * n.count ** 0.5) if n.kind == "group" else 12 for n in nodes],
+                    "line": {"color": [STATUS_LINE[n.status] for n in nodes],
+                             "width": [1 if n.status == "same" else 4 for n in nodes]}},
+        ))
+    return traces, keys
+
+
+def _layout(view: GraphView, revision: str, at: dict[str, ViewNode]) -> dict[str, Any]:
+    axis: dict[str, Any] = {"visible": False, "showgrid": False, "zeroline": False}
+    x_axis, y_axis = dict(axis), dict(axis, scaleanchor="x")
+    found = [at[k] for k in view.matches if k in at]
+    if found:
+        # centre the first match, close enough to read its neighbours
+        span = SPACING * 8
+        x_axis["range"] = [found[0].x - span, found[0].x + span]
+        y_axis["range"] = [found[0].y - span, found[0].y + span]
+    return {"height": 640, "autosize": True, "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+            "showlegend": True, "legend": {"orientation": "h", "y": -0.02}, "hovermode": "closest",
+            "clickmode": "event", "dragmode": "pan", "template": "plotly_white", "uirevision": revision,
+            "xaxis": x_axis, "yaxis": y_axis}
+
+
+def view_figure(view: GraphView, revision: str = "graph") -> tuple[go.Figure, list[list[str]]]:
+    """The figure and, per trace, the node keys in point order (empty for edge traces), so a click
+    (curveNumber, pointNumber) maps back to a node."""
+    webgl = len(view.nodes) + len(view.edges) > WEBGL_FROM
+    at = {n.key: n for n in view.nodes}
+    edge_traces = _edge_traces(view, at, webgl)
+    node_traces, node_keys = _node_traces(view, webgl)
+    traces = [*edge_traces, *node_traces]
+    keys: list[list[str]] = [[] for _ in edge_traces] + node_keys
+    found = [at[k] for k in view.matches if k in at]
+    if found:
+        traces.append(_scatter(webgl, x=[_r(n.x) for n in found], y=[_r(n.y) for n in found], mode="markers",
+                               name="search match", hoverinfo="skip",
+                               marker={"size": 26, "color": "rgba(0,0,0,0)",
+                                       "line": {"color": "#fab005", "width": 4}}))
+        keys.append([n.key for n in found])
+    return go.Figure(data=traces, layout=_layout(view, revision, at)), keys
