@@ -65,8 +65,3 @@ async def dispose_engines() -> None:
         await engine.dispose()
     _engines.clear()
     _makers.clear()
-
-
-def is_postgres(url: str | None = None) -> bool:
-    """Whether the database is PostgreSQL (bulk COPY and other dialect paths)."""
-    return make_url(url or get_settings().database_url).get_backend_name() == "postgresql"

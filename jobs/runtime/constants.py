@@ -31,11 +31,6 @@ def ratelimit_key(scope: str, subject: str) -> str:
     return f"sg:ratelimit:{scope}:{subject}"
 
 
-def login_failures_key(subject: str) -> str:
-    """The sliding-window log of recent failed logins for one email or client address."""
-    return ratelimit_key("login", subject)
-
-
 def login_ticket_key(ticket_hash: str) -> str:
     """A one-time ticket that turns a checked password into a session cookie."""
     return f"sg:login-ticket:{ticket_hash}"

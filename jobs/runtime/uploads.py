@@ -57,8 +57,3 @@ async def file_chunks(path: Path, size: int = 1 << 20) -> AsyncIterable[bytes]:
     with path.open("rb") as handle:
         while chunk := handle.read(size):
             yield chunk
-
-
-async def bytes_chunks(data: bytes) -> AsyncIterable[bytes]:
-    """Bytes already in memory as one chunk (the upload widget's door)."""
-    yield data

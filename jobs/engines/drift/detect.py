@@ -75,21 +75,12 @@ def with_previous(baseline: Baseline, previous: Snapshot | None) -> Baseline:
     return update_baseline(baseline, previous)
 
 
-def detect(
-    current: Snapshot, previous: Snapshot | None, baseline: Baseline, params: DetectParams | None = None
-) -> list[Detection]:
-    """All drift findings of `current` (unscored, in no particular order).
-
-    Raises `BaselineOrderError` when `baseline` already holds the current window.
-    """
-    return detect_with_context(current, previous, baseline, params)[0]
-
-
 def detect_with_context(
     current: Snapshot, previous: Snapshot | None, baseline: Baseline, params: DetectParams | None = None
 ) -> tuple[list[Detection], Baseline, dict[str, NodeView]]:
-    """`detect`, plus the baseline it compared against (`previous` folded in) and the node views it
-    used, which scoring needs too (each costs a pass over both graphs)."""
+    """All drift findings of `current` (unscored, in no particular order), plus the baseline it compared
+    against (`previous` folded in) and the node views it used, which scoring needs too (each costs a pass
+    over both graphs). Raises `BaselineOrderError` when `baseline` already holds the current window."""
     params = params or DetectParams()
     if epoch(current.window_start) in baseline.windows:
         # against itself every edge is known: the job must analyse before it updates the baseline

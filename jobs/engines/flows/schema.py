@@ -33,11 +33,6 @@ CANONICAL_SCHEMA: Final[dict[str, pl.DataType]] = {
 
 CANONICAL_COLUMNS: Final[tuple[str, ...]] = tuple(CANONICAL_SCHEMA)
 
-# Columns that are never null in a parsed frame.
-REQUIRED_COLUMNS: Final[tuple[str, ...]] = (
-    "ts_start", "src_ip", "dst_ip", "protocol", "bytes", "packets",
-)
-
 ACTIONS: Final[tuple[str, str]] = ("accept", "reject")
 
 

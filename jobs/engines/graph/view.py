@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from jobs.engines.graph.diff import GraphDiff
@@ -97,8 +96,3 @@ def build_view(graph: Graph, layout: Layout, options: ViewOptions | None = None)
     if options.diff is not None:
         counts |= options.diff.counts()
     return GraphView(tuple(nodes), tuple(edges), grouped, counts, options.matches, truncated)
-
-
-def visible_groups(view: GraphView) -> Collection[str]:
-    """The group points in a view (the ones a click drills into)."""
-    return [n.key for n in view.nodes if n.kind == "group"]
