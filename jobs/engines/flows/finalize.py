@@ -18,6 +18,10 @@ from jobs.engines.flows.result import BadLine, ChunkResult
 from jobs.engines.flows.schema import canonical_select
 
 LIVE = pl.col("_bad").is_null() & pl.col("_skip").is_null()
+# Free-text fields: PostgreSQL cannot store a NUL in text (COPY refuses it), so one would break every later
+# snapshot build of the tenant. Addresses are validated on their own.
+TEXT_FIELDS = ("protocol", "action", "src_name", "dst_name", "src_namespace", "dst_namespace", "src_labels",
+               "dst_labels")
 
 
 def finalize(frame: pl.DataFrame, unreadable: Sequence[BadLine] = ()) -> ChunkResult:
@@ -25,7 +29,7 @@ def finalize(frame: pl.DataFrame, unreadable: Sequence[BadLine] = ()) -> ChunkRe
 
     `unreadable` are lines the reader could not turn into rows at all; they are records too.
     """
-    frame = _check_addresses(frame)
+    frame = _check_addresses(_check_nul(frame))
     errors = _bad_lines(frame)
     skips = _skip_counts(frame)
     kept = frame.filter(LIVE) if errors or skips else frame
@@ -37,6 +41,22 @@ def finalize(frame: pl.DataFrame, unreadable: Sequence[BadLine] = ()) -> ChunkRe
         errors=errors,
         skip_reasons=skips,
     )
+
+
+def _check_nul(frame: pl.DataFrame) -> pl.DataFrame:
+    present = [name for name in TEXT_FIELDS
+               if name in frame.columns and frame[name].dtype == pl.Utf8 and frame[name].null_count() < frame.height]
+    if not present:
+        return frame
+    found = frame.select(pl.col(name).str.contains("\x00", literal=True).any() for name in present).row(0)
+    has_nul = [name for name, hit in zip(present, found, strict=True) if hit]
+    if not has_nul:
+        return frame
+    check = pl.when(pl.lit(False)).then(pl.lit(None, pl.Utf8))
+    for name in has_nul:
+        check = check.when(LIVE & pl.col(name).str.contains("\x00", literal=True)).then(
+            pl.lit(f"{name} contains a NUL character"))
+    return frame.with_columns(_bad=check.otherwise(pl.col("_bad")))
 
 
 def _check_addresses(frame: pl.DataFrame) -> pl.DataFrame:
