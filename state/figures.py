@@ -7,6 +7,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from jobs.engines.graph.figure import plot_text
+
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 SEVERITY_COLORS = {"critical": "#b3261e", "high": "#e8590c", "medium": "#f2b705", "low": "#4c8bf5", "info": "#9aa0a6"}
 
@@ -25,7 +27,7 @@ def timeline_figure(points: Sequence[dict[str, Any]]) -> tuple[go.Figure, list[l
         figure.add_trace(go.Scattergl(
             x=[p["window_start"] for p in rows], y=[p["risk"] for p in rows], mode="markers", name=severity,
             marker={"color": SEVERITY_COLORS[severity], "size": 9, "opacity": 0.8},
-            text=[f"{p['kind']}: {p['src']} → {p['dst']}:{p['dst_port'] or ''}" for p in rows],
+            text=[plot_text(f"{p['kind']}: {p['src']} → {p['dst']}:{p['dst_port'] or ''}") for p in rows],
             hovertemplate="%{text}<br>risk %{y}<br>%{x}<extra>" + severity + "</extra>",
         ))
     figure.update_layout(

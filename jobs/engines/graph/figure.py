@@ -30,13 +30,20 @@ def _r(value: float) -> float:
     return round(value, 1)
 
 
+def plot_text(value: object) -> str:
+    """`value` as plotly text: plotly renders `<a href>`, `<span style>` and `<br>` in text, and names come from
+    uploaded flows, so `&`, `<` and `>` become entities (shown as themselves)."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _scatter(webgl: bool, **kwargs: Any) -> go.Scatter | go.Scattergl:
     return go.Scattergl(**kwargs) if webgl else go.Scatter(**kwargs)
 
 
 def _edge_text(e: ViewEdge) -> str:
     change = f"<br>{EDGE_STYLES[e.style]['name']}" if e.style != "normal" else ""
-    return f"{e.src} → {e.dst}<br>ports {e.ports} · {e.protocol}<br>{e.bytes:,} bytes · {e.flows:,} flows{change}"
+    return (f"{plot_text(e.src)} → {plot_text(e.dst)}<br>ports {plot_text(e.ports)} · {plot_text(e.protocol)}"
+            f"<br>{e.bytes:,} bytes · {e.flows:,} flows{change}")
 
 
 def _edge_traces(view: GraphView, at: dict[str, ViewNode], webgl: bool) -> list[Any]:
@@ -63,10 +70,10 @@ def _edge_traces(view: GraphView, at: dict[str, ViewNode], webgl: bool) -> list[
 
 def _node_text(n: ViewNode) -> str:
     if n.kind == "group":
-        return f"{n.label}<br>{n.count:,} nodes · click to open"
-    where = f"<br>namespace {n.namespace}" if n.namespace else ""
+        return f"{plot_text(n.label)}<br>{n.count:,} nodes · click to open"
+    where = f"<br>namespace {plot_text(n.namespace)}" if n.namespace else ""
     change = f"<br>{n.status} since the base snapshot" if n.status != "same" else ""
-    return f"{n.key}<br>{n.kind}{where}{change}"
+    return f"{plot_text(n.key)}<br>{n.kind}{where}{change}"
 
 
 def _node_traces(view: GraphView, webgl: bool) -> tuple[list[Any], list[list[str]]]:
@@ -80,8 +87,11 @@ def _node_traces(view: GraphView, webgl: bool) -> tuple[list[Any], list[list[str
         keys.append([n.key for n in nodes])
         traces.append(_scatter(
             webgl, x=[_r(n.x) for n in nodes], y=[_r(n.y) for n in nodes], name=kind,
-            mode="markers+text" if labelled else "markers", text=[_node_text(n) if rich else n.key for n in nodes],
-            texttemplate=[n.label for n in nodes] if labelled else None, textposition="top center",
+            mode="markers+text" if labelled else "markers",
+            text=[_node_text(n) if rich else plot_text(n.key) for n in nodes],
+            # a label travels as data: a template made of it would expand a `%{…}` inside a name
+            customdata=[plot_text(n.label) for n in nodes] if labelled else None,
+            texttemplate="%{customdata}" if labelled else None, textposition="top center",
             hovertemplate="%{text}<extra>" + kind + "</extra>",
             marker={"color": color, "symbol": symbol,
                     "size": [min(40, 12 + 3 * n.count ** 0.5) if n.kind == "group" else 12 for n in nodes],

@@ -49,3 +49,21 @@ def test_big_graphs_use_webgl_and_stay_under_a_megabyte() -> None:
     flat, _ = view_figure(build_view(g, layout, ViewOptions(threshold=10_000)))
     assert flat.data[0].type == "scattergl"
     assert len(flat.to_json()) < 1_000_000
+
+
+HOSTILE = '<a href="https://evil.example/x">click</a><span style="font-size:90px">&'
+
+
+def test_names_from_uploaded_flows_reach_plotly_as_text_not_markup() -> None:
+    g = graph(edge(f"a/{HOSTILE}", "a/y"), edge("a/y", "a/%{x}"))
+    figure, _ = view_figure(build_view(g, compute_layout(g)))
+    shown: list[str] = []
+    for trace in figure.data:
+        for field in ("text", "hovertext", "texttemplate", "customdata"):
+            value = getattr(trace, field, None)
+            shown += [value] if isinstance(value, str) else list(value or ())
+    hostile = [s for s in shown if "evil.example" in s]
+    assert hostile, "the hostile name is shown somewhere"
+    assert not any("<a" in s or "<span" in s for s in shown)
+    assert any("&lt;a href=" in s and "&amp;" in s for s in hostile)
+    assert all(t.texttemplate in (None, "%{customdata}") for t in figure.data if hasattr(t, "texttemplate"))
