@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
+import os
+import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,6 +22,30 @@ OidcRole = Literal["admin", "approver", "analyst", "viewer"]
 DEFAULT_OIDC_ROLE_MAP: dict[str, OidcRole] = {
     "sg-admin": "admin", "sg-approver": "approver", "sg-analyst": "analyst", "sg-viewer": "viewer",
 }
+
+
+def _split_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _installation_secret(path: Path) -> str:
+    """The key kept at `path` (mode 0600), made on first use; a race between processes keeps the first one."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    handle, staged = tempfile.mkstemp(dir=path.parent, prefix=".secret_key-")  # mode 0600
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(key + "\n")
+        os.link(staged, path)  # appears whole, or not at all when another process got there first
+    except FileExistsError:
+        return path.read_text().strip()
+    finally:
+        os.unlink(staged)
+    return key
 
 
 class Settings(BaseSettings):
@@ -39,6 +67,9 @@ class Settings(BaseSettings):
     token_auth_max_failures: int = Field(default=20, ge=1, le=10000)
     token_auth_window_seconds: int = Field(default=60, ge=1, le=86400)
     api_requests_per_minute: int = Field(default=1200, ge=1, le=1_000_000)
+    # Reverse proxies whose X-Forwarded-For is believed: addresses or CIDRs, comma-separated; none by default,
+    # so the socket peer is the client.
+    trusted_proxies: str = ""
     flow_pushes_per_minute: int = Field(default=120, ge=1, le=100_000)
     worker_poll_delay: float = Field(default=0.02, gt=0, le=5)
     job_error_max_chars: int = Field(default=2000, ge=100, le=20000)
@@ -60,11 +91,30 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
+        if self.env == "development" and self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
+            # A public default would let anyone forge what the key protects; a key of this installation's own
+            # is made once and shared by its web, worker and CLI processes through the data folder.
+            self.secret_key = _installation_secret(self.data_dir / "secret_key")
         if self.env == "production" and self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
             raise ValueError("SG_SECRET_KEY must be set to a real secret when SG_ENV=production")
         if self.env == "production" and len(self.secret_key) < 32:
             raise ValueError("SG_SECRET_KEY must be at least 32 characters when SG_ENV=production")
         return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        for item in _split_list(value):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"SG_TRUSTED_PROXIES: {item!r} is not an address or CIDR") from exc
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """The networks of SG_TRUSTED_PROXIES (empty: X-Forwarded-For is never believed)."""
+        return tuple(ipaddress.ip_network(item, strict=False) for item in _split_list(self.trusted_proxies))
 
     @property
     def upload_dir(self) -> Path:

@@ -1,11 +1,30 @@
+import stat
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
-from models.settings import DEV_SECRET, Settings
+from models.settings import DEV_SECRET, PLACEHOLDER_SECRETS, Settings
 
 
-def test_development_accepts_the_dev_secret() -> None:
-    assert Settings(env="development", secret_key=DEV_SECRET).secret_key == DEV_SECRET
+def test_tests_may_use_the_dev_secret() -> None:
+    assert Settings(env="test", secret_key=DEV_SECRET).secret_key == DEV_SECRET
+
+
+@pytest.mark.parametrize("secret", [DEV_SECRET, "", "changeme"])
+def test_development_never_runs_on_a_public_secret(tmp_path: Path, secret: str) -> None:
+    first = Settings(env="development", secret_key=secret, data_dir=tmp_path)
+    assert first.secret_key not in PLACEHOLDER_SECRETS and len(first.secret_key) >= 32
+    kept = tmp_path / "secret_key"
+    assert kept.read_text().strip() == first.secret_key
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    # every process of the installation (web, workers, CLI) finds the same key
+    assert Settings(env="development", secret_key=secret, data_dir=tmp_path).secret_key == first.secret_key
+
+
+def test_development_keeps_a_secret_that_was_set(tmp_path: Path) -> None:
+    assert Settings(env="development", secret_key="y" * 40, data_dir=tmp_path).secret_key == "y" * 40
+    assert not (tmp_path / "secret_key").exists()
 
 
 @pytest.mark.parametrize("secret", [DEV_SECRET, "changeme", "", "short-but-real"])
