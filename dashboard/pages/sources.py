@@ -6,7 +6,7 @@ import reflex as rx
 
 from dashboard.components.shell import protected_page
 from dashboard.components.tokens import tokens_card
-from jobs.engines.flows.formats import FORMAT_ALIASES
+from jobs.engines.flows.formats import FORMAT_NAMES, titles
 from state.sources import UPLOAD_ID, SourcesState
 from state.tokens import TokensState
 
@@ -17,8 +17,7 @@ def _upload_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Upload flow files", size="4"),
-            rx.text("Zeek conn.log (TSV or JSON), AWS VPC Flow Logs, Cilium Hubble JSON, or canonical CSV/JSON lines; "
-                    "gzip is fine. Each file is parsed by a worker and turned into per-window snapshots.",
+            rx.text(f"{titles()}; gzip is fine. Each file is parsed by a worker and turned into per-window snapshots.",
                     size="2", color_scheme="gray"),
             rx.upload(
                 rx.vstack(rx.icon("upload", size=28), rx.text("Drop flow files here, or click to choose"),
@@ -29,7 +28,7 @@ def _upload_card() -> rx.Component:
             ),
             rx.hstack(
                 rx.text("Format", size="2"),
-                rx.select(list(FORMAT_ALIASES), value=SourcesState.upload_format,
+                rx.select(list(FORMAT_NAMES), value=SourcesState.upload_format,
                           on_change=SourcesState.set_upload_format, id="upload-format"),
                 rx.spacer(),
                 rx.button(rx.icon("send"), "Upload", id="upload-button", loading=SourcesState.uploading,

@@ -13,9 +13,7 @@ import click
 
 from jobs.cli.main import heavy_imports, run
 from jobs.cli.spool import Spooler
-from jobs.engines.flows.formats import FORMAT_ALIASES
-
-FORMAT_NAMES = tuple(FORMAT_ALIASES)
+from jobs.engines.flows.formats import FORMAT_NAMES
 
 
 @click.command("ingest")

@@ -26,7 +26,7 @@ BATCH_ROWS = 500_000
 def _parse_into(writer_args: dict[str, Any], path: str, requested: str) -> tuple[UploadWriter | None, dict[str, Any]]:
     totals: dict[str, Any] = {"accepted": 0, "rejected": 0, "skipped": 0, "errors": [], "format": ""}
     writer: UploadWriter | None = None
-    batches = prefetched(iter_batches(path, parser_format(requested), batch_rows=BATCH_ROWS))  # type: ignore[arg-type]
+    batches = prefetched(iter_batches(path, parser_format(requested), batch_rows=BATCH_ROWS))
     try:
         # The next batch is parsed while this one is aggregated and staged.
         for batch in batches:

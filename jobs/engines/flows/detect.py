@@ -7,13 +7,10 @@ then checks the header or layout thoroughly and rejects the file with a precise 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from jobs.engines.flows.exceptions import FlowFileRejected
-from jobs.engines.flows.vpc_layouts import is_header
-
-if TYPE_CHECKING:  # the schema module imports polars, which `sg ingest` does not need to look at a head
-    from jobs.engines.flows.schema import FlowFormat
+from jobs.engines.flows.formats import FORMATS, Family, FlowFormat, Head, family_of, titles
 
 HEAD_BYTES: Final = 64 << 10
 _JSON_PROBES: Final = 5
@@ -24,32 +21,20 @@ _MAGIC: Final = {
 }
 _TEXT_BYTES: Final = bytes([9, 10, 13, *range(32, 127), *range(128, 256)])
 BINARY_SHARE: Final = 0.1
-_HUBBLE_KEYS: Final = frozenset({"flow", "IP", "l4", "verdict"})
-_ZEEK_KEYS: Final = frozenset({"id.orig_h", "id.resp_h", "uid"})
-_CANONICAL_KEYS: Final = frozenset({"ts_start", "src_ip", "dst_ip"})
 
 
 def detect_format(head: bytes) -> FlowFormat:
-    """The format of an input whose first bytes are `head`; FlowFileRejected when none fits."""
+    """The format of an input whose first bytes are `head` (the registry's sniffers, in its order);
+    FlowFileRejected when none fits."""
     head = head[:HEAD_BYTES]
     reject_non_text(head)
     lines = [line.strip() for line in head.split(b"\n") if line.strip()]
-    first = lines[0]
-    if first.startswith(b"#"):
-        if b"#fields" in head or b"#separator" in head:
-            return "zeek_tsv"
-        raise FlowFileRejected("lines start with '#' but there is no Zeek #fields header")
-    if first.startswith(b"{"):
-        return _json_format(lines[:_JSON_PROBES])
-    text = first.decode("utf-8", "replace")
-    if "," in text:
-        return "csv"
-    tokens = text.split(" ")
-    if is_header(tokens) or (tokens[0].isdigit() and len(tokens) >= 6):
-        return "vpc"
-    raise FlowFileRejected(
-        "unrecognised format: not Zeek, VPC flow log, Hubble JSON or canonical CSV/JSON lines"
-    )
+    family = family_of(lines[0])
+    seen = Head(lines[0], head, _first_object_keys(lines[:_JSON_PROBES]) if family == "json" else None)
+    for spec in FORMATS:
+        if spec.family == family and spec.sniff(seen):
+            return spec.name
+    raise FlowFileRejected(_why_none(family, seen))
 
 
 def reject_non_text(head: bytes) -> None:
@@ -65,22 +50,22 @@ def reject_non_text(head: bytes) -> None:
         raise FlowFileRejected("not a flow file: the data is binary")
 
 
-def _json_format(lines: list[bytes]) -> FlowFormat:
+def _first_object_keys(lines: list[bytes]) -> frozenset[str] | None:
     for line in lines:
         try:
             record = json.loads(line)
         except ValueError:
             continue
-        if not isinstance(record, dict):
-            continue
-        keys = set(record)
-        if keys & _HUBBLE_KEYS:
-            return "hubble"
-        if keys & _ZEEK_KEYS:
-            return "zeek_json"
-        if keys >= _CANONICAL_KEYS:
-            return "jsonl"
-        raise FlowFileRejected(
-            f"JSON lines without flow keys (Hubble, Zeek or canonical); first keys: {sorted(keys)[:5]}"
-        )
-    raise FlowFileRejected("the first lines start with '{' but are not JSON objects")
+        if isinstance(record, dict):
+            return frozenset(record)
+    return None
+
+
+def _why_none(family: Family, seen: Head) -> str:
+    if family == "comment":
+        return "lines start with '#' but there is no Zeek #fields header"
+    if family == "json" and seen.json_keys is None:
+        return "the first lines start with '{' but are not JSON objects"
+    if family == "json":
+        return f"JSON lines without flow keys ({titles('json')}); first keys: {sorted(seen.json_keys or ())[:5]}"
+    return f"unrecognised format: not {titles()}"

@@ -3,43 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Final, Literal, Protocol
+from typing import Final
 
-from jobs.engines.flows.canonical import CanonicalCsvParser, CanonicalJsonParser
 from jobs.engines.flows.detect import HEAD_BYTES, detect_format, reject_non_text
 from jobs.engines.flows.exceptions import FlowFileRejected
-from jobs.engines.flows.hubble import HubbleParser
-from jobs.engines.flows.result import ChunkResult, ParseResult, combine_chunks
-from jobs.engines.flows.schema import FLOW_FORMATS, FlowFormat
+from jobs.engines.flows.formats import ChunkParser, FlowFormat, FormatChoice, format_spec
+from jobs.engines.flows.result import ParseResult, combine_chunks
 from jobs.engines.flows.source import Source, iter_chunks, open_stream, read_all
-from jobs.engines.flows.vpc import VpcParser
-from jobs.engines.flows.zeek_json import ZeekJsonParser
-from jobs.engines.flows.zeek_tsv import ZeekTsvParser
 
-FormatChoice = FlowFormat | Literal["auto"]
 DEFAULT_BATCH_ROWS: Final = 500_000
 # Caps a batch of long lines (Hubble, ~1.1 KB each) so a batch stays well under the memory budget: with one
 # batch parsed ahead, 1M Hubble flows stream in 9 batches at ~730 MB peak (64 MB: 18 batches, 15–20 % slower).
 MAX_BATCH_BYTES: Final = 128 << 20
 
 
-class ChunkParser(Protocol):
-    """A parser of one format; it may keep state (headers) from one chunk to the next."""
-
-    def parse_chunk(self, chunk: bytes, first_line: int) -> ChunkResult:
-        """Parse whole lines starting at line `first_line`."""
-        ...
-
-
 def make_parser(fmt: FlowFormat, *, vpc_fields: Sequence[str] | None = None) -> ChunkParser:
     """A fresh parser for `fmt`. `vpc_fields` is the field list of a header-less custom VPC log."""
-    if fmt == "vpc":
-        return VpcParser(vpc_fields)
-    parsers: dict[str, type[ChunkParser]] = {
-        "zeek_tsv": ZeekTsvParser, "zeek_json": ZeekJsonParser, "hubble": HubbleParser,
-        "csv": CanonicalCsvParser, "jsonl": CanonicalJsonParser,
-    }
-    return parsers[fmt]()
+    return format_spec(fmt).new_parser(vpc_fields)
 
 
 def parse_file(
@@ -85,7 +65,6 @@ def iter_batches(
 def _choose(fmt: FormatChoice, head: bytes) -> FlowFormat:
     if fmt == "auto":
         return detect_format(head)
-    if fmt not in FLOW_FORMATS:
-        raise ValueError(f"unknown flow format {fmt!r}; expected one of {FLOW_FORMATS} or 'auto'")
+    spec = format_spec(fmt)  # ValueError for an unknown name
     reject_non_text(head)
-    return fmt
+    return spec.name

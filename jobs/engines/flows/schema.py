@@ -6,9 +6,12 @@ with these dtypes. Labels are a JSON object string with sorted keys (or null).
 
 from __future__ import annotations
 
-from typing import Final, Literal, get_args
+from typing import Final
 
 import polars as pl
+
+from jobs.engines.flows.formats import FLOW_FORMATS as FLOW_FORMATS  # re-exported: the registry names them
+from jobs.engines.flows.formats import FlowFormat as FlowFormat
 
 UTC_US: Final = pl.Datetime("us", "UTC")
 
@@ -52,6 +55,3 @@ def canonical_select(frame: pl.DataFrame | pl.LazyFrame) -> list[pl.Expr]:
         for name, dtype in CANONICAL_SCHEMA.items()
     ]
 
-
-FlowFormat = Literal["zeek_tsv", "zeek_json", "vpc", "hubble", "csv", "jsonl"]
-FLOW_FORMATS: Final[tuple[FlowFormat, ...]] = get_args(FlowFormat)
