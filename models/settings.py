@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 import tempfile
 from functools import lru_cache
@@ -22,6 +23,9 @@ OidcRole = Literal["admin", "approver", "analyst", "viewer"]
 DEFAULT_OIDC_ROLE_MAP: dict[str, OidcRole] = {
     "sg-admin": "admin", "sg-approver": "approver", "sg-analyst": "analyst", "sg-viewer": "viewer",
 }
+
+
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\.?$")
 
 
 def _split_list(value: str) -> list[str]:
@@ -78,6 +82,10 @@ class Settings(BaseSettings):
     # GitOps provider APIs; point them at GitHub Enterprise or a self-managed GitLab.
     github_api_url: str = "https://api.github.com"
     gitlab_api_url: str = "https://gitlab.com/api/v4"
+    # Hosts a tenant's repository URL may name (https only), comma-separated `host` or `host:port`; local paths
+    # and file:// URLs only when gitops_allow_local is on (a mirror on this machine, the tests).
+    gitops_allowed_hosts: str = "github.com,gitlab.com"
+    gitops_allow_local: bool = False
     # Single sign-on (OpenID Connect); on only when issuer and client id are both set. See README "Single sign-on".
     oidc_issuer: str = ""
     oidc_client_id: str = ""
@@ -110,6 +118,20 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"SG_TRUSTED_PROXIES: {item!r} is not an address or CIDR") from exc
         return value
+
+    @field_validator("gitops_allowed_hosts")
+    @classmethod
+    def _hosts_are_names(cls, value: str) -> str:
+        for item in _split_list(value):
+            host, _, port = item.rpartition(":") if item.count(":") == 1 else (item, "", "")
+            if not _HOST.match(host) or (port and not (port.isdigit() and 0 < int(port) < 65536)):
+                raise ValueError(f"SG_GITOPS_ALLOWED_HOSTS: {item!r} is not a host name or host:port")
+        return value
+
+    @property
+    def gitops_hosts(self) -> frozenset[str]:
+        """The hosts of SG_GITOPS_ALLOWED_HOSTS, lower case (`host` or `host:port`)."""
+        return frozenset(item.lower().rstrip(".") for item in _split_list(self.gitops_allowed_hosts))
 
     @property
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

@@ -9,7 +9,8 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from jobs.auth.ratelimit import clear_login_failures, login_wait, record_login_failure
+from jobs.auth import clients
+from jobs.auth.ratelimit import RateLimited, login_succeeded, reserve_login
 from jobs.auth.redirects import local_path
 from jobs.auth.tickets import issue_ticket
 from jobs.runtime.connections import get_redis
@@ -80,26 +81,33 @@ class LoginState(rx.State):
         self._next = _safe_next(self.router.url.query_parameters.get("next", self._next))
         if not email or not password:
             return self._fail("missing")
-        settings, redis, client_ip = get_settings(), get_redis(), self.router.session.client_ip
-        wait = await login_wait(redis, settings=settings, email=email, client_ip=client_ip)
-        if wait:
-            await _audit_failure(email, client_ip, "login.throttled", {"retry_after": wait})
+        settings, redis, client_ip = get_settings(), get_redis(), self._client_address()
+        try:
+            # Reserved before the check runs, so parallel attempts cannot each slip a guess past the limit.
+            attempt = await reserve_login(redis, settings=settings, email=email, client_ip=client_ip)
+        except RateLimited as exc:
+            await _audit_failure(email, client_ip, "login.throttled", {"retry_after": exc.retry_after})
             self._fail("locked")
-            self.message = f"Too many failed sign-in attempts. Try again in {_describe_wait(wait)}."
+            self.message = f"Too many failed sign-in attempts. Try again in {_describe_wait(exc.retry_after)}."
             return None
         async with session_scope() as session:
             user = await tenancy.authenticate(session, email=email, password=password)
         if user is None:
-            await record_login_failure(redis, settings=settings, email=email, client_ip=client_ip)
             await _audit_failure(email, client_ip, "login.failed", {})
             await asyncio.sleep(FAILURE_DELAY_SECONDS)
             return self._fail("invalid")
-        await clear_login_failures(redis, settings=settings, email=email)
+        await login_succeeded(redis, attempt)
         ticket = await issue_ticket(redis, user_id=user.id or 0)
         self.busy, self.message, self.is_error = True, "Signing in…", False
         url = f"/auth/session?ticket={ticket}&next={quote(self._next)}"
         # A full navigation, so the HTTP route can set the HttpOnly cookie.
         return rx.call_script(f"window.location.assign({json.dumps(url)})")
+
+    def _client_address(self) -> str:
+        # Reflex's own client_ip is the socket peer (trusted_proxy_hops = 0); SG_TRUSTED_PROXIES decides here.
+        forwarded = self.router.headers.raw_headers.get("x-forwarded-for", "")
+        return clients.client_address(self.router.session.client_ip, forwarded,
+                                      get_settings().trusted_proxy_networks)
 
     def _fail(self, code: str) -> None:
         self.message, self.is_error, self.busy = MESSAGES[code], True, False

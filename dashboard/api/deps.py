@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dashboard.api.errors import ApiError
-from jobs.auth import ratelimit
+from jobs.auth import clients, ratelimit
 from jobs.runtime.connections import get_redis
 from models.db import session_scope
 from models.queries import tenancy
@@ -48,24 +48,32 @@ def too_many(exc: ratelimit.RateLimited) -> ApiError:
 
 
 def client_address(request: Request) -> str:
-    """The peer address (a proxy in front must be trusted explicitly before X-Forwarded-For means anything)."""
-    return request.client.host if request.client else "unknown"
+    """The client's address: the peer, or what a proxy of `SG_TRUSTED_PROXIES` says in X-Forwarded-For."""
+    peer = request.client.host if request.client else "unknown"
+    return clients.client_address(peer, request.headers.get("x-forwarded-for", ""),
+                                  get_settings().trusted_proxy_networks)
+
+
+async def _refuse_bad_token(address: str, message: str) -> ApiError:
+    # Only failures are counted and throttled: a valid token from the same address is never refused here.
+    failures = ratelimit.token_failure_limit(get_settings())
+    try:
+        await ratelimit.enforce(get_redis(), failures, address)
+    except ratelimit.RateLimited as exc:
+        return too_many(exc)
+    return ApiError(401, "unauthorized", message, {"WWW-Authenticate": "Bearer"})
 
 
 async def token_principal(request: Request, session: DbSession) -> Principal:
-    """Authenticate `Authorization: Bearer <api token>`, rate-limited per address (failures) and per token."""
-    settings, redis, address = get_settings(), get_redis(), client_address(request)
-    failures = ratelimit.token_failure_limit(settings)
-    if wait := await ratelimit.wait_seconds(redis, failures, address):
-        raise too_many(ratelimit.RateLimited(failures.scope, wait))
+    """Authenticate `Authorization: Bearer <api token>`; bad tokens are throttled per address, good ones per token."""
+    settings, redis = get_settings(), get_redis()
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise ApiError(401, "unauthorized", "missing bearer token", {"WWW-Authenticate": "Bearer"})
     token = await tenancy.authenticate_token(session, secret=secret.strip())
     if token is None:
-        await ratelimit.hit(redis, failures, address)
-        raise ApiError(401, "unauthorized", "invalid or revoked token", {"WWW-Authenticate": "Bearer"})
+        raise await _refuse_bad_token(client_address(request), "invalid or revoked token")
     try:
         await ratelimit.enforce(redis, ratelimit.api_request_limit(settings), str(token.id))
     except ratelimit.RateLimited as exc:

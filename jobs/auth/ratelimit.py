@@ -6,6 +6,10 @@ while fewer than `limit` hits lie in the last `window` seconds, so there is no b
 of a fixed window; the check-and-add is one Lua script, so web workers cannot race past a limit.
 The clock is Redis's own (`TIME`), so web workers with skewed clocks agree.
 
+Only failures are throttled. A password check is reserved before it runs (a hit counted in every budget it
+draws on, or refused with nothing counted) and handed back when the password was right, so parallel
+attempts cannot each get a guess past the limit, and a correct password never spends a budget.
+
 When Redis does not answer, limits fall back to an in-memory log per process (logged once per
 outage): weaker (each process counts alone, and a restart forgets), but never "no limit at all".
 """
@@ -73,23 +77,35 @@ class RateLimited(Exception):
         self.scope, self.retry_after = scope, retry_after
 
 
+@dataclass(frozen=True)
+class Reservation:
+    """One counted hit, which `release` can hand back."""
+
+    key: str
+    member: str
+
+
 class _MemoryLogs:
-    """The per-process fallback: the same sliding log in plain deques."""
+    """The per-process fallback: the same sliding log in plain deques of (time, member)."""
 
     def __init__(self) -> None:
-        self._logs: dict[str, deque[float]] = {}
+        self._logs: dict[str, deque[tuple[float, str]]] = {}
 
-    def apply(self, key: str, limit: Limit, *, add: bool) -> int:
+    def apply(self, key: str, limit: Limit, member: str, *, add: bool) -> int:
         now = time.monotonic() * 1000
         window = limit.window_seconds * 1000
         log = self._logs.setdefault(key, deque())
-        while log and log[0] <= now - window:
+        while log and log[0][0] <= now - window:
             log.popleft()
         if len(log) >= limit.limit:
-            return max(math.ceil(log[0] + window - now), 1)
+            return max(math.ceil(log[0][0] + window - now), 1)
         if add:
-            log.append(now)
+            log.append((now, member))
         return 0
+
+    def remove(self, key: str, member: str) -> None:
+        log = self._logs.get(key, deque())
+        self._logs[key] = deque(entry for entry in log if entry[1] != member)
 
     def clear(self, key: str) -> None:
         self._logs.pop(key, None)
@@ -121,18 +137,19 @@ def using_fallback() -> bool:
     return _redis_down
 
 
-async def _apply(redis: Redis, limit: Limit, subject: str, *, add: bool) -> int:
+async def _apply(redis: Redis, limit: Limit, subject: str, *, add: bool, member: str = "") -> int:
     key = ratelimit_key(limit.scope, subject)
+    member = member or uuid.uuid4().hex
     if time.monotonic() >= _redis_skip_until:
         try:
             wait_ms = int(await redis.eval(_SLIDING_LOG, 1, key, limit.window_seconds * 1000, limit.limit,  # type: ignore[misc]
-                                           uuid.uuid4().hex, "1" if add else "0"))
+                                           member, "1" if add else "0"))
         except (RedisError, OSError) as exc:
             _redis_failed(exc)
         else:
             _redis_answered()
             return math.ceil(wait_ms / 1000)
-    return math.ceil(_memory.apply(key, limit, add=add) / 1000)
+    return math.ceil(_memory.apply(key, limit, member, add=add) / 1000)
 
 
 async def hit(redis: Redis, limit: Limit, subject: str) -> int:
@@ -145,6 +162,24 @@ async def wait_seconds(redis: Redis, limit: Limit, subject: str) -> int:
     return await _apply(redis, limit, subject, add=False)
 
 
+async def reserve(redis: Redis, limit: Limit, subject: str) -> Reservation:
+    """Count one hit atomically and answer it, or raise RateLimited (nothing counted)."""
+    member = uuid.uuid4().hex
+    if retry_after := await _apply(redis, limit, subject, add=True, member=member):
+        raise RateLimited(limit.scope, retry_after)
+    return Reservation(ratelimit_key(limit.scope, subject), member)
+
+
+async def release(redis: Redis, reservation: Reservation) -> None:
+    """Hand a reserved hit back (the attempt it paid for turned out not to be a failure)."""
+    _memory.remove(reservation.key, reservation.member)
+    if time.monotonic() >= _redis_skip_until:
+        try:
+            await redis.zrem(reservation.key, reservation.member)
+        except (RedisError, OSError) as exc:
+            _redis_failed(exc)
+
+
 async def enforce(redis: Redis, limit: Limit, subject: str) -> None:
     """Count one hit, or raise RateLimited when the subject's budget is used up."""
     retry_after = await hit(redis, limit, subject)
@@ -152,9 +187,7 @@ async def enforce(redis: Redis, limit: Limit, subject: str) -> None:
         raise RateLimited(limit.scope, retry_after)
 
 
-async def clear(redis: Redis, limit: Limit, subject: str) -> None:
-    """Forget a subject's hits (a successful login forgives the account's failures)."""
-    key = ratelimit_key(limit.scope, subject)
+async def _forget(redis: Redis, key: str) -> None:
     _memory.clear(key)
     if time.monotonic() >= _redis_skip_until:
         try:
@@ -187,20 +220,42 @@ def flow_push_limit(settings: Settings) -> Limit:
     return Limit("flow-push", settings.flow_pushes_per_minute, 60)
 
 
-async def login_wait(redis: Redis, *, settings: Settings, email: str, client_ip: str) -> int:
-    """Seconds until this account may try again from this address; 0 when neither is locked."""
+@dataclass(frozen=True)
+class LoginAttempt:
+    """One password check, reserved in each budget it draws on; failures keep the reservations as their count."""
+
+    reservations: tuple[Reservation, ...]
+
+
+def _login_budgets(settings: Settings, *, email: str, client_ip: str, device: str | None) -> list[tuple[Limit, str]]:
     account, address = login_limits(settings)
-    return max(await wait_seconds(redis, account, f"email:{email}"),
-               await wait_seconds(redis, address, f"ip:{client_ip}"))
+    if device:
+        # A browser that signed in to this account before has a budget of its own (jobs.auth.clients).
+        return [(account, f"device:{device}")]
+    return [(account, f"email:{email}"), (address, f"ip:{client_ip}")]
 
 
-async def record_login_failure(redis: Redis, *, settings: Settings, email: str, client_ip: str) -> None:
-    """Count a failed login against the account and the address."""
-    account, address = login_limits(settings)
-    await hit(redis, account, f"email:{email}")
-    await hit(redis, address, f"ip:{client_ip}")
+async def reserve_login(redis: Redis, *, settings: Settings, email: str, client_ip: str,
+                        device: str | None = None) -> LoginAttempt:
+    """Reserve one password check before it runs, or raise RateLimited with nothing counted.
+
+    Without a known `device` the check draws on the account's and the address's budgets; with one, on the
+    device's alone.
+    """
+    taken: list[Reservation] = []
+    for limit, subject in _login_budgets(settings, email=email, client_ip=client_ip, device=device):
+        try:
+            taken.append(await reserve(redis, limit, subject))
+        except RateLimited:
+            for reservation in taken:
+                await release(redis, reservation)
+            raise
+    return LoginAttempt(tuple(taken))
 
 
-async def clear_login_failures(redis: Redis, *, settings: Settings, email: str) -> None:
-    """A successful login forgives the account's earlier failures (not the address's)."""
-    await clear(redis, login_limits(settings)[0], f"email:{email}")
+async def login_succeeded(redis: Redis, attempt: LoginAttempt) -> None:
+    """The password was right: its reservations are handed back and the first budget (the account's, or the
+    known device's) forgets its earlier failures; the address keeps its count."""
+    for reservation in attempt.reservations:
+        await release(redis, reservation)
+    await _forget(redis, attempt.reservations[0].key)

@@ -85,9 +85,9 @@ async def test_rest_token_guessing_gets_429_with_retry_after(
     assert refused.status_code == 429
     assert 1 <= int(refused.headers["retry-after"]) <= 60
     assert refused.json()["error"]["code"] == "rate_limited"
-    # The address is blocked, even with a good token, until the window slides on.
+    # Only failures are throttled: a good token from the same address still gets in (issue 16, finding 4).
     assert (await api_client.get("/api/v1/jobs",
-                                 headers={"Authorization": f"Bearer {alpha.tokens['viewer']}"})).status_code == 429
+                                 headers={"Authorization": f"Bearer {alpha.tokens['viewer']}"})).status_code == 200
 
 
 async def test_requests_per_token_and_flow_pushes_are_limited(
