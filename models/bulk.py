@@ -1,7 +1,7 @@
 """Bulk writes: thousands of rows in one round trip.
 
-On PostgreSQL rows go in with COPY (asyncpg's `copy_records_to_table`, ~50× faster than INSERT for
-snapshot-sized batches, TOOLCHAIN.md); JSON columns travel as text, which is how COPY takes them.
+On PostgreSQL rows go in with COPY (asyncpg's `copy_records_to_table`, far faster than INSERT for
+snapshot-sized batches, docs/decisions.md); JSON columns travel as text, which is how COPY takes them.
 On SQLite one executemany INSERT. Both run in the caller's transaction.
 """
 

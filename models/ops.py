@@ -75,7 +75,7 @@ class AuditLog(SQLModel, table=True):
 
 
 def job_run_public(run: JobRun) -> dict[str, Any]:
-    """The shape of a job run in REST answers and live events (DESIGN §11)."""
+    """The shape of a job run in REST answers and live events (docs/architecture.md, "REST")."""
     return {
         "id": run.id,
         "name": run.name,

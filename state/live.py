@@ -1,5 +1,5 @@
 """Live push: one Redis subscriber per backend process fans each tenant's events out to that
-tenant's open sessions (TOOLCHAIN: a pub/sub connection per tab does not scale).
+tenant's open sessions (a pub/sub connection per tab does not scale: docs/decisions.md, "Live push").
 
 Sessions register here when their identity is checked; page states that want events declare
 the event types they handle with `listens_to` and implement `_on_live_event(event)`.

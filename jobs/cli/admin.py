@@ -1,4 +1,4 @@
-"""`sg tenant|user|token|db|demo …`: the administrative commands of the `sg` CLI (DESIGN §11).
+"""`sg tenant|user|token|db|demo …`: the administrative commands of the `sg` CLI (docs/architecture.md, "CLI").
 
 Imported by `jobs.cli.main.LazyGroup` only when one of these commands is used.
 """

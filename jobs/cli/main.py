@@ -1,4 +1,4 @@
-"""The `sg` command line (DESIGN §11).
+"""The `sg` command line (docs/architecture.md, "CLI").
 
 `sg` is timed end to end (`sg ingest --wait`, docs/benchmarks.md), so its start-up is kept small: this module
 imports only click, and each command's module is imported when that command is used (`LazyGroup`). Command

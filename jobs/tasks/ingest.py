@@ -18,7 +18,7 @@ from models.db import session_scope
 from models.queries import graph as graph_queries
 from models.queries import tenancy
 
-# The CLI and API take DESIGN's names; the parsers know the precise variants.
+# The CLI and API take the public format names (docs/architecture.md, "Interfaces"); the parsers know the variants.
 STORED_ERRORS = 100
 BATCH_ROWS = 500_000
 

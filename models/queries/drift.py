@@ -221,7 +221,7 @@ PUBLIC_FIELDS = (
 
 
 def event_public(row: DriftEvent | Mapping[str, Any]) -> dict[str, Any]:
-    """An event as REST answers, pages and live events show it (DESIGN §11, plus times and evidence).
+    """An event as REST answers, pages and live events show it (docs/architecture.md, "REST").
 
     `row` is a stored event or its column values (as `drift_store` returns the ones it inserted).
     """

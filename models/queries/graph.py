@@ -197,7 +197,7 @@ async def snapshot_graph(session: AsyncSession, *, tenant_id: int, snapshot_id: 
 
 
 def snapshot_public(row: Snapshot) -> dict[str, Any]:
-    """A snapshot as REST answers and live events show it (DESIGN §11)."""
+    """A snapshot as REST answers and live events show it (docs/architecture.md, "REST")."""
     return {
         "id": row.id, "window_start": row.window_start.isoformat(), "window_end": row.window_end.isoformat(),
         "nodes": row.node_count, "edges": row.edge_count, "status": row.status, "source": row.source,
@@ -206,7 +206,7 @@ def snapshot_public(row: Snapshot) -> dict[str, Any]:
 
 
 def upload_public(row: FlowUpload) -> dict[str, Any]:
-    """An upload as REST answers show it (DESIGN §11)."""
+    """An upload as REST answers show it (docs/architecture.md, "REST")."""
     return {
         "id": row.id, "status": row.status, "format": row.source_format, "filename": row.filename,
         "size_bytes": row.size_bytes, "rows_accepted": row.rows_accepted, "rows_rejected": row.rows_rejected,

@@ -327,7 +327,7 @@ async def policy_coverage(session: AsyncSession, *, tenant_id: int) -> dict[str,
 
 
 def policy_public(row: Policy) -> dict[str, Any]:
-    """A policy version as REST answers and pages show it (DESIGN §11 plus version and provenance)."""
+    """A policy version as REST answers and pages show it (docs/architecture.md, "REST")."""
     check = row.verification or {}
     return {
         "id": row.id, "name": row.name, "namespace": row.namespace, "workload": row.target, "status": row.status,
