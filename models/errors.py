@@ -1,9 +1,16 @@
-"""Errors the query layer raises.
+"""Errors the query layer raises, and the API's status for each.
 
-    SecureGuardError
-     ├── NotFound      the row does not exist *for this tenant* (never says whether another has it)
-     ├── Forbidden     the actor's role or tenant does not allow the action
-     └── Conflict      the change clashes with existing data (duplicate name, bad transition)
+    Exception
+     └── SecureGuardError   every expected, user-facing error; `code` names it in API answers
+          ├── NotFound      404  the row does not exist *for this tenant* (never says whether another has it)
+          ├── Forbidden     403  the actor's role or tenant does not allow the action
+          ├── Conflict      409  the change clashes with existing data (duplicate name, bad transition)
+          └── Invalid       422  the input breaks a rule (unknown status, bad date, empty reason); also a
+               │                 ValueError, so `except ValueError` callers keep catching it
+               └── BadRange      `jobs.runtime.windows`: a date range a user gave (code `invalid_range`)
+
+The API maps each class to its status once (`dashboard.api.errors`); the answer is
+`{"error": {"code": <code>, "message": <message>}}`.
 """
 
 from __future__ import annotations
@@ -29,3 +36,9 @@ class Forbidden(SecureGuardError):
 
 class Conflict(SecureGuardError):
     code = "conflict"
+
+
+class Invalid(SecureGuardError, ValueError):
+    """Input a user gave that breaks a rule; the message says which and how to fix it."""
+
+    code = "invalid_request"

@@ -13,10 +13,11 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jobs.runtime.redact import safe_error
-from models.errors import Conflict, Forbidden, NotFound
+from models.errors import Conflict, Forbidden, Invalid, NotFound
 
 LOG = logging.getLogger(__name__)
-_STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409}
+# The one place an expected error becomes a status (models.errors draws the tree).
+_STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 422}
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]

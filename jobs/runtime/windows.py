@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from jobs.stores.flows import align
+from models.errors import Invalid
 
 MAX_RANGE = timedelta(days=31)
 
 
-class BadRange(ValueError):
-    """A date range a user gave that cannot be used; the message says why."""
+class BadRange(Invalid):
+    """A date or range a user gave that cannot be used; the message says why."""
+
+    code = "invalid_range"
 
 
 def parse_moment(text: str, field: str) -> datetime:

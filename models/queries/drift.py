@@ -17,7 +17,7 @@ from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.drift import EVENT_KINDS, EVENT_STATUSES, SEVERITIES, VERDICTS, DriftEvent, Feedback
-from models.errors import NotFound
+from models.errors import Invalid, NotFound
 from models.ops import AuditLog
 from models.queries.audit import record_audit
 from models.queries.drift_stats import drift_kpis, drift_timeline
@@ -39,12 +39,12 @@ _SEVERITY_RANK = {name: len(SEVERITIES) - i for i, name in enumerate(SEVERITIES)
 
 def _choice(name: str, value: str | None, allowed: Sequence[str]) -> None:
     if value is not None and value not in allowed:
-        raise ValueError(f"unknown {name} {value!r}: choose one of {', '.join(allowed)}")
+        raise Invalid(f"unknown {name} {value!r}: choose one of {', '.join(allowed)}")
 
 
 def _utc(name: str, moment: datetime | None) -> datetime | None:
     if moment is not None and not isinstance(moment, datetime):
-        raise ValueError(f"{name} must be a date and time")
+        raise Invalid(f"{name} must be a date and time")
     # a moment without zone is taken as UTC, as everywhere else in SecureGuard
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
@@ -93,19 +93,19 @@ async def list_events(
     """One page of the tenant's events and how many match in all.
 
     `since`/`until` bound the event's window start ([since, until)); `text` matches src, dst or
-    the explanation, case-insensitively. Bad values raise ValueError with a message for the user.
+    the explanation, case-insensitively. Bad values raise Invalid with a message for the user.
     """
     _choice("kind", kind, EVENT_KINDS)
     _choice("status", status, EVENT_STATUSES)
     _choice("severity", severity, SEVERITIES)
     _choice("sort key", sort, SORT_KEYS)
     if min_risk is not None and not 0 <= min_risk <= 100:
-        raise ValueError("min_risk must lie between 0 and 100")
+        raise Invalid("min_risk must lie between 0 and 100")
     if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise ValueError(f"limit must lie between 1 and {MAX_PAGE} and offset must not be negative")
+        raise Invalid(f"limit must lie between 1 and {MAX_PAGE} and offset must not be negative")
     since, until = _utc("since", since), _utc("until", until)
     if since is not None and until is not None and since >= until:
-        raise ValueError("since must be before until")
+        raise Invalid("since must be before until")
     text = (text or "").strip()[:MAX_TEXT] or None
     where = _conditions(tenant_id, snapshot_id, kind, status, severity, min_risk, text, since, until)
     total = (await session.exec(select(func.count()).select_from(DriftEvent).where(*where))).one()
@@ -143,7 +143,7 @@ async def set_event_status(
     _choice("status", status, EVENT_STATUSES)
     ids = list(dict.fromkeys(event_ids))
     if not ids or len(ids) > MAX_PAGE:
-        raise ValueError(f"choose between 1 and {MAX_PAGE} events")
+        raise Invalid(f"choose between 1 and {MAX_PAGE} events")
     query = select(DriftEvent).where(DriftEvent.tenant_id == tenant_id, col(DriftEvent.id).in_(ids))
     found = {row.id: row for row in await session.exec(query.with_for_update())}
     missing = next((i for i in ids if i not in found), None)

@@ -10,7 +10,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from models.errors import NotFound
+from models.errors import Invalid, NotFound
 from models.ops import FINISHED_STATUSES, JOB_STATUSES, JobRun
 from models.types import utcnow
 
@@ -61,7 +61,7 @@ class RunFilter:
 
     def __post_init__(self) -> None:
         if self.status is not None and self.status not in JOB_STATUSES:
-            raise ValueError(f"unknown status {self.status!r}: choose one of {', '.join(JOB_STATUSES)}")
+            raise Invalid(f"unknown status {self.status!r}: choose one of {', '.join(JOB_STATUSES)}")
 
     def apply(self, query: SelectOfScalar[Any], tenant_id: int) -> SelectOfScalar[Any]:
         """`query` limited to the tenant and these filters."""
@@ -94,7 +94,7 @@ async def list_job_runs(
     """The tenant's job runs in `sort` order (RUN_SORTS; newest first by default), optionally filtered
     (`where` or the status/name shortcuts)."""
     if sort not in RUN_SORTS:
-        raise ValueError(f"unknown sort {sort!r}: choose one of {', '.join(RUN_SORTS)}")
+        raise Invalid(f"unknown sort {sort!r}: choose one of {', '.join(RUN_SORTS)}")
     where = where or RunFilter(status=status, name=name)
     query = where.apply(select(JobRun), tenant_id)
     query = query.order_by(*RUN_SORTS[sort]).limit(min(max(limit, 1), 500)).offset(max(offset, 0))

@@ -24,7 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.errors import Conflict, Forbidden, NotFound
+from models.errors import Conflict, Forbidden, Invalid, NotFound
 from models.graph import Edge, Node, Snapshot
 from models.policy import POLICY_STATUSES, Policy, PolicyReview
 from models.queries.audit import record_audit
@@ -68,7 +68,7 @@ def policy_target(policy_id: int | None) -> str:
 
 def _choice(name: str, value: str | None, allowed: Sequence[str]) -> None:
     if value is not None and value not in allowed:
-        raise ValueError(f"unknown {name} {value!r}: choose one of {', '.join(allowed)}")
+        raise Invalid(f"unknown {name} {value!r}: choose one of {', '.join(allowed)}")
 
 
 def _like(text: str) -> str:
@@ -86,7 +86,7 @@ async def list_policies(
     """
     _choice("status", status, POLICY_STATUSES)
     if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise ValueError(f"limit must lie between 1 and {MAX_PAGE} and offset must not be negative")
+        raise Invalid(f"limit must lie between 1 and {MAX_PAGE} and offset must not be negative")
     where: list[ColumnElement[bool]] = [col(Policy.tenant_id) == tenant_id]
     if status is not None:
         where.append(col(Policy.status) == status)
@@ -230,7 +230,7 @@ async def reject_policy(session: AsyncSession, *, tenant_id: int, policy_id: int
     _require_role(role, "approver")
     note = (reason or "").strip()[:MAX_REASON]
     if not note:
-        raise ValueError("a reason is required to reject a policy")
+        raise Invalid("a reason is required to reject a policy")
     row = await get_policy(session, tenant_id=tenant_id, policy_id=policy_id, lock=True)
     _require_status(row, "pending", "rejected")
     session.add(PolicyReview(tenant_id=tenant_id, policy_id=row.id or 0, reviewer=actor[:254], decision="rejected",

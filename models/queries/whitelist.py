@@ -14,7 +14,7 @@ from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.drift import Whitelist
-from models.errors import NotFound
+from models.errors import Invalid, NotFound
 from models.queries.audit import record_audit
 from models.types import utcnow
 
@@ -24,9 +24,9 @@ MAX_PATTERN = 300
 def _pattern(name: str, value: str) -> str:
     value = (value or "").strip()
     if not value:
-        raise ValueError(f"{name} must not be empty: use * to match any endpoint")
+        raise Invalid(f"{name} must not be empty: use * to match any endpoint")
     if len(value) > MAX_PATTERN:
-        raise ValueError(f"{name} is longer than {MAX_PATTERN} characters")
+        raise Invalid(f"{name} is longer than {MAX_PATTERN} characters")
     return value
 
 
@@ -35,7 +35,7 @@ def _expiry(expires_at: datetime | None, now: datetime) -> datetime | None:
         return None
     moment = expires_at if expires_at.tzinfo is not None else expires_at.replace(tzinfo=UTC)
     if moment <= now:
-        raise ValueError("expires_at must be in the future")
+        raise Invalid("expires_at must be in the future")
     return moment
 
 
@@ -71,10 +71,10 @@ async def create_whitelist(
     """Add an entry: patterns non-empty, port 1–65535 or None (any), expiry in the future, a reason."""
     src, dst = _pattern("src_pattern", src_pattern), _pattern("dst_pattern", dst_pattern)
     if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535):
-        raise ValueError("port must lie between 1 and 65535, or be empty for any port")
+        raise Invalid("port must lie between 1 and 65535, or be empty for any port")
     reason = (reason or "").strip()
     if not reason:
-        raise ValueError("a reason is required: say why this traffic is expected")
+        raise Invalid("a reason is required: say why this traffic is expected")
     entry = Whitelist(
         tenant_id=tenant_id, src_pattern=src, dst_pattern=dst, port=port, expires_at=_expiry(expires_at, utcnow()),
         reason=reason[:1000], author=author[:254],
