@@ -29,6 +29,10 @@
  *   first appearance). An endpoint is known by the raw text of its JSON object: equal text means
  *   equal fields, and no field is copied for a text seen before. Equal fields written
  *   differently get two numbers, which only costs the caller a second name lookup.
+ * - Hash flooding: those texts come from the uploaded file, so their hash is keyed with 32 random
+ *   bytes drawn when the module loads (os.urandom; see hash_bytes): nobody outside the process can
+ *   make endpoints collide. A probe run longer than MAX_PROBES (which a table at most half full
+ *   reaches by chance with a probability near 1e-40) raises HashFlood instead of going on.
  * - Bytes that are not UTF-8 inside a string raise UnicodeDecodeError: the caller then scans the
  *   chunk again after replacing them with U+FFFD (`jobs.engines.flows.source.ensure_utf8`), which is what
  *   the pyarrow version did. Anywhere else such bytes are a JSON syntax error anyway.
@@ -54,6 +58,8 @@
 
 #define MAX_DEPTH 512
 #define MAX_THREADS 64
+/* Longest probe run in an endpoint table (at most half full): only colliding keys reach it. */
+#define MAX_PROBES 512
 /* A part smaller than this is not worth a thread. */
 #define MIN_PART_BYTES (1 << 20)
 
@@ -236,36 +242,54 @@ static void interner_free(Interner *in) {
     in->slots = NULL;
 }
 
+/* The endpoint hash's keys: random per process (os.urandom at import; set_hash_key in tests). */
+static uint64_t HASH_KEY[4];
+
 /* 64x64 -> 128-bit multiply, folded (as in wyhash): 16 bytes per step, one multiply each. */
 static inline uint64_t mix(uint64_t a, uint64_t b) {
     __uint128_t product = (__uint128_t)a * b;
     return (uint64_t)product ^ (uint64_t)(product >> 64);
 }
 
+/*
+ * Keyed as Go's runtime hashes map keys on machines without AES: wyhash's folded multiply with every
+ * constant a random key. mix(x, 0) == 0, so whoever knows the keys can make texts collide (the
+ * constants this had before were such keys); without them nobody can, and MAX_PROBES bounds the rest.
+ * SipHash-1-3 was measured too: a Hubble chunk parsed 20-30 % slower (endpoint texts are over half
+ * of a line's bytes).
+ */
 static uint64_t hash_bytes(const char *p, size_t n) {
-    uint64_t h = 0x243F6A8885A308D3ull ^ n, a, b;
+    uint64_t h = HASH_KEY[0] ^ n, a, b;
     for (; n >= 16; p += 16, n -= 16) {
         memcpy(&a, p, 8);
         memcpy(&b, p + 8, 8);
-        h = mix(a ^ 0xA0761D6478BD642Full, b ^ h);
+        h = mix(a ^ HASH_KEY[1], b ^ h);
     }
     a = b = 0;
     memcpy(&a, p, n < 8 ? n : 8);
     if (n > 8)
         memcpy(&b, p + 8, n - 8);
-    return mix(a ^ 0xE7037ED1A0B428DBull, b ^ h ^ 0x8EBC6AF09C88C6E3ull);
+    return mix(a ^ HASH_KEY[2], b ^ h ^ HASH_KEY[3]);
 }
 
+/* Failures of a part (and of the whole scan): returned negated by the functions that meet them. */
+enum { FAIL_NONE, FAIL_MEMORY, FAIL_UTF8, FAIL_FLOOD };
+
+/* Doubles the table (or makes the first one). 0, or -FAIL_MEMORY, or -FAIL_FLOOD. */
 static int interner_grow(Interner *in) {
     size_t cap = in->slots ? (in->mask + 1) * 2 : 1024;
     uint32_t *slots = calloc(cap, sizeof *slots);
     if (slots == NULL)
-        return -1;
+        return -FAIL_MEMORY;
     const Entry *entries = (const Entry *)in->entries.data;
     for (size_t i = 0, n = interner_count(in); i < n; i++) {
         size_t j = entries[i].hash & (cap - 1);
-        while (slots[j])
-            j = (j + 1) & (cap - 1);
+        for (int probes = 0; slots[j]; j = (j + 1) & (cap - 1)) {
+            if (++probes > MAX_PROBES) {
+                free(slots);
+                return -FAIL_FLOOD;
+            }
+        }
         slots[j] = (uint32_t)(i + 1);
     }
     free(in->slots);
@@ -274,11 +298,14 @@ static int interner_grow(Interner *in) {
     return 0;
 }
 
-/* The slot that holds `key`, or the empty slot where it belongs. */
-static size_t interner_slot(const Interner *in, const char *key, size_t len, uint64_t hash) {
+/* 0 with *slot: the slot that holds `key`, or the empty slot where it belongs; -FAIL_FLOOD after
+ * MAX_PROBES occupied slots. */
+static int interner_slot(const Interner *in, const char *key, size_t len, uint64_t hash, size_t *slot) {
     const Entry *entries = (const Entry *)in->entries.data;
     size_t j = hash & in->mask;
-    for (; in->slots[j]; j = (j + 1) & in->mask) {
+    for (int probes = 0; in->slots[j]; j = (j + 1) & in->mask) {
+        if (++probes > MAX_PROBES)
+            return -FAIL_FLOOD;
         const Entry *e = &entries[in->slots[j] - 1];
         if (e->hash != hash || e->key_len != len)
             continue;
@@ -286,30 +313,34 @@ static size_t interner_slot(const Interner *in, const char *key, size_t len, uin
         if (len == 0 || memcmp(in->keys.data + e->key_off, key, len) == 0)
             break;
     }
-    return j;
+    *slot = j;
+    return 0;
 }
 
-/* 1 with the number of `key` when it is known, else 0. */
+/* 1 with the number of `key` when it is known, 0 when not, -FAIL_FLOOD. */
 static int interner_find(const Interner *in, const char *key, size_t len, uint64_t hash, uint32_t *id) {
+    size_t j;
     if (in->slots == NULL)
         return 0;
-    size_t j = interner_slot(in, key, len, hash);
+    if (interner_slot(in, key, len, hash, &j) < 0)
+        return -FAIL_FLOOD;
     *id = in->slots[j] - 1;
     return in->slots[j] != 0;
 }
 
-/* Adds a key that interner_find did not find, with its value. -1 when out of memory. */
+/* Adds a key that interner_find did not find, with its value: 0, -FAIL_MEMORY or -FAIL_FLOOD. */
 static int interner_insert(Interner *in, const char *key, size_t len, uint64_t hash, const char *value,
                            size_t value_len, uint32_t *id) {
-    if (in->slots == NULL && interner_grow(in) < 0)
-        return -1;
-    size_t n = interner_count(in), j = interner_slot(in, key, len, hash);
+    size_t j, n = interner_count(in);
+    int rc = in->slots == NULL ? interner_grow(in) : 0;
+    if (rc < 0 || (rc = interner_slot(in, key, len, hash, &j)) < 0)
+        return rc;
     if (n >= UINT32_MAX - 1)
-        return -1;
+        return -FAIL_MEMORY;
     Entry entry = {in->keys.len, len, in->values.len, value_len, hash};
     if (buf_put(&in->keys, key, len) < 0 || buf_put(&in->values, value, value_len) < 0
         || buf_put(&in->entries, &entry, sizeof entry) < 0)
-        return -1;
+        return -FAIL_MEMORY;
     in->slots[j] = (uint32_t)(n + 1);
     *id = (uint32_t)n;
     return (n + 1) * 2 > in->mask + 1 ? interner_grow(in) : 0;
@@ -333,8 +364,6 @@ typedef struct {
     const char *what;
     int64_t column;        /* syntax errors: 1-based byte column; else 0 */
 } BadRecord;
-
-enum { FAIL_NONE, FAIL_MEMORY, FAIL_UTF8 };
 
 typedef struct {
     const uchar *begin, *end; /* whole lines */
@@ -1218,14 +1247,15 @@ static int encode_text(Buf *out, const Span *span, int set) {
  * The number of an endpoint. Its key is the raw text of its JSON object (empty when it has none):
  * equal text means equal fields, so the fields are decoded only the first time a text is seen,
  * into the value read by endpoint_tuple: namespace, pod_name and workload as encode_text, then
- * the labels as a tag, a uint64 count and each label as encode_text.
+ * the labels as a tag, a uint64 count and each label as encode_text. 0, -FAIL_MEMORY or -FAIL_FLOOD.
  */
 static int intern_endpoint(Part *part, const Endpoint *ep, uint32_t *id) {
     const char *key = ep->present ? (const char *)ep->raw : "";
     size_t len = ep->present ? ep->raw_len : 0;
     uint64_t hash = hash_bytes(key, len);
-    if (interner_find(&part->endpoints, key, len, hash, id))
-        return 0;
+    int found = interner_find(&part->endpoints, key, len, hash, id);
+    if (found != 0)
+        return found < 0 ? found : 0;
     Buf *value = &part->key;
     value->len = 0;
     uchar tag = (uchar)ep->labels_set;
@@ -1242,13 +1272,14 @@ static int intern_endpoint(Part *part, const Endpoint *ep, uint32_t *id) {
     return interner_insert(&part->endpoints, key, len, hash, value->data, value->len, id);
 }
 
+/* 0, -FAIL_MEMORY or -FAIL_FLOOD. */
 static int emit_row(Part *part, const Record *rec, int64_t line) {
     Level row;
     merge(rec, &row);
     uint32_t endpoints[2];
-    if (intern_endpoint(part, &row.endpoint[0], &endpoints[0]) < 0
-        || intern_endpoint(part, &row.endpoint[1], &endpoints[1]) < 0)
-        return -1;
+    int rc = intern_endpoint(part, &row.endpoint[0], &endpoints[0]);
+    if (rc < 0 || (rc = intern_endpoint(part, &row.endpoint[1], &endpoints[1])) < 0)
+        return rc;
     const size_t n = part->rows;
     if (n % 8 == 0 && grow_bitmaps(part) < 0)
         return -1;
@@ -1312,8 +1343,9 @@ static void scan_line(Part *part, const uchar *start, const uchar *end, int64_t 
     level_reset(&rec.top);
     part->labels.len = 0;
     if (parse_record(&ps, &rec) == 0) {
-        if (emit_row(part, &rec, line) < 0)
-            part->failure = FAIL_MEMORY;
+        int rc = emit_row(part, &rec, line);
+        if (rc < 0)
+            part->failure = -rc;
         return;
     }
     if (ps.err == ERR_TYPE) {
@@ -1554,7 +1586,7 @@ static PyObject *bad_list(const Part *parts, int n, int64_t first_line) {
     return list;
 }
 
-/* Global endpoint numbers: every part's endpoints, in part order, into one interner. */
+/* Global endpoint numbers: every part's endpoints, in part order, into one interner. 0 or a FAIL_. */
 static int merge_endpoints(const Part *parts, int n, Interner *all, uint32_t **remap) {
     for (int k = 0; k < n; k++) {
         const Interner *in = &parts[k].endpoints;
@@ -1562,17 +1594,19 @@ static int merge_endpoints(const Part *parts, int n, Interner *all, uint32_t **r
         size_t count = interner_count(in);
         remap[k] = malloc((count ? count : 1) * sizeof(uint32_t));
         if (!remap[k])
-            return -1;
+            return FAIL_MEMORY;
         for (size_t i = 0; i < count; i++) {
             const Entry *e = &entries[i];
             const char *key = in->keys.data + e->key_off;
-            if (!interner_find(all, key, e->key_len, e->hash, &remap[k][i])
-                && interner_insert(all, key, e->key_len, e->hash, in->values.data + e->value_off, e->value_len,
-                                   &remap[k][i]) < 0)
-                return -1;
+            int rc = interner_find(all, key, e->key_len, e->hash, &remap[k][i]);
+            if (rc == 0)
+                rc = interner_insert(all, key, e->key_len, e->hash, in->values.data + e->value_off, e->value_len,
+                                     &remap[k][i]);
+            if (rc < 0)
+                return -rc;
         }
     }
-    return 0;
+    return FAIL_NONE;
 }
 
 /* Line numbers and endpoint numbers of every part made global, in place (no GIL needed). */
@@ -1629,6 +1663,8 @@ static void raise_utf8(const Part *parts, int n, int64_t first_line) {
     }
 }
 
+static PyObject *HashFlood;
+
 static PyObject *scan(PyObject *self, PyObject *args) {
     (void)self;
     Py_buffer view;
@@ -1653,8 +1689,8 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         run_parts(parts, n);
         for (int k = 0; k < n; k++)
             failure = failure ? failure : parts[k].failure;
-        if (!failure && merge_endpoints(parts, n, &all, remap) < 0)
-            failure = FAIL_MEMORY;
+        if (!failure)
+            failure = merge_endpoints(parts, n, &all, remap);
         if (!failure)
             globalize(parts, n, first_line, remap);
         Py_END_ALLOW_THREADS
@@ -1663,6 +1699,9 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         PyErr_NoMemory();
     else if (failure == FAIL_UTF8)
         raise_utf8(parts, n, first_line);
+    else if (failure == FAIL_FLOOD)
+        PyErr_Format(HashFlood, "the endpoint objects collide in the scanner's hash table (more than %d probes): "
+                     "refused as a hash-flooding attempt", MAX_PROBES);
     else
         result = build_result(parts, n, first_line, &all);
     for (int k = 0; parts && k < n; k++) {
@@ -1680,6 +1719,43 @@ static PyObject *scan(PyObject *self, PyObject *args) {
 /* ------------------------------------------------------------------------------------------ */
 /* Module                                                                                     */
 
+/* 32 bytes as the four little-endian words of the hash key. */
+static int put_hash_key(const char *bytes, Py_ssize_t len) {
+    if (len != 32) {
+        PyErr_SetString(PyExc_ValueError, "the hash key is 32 bytes");
+        return -1;
+    }
+    for (int w = 0; w < 4; w++) {
+        uint64_t word = 0;
+        for (int i = 7; i >= 0; i--)
+            word = word << 8 | (uchar)bytes[8 * w + i];
+        HASH_KEY[w] = word;
+    }
+    return 0;
+}
+
+static PyObject *set_hash_key(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer key;
+    if (!PyArg_ParseTuple(args, "y*:set_hash_key", &key))
+        return NULL;
+    int rc = put_hash_key(key.buf, key.len);
+    PyBuffer_Release(&key);
+    if (rc < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* A fresh random key from os.urandom (getrandom(2) on Linux). */
+static int seed_hash_key(void) {
+    PyObject *os = PyImport_ImportModule("os");
+    PyObject *bytes = os ? PyObject_CallMethod(os, "urandom", "i", 32) : NULL;
+    int rc = bytes && PyBytes_Check(bytes) ? put_hash_key(PyBytes_AS_STRING(bytes), PyBytes_GET_SIZE(bytes)) : -1;
+    Py_XDECREF(bytes);
+    Py_XDECREF(os);
+    return rc;
+}
+
 static PyMethodDef METHODS[] = {
     {"scan", scan, METH_VARARGS,
      "scan(chunk, first_line, threads) -> (rows, parts, endpoints, bad)\n\n"
@@ -1687,7 +1763,12 @@ static PyMethodDef METHODS[] = {
      "parts: per thread, in line order, (rows, columns) with per entry of COLUMNS a tuple\n"
      "(null_count, validity or None, Arrow buffers...); endpoints: distinct\n"
      "(namespace, pod_name, workload, labels); bad: (line, reason) in line order.\n"
-     "Raises UnicodeDecodeError when a string holds bytes that are not UTF-8."},
+     "Raises UnicodeDecodeError when a string holds bytes that are not UTF-8, HashFlood when\n"
+     "endpoint objects collide in the hash table past MAX_PROBES."},
+    {"set_hash_key", set_hash_key, METH_VARARGS,
+     "set_hash_key(key)\n\n"
+     "Replace the endpoint hash's random per-process key with these 32 bytes. Only for tests that\n"
+     "make collisions on purpose; never while a scan runs."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1698,11 +1779,18 @@ static struct PyModuleDef MODULE = {
 
 PyMODINIT_FUNC PyInit__hubble_scan(void) {
     init_tables();
-    if (PyType_Ready(&OwnedBufferType) < 0)
+    if (PyType_Ready(&OwnedBufferType) < 0 || seed_hash_key() < 0)
         return NULL;
     PyObject *module = PyModule_Create(&MODULE);
     if (!module)
         return NULL;
+    HashFlood = PyErr_NewExceptionWithDoc("jobs.engines.flows._hubble_scan.HashFlood",
+                                          "Endpoint objects collided in the hash table past MAX_PROBES.",
+                                          PyExc_ValueError, NULL);
+    if (!HashFlood || PyModule_AddObjectRef(module, "HashFlood", HashFlood) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
     static const char *const KIND_NAMES[] = {"int64", "bool", "string", "uint32"};
     PyObject *columns = PyTuple_New(C_COUNT);
     for (int c = 0; columns && c < C_COUNT; c++) {
@@ -1714,6 +1802,7 @@ PyMODINIT_FUNC PyInit__hubble_scan(void) {
     }
     if (!columns || PyModule_AddObject(module, "COLUMNS", columns) < 0
         || PyModule_AddIntConstant(module, "MAX_DEPTH", MAX_DEPTH) < 0
+        || PyModule_AddIntConstant(module, "MAX_PROBES", MAX_PROBES) < 0
         || PyModule_AddIntConstant(module, "MIN_PART_BYTES", MIN_PART_BYTES) < 0) {
         Py_XDECREF(columns);
         Py_DECREF(module);

@@ -16,6 +16,8 @@ Decisions:
   `ensure_utf8` put U+FFFD in place of the bad bytes, as the pyarrow reader did; only such
   chunks pay for two scans.
 - Threads: one per CPU (the scanner gives each at least 1 MB); results do not depend on it.
+- Hash flooding: endpoint texts are hashed with a random per-process key, and a probe run past
+  MAX_PROBES (colliding texts, only possible with the key) rejects the file instead of going quadratic.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import polars as pl
 import pyarrow as pa
 
 import jobs.engines.flows._hubble_scan as _hubble_scan
+from jobs.engines.flows.exceptions import FlowFileRejected
 from jobs.engines.flows.result import BadLine
 from jobs.engines.flows.source import ensure_utf8
 
@@ -43,6 +46,7 @@ RawScan = tuple[int, tuple[tuple[int, tuple[Column, ...]], ...], list[Endpoint],
 _scan: Final[Callable[[bytes, int, int], RawScan]] = _hubble_scan.scan
 COLUMNS: Final[tuple[tuple[str, str], ...]] = _hubble_scan.COLUMNS
 MAX_DEPTH: Final[int] = _hubble_scan.MAX_DEPTH
+MAX_PROBES: Final[int] = _hubble_scan.MAX_PROBES
 # Each thread gets at least this many bytes, so small chunks are scanned by one thread.
 MIN_PART_BYTES: Final[int] = _hubble_scan.MIN_PART_BYTES
 ARROW_TYPES: Final = {"int64": pa.int64(), "bool": pa.bool_(), "string": pa.large_string(), "uint32": pa.uint32()}
@@ -59,11 +63,17 @@ class ScannedChunk:
 
 
 def scan_chunk(chunk: bytes, first_line: int, threads: int = THREADS) -> ScannedChunk:
-    """Scan every line of `chunk` (line numbers from `first_line`); blank lines are not records."""
+    """Scan every line of `chunk` (line numbers from `first_line`); blank lines are not records.
+
+    Raises FlowFileRejected when the endpoint objects collide in the scanner's hash table (hash flooding).
+    """
     try:
-        _, parts, endpoints, bad = _scan(chunk, first_line, threads)
-    except UnicodeDecodeError:
-        _, parts, endpoints, bad = _scan(ensure_utf8(chunk), first_line, threads)
+        try:
+            _, parts, endpoints, bad = _scan(chunk, first_line, threads)
+        except UnicodeDecodeError:
+            _, parts, endpoints, bad = _scan(ensure_utf8(chunk), first_line, threads)
+    except _hubble_scan.HashFlood as exc:
+        raise FlowFileRejected(str(exc)) from exc
     arrays = [
         pa.chunked_array([_array(kind, rows, columns[index]) for rows, columns in parts], ARROW_TYPES[kind])
         for index, (_, kind) in enumerate(COLUMNS)
