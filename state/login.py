@@ -12,7 +12,7 @@ import reflex as rx
 from jobs.auth import clients
 from jobs.auth.ratelimit import RateLimited, login_succeeded, reserve_login
 from jobs.auth.redirects import local_path
-from jobs.auth.tickets import issue_ticket
+from jobs.auth.tickets import LOGIN_NONCE_COOKIE, issue_ticket
 from jobs.runtime.connections import get_redis
 from models.db import session_scope
 from models.queries import tenancy
@@ -28,7 +28,15 @@ MESSAGES = {
     "missing": "Enter your email and password.",
     "expired": "Your sign-in link expired. Sign in again.",
     "logged_out": "You are signed out.",
+    "no_cookie": "Your browser did not send the sign-in cookie: allow cookies for this site and reload the page.",
 }
+# Posts the ticket to /auth/session in a form the page builds and submits (a navigation, not a fetch).
+SUBMIT_TICKET = (
+    "(() => { const form = document.createElement('form'); form.method = 'POST'; form.action = '/auth/session';"
+    " for (const [name, value] of Object.entries(FIELDS)) { const field = document.createElement('input');"
+    " field.type = 'hidden'; field.name = name; field.value = value; form.appendChild(field); }"
+    " document.body.appendChild(form); form.submit(); })()"
+)
 
 
 def _safe_next(target: str) -> str:
@@ -81,6 +89,9 @@ class LoginState(rx.State):
         self._next = _safe_next(self.router.url.query_parameters.get("next", self._next))
         if not email or not password:
             return self._fail("missing")
+        nonce = clients.cookie_value(self.router.headers.cookie, LOGIN_NONCE_COOKIE)
+        if not nonce:
+            return self._fail("no_cookie")
         settings, redis, client_ip = get_settings(), get_redis(), self._client_address()
         try:
             # Reserved before the check runs, so parallel attempts cannot each slip a guess past the limit.
@@ -97,11 +108,11 @@ class LoginState(rx.State):
             await asyncio.sleep(FAILURE_DELAY_SECONDS)
             return self._fail("invalid")
         await login_succeeded(redis, attempt)
-        ticket = await issue_ticket(redis, user_id=user.id or 0)
+        # Bound to this browser's login nonce: only a request that bears it can redeem the ticket.
+        ticket = await issue_ticket(redis, user_id=user.id or 0, nonce=nonce)
         self.busy, self.message, self.is_error = True, "Signing in…", False
-        url = f"/auth/session?ticket={ticket}&next={quote(self._next)}"
-        # A full navigation, so the HTTP route can set the HttpOnly cookie.
-        return rx.call_script(f"window.location.assign({json.dumps(url)})")
+        # A full navigation (a POST), so the HTTP route can set the HttpOnly cookie.
+        return rx.call_script(SUBMIT_TICKET.replace("FIELDS", json.dumps({"ticket": ticket, "next": self._next})))
 
     def _client_address(self) -> str:
         # Reflex's own client_ip is the socket peer (trusted_proxy_hops = 0); SG_TRUSTED_PROXIES decides here.

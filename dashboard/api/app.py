@@ -42,4 +42,5 @@ def build_api() -> FastAPI:
     settings = get_settings()
     provider = origin_of(settings.oidc_issuer) if settings.oidc_enabled else None
     api.add_middleware(SecurityHeaders, form_targets=[provider] if provider else [])
+    api.add_middleware(auth.LoginNonce)
     return api

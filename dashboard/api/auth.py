@@ -1,15 +1,17 @@
-"""Session cookie routes: trade a login ticket for a server-side session; log out."""
+"""Session cookie routes: trade a login ticket for a server-side session; log out; hand out login nonces."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from dashboard.api.deps import DbSession
+from dashboard.api.deps import DbSession, client_address
+from dashboard.api.headers import ASGIApp, Message, Receive, Scope, Send
 from dashboard.api.oidc import end_sso_session
+from jobs.auth.clients import cookie_value
 from jobs.auth.redirects import local_path
 from jobs.auth.session import SESSION_COOKIE
-from jobs.auth.tickets import redeem_ticket
+from jobs.auth.tickets import LOGIN_NONCE_COOKIE, LOGIN_NONCE_DAYS, new_login_nonce, redeem_ticket
 from jobs.runtime.connections import get_redis
 from models.errors import NotFound
 from models.queries import tenancy
@@ -24,11 +26,17 @@ def safe_next(target: str) -> str:
     return local_path(target)
 
 
-@router.get("/session")
-async def start_session(request: Request, session: DbSession, ticket: str = "", next: str = "/") -> RedirectResponse:
-    """Open a session for a valid one-time ticket and set the HttpOnly cookie."""
-    settings = get_settings()
-    user_id = await redeem_ticket(get_redis(), ticket=ticket) if ticket else None
+@router.post("/session")
+async def start_session(request: Request, session: DbSession) -> RedirectResponse:
+    """Open a session for a one-time ticket posted by the browser it was issued to, and set the HttpOnly cookie.
+
+    POST only, and the ticket must come with the login nonce its login form had: a ticket of the attacker's
+    own account, sent to a victim as a link or an auto-submitting form, opens nothing (login CSRF).
+    """
+    settings, form = get_settings(), await request.form()
+    ticket, target = str(form.get("ticket", "")), str(form.get("next", "/"))
+    nonce = request.cookies.get(LOGIN_NONCE_COOKIE, "")
+    user_id = await redeem_ticket(get_redis(), ticket=ticket, nonce=nonce) if ticket else None
     user = None
     if user_id is not None:
         try:
@@ -37,7 +45,7 @@ async def start_session(request: Request, session: DbSession, ticket: str = "", 
             user = None
     if user is None or user.disabled:
         return RedirectResponse("/login?error=expired", status_code=303)
-    client_ip = request.client.host if request.client else ""
+    client_ip = client_address(request)
     # Rotation: a login always gets a new id, and a session the browser still held ends here.
     if previous := request.cookies.get(SESSION_COOKIE, ""):
         await tenancy.delete_session(session, cookie_value=previous)
@@ -46,12 +54,20 @@ async def start_session(request: Request, session: DbSession, ticket: str = "", 
         client_ip=client_ip, user_agent=request.headers.get("user-agent", ""),
     )
     await record_audit(session, tenant_id=user.tenant_id, actor=user.email, action="login", client_ip=client_ip)
-    response = RedirectResponse(safe_next(next), status_code=303)
+    response = RedirectResponse(safe_next(target), status_code=303)
+    secure = settings.base_url.startswith("https://")
     response.set_cookie(
         SESSION_COOKIE, cookie, httponly=True, samesite="lax", path="/",
-        secure=settings.base_url.startswith("https://"), max_age=settings.session_idle_minutes * 60,
+        secure=secure, max_age=settings.session_idle_minutes * 60,
     )
+    set_login_nonce(response, secure=secure)  # one nonce serves one sign-in
     return response
+
+
+def set_login_nonce(response: Response, *, secure: bool) -> None:
+    """Give the browser a fresh login nonce (HttpOnly; Lax, so arriving by a link does not replace it)."""
+    response.set_cookie(LOGIN_NONCE_COOKIE, new_login_nonce(), httponly=True, samesite="lax", path="/",
+                        secure=secure, max_age=LOGIN_NONCE_DAYS * 86400)
 
 
 @router.post("/logout")
@@ -68,9 +84,43 @@ async def logout(request: Request, session: DbSession) -> RedirectResponse:
         return await end_sso_session(request, session)
     if user is not None:
         await record_audit(session, tenant_id=user.tenant_id, actor=user.email, action="logout",
-                           client_ip=request.client.host if request.client else "")
+                           client_ip=client_address(request))
     if cookie:
         await tenancy.delete_session(session, cookie_value=cookie)
     response = RedirectResponse("/login?error=logged_out", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+class LoginNonce:
+    """ASGI middleware: a browser answered without a login-nonce cookie gets one (`jobs.auth.tickets`).
+
+    Every page and asset answer of the port carries it, so the websocket a login form opens afterwards
+    presents it; REST answers (/api/) do not, API clients sign in with tokens.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or str(scope.get("path", "")).startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        request_cookies = b"; ".join(value for name, value in scope.get("headers", []) if name == b"cookie")
+        if cookie_value(request_cookies.decode("latin-1"), LOGIN_NONCE_COOKIE):
+            await self.app(scope, receive, send)
+            return
+        holder = Response()
+        set_login_nonce(holder, secure=get_settings().base_url.startswith("https://"))
+        extra = [(name, value) for name, value in holder.raw_headers if name == b"set-cookie"]
+
+        async def send_with_nonce(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"set-cookie" and value.startswith(LOGIN_NONCE_COOKIE.encode())
+                           for name, value in headers):
+                    headers.extend(extra)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_nonce)

@@ -86,9 +86,10 @@ async def test_login_ticket_opens_a_server_side_session_once(client: httpx.Async
     async with session_scope() as session:
         user = await tenancy.authenticate(session, email=acme.admin_email, password=acme.password)
     assert user is not None
-    ticket = await issue_ticket(get_redis(), user_id=user.id or 0)
+    ticket = await issue_ticket(get_redis(), user_id=user.id or 0, nonce="nonce-acme")
+    browser = {"Cookie": "sg_login_nonce=nonce-acme"}  # the nonce the login form's browser had
 
-    response = await client.get(f"/auth/session?ticket={ticket}&next=/jobs")
+    response = await client.post("/auth/session", data={"ticket": ticket, "next": "/jobs"}, headers=browser)
     assert response.status_code == 303 and response.headers["location"] == "/jobs"
     cookie_header = response.headers["set-cookie"]
     assert "HttpOnly" in cookie_header and "SameSite=lax" in cookie_header
@@ -97,7 +98,7 @@ async def test_login_ticket_opens_a_server_side_session_once(client: httpx.Async
         found = await tenancy.resolve_session(session, cookie_value=cookie, idle_minutes=30)
     assert found is not None and found[0].tenant_id == acme.tenant_id
 
-    replay = await client.get(f"/auth/session?ticket={ticket}")
+    replay = await client.post("/auth/session", data={"ticket": ticket}, headers=browser)
     assert replay.headers["location"] == "/login?error=expired"
 
     await client.post("/auth/logout", headers={"Cookie": f"sg_session={cookie}"})
@@ -109,8 +110,9 @@ async def test_open_redirects_are_refused(client: httpx.AsyncClient) -> None:
     acme = await make_tenant("acme")
     async with session_scope() as session:
         user = await tenancy.authenticate(session, email=acme.admin_email, password=acme.password)
-    ticket = await issue_ticket(get_redis(), user_id=user.id or 0)  # type: ignore[union-attr]
-    response = await client.get(f"/auth/session?ticket={ticket}&next=//evil.example/x")
+    ticket = await issue_ticket(get_redis(), user_id=user.id or 0, nonce="nonce-acme")  # type: ignore[union-attr]
+    response = await client.post("/auth/session", data={"ticket": ticket, "next": "//evil.example/x"},
+                                 headers={"Cookie": "sg_login_nonce=nonce-acme"})
     assert response.headers["location"] == "/"
 
 

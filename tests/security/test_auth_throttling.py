@@ -38,7 +38,8 @@ def _client(peer: str) -> httpx.AsyncClient:
 async def _login(email: str, password: str, *, peer: str, headers: dict[str, str] | None = None) -> LoginState:
     root = State(_reflex_internal_init=True)
     root.router_data = root._update_router_vars(
-        {constants.RouteVar.CLIENT_IP: peer, constants.RouteVar.HEADERS: headers or {}}, {})
+        {constants.RouteVar.CLIENT_IP: peer,
+         constants.RouteVar.HEADERS: {"cookie": "sg_login_nonce=nonce-of-this-browser", **(headers or {})}}, {})
     state = await root.get_state(LoginState)
     await LoginState.event_handlers["login"].fn(state, {"email": email, "password": password})
     return state

@@ -37,7 +37,8 @@ def _tab(router_data: dict[str, Any]) -> State:
 
 
 async def _login(email: str, password: str, client_ip: str = "10.1.1.1") -> LoginState:
-    root = _tab({constants.RouteVar.CLIENT_IP: client_ip, constants.RouteVar.HEADERS: {}})
+    root = _tab({constants.RouteVar.CLIENT_IP: client_ip,
+                 constants.RouteVar.HEADERS: {"cookie": "sg_login_nonce=nonce-of-this-browser"}})
     state = await root.get_state(LoginState)
     await LoginState.event_handlers["login"].fn(state, {"email": email, "password": password})
     return state
@@ -86,14 +87,15 @@ async def web(app_ctx: str) -> Any:
 async def test_login_rotates_the_session_and_logout_is_audited(two_tenants: tuple[Seeded, Seeded],
                                                                web: httpx.AsyncClient) -> None:
     alpha, _ = two_tenants
-    first = await web.get("/auth/session", params={"ticket": await issue_ticket(get_redis(),
-                                                                                  user_id=alpha.users["admin"])})
+    await web.get("/login")  # a page answer hands the browser its login nonce
+    first = await web.post("/auth/session", data={"ticket": await issue_ticket(
+        get_redis(), user_id=alpha.users["admin"], nonce=web.cookies["sg_login_nonce"])})
     old = first.cookies["sg_session"]
     set_cookie = first.headers["set-cookie"].lower()
     assert "httponly" in set_cookie and "samesite=lax" in set_cookie
     web.cookies.set("sg_session", old)
-    second = await web.get("/auth/session", params={"ticket": await issue_ticket(get_redis(),
-                                                                                   user_id=alpha.users["admin"])})
+    second = await web.post("/auth/session", data={"ticket": await issue_ticket(
+        get_redis(), user_id=alpha.users["admin"], nonce=web.cookies["sg_login_nonce"])})
     new = second.cookies["sg_session"]
     assert new != old
     async with session_scope() as session:
