@@ -7,6 +7,7 @@ from typing import Any
 
 import reflex as rx
 
+from dashboard.components.denied import denied_banner
 from state.base import AppState
 
 # Only pages that work are listed; each later page adds itself here.
@@ -71,6 +72,7 @@ def protected_page(route: str, title: str, on_load: list[Any] | None = None) -> 
         def page() -> rx.Component:
             return rx.vstack(
                 header(),
+                denied_banner(),
                 rx.box(body(), padding="1.5em", width="100%", max_width="1400px"),
                 width="100%", spacing="0", align="center",
             )

@@ -7,7 +7,8 @@ message naming it. Adding a route or handler? Add one line here (and say why if 
 Levels: "viewer" < "analyst" < "approver" < "admin" (the role the code must check, via
 Principal.require / AppState._require); "public" (no identity: health, login, set-password);
 "session" (AppState's own session handlers); "ui" (a handler that neither reads nor writes the
-database: it only changes what this tab shows from data a checked handler already loaded).
+database: it only changes what this tab shows from data a checked handler already loaded; it still goes
+through the access guard, see tests/unit/test_handlers_guarded.py).
 
 State handler args may hold placeholders that the suites fill in with tenant A's ids:
 "{event}", "{snapshot}", "{job}", "{token}", "{user}", "{upload}", "{whitelist}", "{node}".
@@ -90,6 +91,7 @@ REST: dict[tuple[str, str], Route] = {
 STATE: dict[str, Handler] = {
     "AppState.check_session": Handler("session"),
     "AppState.sign_out": Handler("session"),
+    "AppState.dismiss_denied": Handler("ui"),
     "LoginState.load": Handler("public"),
     "LoginState.login": Handler("public", args=({"email": "nobody@nowhere.test", "password": "wrong-password"},)),
     "SetPasswordState.load": Handler("public"),
