@@ -95,7 +95,8 @@ class LoginState(rx.State):
         settings, redis, client_ip = get_settings(), get_redis(), self._client_address()
         try:
             # Reserved before the check runs, so parallel attempts cannot each slip a guess past the limit.
-            attempt = await reserve_login(redis, settings=settings, email=email, client_ip=client_ip)
+            attempt = await reserve_login(redis, settings=settings, email=email, client_ip=client_ip,
+                                          device=self._known_device(email))
         except RateLimited as exc:
             await _audit_failure(email, client_ip, "login.throttled", {"retry_after": exc.retry_after})
             self._fail("locked")
@@ -119,6 +120,11 @@ class LoginState(rx.State):
         forwarded = self.router.headers.raw_headers.get("x-forwarded-for", "")
         return clients.client_address(self.router.session.client_ip, forwarded,
                                       get_settings().trusted_proxy_networks)
+
+    def _known_device(self, email: str) -> str | None:
+        # A browser that signed in to this account before (its device cookie) is throttled on its own.
+        cookie = clients.cookie_value(self.router.headers.cookie, clients.DEVICE_COOKIE)
+        return clients.known_device(get_settings().secret_key, email=email, cookie=cookie)
 
     def _fail(self, code: str) -> None:
         self.message, self.is_error, self.busy = MESSAGES[code], True, False

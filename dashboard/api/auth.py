@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse
 from dashboard.api.deps import DbSession, client_address
 from dashboard.api.headers import ASGIApp, Message, Receive, Scope, Send
 from dashboard.api.oidc import end_sso_session
-from jobs.auth.clients import cookie_value
+from jobs.auth.clients import DEVICE_COOKIE, DEVICE_COOKIE_DAYS, cookie_value, new_device_cookie
 from jobs.auth.redirects import local_path
 from jobs.auth.session import SESSION_COOKIE
 from jobs.auth.tickets import LOGIN_NONCE_COOKIE, LOGIN_NONCE_DAYS, new_login_nonce, redeem_ticket
@@ -61,6 +61,9 @@ async def start_session(request: Request, session: DbSession) -> RedirectRespons
         secure=secure, max_age=settings.session_idle_minutes * 60,
     )
     set_login_nonce(response, secure=secure)  # one nonce serves one sign-in
+    # This browser is now known for this account: the login throttle gives it a budget of its own.
+    response.set_cookie(DEVICE_COOKIE, new_device_cookie(settings.secret_key, email=user.email), httponly=True,
+                        samesite="lax", path="/", secure=secure, max_age=DEVICE_COOKIE_DAYS * 86400)
     return response
 
 

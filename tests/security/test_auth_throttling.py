@@ -1,5 +1,6 @@
-"""Throttling refuses failures, not addresses: valid tokens and known browsers keep working behind a guesser's
-address; each password check is reserved before it runs; X-Forwarded-For counts only from trusted proxies."""
+"""Throttling refuses failures, not addresses: valid tokens and known browsers (device cookies) keep working behind
+a guesser's address or a locked account; each password check is reserved before it runs; X-Forwarded-For counts
+only from trusted proxies."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from models.db import session_scope
 from models.queries.audit import list_audit
 from models.settings import Settings, get_settings
 from state.login import LoginState
+from tests.security.browser import cookie_header, sign_in, web_client
 from tests.security.conftest import Seeded
 
 pytestmark = pytest.mark.integration
@@ -116,3 +118,63 @@ async def test_the_login_form_reads_the_client_behind_a_trusted_proxy_only(
         addresses = [e.client_ip for e in await list_audit(session, tenant_id=alpha.tenant_id)
                      if e.action == "login.failed"]
     assert sorted(addresses) == ["10.0.0.8", "203.0.113.9"]
+
+
+async def _known_browser(tenant: Seeded, role: str, peer: str) -> str:
+    """Sign in through the real form and cookie route; answers the Cookie header the browser then sends."""
+    async with web_client(peer) as browser:
+        answer = await sign_in(browser, tenant.email(role), peer=peer)
+        assert answer.status_code == 303 and answer.cookies["sg_device"]
+        device = answer.headers.get_list("set-cookie")
+        assert any(c.startswith("sg_device=") and "httponly" in c.lower() for c in device)
+        return cookie_header(browser)
+
+
+async def test_a_locked_account_still_lets_its_owner_in_from_a_known_browser(
+    two_tenants: tuple[Seeded, Seeded]
+) -> None:
+    alpha, _ = two_tenants
+    email, limit = alpha.email("approver"), get_settings().login_max_failures
+    known = await _known_browser(alpha, "approver", "192.0.2.40")
+    for i in range(limit):  # a guesser elsewhere uses up the account's budget
+        await _login(email, f"guess-{i}", peer="198.51.100.77")
+    stranger = await _login(email, GOOD_PASSWORD, peer="192.0.2.41")
+    assert stranger.message.startswith("Too many failed sign-in attempts")
+    owner = await _login(email, GOOD_PASSWORD, peer="192.0.2.41", headers={"cookie": known})
+    assert owner.message == "Signing in…"
+    # The owner's sign-in does not forgive the guesser: strangers stay locked out.
+    assert (await _login(email, GOOD_PASSWORD, peer="198.51.100.77")).message.startswith("Too many failed")
+    # The known browser has a budget of its own: guessing with it stops at the limit too.
+    for i in range(limit):
+        assert (await _login(email, f"guess-{i}", peer="192.0.2.41", headers={"cookie": known})).message == \
+            "Wrong email or password."
+    locked = await _login(email, GOOD_PASSWORD, peer="192.0.2.41", headers={"cookie": known})
+    assert locked.message.startswith("Too many failed sign-in attempts")
+
+
+async def test_a_device_cookie_vouches_only_for_its_own_account(two_tenants: tuple[Seeded, Seeded]) -> None:
+    alpha, _ = two_tenants
+    limit = get_settings().login_max_failures
+    known = await _known_browser(alpha, "viewer", "192.0.2.50")
+    for i in range(limit):
+        await _login(alpha.email("admin"), f"guess-{i}", peer="198.51.100.78")
+    other = await _login(alpha.email("admin"), GOOD_PASSWORD, peer="192.0.2.50", headers={"cookie": known})
+    assert other.message.startswith("Too many failed sign-in attempts")
+    forged = await _login(alpha.email("admin"), GOOD_PASSWORD, peer="192.0.2.50",
+                          headers={"cookie": "sg_login_nonce=n; sg_device=sg_abc.0123456789abcdef"})
+    assert forged.message.startswith("Too many failed sign-in attempts")
+
+
+async def test_a_spraying_neighbour_does_not_lock_out_known_browsers_at_the_same_address(
+    two_tenants: tuple[Seeded, Seeded], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alpha, _ = two_tenants
+    known = await _known_browser(alpha, "admin", "192.0.2.60")
+    monkeypatch.setenv("SG_LOGIN_MAX_FAILURES", "1")
+    get_settings.cache_clear()
+    for i in range(10):  # the address's budget (10 × 1), spent on accounts nobody has
+        await _login(f"user{i}@nowhere.test", "wrong-password", peer="192.0.2.60")
+    stranger = await _login(alpha.email("viewer"), GOOD_PASSWORD, peer="192.0.2.60")
+    assert stranger.message.startswith("Too many failed sign-in attempts")
+    owner = await _login(alpha.email("admin"), GOOD_PASSWORD, peer="192.0.2.60", headers={"cookie": known})
+    assert owner.message == "Signing in…"

@@ -3,7 +3,6 @@ only by POST, so a ticket for the attacker's account cannot sign a victim's brow
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import httpx
@@ -12,11 +11,11 @@ from reflex.state import State
 from reflex_base import constants
 from sqlmodel import select
 
-from dashboard.api.app import build_api
 from jobs.auth import ratelimit
 from models.db import session_scope
 from models.tenancy import UserSession
 from state.login import LoginState
+from tests.security.browser import PASSWORD, cookie_header, submit_login, ticket_form, web_client
 from tests.security.conftest import Seeded
 
 pytestmark = pytest.mark.integration
@@ -28,32 +27,14 @@ def _fresh_limits() -> None:
     ratelimit._memory._logs.clear()
 
 
-def _browser(peer: str) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=build_api(), client=(peer, 5555))
-    return httpx.AsyncClient(transport=transport, base_url="http://sg.test")
-
-
-def _cookie_header(client: httpx.AsyncClient) -> str:
-    return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
-
-
 async def _sign_in_form(browser: httpx.AsyncClient, email: str) -> dict[str, str]:
     """The browser opens the login page, sends the form over its websocket; answers what the page would post."""
     page = await browser.get("/login?next=/jobs")  # the page's answer hands out the login nonce
     assert page.status_code in (200, 404)
-    root = State(_reflex_internal_init=True)
-    root.router_data = root._update_router_vars({
-        constants.RouteVar.CLIENT_IP: "192.0.2.1",
-        constants.RouteVar.HEADERS: {"cookie": _cookie_header(browser)},
-        constants.RouteVar.PATH: "/login", constants.RouteVar.QUERY: {"next": "/jobs"},
-    }, {})
-    state = await root.get_state(LoginState)
-    result = await LoginState.event_handlers["login"].fn(state, {"email": email, "password": "correct-horse-1"})
+    state, result = await submit_login(email, PASSWORD, peer="192.0.2.1", next_path="/jobs",
+                                       headers={"cookie": cookie_header(browser)})
     assert state.message == "Signing in…", state.message
-    script = str(result.args[0][1]._var_value)
-    ticket = re.search(r'ticket(?:=|": ")([\w-]+)', script)
-    assert ticket is not None, script
-    return {"ticket": ticket.group(1), "next": "/jobs"}
+    return ticket_form(result, "/jobs")
 
 
 async def _sessions_of(user_id: int) -> int:
@@ -63,7 +44,7 @@ async def _sessions_of(user_id: int) -> int:
 
 async def test_a_ticket_replayed_from_another_browser_sets_no_session(two_tenants: tuple[Seeded, Seeded]) -> None:
     alpha, _ = two_tenants
-    async with _browser("192.0.2.66") as attacker, _browser("192.0.2.77") as victim:
+    async with web_client("192.0.2.66") as attacker, web_client("192.0.2.77") as victim:
         form = await _sign_in_form(attacker, alpha.email("viewer"))  # the attacker's own account
         # The link the attacker sends: a GET no longer opens a session at all.
         link = await victim.get("/auth/session", params=form)
@@ -79,7 +60,7 @@ async def test_a_ticket_replayed_from_another_browser_sets_no_session(two_tenant
 
 async def test_a_ticket_without_any_nonce_cookie_is_refused_and_used_up(two_tenants: tuple[Seeded, Seeded]) -> None:
     alpha, _ = two_tenants
-    async with _browser("192.0.2.66") as browser, _browser("192.0.2.88") as stranger:
+    async with web_client("192.0.2.66") as browser, web_client("192.0.2.88") as stranger:
         form = await _sign_in_form(browser, alpha.email("analyst"))
         refused = await stranger.post("/auth/session", data=form)
         assert refused.headers["location"] == "/login?error=expired" and "sg_session" not in refused.cookies
@@ -93,7 +74,7 @@ async def test_the_browser_that_asked_signs_in_by_post_and_gets_a_new_nonce(
     two_tenants: tuple[Seeded, Seeded]
 ) -> None:
     alpha, _ = two_tenants
-    async with _browser("192.0.2.99") as browser:
+    async with web_client("192.0.2.99") as browser:
         form = await _sign_in_form(browser, alpha.email("admin"))
         nonce = browser.cookies["sg_login_nonce"]
         answer = await browser.post("/auth/session", data=form)
