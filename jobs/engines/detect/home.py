@@ -69,7 +69,9 @@ def ipv4_integer(address: pl.Expr) -> pl.Expr:
     """The 32-bit value of a dotted-quad IPv4 string; null for anything else (IPv6, names, junk)."""
     parts = address.str.split_exact(".", 3)
     octets = [parts.struct.field(f"field_{i}").cast(pl.Int64, strict=False) for i in range(4)]
-    valid = pl.all_horizontal([o.is_between(0, 255) for o in octets])
+    # split_exact keeps four fields and drops the rest, so "1.2.3.4.5" must be refused by its dot count
+    four = address.str.count_matches(".", literal=True) == 3
+    valid = pl.all_horizontal([o.is_between(0, 255) for o in octets]) & four
     value = octets[0] * 16_777_216 + octets[1] * 65_536 + octets[2] * 256 + octets[3]
     return pl.when(valid).then(value)
 
