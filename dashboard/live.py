@@ -65,7 +65,7 @@ async def _listen(fan_out: TenantFanOut) -> None:
             if tenant_id is not None:
                 fan_out.put(tenant_id, message["data"])
     finally:
-        await pubsub.aclose()
+        await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves PubSub.aclose unannotated
         await redis.aclose()
 
 

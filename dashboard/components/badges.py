@@ -9,11 +9,11 @@ STATUS_COLORS = {"open": "red", "acknowledged": "amber", "resolved": "grass", "f
                  "suppressed": "gray"}
 
 
-def severity_badge(severity: rx.Var) -> rx.Component:
+def severity_badge(severity: rx.Var[str] | str) -> rx.Component:
     return rx.match(severity, *[(k, rx.badge(k, color_scheme=v)) for k, v in SEVERITY_COLORS.items()],
                     rx.badge(severity))
 
 
-def status_badge(status: rx.Var) -> rx.Component:
+def status_badge(status: rx.Var[str] | str) -> rx.Component:
     return rx.match(status, *[(k, rx.badge(k, color_scheme=v, variant="surface")) for k, v in STATUS_COLORS.items()],
                     rx.badge(status))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dashboard.components.badges import severity_badge, status_badge
+from dashboard.components.bindings import array, event
 from state.drift_detail import DriftDetailState
 
 
@@ -20,14 +21,15 @@ def _reasons() -> rx.Component:
 
 def _actions() -> rx.Component:
     return rx.vstack(
-        rx.hstack(*[rx.button(s.replace("_", " "), size="1", variant="soft", on_click=DriftDetailState.set_status(s),
-                              id=f"status-{s}") for s in ("acknowledged", "resolved", "open")], spacing="2"),
+        rx.hstack(*[rx.button(s.replace("_", " "), size="1", variant="soft",
+                              on_click=event(DriftDetailState.set_status)(s), id=f"status-{s}")
+                    for s in ("acknowledged", "resolved", "open")], spacing="2"),
         rx.form(rx.hstack(
             rx.input(name="note", placeholder="note (optional)", size="1", width="16em"),
             rx.button("True positive", size="1", color_scheme="red", id="feedback-tp", type="button",
-                      on_click=DriftDetailState.give_feedback("true_positive")),
+                      on_click=event(DriftDetailState.give_feedback)("true_positive")),
             rx.button("False positive", size="1", color_scheme="gray", id="feedback-fp", type="submit"),
-        ), on_submit=lambda form: DriftDetailState.give_feedback("false_positive", form)),
+        ), on_submit=lambda form: event(DriftDetailState.give_feedback)("false_positive", form)),
         rx.form(rx.hstack(
             rx.input(name="reason", placeholder="why this is expected (required)", size="1", width="16em",
                      required=True, id="whitelist-reason"),
@@ -50,7 +52,7 @@ def detail_panel() -> rx.Component:
             rx.text(e["explanation"], size="3", id="event-explanation"),
             rx.text("Window ", e["window"], size="1", color_scheme="gray"),
             _reasons(),
-            rx.cond(DriftDetailState.evidence.length() > 0, rx.data_list.root(rx.foreach(
+            rx.cond(array(DriftDetailState.evidence).length() > 0, rx.data_list.root(rx.foreach(
                 DriftDetailState.evidence, lambda kv: rx.data_list.item(rx.data_list.label(kv[0]),
                                                                         rx.data_list.value(kv[1]))), size="1")),
             rx.cond(DriftDetailState.notice != "", rx.callout(DriftDetailState.notice, size="1", id="event-notice")),
@@ -63,4 +65,4 @@ def detail_panel() -> rx.Component:
             spacing="3", width="100%",
         ),
         max_width="900px",
-    ), open=DriftDetailState.is_open, on_open_change=lambda _: DriftDetailState.close())
+    ), open=DriftDetailState.is_open, on_open_change=lambda _: event(DriftDetailState.close)())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dashboard.components.bindings import array
 from models.queries.gitops import PROVIDERS
 from state.gitops import GitopsState
 
@@ -76,7 +77,7 @@ def settings_card() -> rx.Component:
             rx.cond(GitopsState.message != "",
                     rx.callout(GitopsState.message, id="gitops-message", size="1",
                                color_scheme=rx.cond(GitopsState.message_error, "red", "grass"))),
-            rx.cond(GitopsState.checks.length() > 0,
+            rx.cond(array(GitopsState.checks).length() > 0,
                     rx.callout(rx.vstack(rx.foreach(GitopsState.checks, lambda c: rx.text(c, size="1"))),
                                id="gitops-checks", size="1",
                                color_scheme=rx.cond(GitopsState.checks_ok, "grass", "red"))),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dashboard.components.bindings import Row, array, event
 from state.gitops import GitopsState
 from state.policy_downloads import PolicyDownloadState
 
 STATE_COLORS = {"open": "blue", "merged": "grass", "closed": "gray"}
 
 
-def _row(pull: rx.Var) -> rx.Component:
+def _row(pull: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(pull["policy"]),
         rx.table.cell(pull["version"]),
@@ -21,7 +22,7 @@ def _row(pull: rx.Var) -> rx.Component:
         rx.table.cell(rx.badge(pull["policy_status"], variant="surface"), class_name="pull-policy-status"),
         rx.table.cell(pull["updated"]),
         rx.table.cell(rx.icon_button(rx.icon("download", size=14), size="1", variant="ghost", title="Download YAML",
-                                     on_click=PolicyDownloadState.download_policy(pull["policy_id"]),
+                                     on_click=event(PolicyDownloadState.download_policy)(pull["policy_id"]),
                                      class_name="pull-download")),
         id="pull-" + pull["id"].to(str),
     )
@@ -31,7 +32,7 @@ def pulls_table() -> rx.Component:
     """Newest first; an empty state that says how requests appear."""
     headers = ("Policy", "Version", "Request", "State", "Branch", "Policy status", "Updated (UTC)", "YAML")
     return rx.cond(
-        GitopsState.pulls.length() > 0,
+        array(GitopsState.pulls).length() > 0,
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
             rx.table.body(rx.foreach(GitopsState.pulls, _row)), size="1", width="100%", id="pulls-table",

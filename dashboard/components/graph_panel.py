@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dashboard.components.bindings import array, event, mapping
 from jobs.engines.graph.figure import EDGE_STYLES, NODE_KINDS
 from state.graph import GraphDetailState, GraphState
 
 
-def _select(id_: str, label: str, value: rx.Var, on_change: object, *options: rx.Component) -> rx.Component:
+def _select(id_: str, label: str, value: rx.Var[str] | str, on_change: object, *options: rx.Component) -> rx.Component:
     return rx.vstack(
         rx.text(label, size="1", color_scheme="gray"),
         rx.el.select(*options, value=value, on_change=on_change, id=id_,
@@ -21,12 +22,12 @@ def _filter_input(name: str, label: str, placeholder: str, width: str = "8em") -
     return rx.vstack(
         rx.text(label, size="1", color_scheme="gray"),
         rx.input(value=GraphState.filters[name], placeholder=placeholder, width=width, id=f"graph-{name}",
-                 on_change=lambda v: GraphState.set_filter(name, v), debounce_timeout=250),
+                 on_change=lambda v: event(GraphState.set_filter)(name, v), debounce_timeout=250),
         spacing="1",
     )
 
 
-def _options(values: rx.Var, any_label: str) -> list[rx.Component]:
+def _options(values: rx.Var[list[str]] | list[str], any_label: str) -> list[rx.Component]:
     return [rx.el.option(any_label, value=""), rx.foreach(values, lambda v: rx.el.option(v, value=v))]
 
 
@@ -50,10 +51,11 @@ def filter_bar() -> rx.Component:
     """Filters; each change redraws without a reload."""
     return rx.hstack(
         _select("graph-namespace", "Namespace", GraphState.filters["namespace"],
-                lambda v: GraphState.set_filter("namespace", v), *_options(GraphState.namespace_options, "any")),
+                lambda v: event(GraphState.set_filter)("namespace", v), *_options(GraphState.namespace_options, "any")),
         _select("graph-protocol", "Protocol", GraphState.filters["protocol"],
-                lambda v: GraphState.set_filter("protocol", v), *_options(GraphState.protocol_options, "any")),
-        _select("graph-kind", "Node kind", GraphState.filters["kind"], lambda v: GraphState.set_filter("kind", v),
+                lambda v: event(GraphState.set_filter)("protocol", v), *_options(GraphState.protocol_options, "any")),
+        _select("graph-kind", "Node kind", GraphState.filters["kind"],
+                lambda v: event(GraphState.set_filter)("kind", v),
                 rx.el.option("any", value=""), rx.el.option("workload", value="workload"),
                 rx.el.option("ip", value="ip"), rx.el.option("external", value="external")),
         _filter_input("port", "Port", "any"),
@@ -61,7 +63,7 @@ def filter_bar() -> rx.Component:
         _filter_input("text", "Search", "name, IP, label", width="14em"),
         rx.vstack(rx.text("External only", size="1", color_scheme="gray"),
                   rx.switch(checked=GraphState.filters["external_only"] == "true", id="graph-external-only",
-                            on_change=lambda v: GraphState.set_filter("external_only", v)), spacing="2"),
+                            on_change=lambda v: event(GraphState.set_filter)("external_only", v)), spacing="2"),
         rx.button("Clear", variant="outline", size="2", on_click=GraphState.clear_filters, id="graph-clear"),
         align="end", wrap="wrap", spacing="3", width="100%",
     )
@@ -74,7 +76,7 @@ def _swatch(color: str, text: str, dashed: bool = False) -> rx.Component:
 
 def legend() -> rx.Component:
     """Edge and node styles, and the counts of the view (and of the diff when one is open)."""
-    edges = [_swatch(look["color"], look["name"], look["dash"] == "dash") for look in EDGE_STYLES.values()]
+    edges = [_swatch(str(look["color"]), str(look["name"]), look["dash"] == "dash") for look in EDGE_STYLES.values()]
     nodes = [rx.hstack(rx.box(width="0.8em", height="0.8em", background=color, border_radius="50%"),
                        rx.text(kind, size="1"), align="center", spacing="1") for kind, (color, _) in NODE_KINDS.items()]
     return rx.vstack(
@@ -86,7 +88,7 @@ def legend() -> rx.Component:
     )
 
 
-def _edge_table(title: str, rows: rx.Var, id_: str) -> rx.Component:
+def _edge_table(title: str, rows: rx.Var[list[dict[str, str]]] | list[dict[str, str]], id_: str) -> rx.Component:
     return rx.vstack(
         rx.text(title, weight="bold", size="2"),
         rx.table.root(rx.table.body(rx.foreach(rows, lambda r: rx.table.row(
@@ -98,7 +100,7 @@ def _edge_table(title: str, rows: rx.Var, id_: str) -> rx.Component:
 
 def details_panel() -> rx.Component:
     """The clicked node: identity, labels, in/out edges with volumes, times, drift events with links."""
-    d = GraphDetailState.detail
+    d = mapping(GraphDetailState.detail)
     return rx.cond(
         d.length() > 0,
         rx.card(rx.vstack(
@@ -111,7 +113,7 @@ def details_panel() -> rx.Component:
             _edge_table("Outgoing", GraphDetailState.outgoing, "graph-detail-out"),
             _edge_table("Incoming", GraphDetailState.incoming, "graph-detail-in"),
             rx.text("Drift events", weight="bold", size="2"),
-            rx.cond(GraphDetailState.events.length() > 0,
+            rx.cond(array(GraphDetailState.events).length() > 0,
                     rx.vstack(rx.foreach(GraphDetailState.events, lambda ev: rx.link(
                         ev["risk"], " ", ev["kind"], " ", ev["path"], href="/drift?event=" + ev["id"], size="1"))),
                     rx.text("none in this snapshot", size="1", color_scheme="gray")),

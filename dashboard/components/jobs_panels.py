@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dashboard.components.bindings import mapping
 from models.ops import JOB_STATUSES
 from state.jobs_control import JobsControlState
 from state.jobs_metrics import JobsMetricsState
@@ -60,7 +61,7 @@ def _field(label: str, key: str) -> rx.Component:
 
 def run_detail() -> rx.Component:
     """The open run: params, attempts with errors, progress, links; retry/cancel by role."""
-    d = JobsControlState.detail
+    d = mapping(JobsControlState.detail)
     actions = rx.hstack(
         rx.cond(JobsControlState.can_retry & ((d["status"] == "failed") | (d["status"] == "cancelled")
                                               | (d["status"] == "lost")),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dashboard.components.bindings import array, event, mapping
 from dashboard.components.policy_badges import policy_status_badge
 from state.policy_detail import PolicyDetailState
 from state.policy_downloads import PolicyDownloadState
@@ -32,7 +33,7 @@ def _proof() -> rx.Component:
 
 
 def _notes() -> rx.Component:
-    return rx.cond(S.notes.length() > 0, rx.vstack(
+    return rx.cond(array(S.notes).length() > 0, rx.vstack(
         rx.text("Notes for the reviewer", weight="bold", size="2"),
         rx.foreach(S.notes, lambda n: rx.text("• ", n, size="1")),
         spacing="1", id="policy-notes"))
@@ -56,19 +57,20 @@ def _impact() -> rx.Component:
                 on_submit=S.preview_impact, reset_on_submit=False),
             align="center", spacing="3"),
         rx.text(S.impact_summary, size="2", id="policy-impact-summary"),
-        rx.cond(S.impact.length() > 0, rx.table.root(head, body, size="1", width="100%", id="policy-impact")),
+        rx.cond(array(S.impact).length() > 0, rx.table.root(head, body, size="1", width="100%", id="policy-impact")),
         spacing="2", width="100%")
 
 
 def _actions() -> rx.Component:
     return rx.hstack(
-        rx.cond(S.can_submit, rx.button("Submit for review", size="2", on_click=S.ask("submit"), id="policy-submit")),
-        rx.cond(S.can_review, rx.button("Approve", size="2", color_scheme="grass", on_click=S.ask("approve"),
+        rx.cond(S.can_submit, rx.button("Submit for review", size="2", on_click=event(S.ask)("submit"),
+                                        id="policy-submit")),
+        rx.cond(S.can_review, rx.button("Approve", size="2", color_scheme="grass", on_click=event(S.ask)("approve"),
                                         id="policy-approve")),
         rx.cond(S.can_review, rx.button("Reject", size="2", color_scheme="red", variant="soft",
-                                        on_click=S.ask("reject"), id="policy-reject")),
+                                        on_click=event(S.ask)("reject"), id="policy-reject")),
         rx.button("Download YAML", size="2", variant="outline", id="policy-download",
-                  on_click=PolicyDownloadState.download_policy(S.policy["id"].to(int))),
+                  on_click=event(PolicyDownloadState.download_policy)(mapping(S.policy)["id"].to(int))),
         spacing="3")
 
 
@@ -121,7 +123,7 @@ def detail_panel() -> rx.Component:
                 rx.tabs.content(rx.code_block(S.diff_text, language="diff", id="policy-diff", width="100%"),
                                 value="diff"),
                 default_value="yaml", width="100%"),
-            rx.cond(S.reviews.length() > 0, rx.vstack(
+            rx.cond(array(S.reviews).length() > 0, rx.vstack(
                 rx.text("Reviews", weight="bold", size="2"),
                 rx.foreach(S.reviews, lambda r: rx.text(r["at"], " · ", r["reviewer"], " · ", r["decision"],
                                                         rx.cond(r["reason"] != "", ": " + r["reason"], ""), size="1")),
@@ -130,5 +132,5 @@ def detail_panel() -> rx.Component:
                       width="100%"),
             spacing="3", width="100%"),
         max_width="1100px",
-    ), open=S.is_open, on_open_change=lambda _: S.close())
+    ), open=S.is_open, on_open_change=lambda _: event(S.close)())
     return rx.fragment(dialog, _confirm())

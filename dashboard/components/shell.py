@@ -1,26 +1,40 @@
-"""The app shell: header with tenant and user, navigation, live feed; and the page decorator."""
+"""The app shell: header with logo, navigation, tenant and user, live feed; and the page decorators, which register
+each page and its navigation entry (importing `dashboard.pages` registers them all)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import reflex as rx
+from reflex_base.event import EventType
 
+from dashboard.components.bindings import array
 from dashboard.components.denied import denied_banner
 from state.base import AppState
 
-# Only pages that work are listed; each later page adds itself here.
-NAV: list[tuple[str, str]] = [
-    ("Overview", "/overview"), ("Graph", "/graph"), ("Drift", "/drift"), ("Sources", "/sources"), ("Jobs", "/jobs"),
-    ("Policies", "/policies"),
-    ("GitOps", "/gitops"),
-    ("Users", "/users"), ("Audit log", "/audit"),
-]
+# Our mark (assets/logo.svg): the header, the sign-in card and the browser tab.
+LOGO = "/logo.svg"
+PageBody = Callable[[], rx.Component]
+OnLoad = Sequence[EventType[()]]
 
 
-def _nav_link(label: str, href: str) -> rx.Component:
-    return rx.link(label, href=href, size="3", weight="medium", id=f"nav-{label.lower().replace(' ', '-')}")
+@dataclass(frozen=True, order=True)
+class NavEntry:
+    """A page's link in the header; links are ordered by `order`, lowest first."""
+
+    order: int
+    label: str
+    route: str
+
+
+# Filled by @protected_page as the page modules are imported.
+NAV: list[NavEntry] = []
+
+
+def _nav_link(entry: NavEntry) -> rx.Component:
+    return rx.link(entry.label, href=entry.route, size="3", weight="medium",
+                   id=f"nav-{entry.label.lower().replace(' ', '-')}")
 
 
 def _live_feed() -> rx.Component:
@@ -33,7 +47,7 @@ def _live_feed() -> rx.Component:
             rx.vstack(
                 rx.text("Latest live events", weight="bold", size="2"),
                 rx.cond(
-                    AppState.live_feed.length() > 0,
+                    array(AppState.live_feed).length() > 0,
                     rx.foreach(
                         AppState.live_feed,
                         lambda item: rx.hstack(rx.text(item["text"], size="1"), rx.spacer(),
@@ -47,11 +61,17 @@ def _live_feed() -> rx.Component:
     )
 
 
+def brand(size: str = "5") -> rx.Component:
+    """Our logo and name."""
+    return rx.hstack(rx.image(src=LOGO, alt="", width="1.75em", height="1.75em", id="brand-logo"),
+                     rx.heading("SecureGuard", size=size), align="center", spacing="2")
+
+
 def header() -> rx.Component:
     """Brand, navigation, tenant and user, sign-out."""
     return rx.hstack(
-        rx.hstack(rx.icon("shield-check"), rx.heading("SecureGuard", size="5"), align="center"),
-        rx.hstack(*[_nav_link(label, href) for label, href in NAV], spacing="5", margin_left="2em"),
+        brand(),
+        rx.hstack(*[_nav_link(entry) for entry in sorted(NAV)], spacing="5", margin_left="2em"),
         rx.spacer(),
         _live_feed(),
         rx.badge(AppState.tenant_name, variant="surface", id="tenant-name"),
@@ -62,11 +82,14 @@ def header() -> rx.Component:
     )
 
 
-PageBody = Callable[[], rx.Component]
+def protected_page(route: str, title: str, *, nav: str | None, order: int = 0,
+                   on_load: OnLoad = ()) -> Callable[[PageBody], PageBody]:
+    """Register a page that needs a session, and its header link `nav` (None: no link) at place `order`.
 
-
-def protected_page(route: str, title: str, on_load: list[Any] | None = None) -> Callable[[PageBody], PageBody]:
-    """Register a page that needs a session: identity is checked before the page's own loads."""
+    Identity is checked before the page's own loads.
+    """
+    if nav is not None:
+        NAV.append(NavEntry(order, nav, route))
 
     def decorate(body: PageBody) -> PageBody:
         def page() -> rx.Component:
@@ -78,7 +101,16 @@ def protected_page(route: str, title: str, on_load: list[Any] | None = None) -> 
             )
 
         page.__name__ = body.__name__
-        loads = [AppState.check_session, *(on_load or [])]
-        return rx.page(route=route, title=f"{title} · SecureGuard", on_load=loads)(page)
+        return public_page(route, f"{title} · SecureGuard", on_load=[AppState.check_session, *on_load])(page)
+
+    return decorate
+
+
+def public_page(route: str, title: str, *, on_load: OnLoad = ()) -> Callable[[PageBody], PageBody]:
+    """Register a page anyone may open (`rx.page`, typed for mypy); `title` is the whole tab title."""
+
+    def decorate(body: PageBody) -> PageBody:
+        rx.page(route=route, title=title, on_load=list(on_load) or None)(body)
+        return body
 
     return decorate

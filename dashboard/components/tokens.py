@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dashboard.components.bindings import Row, event
 from models.tenancy import ROLES
 from state.tokens import TokensState
 
@@ -53,14 +54,14 @@ def _confirm_revoke() -> rx.Component:
     )
 
 
-def _row(token: rx.Var) -> rx.Component:
+def _row(token: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(token["id"]), rx.table.cell(token["name"]), rx.table.cell(token["role"]),
         rx.table.cell(rx.code(token["prefix"])), rx.table.cell(token["created"]), rx.table.cell(token["last_used"]),
         rx.table.cell(rx.badge(token["state"], color_scheme=rx.cond(token["state"] == "active", "grass", "gray"))),
         rx.table.cell(rx.cond(token["state"] == "active",
                               rx.button("Revoke", size="1", color_scheme="red", variant="soft",
-                                        on_click=TokensState.ask_revoke(token["id"]),
+                                        on_click=event(TokensState.ask_revoke)(token["id"]),
                                         id="token-revoke-" + token["id"]))),
         id="token-" + token["id"],
     )

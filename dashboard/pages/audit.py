@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dashboard.components.bindings import Row, array, event
 from dashboard.components.shell import protected_page
 from state.audit import AuditState
 
@@ -27,7 +28,7 @@ def _filters() -> rx.Component:
     )
 
 
-def _row(row: rx.Var) -> rx.Component:
+def _row(row: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(row["when"], white_space="nowrap"),
         rx.table.cell(row["actor"]),
@@ -39,7 +40,7 @@ def _row(row: rx.Var) -> rx.Component:
     )
 
 
-@protected_page("/audit", "Audit log", on_load=[AuditState.load])
+@protected_page("/audit", "Audit log", nav="Audit log", order=90, on_load=[AuditState.load])
 def audit() -> rx.Component:
     headers = ("When (UTC)", "Actor", "Action", "Target", "Changes", "Address")
     return rx.vstack(
@@ -49,14 +50,14 @@ def audit() -> rx.Component:
         _filters(),
         rx.cond(AuditState.error != "", rx.callout(AuditState.error, color_scheme="red", size="1", id="audit-error")),
         rx.cond(
-            AuditState.rows.length() > 0,
+            array(AuditState.rows).length() > 0,
             rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
                           rx.table.body(rx.foreach(AuditState.rows, _row)), size="1", width="100%",
                           id="audit-table"),
             rx.text("No audit entries match.", id="audit-empty", color_scheme="gray"),
         ),
-        rx.hstack(rx.button("← Previous", size="1", variant="soft", on_click=AuditState.page(-1)),
+        rx.hstack(rx.button("← Previous", size="1", variant="soft", on_click=event(AuditState.page)(-1)),
                   rx.text(AuditState.page_label, size="2", id="audit-page"),
-                  rx.button("Next →", size="1", variant="soft", on_click=AuditState.page(1)), align="center"),
+                  rx.button("Next →", size="1", variant="soft", on_click=event(AuditState.page)(1)), align="center"),
         spacing="3", width="100%",
     )

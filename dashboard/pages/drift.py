@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dashboard.components.badges import severity_badge, status_badge
+from dashboard.components.bindings import Row, array, event
 from dashboard.components.drift_detail import detail_panel
 from dashboard.components.shell import protected_page
 from models.drift import EVENT_STATUSES
@@ -36,13 +37,14 @@ def _header(label: str, column: str | None = None) -> rx.Component:
     if column is None:
         return rx.table.column_header_cell(label)
     arrow = rx.cond(DriftListState.sort == column, rx.cond(DriftListState.descending, " ↓", " ↑"), "")
-    return rx.table.column_header_cell(rx.link(label, arrow, on_click=DriftListState.sort_by(column), cursor="pointer"))
+    return rx.table.column_header_cell(rx.link(label, arrow, on_click=event(DriftListState.sort_by)(column),
+                                               cursor="pointer"))
 
 
-def _row(row: rx.Var) -> rx.Component:
+def _row(row: Row) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.checkbox(checked=DriftListState.selected.contains(row["id"]),
-                                  on_change=lambda _: DriftListState.toggle(row["id"]))),
+        rx.table.cell(rx.checkbox(checked=array(DriftListState.selected).contains(row["id"]),
+                                  on_change=lambda _: event(DriftListState.toggle)(row["id"]))),
         rx.table.cell(rx.text(row["risk"], weight="bold")),
         rx.table.cell(severity_badge(row["severity"])),
         rx.table.cell(row["kind"]),
@@ -50,19 +52,20 @@ def _row(row: rx.Var) -> rx.Component:
         rx.table.cell(rx.code(row["dst"], size="1")),
         rx.table.cell(status_badge(row["status"])),
         rx.table.cell(row["window"]),
-        rx.table.cell(rx.button("Open", size="1", variant="soft", on_click=DriftDetailState.open_event(row["id"]))),
+        rx.table.cell(rx.button("Open", size="1", variant="soft",
+                                on_click=event(DriftDetailState.open_event)(row["id"]))),
         id="event-" + row["id"],
     )
 
 
 def _bulk() -> rx.Component:
     return rx.hstack(
-        rx.text(DriftListState.selected.length(), " selected", size="2"),
-        *[rx.button(s.replace("_", " "), size="1", variant="soft", on_click=DriftListState.ask_bulk(s),
-                    disabled=DriftListState.selected.length() == 0, id=f"bulk-{s}")
+        rx.text(array(DriftListState.selected).length(), " selected", size="2"),
+        *[rx.button(s.replace("_", " "), size="1", variant="soft", on_click=event(DriftListState.ask_bulk)(s),
+                    disabled=array(DriftListState.selected).length() == 0, id=f"bulk-{s}")
           for s in ("acknowledged", "resolved", "false_positive")],
         rx.alert_dialog.root(rx.alert_dialog.content(
-            rx.alert_dialog.title("Change ", DriftListState.selected.length(), " events?"),
+            rx.alert_dialog.title("Change ", array(DriftListState.selected).length(), " events?"),
             rx.alert_dialog.description("They will be marked ", DriftListState.pending_bulk,
                                         ". Each change is audited with your name."),
             rx.hstack(rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", on_click=DriftListState.cancel_bulk)),
@@ -74,7 +77,8 @@ def _bulk() -> rx.Component:
     )
 
 
-@protected_page("/drift", "Drift events", on_load=[DriftListState.load, DriftDetailState.open_from_url])
+@protected_page("/drift", "Drift events", nav="Drift", order=30,
+                on_load=[DriftListState.load, DriftDetailState.open_from_url])
 def drift() -> rx.Component:
     headers = [_header(""), _header("Risk", "risk"), _header("Severity", "severity"), _header("Kind", "kind"),
                _header("Source"), _header("Destination"), _header("Status"), _header("Window", "created_at"),
@@ -88,9 +92,10 @@ def drift() -> rx.Component:
         rx.cond(DriftListState.can_change, _bulk()),
         rx.table.root(rx.table.header(rx.table.row(*headers)),
                       rx.table.body(rx.foreach(DriftListState.rows, _row)), size="1", width="100%", id="drift-table"),
-        rx.hstack(rx.button("← Previous", size="1", variant="soft", on_click=DriftListState.page(-1)),
+        rx.hstack(rx.button("← Previous", size="1", variant="soft", on_click=event(DriftListState.page)(-1)),
                   rx.text(DriftListState.page_label, size="2", id="drift-page"),
-                  rx.button("Next →", size="1", variant="soft", on_click=DriftListState.page(1)), align="center"),
+                  rx.button("Next →", size="1", variant="soft", on_click=event(DriftListState.page)(1)),
+                  align="center"),
         detail_panel(),
         spacing="3", width="100%",
     )

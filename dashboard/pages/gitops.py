@@ -11,7 +11,7 @@ from state.gitops import GitopsState
 from state.policy_downloads import PolicyDownloadState
 
 
-@protected_page("/gitops", "GitOps", on_load=[GitopsState.load])
+@protected_page("/gitops", "GitOps", nav="GitOps", order=70, on_load=[GitopsState.load])
 def gitops() -> rx.Component:
     return rx.vstack(
         rx.heading("GitOps", size="6"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dashboard.components.bindings import array, event, mapping
 from dashboard.components.graph_panel import details_panel, filter_bar, legend, snapshot_pickers
 from dashboard.components.shell import protected_page
 from state.graph import GraphState
@@ -14,7 +15,7 @@ PLOT_CONFIG = {"displaylogo": False, "responsive": True, "scrollZoom": True,
 
 def _live_offer() -> rx.Component:
     return rx.cond(
-        GraphState.live_offer.length() > 0,
+        mapping(GraphState.live_offer).length() > 0,
         rx.callout(rx.hstack(rx.text("New snapshot (", GraphState.live_offer["window"], ")"),
                              rx.button("show", size="1", on_click=GraphState.show_offer, id="graph-live-show"),
                              align="center"), icon="radio", color_scheme="grass", size="1", id="graph-live-offer"),
@@ -23,17 +24,17 @@ def _live_offer() -> rx.Component:
 
 def _matches() -> rx.Component:
     return rx.cond(
-        GraphState.matches.length() > 0,
+        array(GraphState.matches).length() > 0,
         rx.hstack(rx.text("Matches:", size="1"),
                   rx.foreach(GraphState.matches, lambda key: rx.button(key, size="1", variant="soft",
-                                                                       on_click=GraphState.select(key))),
+                                                                       on_click=event(GraphState.select)(key))),
                   wrap="wrap", id="graph-matches"),
         rx.cond(GraphState.filters["text"] != "", rx.text("No node matches the search.", size="1",
                                                          id="graph-no-match")),
     )
 
 
-@protected_page("/graph", "Graph", on_load=[GraphState.load])
+@protected_page("/graph", "Graph", nav="Graph", order=20, on_load=[GraphState.load])
 def graph() -> rx.Component:
     return rx.vstack(
         rx.heading("Service graph", size="6"),

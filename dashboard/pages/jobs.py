@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dashboard.components.bindings import Row, array, event
 from dashboard.components.jobs_panels import build_form, bulk_retry, lookup_form, metrics_panel, run_detail
 from dashboard.components.shell import protected_page
 from models.ops import JOB_STATUSES
@@ -23,9 +24,9 @@ def status_badge(status: rx.Var[str]) -> rx.Component:
     )
 
 
-def _row(run: rx.Var[dict[str, str]]) -> rx.Component:
+def _row(run: Row) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.link(run["id"], on_click=JobsControlState.open_run(run["id"]), class_name="job-open",
+        rx.table.cell(rx.link(run["id"], on_click=event(JobsControlState.open_run)(run["id"]), class_name="job-open",
                               cursor="pointer")),
         rx.table.cell(run["name"]),
         rx.table.cell(status_badge(run["status"]), class_name="job-status"),
@@ -64,13 +65,13 @@ def _filters() -> rx.Component:
                 ("status", "by status"), ("attempts", "most attempts"))]),
             value=JobsState.sort, on_change=JobsState.set_sort),
         rx.spacer(),
-        rx.button("‹", variant="soft", on_click=JobsState.turn_page(-1), id="page-prev"),
+        rx.button("‹", variant="soft", on_click=event(JobsState.turn_page)(-1), id="page-prev"),
         rx.text(JobsState.page_label, size="2", id="page-label"),
-        rx.button("›", variant="soft", on_click=JobsState.turn_page(1), id="page-next"),
+        rx.button("›", variant="soft", on_click=event(JobsState.turn_page)(1), id="page-next"),
         width="100%", align="center", wrap="wrap")
 
 
-@protected_page("/jobs", "Jobs", on_load=[JobsState.load, JobsMetricsState.load_metrics])
+@protected_page("/jobs", "Jobs", nav="Jobs", order=50, on_load=[JobsState.load, JobsMetricsState.load_metrics])
 def jobs() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -91,7 +92,7 @@ def jobs() -> rx.Component:
         bulk_retry(),
         _filters(),
         rx.cond(
-            JobsState.runs.length() > 0,
+            array(JobsState.runs).length() > 0,
             rx.table.root(
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
                     "#", "Job", "Status", "Progress", "Attempts", "Triggered by", "Queued", "Duration", "Error")])),

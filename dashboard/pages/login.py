@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dashboard.components.shell import brand, public_page
 from state.login import LoginState
 
 
-@rx.page(route="/login", title="Sign in · SecureGuard", on_load=LoginState.load)
+@public_page("/login", "Sign in · SecureGuard", on_load=[LoginState.load])
 def login() -> rx.Component:
     return rx.center(
         rx.card(
             rx.form(
                 rx.vstack(
-                    rx.hstack(rx.icon("shield-check", size=28), rx.heading("SecureGuard", size="6"), align="center"),
+                    brand(size="6"),
                     rx.text("Sign in to your tenant", color_scheme="gray", size="2"),
                     rx.cond(
                         LoginState.message != "",

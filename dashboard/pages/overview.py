@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dashboard.components.badges import severity_badge
+from dashboard.components.bindings import Row, array
 from dashboard.components.shell import protected_page
 from state.overview import OverviewState
 
@@ -18,7 +19,7 @@ def _kpi(key: str, label: str) -> rx.Component:
                              spacing="1"), min_width="10em")
 
 
-def _risk(row: rx.Var) -> rx.Component:
+def _risk(row: Row) -> rx.Component:
     return rx.link(
         rx.hstack(rx.badge(row["risk"], variant="solid", color_scheme="gray"), severity_badge(row["severity"]),
                   rx.text(row["kind"], weight="medium", size="2"), rx.code(row["path"], size="1"),
@@ -28,7 +29,7 @@ def _risk(row: rx.Var) -> rx.Component:
     )
 
 
-@protected_page("/overview", "Overview", on_load=[OverviewState.load])
+@protected_page("/overview", "Overview", nav="Overview", order=10, on_load=[OverviewState.load])
 def overview() -> rx.Component:
     return rx.vstack(
         rx.heading("Overview", size="6"),
@@ -40,7 +41,7 @@ def overview() -> rx.Component:
                          config={"displaylogo": False, "responsive": True}, use_resize_handler=True,
                          style={"width": "100%"}), width="100%"),
         rx.heading("Top open risks", size="4"),
-        rx.cond(OverviewState.top_risks.length() > 0,
+        rx.cond(array(OverviewState.top_risks).length() > 0,
                 rx.vstack(rx.foreach(OverviewState.top_risks, _risk), width="100%", spacing="2", id="top-risks"),
                 rx.callout("No open drift events. Events appear once two or more snapshots exist.", size="1",
                            id="top-risks-empty")),

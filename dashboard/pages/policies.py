@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dashboard.components.bindings import Row, array, event
 from dashboard.components.policy_badges import policy_status_badge
 from dashboard.components.policy_detail import detail_panel
 from dashboard.components.shell import protected_page
@@ -47,7 +48,7 @@ def _coverage() -> rx.Component:
         rx.hstack(rx.heading("Coverage", size="3"), rx.text(S.coverage_total, size="2", color_scheme="gray"),
                   align="center"),
         rx.cond(
-            S.coverage.length() > 0,
+            array(S.coverage).length() > 0,
             rx.box(rx.plotly(data=S.coverage_chart, id="coverage-chart"), width="100%"),
             rx.text("No snapshot yet: coverage appears once flows are ingested.", size="2", id="coverage-empty")),
         rx.foreach(S.coverage, lambda c: rx.text(c["namespace"], ": ", c["covered"], " of ", c["edges"], " edges (",
@@ -55,17 +56,18 @@ def _coverage() -> rx.Component:
         spacing="2", width="100%")
 
 
-def _row(row: rx.Var) -> rx.Component:
+def _row(row: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(row["namespace"]),
-        rx.table.cell(rx.link(row["name"], on_click=PolicyDetailState.open_policy(row["id"]), cursor="pointer")),
+        rx.table.cell(rx.link(row["name"], on_click=event(PolicyDetailState.open_policy)(row["id"]), cursor="pointer")),
         rx.table.cell(row["version"]),
         rx.table.cell(policy_status_badge(row["status"])),
         rx.table.cell(rx.code(row["workload"], size="1")),
         rx.table.cell(rx.badge(row["proof"], color_scheme=rx.cond(row["exact"] == "yes", "grass", "amber"))),
         rx.table.cell(row["notes"]),
         rx.table.cell(row["updated"]),
-        rx.table.cell(rx.button("Review", size="1", variant="soft", on_click=PolicyDetailState.open_policy(row["id"]))),
+        rx.table.cell(rx.button("Review", size="1", variant="soft",
+                                on_click=event(PolicyDetailState.open_policy)(row["id"]))),
         id="policy-" + row["id"],
     )
 
@@ -73,14 +75,15 @@ def _row(row: rx.Var) -> rx.Component:
 def _table() -> rx.Component:
     headers = ("Namespace", "Policy", "Version", "Status", "Workload", "Proof", "Notes", "Updated", "")
     return rx.cond(
-        S.rows.length() > 0,
+        array(S.rows).length() > 0,
         rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
                       rx.table.body(rx.foreach(S.rows, _row)), size="1", width="100%", id="policies-table"),
         rx.callout("No policies match. Generate them from a snapshot (analysts and above).", size="1",
                    id="policies-empty"))
 
 
-@protected_page("/policies", "Policies", on_load=[PoliciesState.load, PolicyDetailState.open_from_url])
+@protected_page("/policies", "Policies", nav="Policies", order=60,
+                on_load=[PoliciesState.load, PolicyDetailState.open_from_url])
 def policies() -> rx.Component:
     return rx.vstack(
         rx.hstack(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import reflex as rx
+from typing import Any
 
+import reflex as rx
+from reflex_base.vars import ObjectVar
+
+from dashboard.components.bindings import array, event
 from dashboard.components.shell import protected_page
 from dashboard.components.tokens import tokens_card
 from jobs.engines.flows.formats import FORMAT_NAMES, titles
@@ -32,8 +36,8 @@ def _upload_card() -> rx.Component:
                           on_change=SourcesState.set_upload_format, id="upload-format"),
                 rx.spacer(),
                 rx.button(rx.icon("send"), "Upload", id="upload-button", loading=SourcesState.uploading,
-                          on_click=SourcesState.handle_upload(
-                              rx.upload_files(upload_id=UPLOAD_ID, on_upload_progress=SourcesState.upload_progress))),
+                          on_click=event(SourcesState.handle_upload)(rx.upload_files(
+                              upload_id=UPLOAD_ID, on_upload_progress=event(SourcesState.upload_progress)))),
                 width="100%", align="center",
             ),
             rx.cond(SourcesState.uploading, rx.progress(value=SourcesState.upload_percent, width="100%")),
@@ -46,7 +50,7 @@ def _upload_card() -> rx.Component:
     )
 
 
-def _upload_row(row: rx.Var) -> rx.Component:
+def _upload_row(row: ObjectVar[dict[str, Any]]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(row["id"]),
         rx.table.cell(row["filename"]),
@@ -67,7 +71,7 @@ def _upload_row(row: rx.Var) -> rx.Component:
 def _uploads() -> rx.Component:
     headers = ("#", "File", "Format", "Status", "Accepted", "Rejected", "Skipped", "Reason / first bad lines", "When")
     return rx.cond(
-        SourcesState.uploads.length() > 0,
+        array(SourcesState.uploads).length() > 0,
         rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
                       rx.table.body(rx.foreach(SourcesState.uploads, _upload_row)), size="1", width="100%",
                       id="uploads-table"),
@@ -79,7 +83,7 @@ def _uploads() -> rx.Component:
 def _snapshots() -> rx.Component:
     headers = ("#", "Window (UTC)", "Source", "Nodes", "Edges", "Status")
     return rx.cond(
-        SourcesState.snapshots.length() > 0,
+        array(SourcesState.snapshots).length() > 0,
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
             rx.table.body(rx.foreach(SourcesState.snapshots, lambda s: rx.table.row(
@@ -93,7 +97,8 @@ def _snapshots() -> rx.Component:
     )
 
 
-@protected_page("/sources", "Sources", on_load=[SourcesState.load, TokensState.load_tokens])
+@protected_page("/sources", "Sources", nav="Sources", order=40,
+                on_load=[SourcesState.load, TokensState.load_tokens])
 def sources() -> rx.Component:
     return rx.vstack(
         rx.heading("Sources", size="6"),

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from dashboard.components.shell import protected_page
+from dashboard.components.bindings import Row, event
+from dashboard.components.shell import protected_page, public_page
 from models.tenancy import ROLES
 from state.users import SET_PASSWORD_PATH, SetPasswordState, UsersState
 
@@ -52,11 +53,12 @@ def _confirm() -> rx.Component:
     )
 
 
-def _row(user: rx.Var) -> rx.Component:
+def _row(user: Row) -> rx.Component:
+    ask = event(UsersState.ask)
     return rx.table.row(
         rx.table.cell(user["email"], class_name="user-email"),
         rx.table.cell(rx.select(list(ROLES), value=user["role"], size="1", id="user-role-" + user["id"],
-                                on_change=lambda role: UsersState.ask(user["id"], "role", role))),
+                                on_change=lambda role: ask(user["id"], "role", role))),
         rx.table.cell(rx.badge(user["state"], color_scheme=rx.match(user["state"], ("active", "grass"),
                                                                    ("invited", "amber"), "gray")),
                       class_name="user-state"),
@@ -64,18 +66,18 @@ def _row(user: rx.Var) -> rx.Component:
         rx.table.cell(user["sso"]),
         rx.table.cell(rx.hstack(
             rx.cond(user["state"] == "disabled",
-                    rx.button("Enable", size="1", variant="soft", on_click=UsersState.ask(user["id"], "enable", ""),
+                    rx.button("Enable", size="1", variant="soft", on_click=ask(user["id"], "enable", ""),
                               id="user-enable-" + user["id"]),
                     rx.button("Disable", size="1", variant="soft", color_scheme="red",
-                              on_click=UsersState.ask(user["id"], "disable", ""), id="user-disable-" + user["id"])),
-            rx.button("Password link", size="1", variant="outline", on_click=UsersState.ask(user["id"], "link", ""),
+                              on_click=ask(user["id"], "disable", ""), id="user-disable-" + user["id"])),
+            rx.button("Password link", size="1", variant="outline", on_click=ask(user["id"], "link", ""),
                       id="user-link-" + user["id"]),
         )),
         id="user-" + user["id"],
     )
 
 
-@protected_page("/users", "Users", on_load=[UsersState.load])
+@protected_page("/users", "Users", nav="Users", order=80, on_load=[UsersState.load])
 def users() -> rx.Component:
     headers = ("Email", "Role", "State", "Last sign-in", "SSO", "")
     return rx.vstack(
@@ -94,7 +96,7 @@ def users() -> rx.Component:
     )
 
 
-@rx.page(route=SET_PASSWORD_PATH, title="Set your password · SecureGuard", on_load=SetPasswordState.load)
+@public_page(SET_PASSWORD_PATH, "Set your password · SecureGuard", on_load=[SetPasswordState.load])
 def set_password() -> rx.Component:
     return rx.center(
         rx.card(

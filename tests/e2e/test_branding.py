@@ -1,0 +1,45 @@
+"""Our mark in Chromium: the tab's icon and the header's logo are SecureGuard's own assets, and the header lists
+every registered page in order."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from playwright.async_api import Browser, expect
+
+from tests.apprunner import LiveApp
+from tests.conftest import ROOT
+from tests.e2e.conftest import login
+
+pytestmark = pytest.mark.e2e
+
+NAV_IDS = ["nav-overview", "nav-graph", "nav-drift", "nav-sources", "nav-jobs", "nav-policies", "nav-gitops",
+           "nav-users", "nav-audit-log"]
+
+
+async def test_the_tab_icon_is_our_logo_and_favicon_ico_is_ours(browser: Browser, live_app: LiveApp) -> None:
+    page = await (await browser.new_context()).new_page()
+    await page.goto(f"{live_app.base_url}/login")
+    icons = page.locator("link[rel~=icon]")
+    await expect(icons).to_have_count(1, timeout=20_000)
+    assert await icons.get_attribute("href") == "/logo.svg"
+    await expect(page.locator("#brand-logo")).to_be_visible()
+    async with httpx.AsyncClient(base_url=live_app.base_url) as client:
+        logo, ico = await client.get("/logo.svg"), await client.get("/favicon.ico")
+    assert logo.status_code == 200 and logo.headers["content-type"].startswith("image/svg+xml")
+    assert logo.content == (ROOT / "assets/logo.svg").read_bytes()
+    assert ico.status_code == 200 and ico.content == (ROOT / "assets/favicon.ico").read_bytes()
+
+
+async def test_the_header_shows_the_logo_and_the_registered_pages_in_order(browser: Browser, live_app: LiveApp) -> None:
+    page = await login(browser, live_app, "viewer@alpha.test", path="/overview")
+    logo = page.locator("#brand-logo")
+    await expect(logo).to_be_visible()
+    assert await logo.get_attribute("src") == "/logo.svg"
+    # Loaded and drawn, not a broken-image box.
+    assert await logo.evaluate("img => img.complete && img.naturalWidth > 0")
+    ids = await page.locator("a[id^=nav-]").evaluate_all("links => links.map(a => a.id)")
+    assert ids == NAV_IDS
+    await page.click("#nav-sources")
+    await expect(page).to_have_url(f"{live_app.base_url}/sources")
+    await expect(page.locator("#snapshots-table, #snapshots-empty")).to_be_visible(timeout=20_000)
