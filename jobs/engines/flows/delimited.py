@@ -1,7 +1,7 @@
 """Reading delimited text (Zeek TSV, VPC, CSV) with polars, and dropping blank lines.
 
-Blank lines (only spaces, tabs and CR) are not records, in every format. Delimited readers give
-no line text back, so a cheap vectorised test on the first field finds the few rows that might
+Blank lines (only spaces, tabs, CR, vertical tabs and form feeds) are not records, in every format.
+Delimited readers give no line text back, so a cheap vectorised test on the first field finds the few rows that might
 be blank, and only those are checked against the raw bytes.
 """
 
@@ -11,7 +11,7 @@ from typing import Any, Final
 
 import polars as pl
 
-WHITESPACE: Final = b" \t\r"
+WHITESPACE: Final = b" \t\r\x0b\x0c"
 
 
 def read_delimited(data: bytes, **options: Any) -> pl.DataFrame:
@@ -43,7 +43,7 @@ def drop_blank_rows(
     # A typed (numeric) first field cannot hold whitespace; in a text one, a blank line's first
     # field starts with whitespace (prefix tests are much cheaper than a regex per row).
     if rows.schema[first_field] == pl.Utf8:
-        candidate = candidate | pl.any_horizontal(first.str.starts_with(char) for char in (" ", "\t", "\r"))
+        candidate = candidate | pl.any_horizontal(first.str.starts_with(chr(char)) for char in WHITESPACE)
     # The mask alone first: filtering the whole frame costs more, and almost always finds nothing.
     mask = rows.select(candidate.alias("_maybe_blank")).to_series()
     if not mask.any():

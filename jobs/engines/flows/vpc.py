@@ -29,7 +29,7 @@ from jobs.engines.flows.columns import (
     reason,
     select_checked,
 )
-from jobs.engines.flows.delimited import drop_blank_rows, read_delimited
+from jobs.engines.flows.delimited import WHITESPACE, drop_blank_rows, read_delimited
 from jobs.engines.flows.exceptions import FlowFileRejected
 from jobs.engines.flows.finalize import finalize
 from jobs.engines.flows.result import ChunkResult, empty_chunk
@@ -111,7 +111,7 @@ def _checked(fields: tuple[str, ...]) -> tuple[str, ...]:
 def _leading_header(chunk: bytes) -> tuple[str, ...] | None:
     """The field list named by a header on the chunk's first non-blank line, if it starts with one."""
     for line in chunk[: 1 << 16].split(b"\n"):
-        if line.strip(b" \t\r"):
+        if line.strip(WHITESPACE):
             names = [token for token in line.decode("utf-8", "replace").rstrip("\r").split(" ") if token]
             return tuple(names) if is_header(names) and check_fields(tuple(names)) is None else None
     return None

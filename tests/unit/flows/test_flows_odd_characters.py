@@ -1,5 +1,5 @@
-"""A NUL character in any text field is a bad line in every format: PostgreSQL cannot store it (COPY and text
-columns refuse `\\x00`), so one such value used to break every later snapshot build of the tenant."""
+"""Odd characters in flow lines: a NUL in any text field is a bad line in every format (PostgreSQL cannot store it,
+so one used to break every later snapshot build of the tenant); a line of only whitespace is no record."""
 
 from __future__ import annotations
 
@@ -52,3 +52,11 @@ def test_a_nul_in_a_zeek_tsv_service_field_never_reaches_the_frame() -> None:
     for column in result.frame.columns:
         if result.frame[column].dtype == pl.Utf8:
             assert not result.frame[column].str.contains("\x00", literal=True).any(), column
+
+
+@pytest.mark.parametrize("blank", [b"\x0b", b"\x0c \t", b" \r"])
+def test_a_line_of_only_whitespace_is_no_record_in_delimited_formats(blank: bytes) -> None:
+    # hypothesis found a vertical tab alone on a Zeek line counted as a bad record
+    csv = b"ts_start,src_ip,dst_ip,dst_port,protocol\n2024-01-01T00:00:00Z,10.0.0.1,10.0.0.2,1,tcp\n" + blank + b"\n"
+    result = parse_file(csv, "csv")
+    assert (result.records, result.accepted, result.rejected) == (1, 1, 0)
