@@ -18,9 +18,9 @@ import httpx
 from arq import Retry
 
 from jobs.integrations.gitops.errors import AuthFailed, GitopsError, TransientError
-from jobs.integrations.gitops.git import PushResult, publish_policy
 from jobs.integrations.gitops.naming import PolicyFile
 from jobs.integrations.gitops.providers import TIMEOUT, PullInfo
+from jobs.integrations.gitops.publish import PushResult, publish_policy
 from jobs.integrations.gitops.target import GitTarget
 from jobs.runtime.events import publish_event
 from jobs.runtime.queue import enqueue_job

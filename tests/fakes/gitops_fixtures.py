@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,12 +44,12 @@ spec:
 """
 
 
-def git(cwd: Path, *args: str) -> str:
-    """Run git for a test's own checks (plain subprocess, no SecureGuard code)."""
+def git(cwd: Path, *args: str, email: str = "seed@test") -> str:
+    """Run git for a test's own checks (plain subprocess, no SecureGuard code); commits by `email`."""
     done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True,
                           env={"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "HOME": str(cwd),
-                               "PATH": "/usr/bin:/bin", "GIT_AUTHOR_NAME": "Seed", "GIT_AUTHOR_EMAIL": "seed@test",
-                               "GIT_COMMITTER_NAME": "Seed", "GIT_COMMITTER_EMAIL": "seed@test"})
+                               "PATH": "/usr/bin:/bin", "GIT_AUTHOR_NAME": "Seed", "GIT_AUTHOR_EMAIL": email,
+                               "GIT_COMMITTER_NAME": "Seed", "GIT_COMMITTER_EMAIL": email})
     return done.stdout
 
 
@@ -66,16 +68,46 @@ def make_bare_repo(root: Path) -> Path:
     return bare
 
 
+def push_commit(bare: Path, branch: str, *, files: dict[str, str] | None = None, links: dict[str, str] | None = None,
+                on: str | None = "main", email: str = "seed@test", message: str = "change") -> str:
+    """Push one commit to `branch` of `bare` (on top of branch `on`, or a root commit when None): `files`
+    written as text, `links` made symbolic links to their targets; returns the commit's id."""
+    work = bare.parent / f"work-{uuid.uuid4().hex[:8]}"
+    work.mkdir()
+    git(work, "init", "-q", "--initial-branch=tmp")
+    if on is not None:
+        git(work, "fetch", "-q", str(bare), f"refs/heads/{on}")
+        git(work, "checkout", "-q", "FETCH_HEAD")
+    for rel, text in (files or {}).items():
+        (work / rel).parent.mkdir(parents=True, exist_ok=True)
+        (work / rel).write_text(text)
+    for rel, target in (links or {}).items():
+        (work / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(target, work / rel)
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", message, email=email)
+    git(work, "push", "-q", "-f", str(bare), f"HEAD:refs/heads/{branch}")
+    return git(work, "rev-parse", "HEAD").strip()
+
+
+@contextlib.contextmanager
+def allowing_local_repos(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The operator setting that lets repositories be local paths or file:// URLs (the tests' bare repositories)."""
+    monkeypatch.setenv("SG_GITOPS_ALLOW_LOCAL", "true")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @contextlib.contextmanager
 def serving_fake_providers(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProviders]:
-    """The fake GitHub/GitLab API, with the settings of this test pointing at it."""
+    """The fake GitHub/GitLab API, with the settings of this test pointing at it and local repositories allowed."""
     fake = FakeProviders(token=TOKEN, projects={PROJECT}).start()
     monkeypatch.setenv("SG_GITHUB_API_URL", fake.github_url)
     monkeypatch.setenv("SG_GITLAB_API_URL", fake.gitlab_url)
-    get_settings.cache_clear()
-    yield fake
+    with allowing_local_repos(monkeypatch):
+        yield fake
     fake.stop()
-    get_settings.cache_clear()
 
 
 async def add_policy(tenant_id: int, *, name: str = "reviews", namespace: str = "bookinfo", yaml: str = POLICY_YAML,

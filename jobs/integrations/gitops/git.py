@@ -1,4 +1,4 @@
-"""Real `git` in subprocesses: fetch the base (or the existing branch), write the policy file, commit, push.
+"""Real `git` in subprocesses for the GitOps path (publish.py builds the commit with plumbing).
 
 The token never appears on a command line or in a URL: for https remotes it travels in an
 `http.extraHeader` set through git's GIT_CONFIG_* environment, and every message is scrubbed of it.
@@ -21,9 +21,12 @@ from jobs.integrations.gitops.errors import (
     RepoNotFound,
     TransientError,
 )
-from jobs.integrations.gitops.naming import AUTHOR_EMAIL, AUTHOR_NAME, PolicyFile, yaml_text
+from jobs.integrations.gitops.naming import AUTHOR_EMAIL, AUTHOR_NAME
 
 GIT_TIMEOUT = 120.0
+# Given on every command line: no link is made on disk, no hook runs, a redirect never leaves the host.
+HARDENING = ("-c", "core.symlinks=false", "-c", f"core.hooksPath={os.devnull}", "-c", "http.followRedirects=false",
+             "-c", "credential.helper=", "-c", "init.templateDir=")
 _AUTH = ("authentication failed", "could not read username", "invalid username or password", "access denied",
          "permission denied", "401", "403", "terminal prompts disabled", "bad credentials")
 _MISSING = ("repository not found", "does not appear to be a git repository", "not found", "no such file",
@@ -67,22 +70,6 @@ class Remote:
         return text
 
 
-@dataclass(frozen=True)
-class PushResult:
-    """What the push did: `pushed` False means the remote already had this exact content."""
-
-    branch: str
-    path: str
-    commit: str
-    branch_existed: bool
-    pushed: bool
-
-    @property
-    def same_as_base(self) -> bool:
-        """The base branch already holds this YAML: there is nothing to propose."""
-        return not self.branch_existed and not self.pushed
-
-
 def classify_failure(operation: str, stderr: str) -> GitopsError | TransientError:
     """The named error for git's complaint (stderr already scrubbed)."""
     text = stderr.lower()
@@ -101,20 +88,22 @@ def classify_failure(operation: str, stderr: str) -> GitopsError | TransientErro
     return ProviderError(f"git {operation} failed: {detail}")
 
 
-async def run_git(remote: Remote, *args: str, cwd: Path) -> str:
-    """Run `git args…` in `cwd`; stdout on success, a named error otherwise."""
+async def run_git(remote: Remote, *args: str, cwd: Path, stdin: bytes | None = None,
+                  env: dict[str, str] | None = None, ok_codes: tuple[int, ...] = (0,)) -> str:
+    """Run `git args…` in `cwd`; stdout when it exits with one of `ok_codes`, a named error otherwise."""
     proc = await asyncio.create_subprocess_exec(
-        "git", *args, cwd=cwd, env=remote.env(), stdin=asyncio.subprocess.DEVNULL,
+        "git", *HARDENING, *args, cwd=cwd, env={**remote.env(), **(env or {})},
+        stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     try:
         async with asyncio.timeout(GIT_TIMEOUT):
-            out, err = await proc.communicate()
+            out, err = await proc.communicate(stdin)
     except TimeoutError:
         proc.kill()
         await proc.communicate()
         raise TransientError(f"git {args[0]} timed out after {GIT_TIMEOUT:.0f} s") from None
-    if proc.returncode != 0:
+    if proc.returncode not in ok_codes:
         raise classify_failure(args[0], remote.scrub(err.decode(errors="replace")))
     return out.decode(errors="replace")
 
@@ -131,30 +120,3 @@ async def check_remote(remote: Remote, *, base_branch: str, cwd: Path) -> None:
     """Raise unless the repository answers with these credentials and has the base branch."""
     if base_branch not in await remote_heads(remote, base_branch, cwd=cwd):
         raise BranchError(f"base branch {base_branch!r} does not exist in the repository")
-
-
-async def publish_policy(
-    remote: Remote, policy: PolicyFile, *, base_branch: str, folder: str, workdir: Path
-) -> PushResult:
-    """Put `policy` on its branch (from the base, or on top of the branch when it exists) and push it."""
-    branch, path = policy.branch, policy.path(folder)
-    workdir.mkdir(parents=True, exist_ok=True)
-    await run_git(remote, "init", "-q", str(workdir), cwd=workdir)
-    await run_git(remote, "remote", "add", "origin", remote.url, cwd=workdir)
-    heads = await remote_heads(remote, base_branch, branch, cwd=workdir)
-    if base_branch not in heads:
-        raise BranchError(f"base branch {base_branch!r} does not exist in the repository")
-    start = branch if branch in heads else base_branch
-    await run_git(remote, "fetch", "-q", "--depth=1", "origin", f"+refs/heads/{start}:refs/remotes/origin/{start}",
-                  cwd=workdir)
-    await run_git(remote, "checkout", "-q", "-B", branch, f"refs/remotes/origin/{start}", "--", cwd=workdir)
-    target = workdir / path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(yaml_text(policy.yaml), encoding="utf-8")
-    await run_git(remote, "add", "--", path, cwd=workdir)
-    changed = bool((await run_git(remote, "status", "--porcelain", "--", path, cwd=workdir)).strip())
-    if changed:
-        await run_git(remote, "commit", "-q", "-m", policy.commit_message, cwd=workdir)
-        await run_git(remote, "push", "-q", "origin", f"refs/heads/{branch}:refs/heads/{branch}", cwd=workdir)
-    commit = (await run_git(remote, "rev-parse", "HEAD", cwd=workdir)).strip()
-    return PushResult(branch=branch, path=path, commit=commit, branch_existed=branch in heads, pushed=changed)
