@@ -9,9 +9,9 @@ import reflex as rx
 
 from models.db import session_scope
 from models.drift import EVENT_STATUSES
-from models.errors import Forbidden, NotFound
+from models.errors import NotFound
 from models.queries import drift as drift_queries
-from state.base import AppState
+from state.base import AppState, guarded
 from state.live import listens_to
 
 PAGE_SIZE = 50
@@ -58,7 +58,7 @@ class DriftListState(AppState):
         return self.role in ("analyst", "approver", "admin")
 
     async def _query(self) -> None:
-        tenant_id = self._require("viewer")
+        tenant_id = self._tenant_id
         f = self.filters
         try:
             since = datetime.fromisoformat(f["since"]) if f["since"] else None
@@ -78,14 +78,13 @@ class DriftListState(AppState):
         self.rows, self.message, self.fresh = [event_row(drift_queries.event_public(r)) for r in rows], "", 0
 
     @rx.event
+    @guarded("viewer")
     async def load(self) -> None:
         """First page with the current filters; `?event=ID` opens that event's detail."""
-        try:
-            await self._query()
-        except Forbidden:
-            return
+        await self._query()
 
     @rx.event
+    @guarded("viewer")
     async def apply_filters(self, form: dict[str, Any]) -> None:
         """Filters from the form (Enter submits); back to the first page."""
         self.filters = {k: str(form.get(k, self.filters.get(k, ""))).strip() for k in self.filters}
@@ -93,6 +92,7 @@ class DriftListState(AppState):
         await self._query()
 
     @rx.event
+    @guarded("viewer")
     async def sort_by(self, column: str) -> None:
         """Click a header: sort by it; click again to flip the order."""
         if column not in SORTS:
@@ -102,6 +102,7 @@ class DriftListState(AppState):
         await self._query()
 
     @rx.event
+    @guarded("viewer")
     async def page(self, step: int) -> None:
         """Next (1) or previous (-1) page."""
         self.offset = max(0, min(self.offset + step * PAGE_SIZE, max(self.total - 1, 0) // PAGE_SIZE * PAGE_SIZE))
@@ -109,36 +110,40 @@ class DriftListState(AppState):
         await self._query()
 
     @rx.event
+    @guarded("viewer")
     def toggle(self, event_id: str) -> None:
         self.selected = [i for i in self.selected if i != event_id] if event_id in self.selected else [
             *self.selected, event_id]
 
     @rx.event
+    @guarded("viewer")
     def toggle_page(self) -> None:
         ids = [r["id"] for r in self.rows]
         self.selected = [] if set(ids) <= set(self.selected) else ids
 
     @rx.event
+    @guarded("viewer")
     def ask_bulk(self, status: str) -> None:
         """Bulk change starts with a confirmation naming how many events."""
         if status in EVENT_STATUSES and self.selected:
             self.pending_bulk = status
 
     @rx.event
+    @guarded("viewer")
     def cancel_bulk(self) -> None:
         self.pending_bulk = ""
 
     @rx.event
+    @guarded("analyst")
     async def confirm_bulk(self) -> None:
         """Apply the confirmed status to every selected event (audited per event)."""
         status, ids = self.pending_bulk, [int(i) for i in self.selected]
         self.pending_bulk = ""
         try:
-            tenant_id = self._require("analyst")
             async with session_scope() as session:
-                changed = await drift_queries.set_event_status(session, tenant_id=tenant_id, event_ids=ids,
+                changed = await drift_queries.set_event_status(session, tenant_id=self._tenant_id, event_ids=ids,
                                                                status=status, actor=self.actor)
-        except (Forbidden, NotFound) as exc:
+        except NotFound as exc:
             self.message = exc.message
             return
         self.selected = []
@@ -146,6 +151,7 @@ class DriftListState(AppState):
         self.message = f"{len(changed)} events marked {status}."
 
     @rx.event
+    @guarded("viewer")
     async def show_fresh(self) -> None:
         self.offset = 0
         await self._query()

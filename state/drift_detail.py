@@ -8,10 +8,10 @@ from typing import Any
 import reflex as rx
 
 from models.db import session_scope
-from models.errors import Forbidden, NotFound
+from models.errors import NotFound
 from models.queries import drift as drift_queries
 from models.queries import whitelist as whitelist_queries
-from state.base import AppState
+from state.base import AppState, guarded
 from state.drift import DriftListState, event_row
 
 WHITELIST_DAYS = 30
@@ -36,6 +36,7 @@ class DriftDetailState(AppState):
         return bool(self.event)
 
     @rx.event
+    @guarded("viewer")
     async def open_from_url(self) -> None:
         """on_load: `?event=ID` opens that event (links from the timeline and top risks)."""
         event_id = self.router.url.query_parameters.get("event", "")
@@ -43,16 +44,17 @@ class DriftDetailState(AppState):
             await self._open(int(event_id))
 
     @rx.event
+    @guarded("viewer")
     async def open_event(self, event_id: str) -> None:
         await self._open(int(event_id))
 
     async def _open(self, event_id: int) -> None:
+        tenant_id = self._tenant_id
         try:
-            tenant_id = self._require("viewer")
             async with session_scope() as session:
                 row = await drift_queries.get_event(session, tenant_id=tenant_id, event_id=event_id)
                 history = await drift_queries.event_history(session, tenant_id=tenant_id, event_id=event_id)
-        except (Forbidden, NotFound) as exc:
+        except NotFound as exc:
             self.notice, self.event = exc.message, {}
             return
         public = drift_queries.event_public(row)
@@ -63,6 +65,7 @@ class DriftDetailState(AppState):
         self.notice = ""
 
     @rx.event
+    @guarded("viewer")
     def close(self) -> None:
         self.event, self.notice = {}, ""
 
@@ -73,46 +76,46 @@ class DriftDetailState(AppState):
         await listing._query()
 
     @rx.event
+    @guarded("analyst")
     async def set_status(self, status: str) -> None:
         """Acknowledge, resolve, reopen… one event."""
         try:
-            tenant_id = self._require("analyst")
             async with session_scope() as session:
-                await drift_queries.set_event_status(session, tenant_id=tenant_id, event_ids=[int(self.event["id"])],
-                                                     status=status, actor=self.actor)
-        except (Forbidden, NotFound, ValueError) as exc:
+                await drift_queries.set_event_status(session, tenant_id=self._tenant_id,
+                                                     event_ids=[int(self.event["id"])], status=status, actor=self.actor)
+        except (NotFound, ValueError) as exc:
             self.notice = getattr(exc, "message", str(exc))
             return
         await self._after_change(f"Marked {status}.")
 
     @rx.event
+    @guarded("analyst")
     async def give_feedback(self, verdict: str, form: dict[str, Any] | None = None) -> None:
         """True or false positive, with an optional note; it moves the ranking of similar events."""
         note = str((form or {}).get("note", ""))[:2000]
         try:
-            tenant_id = self._require("analyst")
             async with session_scope() as session:
-                await drift_queries.add_feedback(session, tenant_id=tenant_id, event_id=int(self.event["id"]),
+                await drift_queries.add_feedback(session, tenant_id=self._tenant_id, event_id=int(self.event["id"]),
                                                  verdict=verdict, actor=self.actor, user_id=self._user_id, note=note)
-        except (Forbidden, NotFound, ValueError) as exc:
+        except (NotFound, ValueError) as exc:
             self.notice = getattr(exc, "message", str(exc))
             return
         await self._after_change(f"Recorded {verdict.replace('_', ' ')}: similar events will rank accordingly.")
 
     @rx.event
+    @guarded("analyst")
     async def whitelist(self, form: dict[str, Any]) -> None:
         """Whitelist this event's pattern (src, dst, port) with a reason and an expiry."""
         reason = str(form.get("reason", "")).strip()
         days = int(form.get("days") or WHITELIST_DAYS)
         port = self.event["port"]
         try:
-            tenant_id = self._require("analyst")
             async with session_scope() as session:
                 await whitelist_queries.create_whitelist(
-                    session, tenant_id=tenant_id, src_pattern=self.event["src"],
+                    session, tenant_id=self._tenant_id, src_pattern=self.event["src"],
                     dst_pattern=self.event["dst_node"], port=int(port) if port.isdigit() else None,
                     expires_at=datetime.now(UTC) + timedelta(days=days), reason=reason, author=self.actor)
-        except (Forbidden, ValueError) as exc:
-            self.notice = getattr(exc, "message", str(exc))
+        except ValueError as exc:
+            self.notice = str(exc)
             return
         self.notice = f"Whitelisted for {days} days: matching events will be stored as suppressed."

@@ -10,12 +10,11 @@ import reflex as rx
 from jobs.integrations.gitops.errors import GitopsError, TransientError
 from jobs.integrations.gitops.target import GitTarget, check_connection
 from models.db import session_scope
-from models.errors import Forbidden
 from models.policy import Policy, PullRequest
 from models.queries import gitops as gitops_queries
 from models.queries import jobs as job_queries
 from models.secretbox import SecretUnreadable
-from state.base import AppState
+from state.base import AppState, guarded
 from state.live import listens_to
 
 GITOPS_JOBS = ("sync_gitops", "track_pull_requests")
@@ -54,12 +53,10 @@ class GitopsState(AppState):
         return self.role == "admin"
 
     @rx.event
+    @guarded("viewer")
     async def load(self) -> None:
         """Settings (never the token) and pull requests of the session's tenant."""
-        try:
-            tenant_id = self._require("viewer")
-        except Forbidden:
-            return
+        tenant_id = self._tenant_id
         async with session_scope() as session:
             self._show(gitops_queries.config_public(await gitops_queries.get_config(session, tenant_id=tenant_id)))
         await self._reload_pulls(tenant_id)
@@ -83,13 +80,10 @@ class GitopsState(AppState):
             self.last_sync_failed = run.status == "failed"
 
     @rx.event
+    @guarded("admin")
     async def save_settings(self, form: dict[str, Any]) -> None:
         """Validate and save; an empty token field keeps the stored token, a value replaces it."""
-        try:
-            tenant_id = self._require("admin")
-        except Forbidden as exc:
-            self.message, self.message_error = exc.message, True
-            return
+        tenant_id = self._tenant_id
         try:
             async with session_scope() as session:
                 config = await gitops_queries.put_config(
@@ -107,14 +101,11 @@ class GitopsState(AppState):
         self.message, self.message_error = f"Settings saved.{replaced}", False
 
     @rx.event(background=True)
+    @guarded("admin")
     async def test_connection(self) -> None:
         """Try the saved settings: git reaches the base branch; the provider API accepts the token."""
         async with self:
-            try:
-                tenant_id = self._require("admin")
-            except Forbidden as exc:
-                self.checks, self.checks_ok = [exc.message], False
-                return
+            tenant_id = self._tenant_id
             self.checking, self.checks = True, []
         checks, ok = await _run_checks(tenant_id)
         async with self:

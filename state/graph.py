@@ -11,6 +11,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 import reflex as rx
+from reflex_base.event import EventSpec
 
 from jobs.engines.graph.details import node_details
 from jobs.engines.graph.diff import GraphDiff, classify, union
@@ -19,9 +20,9 @@ from jobs.engines.graph.filters import BadFilter, GraphFilter, apply_filter, nam
 from jobs.engines.graph.layout import Layout, compute_layout
 from jobs.engines.graph.model import Graph, graph_json
 from jobs.engines.graph.view import ViewOptions, build_view
-from models.errors import Forbidden, NotFound
+from models.errors import NotFound
 from state import graph_data
-from state.base import AppState
+from state.base import AppState, guarded
 from state.live import listens_to
 
 BASELINE = "baseline"
@@ -45,6 +46,7 @@ class GraphDetailState(AppState):
         self.events = list(found.get("events", []))
 
     @rx.event
+    @guarded("viewer")
     def close(self) -> None:
         """Hide the panel."""
         self._show(None)
@@ -74,12 +76,10 @@ class GraphState(AppState):
     _selected: str = ""
 
     @rx.event
+    @guarded("viewer")
     async def load(self) -> None:
         """on_load: the snapshot list and the latest snapshot (or the one already open)."""
-        try:
-            tenant_id = self._require("viewer")
-        except Forbidden:
-            return
+        tenant_id = self._tenant_id
         self.snapshots = await graph_data.list_options(tenant_id)
         ids = [s["id"] for s in self.snapshots]
         if not ids:
@@ -160,22 +160,25 @@ class GraphState(AppState):
                      if source is not None and self._selected in source.nodes else None)
 
     @rx.event
+    @guarded("viewer")
     async def pick_snapshot(self, value: str) -> None:
         """Open another snapshot; filters, opened groups and the selected node stay."""
         if value not in [s["id"] for s in self.snapshots]:
             return
         self.snapshot_id = value
-        await self._open(self._require("viewer"))
+        await self._open(self._tenant_id)
 
     @rx.event
+    @guarded("viewer")
     async def pick_compare(self, value: str) -> None:
         """Overlay the diff from snapshot `value` (the base) to the open one; '' turns it off."""
         if value and value != BASELINE and value not in [s["id"] for s in self.snapshots]:
             return
         self.compare_id = value
-        await self._open(self._require("viewer"))
+        await self._open(self._tenant_id)
 
     @rx.event
+    @guarded("viewer")
     def set_filter(self, name: str, value: str | bool) -> None:
         """Change one filter and redraw, without a reload."""
         if name in FILTER_NAMES:
@@ -183,12 +186,14 @@ class GraphState(AppState):
             self._redraw()
 
     @rx.event
+    @guarded("viewer")
     def clear_filters(self) -> None:
         """Back to the whole graph, groups closed."""
         self.filters, self._expanded = {name: "" for name in FILTER_NAMES}, []
         self._redraw()
 
     @rx.event
+    @guarded("viewer")
     async def click(self, points: list[dict[str, Any]]) -> None:
         """A click on a node opens its details; on a group, opens the group."""
         if not points:
@@ -200,6 +205,7 @@ class GraphState(AppState):
         await self._select(key)
 
     @rx.event
+    @guarded("viewer")
     async def select(self, key: str) -> None:
         """Select a node from the search matches."""
         await self._select(key)
@@ -216,7 +222,8 @@ class GraphState(AppState):
         await self._refresh_details()
 
     @rx.event
-    def download_json(self) -> rx.event.EventSpec | None:
+    @guarded("viewer")
+    def download_json(self) -> EventSpec | None:
         """The open snapshot's graph in the REST endpoint's shape."""
         if self._graph is None:
             return None
@@ -224,9 +231,10 @@ class GraphState(AppState):
                            mime_type="application/json")
 
     @rx.event
+    @guarded("viewer")
     async def show_offer(self) -> None:
         """Open the snapshot the live notice offers, keeping filters and selection."""
-        tenant_id = self._require("viewer")
+        tenant_id = self._tenant_id
         offered = self.live_offer.get("id", "")
         self.snapshots = await graph_data.list_options(tenant_id)
         if offered in [s["id"] for s in self.snapshots]:

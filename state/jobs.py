@@ -9,13 +9,12 @@ import reflex as rx
 
 from jobs.runtime.queue import enqueue_job
 from models.db import session_scope
-from models.errors import Forbidden
 from models.ops import JOB_STATUSES, job_run_public
 from models.queries import job_metrics
 from models.queries import jobs as job_queries
 from models.queries.audit import record_audit
 from models.types import utcnow
-from state.base import AppState
+from state.base import AppState, guarded
 from state.live import listens_to
 
 PAGE_SIZE = 20
@@ -90,15 +89,13 @@ class JobsState(AppState):
         )
 
     @rx.event
+    @guarded("viewer")
     async def load(self) -> None:
         """Fetch the current page of runs (with the filters), the total and the counts."""
         await self._load()
 
     async def _load(self) -> None:
-        try:
-            tenant_id = self._require("viewer")
-        except Forbidden:
-            return
+        tenant_id = self._tenant_id
         where = self._where()
         async with session_scope() as session:
             self.total = await job_queries.count_job_runs(session, tenant_id=tenant_id, where=where)
@@ -110,49 +107,52 @@ class JobsState(AppState):
         self.runs = [job_row(job_run_public(run)) for run in runs]
 
     @rx.event
+    @guarded("viewer")
     async def set_filter_status(self, value: str) -> None:
         """Narrow the table to one status ("all" for every status)."""
         self.filter_status, self.page = (value if value in JOB_STATUSES else "all"), 0
         await self._load()
 
     @rx.event
+    @guarded("viewer")
     async def set_filter_name(self, value: str) -> None:
         """Narrow the table to one job name."""
         self.filter_name, self.page = value, 0
         await self._load()
 
     @rx.event
+    @guarded("viewer")
     async def set_filter_trigger(self, value: str) -> None:
         """Narrow the table to runs whose trigger contains the text."""
         self.filter_trigger, self.page = value[:100], 0
         await self._load()
 
     @rx.event
+    @guarded("viewer")
     async def set_filter_period(self, value: str) -> None:
         """Only runs queued in the last hour, day or week ("all" for every run)."""
         self.filter_period, self.page = (value if value in PERIODS else "all"), 0
         await self._load()
 
     @rx.event
+    @guarded("viewer")
     async def set_sort(self, value: str) -> None:
         """Order the table (newest, oldest, name, status, attempts)."""
         self.sort, self.page = (value if value in job_queries.RUN_SORTS else "newest"), 0
         await self._load()
 
     @rx.event
+    @guarded("viewer")
     async def turn_page(self, step: int) -> None:
         """Next (1) or previous (-1) page."""
         self.page = max(self.page + step, 0)
         await self._load()
 
     @rx.event
+    @guarded("admin")
     async def trigger_ping(self) -> None:
         """Admins queue a diagnostic ping job."""
-        try:
-            tenant_id = self._require("admin")
-        except Forbidden as exc:
-            self.notice = exc.message
-            return
+        tenant_id = self._tenant_id
         run = await enqueue_job("ping", tenant_id=tenant_id, triggered_by=self.actor, params={"delay": 0.2})
         async with session_scope() as session:
             await record_audit(

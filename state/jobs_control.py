@@ -10,11 +10,11 @@ import reflex as rx
 from jobs.runtime import control, triggers
 from jobs.runtime.windows import BadRange
 from models.db import session_scope
-from models.errors import Conflict, Forbidden, NotFound
+from models.errors import Conflict, NotFound
 from models.ops import job_run_public
 from models.queries import jobs as job_queries
 from models.tenancy import ROLE_RANK
-from state.base import AppState
+from state.base import AppState, guarded
 from state.live import listens_to
 
 
@@ -55,15 +55,15 @@ class JobsControlState(AppState):
                           "at": str(a.get("at", ""))[:19]} for a in run.get("attempt_errors") or []]
 
     @rx.event
+    @guarded("viewer")
     async def lookup(self, form: dict[str, Any]) -> None:
         """Open a run by number or ARQ job id."""
         await self._open(str(form.get("lookup", "")))
 
     async def _open(self, text: str) -> None:
-        tenant_id = self._require("viewer")
         try:
             async with session_scope() as session:
-                run = await job_queries.find_job_run(session, tenant_id=tenant_id, lookup=text)
+                run = await job_queries.find_job_run(session, tenant_id=self._tenant_id, lookup=text)
         except NotFound as exc:
             self.message, self.detail = exc.message, {}
             return
@@ -71,70 +71,75 @@ class JobsControlState(AppState):
         self._show(job_run_public(run))
 
     @rx.event
+    @guarded("viewer")
     async def open_run(self, run_id: str) -> None:
         """Open a run from the table."""
         await self._open(run_id)
 
     @rx.event
+    @guarded("analyst")
     async def retry(self) -> None:
         """Analysts: queue the open run again."""
         try:
-            tenant_id = self._require("analyst")
-            new = await control.retry_run(tenant_id=tenant_id, job_run_id=int(self.detail["id"]), actor=self.actor)
-        except (Forbidden, Conflict, NotFound) as exc:
+            new = await control.retry_run(tenant_id=self._tenant_id, job_run_id=int(self.detail["id"]),
+                                          actor=self.actor)
+        except (Conflict, NotFound) as exc:
             self.message = exc.message
             return
         self.message = f"Queued #{new.id}, a retry of #{self.detail['id']}."
         self._show(job_run_public(new))
 
     @rx.event
+    @guarded("admin")
     async def cancel(self) -> None:
         """Admins: abort the open run."""
         try:
-            tenant_id = self._require("admin")
-            run = await control.cancel_run(tenant_id=tenant_id, job_run_id=int(self.detail["id"]), actor=self.actor)
-        except (Forbidden, Conflict, NotFound) as exc:
+            run = await control.cancel_run(tenant_id=self._tenant_id, job_run_id=int(self.detail["id"]),
+                                           actor=self.actor)
+        except (Conflict, NotFound) as exc:
             self.message = exc.message
             return
         self.message = f"Cancel requested for #{run.id}."
         self._show(job_run_public(run))
 
     @rx.event
+    @guarded("analyst")
     async def trigger_build(self, form: dict[str, Any]) -> None:
         """Analysts: queue snapshot builds (or drift runs over the built snapshots) for a validated range."""
         what = str(form.get("what") or "build")
         queue = triggers.queue_drift_runs if what == "drift" else triggers.queue_snapshot_builds
         try:
-            tenant_id = self._require("analyst")
-            runs = await queue(tenant_id=tenant_id, window_start=str(form.get("window_start", "")),
+            runs = await queue(tenant_id=self._tenant_id, window_start=str(form.get("window_start", "")),
                                window_end=str(form.get("window_end", "")), actor=self.actor)
-        except (Forbidden, BadRange) as exc:
-            self.build_error = exc.message if isinstance(exc, Forbidden) else str(exc)
+        except BadRange as exc:
+            self.build_error = str(exc)
             return
         self.build_error = ""
         label = "drift run(s)" if what == "drift" else "snapshot build(s)"
         self.message = f"Queued {len(runs)} {label}: " + ", ".join(f"#{r.id}" for r in runs)
 
     @rx.event
+    @guarded("admin")
     async def ask_bulk_retry(self) -> None:
         """Admins: count the failed runs a bulk retry would queue, then ask to confirm."""
-        tenant_id = self._require("admin")
-        self.bulk_count = len(await control.retryable_failed_runs(tenant_id=tenant_id))
+        self.bulk_count = len(await control.retryable_failed_runs(tenant_id=self._tenant_id))
         self.bulk_open = True
 
     @rx.event
+    @guarded("viewer")
     def close_bulk(self) -> None:
         """Dismiss the confirmation."""
         self.bulk_open = False
 
     @rx.event
+    @guarded("admin")
     async def confirm_bulk_retry(self) -> None:
         """Retry the confirmed number of failed runs (refused when the number changed meanwhile)."""
         self.bulk_open = False
         try:
-            tenant_id = self._require("admin")
-            runs = await control.bulk_retry_failed(tenant_id=tenant_id, actor=self.actor, expected=self.bulk_count)
-        except (Forbidden, Conflict) as exc:
+            runs = await control.bulk_retry_failed(tenant_id=self._tenant_id, actor=self.actor,
+                                                   expected=self.bulk_count)
+        except Conflict as exc:
             self.message = exc.message
             return
         self.message = f"Queued {len(runs)} retries."

@@ -12,11 +12,10 @@ from jobs.runtime import monitor
 from jobs.runtime.connections import get_redis
 from jobs.worker import CRON_JOBS
 from models.db import session_scope
-from models.errors import Forbidden
 from models.ops import JOB_STATUSES
 from models.queries import job_metrics
 from models.types import utcnow
-from state.base import AppState
+from state.base import AppState, guarded
 from state.live import listens_to
 
 # Under a burst of job updates the panel re-reads its metrics at most this often.
@@ -46,6 +45,7 @@ class JobsMetricsState(AppState):
     _loaded_at: float = 0.0
 
     @rx.event
+    @guarded("viewer")
     async def load_metrics(self) -> None:
         """Read the tenant's run metrics and the workers' state."""
         await self._load_metrics()
@@ -57,10 +57,7 @@ class JobsMetricsState(AppState):
 
     async def _load_metrics(self) -> None:
         self._loaded_at = time.monotonic()
-        try:
-            tenant_id = self._require("viewer")
-        except Forbidden:
-            return
+        tenant_id = self._tenant_id
         now = utcnow()
         async with session_scope() as session:
             metrics = await job_metrics.run_metrics(session, tenant_id=tenant_id, now=now)

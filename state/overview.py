@@ -6,12 +6,12 @@ from typing import Any
 
 import plotly.graph_objects as go
 import reflex as rx
+from reflex_base.event import EventSpec
 
 from models.db import session_scope
-from models.errors import Forbidden
 from models.queries import drift as drift_queries
 from models.queries import drift_stats
-from state.base import AppState
+from state.base import AppState, guarded
 from state.figures import timeline_figure
 from state.live import listens_to
 
@@ -53,12 +53,10 @@ class OverviewState(AppState):
     _timeline_ids: list[list[int]] = []
 
     @rx.event
+    @guarded("viewer")
     async def load(self) -> None:
         """KPIs, the newest high-risk events for the timeline, and the top open risks."""
-        try:
-            tenant_id = self._require("viewer")
-        except Forbidden:
-            return
+        tenant_id = self._tenant_id
         async with session_scope() as session:
             kpis = await drift_stats.drift_kpis(session, tenant_id=tenant_id)
             recent, _ = await drift_queries.list_events(session, tenant_id=tenant_id, sort="created_at",
@@ -73,7 +71,8 @@ class OverviewState(AppState):
         self.timeline, self._timeline_ids = timeline_figure(self._points)
 
     @rx.event
-    def open_point(self, points: list[dict[str, Any]]) -> rx.event.EventSpec | None:
+    @guarded("viewer")
+    def open_point(self, points: list[dict[str, Any]]) -> EventSpec | None:
         """A click on the timeline opens that event on the Drift page."""
         if not points:
             return None

@@ -9,10 +9,9 @@ import reflex as rx
 
 from jobs.tasks.policy import MAX_UNION, queue_generation
 from models.db import session_scope
-from models.errors import Forbidden
 from models.policy import POLICY_STATUSES
 from models.queries import policies as policy_queries
-from state.base import AppState
+from state.base import AppState, guarded
 from state.live import listens_to
 
 PAGE_SIZE = 100
@@ -81,15 +80,13 @@ class PoliciesState(AppState):
         return self.role in ("analyst", "approver", "admin")
 
     @rx.event
+    @guarded("viewer")
     async def load(self) -> None:
         """The first page of policies with the current filters, and the coverage."""
-        try:
-            await self._refresh()
-        except Forbidden:
-            return
+        await self._refresh()
 
     async def _refresh(self) -> None:
-        tenant_id = self._require("viewer")
+        tenant_id = self._tenant_id
         f = self.filters
         status = None if f["status"] in (ANY, CURRENT) else f["status"]
         async with session_scope() as session:
@@ -106,6 +103,7 @@ class PoliciesState(AppState):
         self.coverage_chart = coverage_figure(coverage["namespaces"])
 
     @rx.event
+    @guarded("viewer")
     async def apply_filters(self, form: dict[str, Any]) -> None:
         """Status, namespace and text from the filter form."""
         status, namespace = str(form.get("status", CURRENT)), str(form.get("namespace", ANY))
@@ -116,18 +114,15 @@ class PoliciesState(AppState):
         await self._refresh()
 
     @rx.event
+    @guarded("analyst")
     async def generate(self, form: dict[str, Any]) -> None:
         """Queue generation from the newest snapshot, or the union of the newest N (analyst or higher)."""
         text = str(form.get("last", "1")).strip() or "1"
-        try:
-            tenant_id = self._require("analyst")
-            if not text.isdigit() or not 1 <= int(text) <= MAX_UNION:
-                raise ValueError(f"choose between 1 and {MAX_UNION} snapshots")
-        except (Forbidden, ValueError) as exc:
-            self.message, self.message_error = getattr(exc, "message", str(exc)), True
+        if not text.isdigit() or not 1 <= int(text) <= MAX_UNION:
+            self.message, self.message_error = f"choose between 1 and {MAX_UNION} snapshots", True
             return
         last = int(text)
-        self._generate_run = await queue_generation(tenant_id=tenant_id, actor=self.actor, last=last)
+        self._generate_run = await queue_generation(tenant_id=self._tenant_id, actor=self.actor, last=last)
         self.generating, self.message_error = True, False
         what = "the newest snapshot" if last == 1 else f"the union of the newest {last} snapshots"
         self.message = f"Generating policies from {what}: the list updates when the job finishes."

@@ -15,7 +15,7 @@ from jobs.tasks.policy import MAX_IMPACT_SNAPSHOTS, announce_transition, policy_
 from models.db import session_scope
 from models.errors import Conflict, Forbidden, NotFound
 from models.queries import policies as policy_queries
-from state.base import AppState
+from state.base import AppState, guarded
 from state.policies import PoliciesState, policy_row
 
 ACTIONS = {"submit": "submitted", "approve": "approved", "reject": "rejected"}
@@ -64,6 +64,7 @@ class PolicyDetailState(AppState):
         return self.role in ("analyst", "approver", "admin") and self.policy.get("status") == "draft"
 
     @rx.event
+    @guarded("viewer")
     async def open_from_url(self) -> None:
         """on_load: `?policy=ID` opens that policy."""
         policy_id = self.router.url.query_parameters.get("policy", "")
@@ -71,18 +72,19 @@ class PolicyDetailState(AppState):
             await self._open(int(policy_id))
 
     @rx.event
+    @guarded("viewer")
     async def open_policy(self, policy_id: str) -> None:
         self.notice, self.confirming = "", ""
         await self._open(int(policy_id))
 
     async def _open(self, policy_id: int) -> None:
+        tenant_id = self._tenant_id
         try:
-            tenant_id = self._require("viewer")
             async with session_scope() as session:
                 row = await policy_queries.get_policy(session, tenant_id=tenant_id, policy_id=policy_id)
                 approved = await policy_queries.approved_version(session, tenant_id=tenant_id, policy=row)
                 reviews = await policy_queries.list_reviews(session, tenant_id=tenant_id, policy_id=policy_id)
-        except (Forbidden, NotFound) as exc:
+        except NotFound as exc:
             self.policy, self.notice, self.notice_error = {}, exc.message, True
             return
         public = policy_queries.policy_public(row)
@@ -114,6 +116,7 @@ class PolicyDetailState(AppState):
                                    f"{found['blocked_flows']:,} flows in the last {found['snapshots']} snapshot(s).")
 
     @rx.event
+    @guarded("viewer")
     async def preview_impact(self, form: dict[str, Any]) -> None:
         """Re-run the impact preview over another number of snapshots."""
         text = str(form.get("snapshots", "24")).strip()
@@ -122,26 +125,29 @@ class PolicyDetailState(AppState):
             return
         self.impact_snapshots = text
         try:
-            tenant_id = self._require("viewer")
-            await self._load_impact(tenant_id, int(self.policy["id"]))
-        except (Forbidden, NotFound) as exc:
+            await self._load_impact(self._tenant_id, int(self.policy["id"]))
+        except NotFound as exc:
             self.notice, self.notice_error = exc.message, True
 
     @rx.event
+    @guarded("viewer")
     def close(self) -> None:
         self.policy, self.notice, self.confirming = {}, "", ""
 
     @rx.event
+    @guarded("viewer")
     def ask(self, action: str) -> None:
         """Open the confirmation of submit, approve or reject."""
         if action in ACTIONS and self.policy:
             self.confirming, self.notice = action, ""
 
     @rx.event
+    @guarded("viewer")
     def cancel(self) -> None:
         self.confirming = ""
 
     @rx.event
+    @guarded("viewer")
     async def confirm(self, form: dict[str, Any]) -> None:
         """Carry out the confirmed transition; a refusal (role, four eyes, state, missing reason) is shown."""
         action, self.confirming = self.confirming, ""
@@ -150,8 +156,8 @@ class PolicyDetailState(AppState):
                  "reject": policy_queries.reject_policy}
         if action not in steps or not self.policy:
             return
+        tenant_id = self._tenant_id
         try:
-            tenant_id = self._require("viewer")
             async with session_scope() as session:
                 row = await steps[action](session, tenant_id=tenant_id, policy_id=int(self.policy["id"]),
                                           actor=self.actor, role=self._role, reason=reason)

@@ -10,41 +10,40 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import reflex as rx
+from reflex_base.event import EventSpec
 
 from jobs.integrations.gitops.bundle import YAML_MIME, bundle_filename, bundle_text, policy_filename, policy_text
 from models.db import session_scope
-from models.errors import Forbidden, NotFound
+from models.errors import NotFound
 from models.queries import gitops as gitops_queries
 from models.queries import tenancy
-from state.base import AppState
+from state.base import AppState, guarded
 
 
 class PolicyDownloadState(AppState):
     download_message: str = ""
 
     @rx.event
-    async def download_policy(self, policy_id: int | str) -> rx.event.EventSpec | None:
+    @guarded("viewer")
+    async def download_policy(self, policy_id: int | str) -> EventSpec | None:
         """The browser saves `<namespace>-<name>.yaml` of one of the tenant's policies (id as int or digits)."""
         try:
-            tenant_id = self._require("viewer")
             if not str(policy_id).isdigit():
                 raise NotFound(f"policy {policy_id} not found")
             async with session_scope() as session:
-                policy = await gitops_queries.get_policy(session, tenant_id=tenant_id, policy_id=int(policy_id))
-        except (Forbidden, NotFound) as exc:
+                policy = await gitops_queries.get_policy(session, tenant_id=self._tenant_id,
+                                                         policy_id=int(policy_id))
+        except NotFound as exc:
             self.download_message = exc.message
             return None
         self.download_message = ""
         return rx.download(data=policy_text(policy), filename=policy_filename(policy), mime_type=YAML_MIME)
 
     @rx.event
-    async def download_bundle(self) -> rx.event.EventSpec | None:
+    @guarded("viewer")
+    async def download_bundle(self) -> EventSpec | None:
         """The browser saves every approved and deployed policy as one multi-document YAML file."""
-        try:
-            tenant_id = self._require("viewer")
-        except Forbidden as exc:
-            self.download_message = exc.message
-            return None
+        tenant_id = self._tenant_id
         async with session_scope() as session:
             policies = await gitops_queries.list_released_policies(session, tenant_id=tenant_id)
             tenant = await tenancy.get_tenant(session, tenant_id=tenant_id)

@@ -7,18 +7,19 @@ from datetime import datetime
 from typing import Any
 
 import reflex as rx
+from reflex_base.event import EventHandler, EventSpec
 
 from jobs.engines.flows.formats import FORMAT_ALIASES
 from jobs.runtime.uploads import EmptyUpload, UploadTooLarge, receive_upload
 from models.db import session_scope
-from models.errors import Forbidden
 from models.graph import FlowUpload
 from models.queries import graph as graph_queries
 from models.queries import tenancy
 from models.queries.audit import record_audit
 from models.tenancy import WINDOW_CHOICES
-from state.base import AppState
+from state.base import AppState, guarded
 from state.live import listens_to
+from state.tokens import TokensState
 
 SHOWN = 50
 UPLOAD_ID = "flow-files"
@@ -75,13 +76,12 @@ class SourcesState(AppState):
         return self.role in ("analyst", "approver", "admin")
 
     @rx.event
-    async def load(self) -> None:
-        """Newest uploads and snapshots of the tenant."""
-        try:
-            tenant_id = self._require("viewer")
-        except Forbidden:
-            return
-        await self._refresh(tenant_id)
+    @guarded("viewer")
+    async def load(self) -> EventHandler | None:
+        """Newest uploads and snapshots of the tenant; for admins, then the API tokens."""
+        await self._refresh(self._tenant_id)
+        # Only admins see the tokens card: nobody else asks for the list (and would be refused).
+        return TokensState.event_handlers["load_tokens"] if self._role == "admin" else None
 
     async def _refresh(self, tenant_id: int) -> None:
         async with session_scope() as session:
@@ -94,18 +94,17 @@ class SourcesState(AppState):
         self.snapshots = [snapshot_row(graph_queries.snapshot_public(s)) for s in snapshots]
 
     @rx.event
+    @guarded("viewer")
     def set_upload_format(self, value: str) -> None:
         self.upload_format = value if value in FORMAT_ALIASES else "auto"
 
     @rx.event
+    @guarded("admin")
     async def set_window(self, value: str) -> None:
         """Admins change the snapshot window; later builds use it."""
+        tenant_id = self._tenant_id
         try:
-            tenant_id = self._require("admin")
             seconds = next(c for c in WINDOW_CHOICES if tenancy.describe_window(c) == value)
-        except Forbidden as exc:
-            self.upload_message, self.upload_error = exc.message, True
-            return
         except StopIteration:
             self.upload_message, self.upload_error = f"{value} is not an allowed window", True
             return
@@ -118,6 +117,7 @@ class SourcesState(AppState):
         self.upload_message = f"Snapshot window set to {value}; new uploads and rebuilds use it."
 
     @rx.event
+    @guarded("viewer")
     def upload_progress(self, progress: dict[str, Any]) -> None:
         """Browser → server transfer progress from the upload widget."""
         fraction = float(progress.get("progress", 0))
@@ -126,17 +126,14 @@ class SourcesState(AppState):
         self.upload_percent = round(fraction * 100)
 
     @rx.event
-    async def handle_upload(self, files: list[rx.UploadFile]) -> rx.event.EventSpec | None:
+    @guarded("analyst")
+    async def handle_upload(self, files: list[rx.UploadFile]) -> EventSpec | None:
         """Store each dropped file as an upload and queue its parse."""
-        try:
-            tenant_id = self._require("analyst")
-        except Forbidden as exc:
-            self.upload_message, self.upload_error, self.uploading = exc.message, True, False
-            return None
+        tenant_id = self._tenant_id
         if not files:
             self.upload_message, self.upload_error = "Choose or drop at least one flow file first.", True
             return None
-        queued = []
+        queued: list[str] = []
         for file in files:
             try:
                 upload, _ = await receive_upload(_chunks(file), tenant_id=tenant_id, filename=file.filename or "upload",
@@ -148,7 +145,8 @@ class SourcesState(AppState):
         self.uploading, self.upload_percent, self.upload_error = False, 100, False
         self.upload_message = f"Queued {', '.join(queued)}: results appear below as the worker parses them."
         await self._refresh(tenant_id)
-        return rx.clear_selected_files(UPLOAD_ID)
+        cleared: EventSpec = rx.clear_selected_files(UPLOAD_ID)
+        return cleared
 
     async def _on_live_event(self, event: dict[str, Any]) -> None:
         """Refresh uploads when a parse finishes; insert or update a built snapshot in place."""

@@ -8,11 +8,11 @@ from typing import Any
 import reflex as rx
 
 from models.db import session_scope
-from models.errors import Forbidden, NotFound
+from models.errors import NotFound
 from models.queries import tenancy
 from models.queries.audit import record_audit
 from models.tenancy import ROLES, ApiToken
-from state.base import AppState
+from state.base import AppState, guarded
 
 
 def _when(stamp: datetime | None) -> str:
@@ -39,27 +39,20 @@ class TokensState(AppState):
         return self.role == "admin"
 
     @rx.event
+    @guarded("admin")
     async def load_tokens(self) -> None:
-        """The tenant's tokens (admins only see the list)."""
+        """The tenant's tokens (admins only: the Sources page asks for them for admins)."""
         await self._reload_tokens()
 
     async def _reload_tokens(self) -> None:
-        try:
-            tenant_id = self._require("admin")
-        except Forbidden:
-            self.tokens = []
-            return
         async with session_scope() as session:
-            self.tokens = [token_row(t) for t in await tenancy.list_api_tokens(session, tenant_id=tenant_id)]
+            self.tokens = [token_row(t) for t in await tenancy.list_api_tokens(session, tenant_id=self._tenant_id)]
 
     @rx.event
+    @guarded("admin")
     async def create_token(self, form: dict[str, Any]) -> None:
         """Create a token and show its secret once."""
-        try:
-            tenant_id = self._require("admin")
-        except Forbidden as exc:
-            self.token_message = exc.message
-            return
+        tenant_id = self._tenant_id
         name, role = str(form.get("name", "")).strip()[:80], str(form.get("role", "analyst"))
         if not name or role not in ROLES:
             self.token_message = "Give the token a name and a role."
@@ -73,25 +66,28 @@ class TokensState(AppState):
         await self._reload_tokens()
 
     @rx.event
+    @guarded("admin")
     def ask_revoke(self, token_id: str) -> None:
         self.confirm_revoke_id = token_id
 
     @rx.event
+    @guarded("admin")
     def cancel_revoke(self) -> None:
         self.confirm_revoke_id = ""
 
     @rx.event
+    @guarded("admin")
     async def revoke_token(self) -> None:
         """Revoke the token the admin confirmed."""
+        tenant_id = self._tenant_id
         try:
-            tenant_id = self._require("admin")
             async with session_scope() as session:
                 token = await tenancy.revoke_api_token(
                     session, tenant_id=tenant_id, token_id=int(self.confirm_revoke_id)
                 )
                 await record_audit(session, tenant_id=tenant_id, actor=self.actor, action="token.revoke",
                                    target=f"token #{token.id} {token.name}")
-        except (Forbidden, NotFound) as exc:
+        except NotFound as exc:
             self.token_message = exc.message
         except ValueError:
             self.token_message = "Choose a token to revoke."
@@ -101,5 +97,6 @@ class TokensState(AppState):
         await self._reload_tokens()
 
     @rx.event
+    @guarded("admin")
     def dismiss_secret(self) -> None:
         self.new_secret = ""

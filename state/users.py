@@ -12,17 +12,18 @@ from typing import Any
 from urllib.parse import quote
 
 import reflex as rx
+from reflex_base.event import EventSpec
 
 from jobs.runtime.connections import get_redis
 from jobs.runtime.constants import password_link_key
 from models.credentials import MIN_PASSWORD_LENGTH, hash_secret, new_secret
 from models.db import session_scope
-from models.errors import Conflict, Forbidden, NotFound
+from models.errors import Conflict, NotFound
 from models.queries import tenancy
 from models.queries.audit import record_audit
 from models.settings import get_settings
 from models.tenancy import ROLES, User
-from state.base import AppState
+from state.base import AppState, guarded
 
 PASSWORD_LINK_HOURS = 48
 SET_PASSWORD_PATH = "/set-password"
@@ -83,28 +84,20 @@ class UsersState(AppState):
         self.message, self.is_error = text, error
 
     @rx.event
+    @guarded("admin")
     async def load(self) -> None:
         """The tenant's users (admins only)."""
         await self._reload()
 
     async def _reload(self) -> None:
-        try:
-            tenant_id = self._require("admin")
-        except Forbidden as exc:
-            self.users = []
-            self._say(exc.message, error=True)
-            return
         async with session_scope() as session:
-            self.users = [user_row(u) for u in await tenancy.list_users(session, tenant_id=tenant_id)]
+            self.users = [user_row(u) for u in await tenancy.list_users(session, tenant_id=self._tenant_id)]
 
     @rx.event
+    @guarded("admin")
     async def create_user(self, form: dict[str, Any]) -> None:
         """Invite a user: email and role; answers a one-time set-password link."""
-        try:
-            tenant_id = self._require("admin")
-        except Forbidden as exc:
-            self._say(exc.message, error=True)
-            return
+        tenant_id = self._tenant_id
         email, role = str(form.get("email", "")).strip().lower(), str(form.get("role", ""))
         if role not in ROLES:
             self._say(f"Choose a role: {', '.join(ROLES)}.", error=True)
@@ -122,6 +115,7 @@ class UsersState(AppState):
         await self._reload()
 
     @rx.event
+    @guarded("admin")
     def ask(self, user_id: str, action: str, role: str = "") -> None:
         """Stage a change (role, disable, enable, link) for confirmation."""
         row = next((u for u in self.users if u["id"] == user_id), None)
@@ -132,19 +126,19 @@ class UsersState(AppState):
         self.pending = {"id": user_id, "email": row["email"], "action": action, "role": role}
 
     @rx.event
+    @guarded("admin")
     def cancel(self) -> None:
         """Drop the staged change."""
         self.pending = {}
 
     @rx.event
+    @guarded("admin")
     async def confirm(self) -> None:
         """Apply the staged change, audited."""
         pending, self.pending = self.pending, {}
         try:
-            tenant_id = self._require("admin")
-            user_id = int(pending.get("id", ""))
-            await self._apply(tenant_id, user_id, pending)
-        except (Forbidden, NotFound, Conflict) as exc:
+            await self._apply(self._tenant_id, int(pending.get("id", "")), pending)
+        except (NotFound, Conflict) as exc:
             self._say(exc.message, error=True)
         except ValueError:
             self._say("Choose a user and a valid change.", error=True)
@@ -176,6 +170,7 @@ class UsersState(AppState):
                 raise ValueError(action)
 
     @rx.event
+    @guarded("admin")
     def dismiss_link(self) -> None:
         """Hide the link once it was copied."""
         self.new_link = ""
@@ -197,7 +192,7 @@ class SetPasswordState(rx.State):
         self.message = "" if self._link else "This page needs the link your admin sent you."
 
     @rx.event
-    async def set_password(self, form: dict[str, Any]) -> rx.event.EventSpec | None:
+    async def set_password(self, form: dict[str, Any]) -> EventSpec | None:
         """Check the two entries, use up the link, store the new password (audited)."""
         password, again = str(form.get("password", "")), str(form.get("again", ""))
         self._link = self._link or self.router.url.query_parameters.get("link", "")

@@ -98,7 +98,7 @@ def _snapshots() -> rx.Component:
 
 
 @protected_page("/sources", "Sources", nav="Sources", order=40,
-                on_load=[SourcesState.load, TokensState.load_tokens])
+                on_load=[SourcesState.load])
 def sources() -> rx.Component:
     return rx.vstack(
         rx.heading("Sources", size="6"),

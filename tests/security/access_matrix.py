@@ -130,7 +130,8 @@ STATE: dict[str, Handler] = {
     "GraphState.clear_filters": Handler("ui"),
     "GraphState.click": Handler("ui", args=([{"curveNumber": 0, "pointNumber": 0}],)),
     "GraphState.select": Handler("ui", args=("{node}",)),
-    "GraphState.download_json": Handler("ui"),
+    # An export of the open graph: a signed-out tab must not download it (security finding 5).
+    "GraphState.download_json": Handler("viewer"),
     "GraphState.show_offer": Handler("viewer", prep={"live_offer": {"id": "{snapshot}"}}),
     "GraphDetailState.close": Handler("ui"),
     # Jobs
