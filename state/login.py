@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 import reflex as rx
+from reflex_base.event import EventSpec
 
 from jobs.auth import clients
 from jobs.auth.ratelimit import RateLimited, login_succeeded, reserve_login
@@ -81,7 +82,7 @@ class LoginState(rx.State):
         self.sso_url = f"/auth/oidc/login?next={quote(self._next)}"
 
     @rx.event
-    async def login(self, form: dict[str, Any]) -> rx.event.EventSpec | None:
+    async def login(self, form: dict[str, Any]) -> EventSpec | None:
         """Check the credentials with throttling; on success navigate to the cookie route."""
         email = str(form.get("email", "")).strip().lower()
         password = str(form.get("password", ""))
@@ -126,5 +127,7 @@ class LoginState(rx.State):
         cookie = clients.cookie_value(self.router.headers.cookie, clients.DEVICE_COOKIE)
         return clients.known_device(get_settings().secret_key, email=email, cookie=cookie)
 
-    def _fail(self, code: str) -> None:
+    def _fail(self, code: str) -> EventSpec | None:
+        # Typed as an answer, so a refusal can be returned: nothing follows it.
         self.message, self.is_error, self.busy = MESSAGES[code], True, False
+        return None
