@@ -72,26 +72,3 @@ class AuditLog(SQLModel, table=True):
     after: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
     client_ip: str = Field(default="", max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
-
-
-def job_run_public(run: JobRun) -> dict[str, Any]:
-    """The shape of a job run in REST answers and live events (docs/architecture.md, "REST")."""
-    return {
-        "id": run.id,
-        "name": run.name,
-        "status": run.status,
-        "triggered_by": run.triggered_by,
-        "attempts": run.attempts,
-        "progress": run.progress,
-        "progress_message": run.progress_message,
-        "error": run.error,
-        "params": run.params,
-        "result": run.result,
-        "arq_job_id": run.arq_job_id,
-        "retry_of": run.retry_of,
-        "worker_id": run.worker_id,
-        "attempt_errors": run.attempt_errors,
-        "enqueued_at": run.enqueued_at.isoformat() if run.enqueued_at else None,
-        "started_at": run.started_at.isoformat() if run.started_at else None,
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-    }

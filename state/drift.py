@@ -10,6 +10,7 @@ import reflex as rx
 from models.db import session_scope
 from models.drift import EVENT_STATUSES
 from models.errors import NotFound
+from models.public.drift import DriftEventPublic
 from models.queries import drift as drift_queries
 from state.base import AppState, guarded
 from state.live import listens_to
@@ -75,7 +76,7 @@ class DriftListState(AppState):
         except ValueError as exc:
             self.message = str(exc)
             return
-        self.rows, self.message, self.fresh = [event_row(drift_queries.event_public(r)) for r in rows], "", 0
+        self.rows, self.message, self.fresh = [event_row(DriftEventPublic.of(r).model_dump()) for r in rows], "", 0
 
     @rx.event
     @guarded("viewer")

@@ -9,6 +9,7 @@ import reflex as rx
 
 from models.db import session_scope
 from models.errors import NotFound
+from models.public.drift import DriftEventPublic
 from models.queries import drift as drift_queries
 from models.queries import whitelist as whitelist_queries
 from state.base import AppState, guarded
@@ -57,7 +58,7 @@ class DriftDetailState(AppState):
         except NotFound as exc:
             self.notice, self.event = exc.message, {}
             return
-        public = drift_queries.event_public(row)
+        public = DriftEventPublic.of(row).model_dump()
         self.event = event_row(public)
         self.reasons = [_reason(r) for r in public["reasons"]]
         self.evidence = [[str(k), str(v)] for k, v in (public.get("evidence") or {}).items()]

@@ -11,6 +11,7 @@ from jobs.integrations.gitops.errors import GitopsError, TransientError
 from jobs.integrations.gitops.target import GitTarget, check_connection
 from models.db import session_scope
 from models.policy import Policy, PullRequest
+from models.public.policy import GitopsConfigPublic
 from models.queries import gitops as gitops_queries
 from models.queries import jobs as job_queries
 from models.secretbox import SecretUnreadable
@@ -58,7 +59,8 @@ class GitopsState(AppState):
         """Settings (never the token) and pull requests of the session's tenant."""
         tenant_id = self._tenant_id
         async with session_scope() as session:
-            self._show(gitops_queries.config_public(await gitops_queries.get_config(session, tenant_id=tenant_id)))
+            config = await gitops_queries.get_config(session, tenant_id=tenant_id)
+        self._show(GitopsConfigPublic.of(config).model_dump())
         await self._reload_pulls(tenant_id)
 
     def _show(self, public: dict[str, Any]) -> None:
@@ -91,7 +93,7 @@ class GitopsState(AppState):
                     repo_url=str(form.get("repo_url", "")), base_branch=str(form.get("base_branch", "")),
                     folder=str(form.get("folder", "")), token=str(form.get("token", "")),
                 )
-                public = gitops_queries.config_public(config)
+                public = GitopsConfigPublic.of(config).model_dump()
         except ValueError as exc:
             self.message, self.message_error = f"Not saved: {exc}.", True
             return

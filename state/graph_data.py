@@ -12,6 +12,7 @@ from jobs.engines.snapshot.types import EdgeRecord, NodeKind, NodeRecord
 from jobs.stores.layouts import layout_for
 from models.db import session_scope
 from models.graph import Edge, Node, Snapshot
+from models.public.drift import DriftEventPublic
 from models.queries import baselines as baseline_queries
 from models.queries import drift as drift_queries
 from models.queries import graph as graph_queries
@@ -50,7 +51,7 @@ async def load_graph(tenant_id: int, snapshot_id: int) -> tuple[Graph, list[dict
         events, _ = await drift_queries.list_events(session, tenant_id=tenant_id, snapshot_id=snapshot_id,
                                                     limit=EVENTS_PER_SNAPSHOT)
     graph = Graph.of((_node(n) for n in nodes), (_edge(e) for e in edges))
-    return graph, [drift_queries.event_public(e) for e in events]
+    return graph, [DriftEventPublic.of(e).model_dump() for e in events]
 
 
 async def window_start_of(tenant_id: int, snapshot_id: int) -> datetime:

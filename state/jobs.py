@@ -9,7 +9,8 @@ import reflex as rx
 
 from jobs.runtime.queue import enqueue_job
 from models.db import session_scope
-from models.ops import JOB_STATUSES, job_run_public
+from models.ops import JOB_STATUSES
+from models.public.ops import JobRunPublic
 from models.queries import job_metrics
 from models.queries import jobs as job_queries
 from models.queries.audit import record_audit
@@ -104,7 +105,7 @@ class JobsState(AppState):
                                                    offset=self.page * PAGE_SIZE, sort=self.sort)
             self.counts = await job_queries.count_job_runs_by_status(session, tenant_id=tenant_id)
             self.names = ["all", *await job_metrics.job_names(session, tenant_id=tenant_id)]
-        self.runs = [job_row(job_run_public(run)) for run in runs]
+        self.runs = [job_row(JobRunPublic.of(run).model_dump()) for run in runs]
 
     @rx.event
     @guarded("viewer")

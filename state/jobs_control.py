@@ -11,7 +11,7 @@ from jobs.runtime import control, triggers
 from jobs.runtime.windows import BadRange
 from models.db import session_scope
 from models.errors import Conflict, NotFound
-from models.ops import job_run_public
+from models.public.ops import JobRunPublic
 from models.queries import jobs as job_queries
 from models.tenancy import ROLE_RANK
 from state.base import AppState, guarded
@@ -68,7 +68,7 @@ class JobsControlState(AppState):
             self.message, self.detail = exc.message, {}
             return
         self.message = ""
-        self._show(job_run_public(run))
+        self._show(JobRunPublic.of(run).model_dump())
 
     @rx.event
     @guarded("viewer")
@@ -87,7 +87,7 @@ class JobsControlState(AppState):
             self.message = exc.message
             return
         self.message = f"Queued #{new.id}, a retry of #{self.detail['id']}."
-        self._show(job_run_public(new))
+        self._show(JobRunPublic.of(new).model_dump())
 
     @rx.event
     @guarded("admin")
@@ -100,7 +100,7 @@ class JobsControlState(AppState):
             self.message = exc.message
             return
         self.message = f"Cancel requested for #{run.id}."
-        self._show(job_run_public(run))
+        self._show(JobRunPublic.of(run).model_dump())
 
     @rx.event
     @guarded("analyst")

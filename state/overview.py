@@ -9,6 +9,7 @@ import reflex as rx
 from reflex_base.event import EventSpec
 
 from models.db import session_scope
+from models.public.drift import DriftEventPublic
 from models.queries import drift as drift_queries
 from models.queries import drift_stats
 from state.base import AppState, guarded
@@ -63,8 +64,8 @@ class OverviewState(AppState):
                                                         limit=TIMELINE_POINTS)
             top, _ = await drift_queries.list_events(session, tenant_id=tenant_id, status="open", limit=TOP)
         self.kpis = {k: _kpi_text(v) for k, v in kpis.items()}
-        self._points = [_point(drift_queries.event_public(e)) for e in recent]
-        self.top_risks = [risk_row(drift_queries.event_public(e)) for e in top]
+        self._points = [_point(DriftEventPublic.of(e).model_dump()) for e in recent]
+        self.top_risks = [risk_row(DriftEventPublic.of(e).model_dump()) for e in top]
         self._redraw()
 
     def _redraw(self) -> None:

@@ -10,6 +10,7 @@ import reflex as rx
 from jobs.tasks.policy import MAX_UNION, queue_generation
 from models.db import session_scope
 from models.policy import POLICY_STATUSES
+from models.public.policy import PolicyPublic
 from models.queries import policies as policy_queries
 from state.base import AppState, guarded
 from state.live import listens_to
@@ -95,7 +96,7 @@ class PoliciesState(AppState):
                 namespace=None if f["namespace"] == ANY else f["namespace"], text=f["text"] or None, limit=PAGE_SIZE)
             self.namespaces = [ANY, *await policy_queries.list_policy_namespaces(session, tenant_id=tenant_id)]
             coverage = await policy_queries.policy_coverage(session, tenant_id=tenant_id)
-        self.rows = [policy_row(policy_queries.policy_public(r)) for r in rows]
+        self.rows = [policy_row(PolicyPublic.of(r).model_dump()) for r in rows]
         self.coverage = [{k: str(v) for k, v in r.items()} for r in coverage["namespaces"]]
         edges, covered = coverage["edges"], coverage["covered"]
         share = f"{covered:,} of {edges:,} observed edges ({100 * covered / edges:.0f} %)" if edges else ""

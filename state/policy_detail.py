@@ -14,6 +14,7 @@ from jobs.engines.policy.diff import diff_yaml
 from jobs.tasks.policy import MAX_IMPACT_SNAPSHOTS, announce_transition, policy_impact
 from models.db import session_scope
 from models.errors import Conflict, Forbidden, NotFound
+from models.public.policy import PolicyPublic, ReviewPublic
 from models.queries import policies as policy_queries
 from state.base import AppState, guarded
 from state.policies import PoliciesState, policy_row
@@ -87,7 +88,7 @@ class PolicyDetailState(AppState):
         except NotFound as exc:
             self.policy, self.notice, self.notice_error = {}, exc.message, True
             return
-        public = policy_queries.policy_public(row)
+        public = PolicyPublic.of(row).model_dump()
         check = public["verification"]
         self.policy = {**policy_row(public), "submitted_by": row.submitted_by,
                        "approved_id": str(approved.id) if approved else ""}
@@ -99,7 +100,7 @@ class PolicyDetailState(AppState):
                       "schema": "valid" if check["schema_valid"] else "; ".join(check["schema_errors"])}
         self.extra = [_connection(c) for c in check["allowed_not_observed"][:SHOWN]]
         self.missing = [_connection(c) for c in check["observed_not_allowed"][:SHOWN]]
-        self.reviews = [{k: str(v) for k, v in policy_queries.review_public(r).items()} for r in reviews]
+        self.reviews = [{k: str(v) for k, v in ReviewPublic.of(r).model_dump().items()} for r in reviews]
         await self._load_impact(tenant_id, policy_id)
 
     async def _load_impact(self, tenant_id: int, policy_id: int) -> None:

@@ -13,6 +13,7 @@ from jobs.engines.flows.formats import FORMAT_ALIASES
 from jobs.runtime.uploads import EmptyUpload, UploadTooLarge, receive_upload
 from models.db import session_scope
 from models.graph import FlowUpload
+from models.public.graph import SnapshotPublic
 from models.queries import graph as graph_queries
 from models.queries import tenancy
 from models.queries.audit import record_audit
@@ -91,7 +92,7 @@ class SourcesState(AppState):
             snapshots = await graph_queries.list_snapshots(session, tenant_id=tenant_id, limit=SHOWN)
             self.snapshot_total = await graph_queries.count_snapshots(session, tenant_id=tenant_id)
         self.uploads = [upload_row(u) for u in uploads]
-        self.snapshots = [snapshot_row(graph_queries.snapshot_public(s)) for s in snapshots]
+        self.snapshots = [snapshot_row(SnapshotPublic.of(s).model_dump()) for s in snapshots]
 
     @rx.event
     @guarded("viewer")

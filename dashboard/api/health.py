@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from redis.exceptions import RedisError
 from sqlalchemy import text
@@ -12,8 +10,18 @@ from sqlalchemy.exc import SQLAlchemyError
 from jobs.runtime.connections import get_redis
 from jobs.runtime.constants import WORKER_KEY_PATTERN
 from models.db import session_scope
+from models.public.base import PublicModel
 
 router = APIRouter()
+
+
+class HealthReport(PublicModel):
+    """`ok` or `degraded`, and what each dependency said."""
+
+    status: str
+    database: str
+    redis: str
+    workers: int
 
 
 async def _database() -> str:
@@ -28,7 +36,8 @@ async def _database() -> str:
 async def _redis_and_workers() -> tuple[str, int]:
     try:
         redis = get_redis()
-        await redis.ping()
+        # redis-py types ping() for its sync and async clients at once.
+        await redis.ping()  # type: ignore[misc]
         workers = [key async for key in redis.scan_iter(match=WORKER_KEY_PATTERN, count=100)]
     except (RedisError, OSError) as exc:
         return f"error: {type(exc).__name__}", 0
@@ -36,9 +45,9 @@ async def _redis_and_workers() -> tuple[str, int]:
 
 
 @router.get("/health")
-async def health() -> dict[str, Any]:
+async def health() -> HealthReport:
     """`ok` when the database and Redis answer and a worker is alive, else `degraded`."""
     database = await _database()
     redis, workers = await _redis_and_workers()
     ok = database == "ok" and redis == "ok" and workers > 0
-    return {"status": "ok" if ok else "degraded", "database": database, "redis": redis, "workers": workers}
+    return HealthReport(status="ok" if ok else "degraded", database=database, redis=redis, workers=workers)

@@ -10,6 +10,7 @@ Registered before the policies router so `bundle` is never read as a policy id.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, Response
 
@@ -21,6 +22,7 @@ from models.queries import tenancy
 
 router = APIRouter(prefix="/policies")
 YAML_TYPE = f"{YAML_MIME}; charset=utf-8"
+YAML_ANSWER: dict[int | str, dict[str, Any]] = {200: {"content": {"application/yaml": {"schema": {"type": "string"}}}}}
 
 
 def attachment(text: str, filename: str) -> Response:
@@ -28,7 +30,7 @@ def attachment(text: str, filename: str) -> Response:
     return Response(text, media_type=YAML_TYPE, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-@router.get("/bundle/approved", response_class=Response, responses={200: {"content": {"application/yaml": {}}}})
+@router.get("/bundle/approved", response_class=Response, responses=YAML_ANSWER)
 async def download_bundle(caller: Caller, session: DbSession) -> Response:
     """All approved and deployed policies as one multi-document YAML attachment."""
     caller.require("viewer")
@@ -40,7 +42,7 @@ async def download_bundle(caller: Caller, session: DbSession) -> Response:
     return attachment(bundle_text(policies, tenant_name=tenant.name, now=now), bundle_filename(tenant.name, now))
 
 
-@router.get("/{policy_id}/download", response_class=Response, responses={200: {"content": {"application/yaml": {}}}})
+@router.get("/{policy_id}/download", response_class=Response, responses=YAML_ANSWER)
 async def download_policy(caller: Caller, session: DbSession, policy_id: int) -> Response:
     """One policy's YAML as an attachment."""
     caller.require("viewer")

@@ -5,14 +5,12 @@ Viewers read; analysts (and above) add and remove. Every change is audited.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
 from dashboard.api.deps import Caller, DbSession
-from dashboard.api.drift import invalid
 from jobs.runtime.windows import parse_moment
+from models.public.drift import WhitelistPublic
 from models.queries import whitelist as whitelist_queries
 
 router = APIRouter(prefix="/whitelist")
@@ -27,26 +25,23 @@ class WhitelistIn(BaseModel):
 
 
 @router.get("")
-async def list_entries(caller: Caller, session: DbSession) -> list[dict[str, Any]]:
+async def list_entries(caller: Caller, session: DbSession) -> list[WhitelistPublic]:
     """All entries of the tenant, expired ones included (`expired: true`), newest first."""
     caller.require("viewer")
     rows = await whitelist_queries.list_whitelist(session, tenant_id=caller.tenant_id)
-    return [whitelist_queries.whitelist_public(row) for row in rows]
+    return [WhitelistPublic.of(row) for row in rows]
 
 
 @router.post("", status_code=201)
-async def create_entry(caller: Caller, session: DbSession, body: WhitelistIn) -> dict[str, Any]:
+async def create_entry(caller: Caller, session: DbSession, body: WhitelistIn) -> WhitelistPublic:
     """Add an entry: src/dst patterns (globs or CIDRs), optional port, optional future expiry, a reason."""
     caller.require("analyst")
-    try:
-        expires = parse_moment(body.expires_at, "expires_at") if body.expires_at else None
-        row = await whitelist_queries.create_whitelist(
-            session, tenant_id=caller.tenant_id, src_pattern=body.src_pattern, dst_pattern=body.dst_pattern,
-            port=body.port, expires_at=expires, reason=body.reason, author=caller.actor,
-        )
-    except ValueError as exc:  # BadRange (a bad expiry date) is a ValueError too
-        raise invalid(exc) from exc
-    return whitelist_queries.whitelist_public(row)
+    expires = parse_moment(body.expires_at, "expires_at") if body.expires_at else None
+    row = await whitelist_queries.create_whitelist(
+        session, tenant_id=caller.tenant_id, src_pattern=body.src_pattern, dst_pattern=body.dst_pattern,
+        port=body.port, expires_at=expires, reason=body.reason, author=caller.actor,
+    )
+    return WhitelistPublic.of(row)
 
 
 @router.delete("/{entry_id}", status_code=204)

@@ -12,7 +12,8 @@ from jobs.runtime.queue import enqueue_job
 from jobs.runtime.tracking import cancel_request_key
 from models.db import session_scope
 from models.errors import Conflict
-from models.ops import JobRun, job_run_public
+from models.ops import JobRun
+from models.public.ops import JobRunPublic
 from models.queries import jobs as job_queries
 from models.queries.audit import record_audit
 
@@ -60,7 +61,7 @@ async def cancel_run(*, tenant_id: int, job_run_id: int, actor: str) -> JobRun:
     # keep_result = 0, so abort() can never see a result: ask, do not wait.
     with contextlib.suppress(TimeoutError):
         await Job(run.arq_job_id, await get_arq()).abort(timeout=0, poll_delay=0.01)
-    await publish_event(get_redis(), tenant_id=tenant_id, kind="job.updated", data=job_run_public(run))
+    await publish_event(get_redis(), tenant_id=tenant_id, kind="job.updated", data=JobRunPublic.of(run).model_dump())
     await _audit(tenant_id, actor, "job.cancel", f"{run.name} #{run.id}", before_status=before)
     return run
 

@@ -8,7 +8,8 @@ from typing import Any
 from jobs.runtime.connections import get_arq, get_redis
 from jobs.runtime.events import publish_event
 from models.db import session_scope
-from models.ops import JobRun, job_run_public
+from models.ops import JobRun
+from models.public.ops import JobRunPublic
 from models.queries import jobs as job_queries
 
 
@@ -54,5 +55,5 @@ async def enqueue_job(
         await arq.enqueue_job(
             name, _job_id=arq_job_id, _defer_by=defer_seconds, tenant_id=tenant_id, job_run_id=run.id, **params
         )
-    await publish_event(get_redis(), tenant_id=tenant_id, kind="job.updated", data=job_run_public(run))
+    await publish_event(get_redis(), tenant_id=tenant_id, kind="job.updated", data=JobRunPublic.of(run).model_dump())
     return run

@@ -21,7 +21,8 @@ from sqlalchemy import exc as sa_exc
 from jobs.runtime.events import publish_event
 from jobs.runtime.redact import safe_error
 from models.db import session_scope
-from models.ops import JobRun, job_run_public
+from models.ops import JobRun
+from models.public.ops import JobRunPublic
 from models.queries import jobs as job_queries
 from models.settings import get_settings
 
@@ -33,7 +34,8 @@ class PermanentJobError(Exception):
 
 
 async def _publish(ctx: dict[str, Any], run: JobRun) -> None:
-    await publish_event(ctx["redis"], tenant_id=run.tenant_id, kind="job.updated", data=job_run_public(run))
+    await publish_event(ctx["redis"], tenant_id=run.tenant_id, kind="job.updated",
+                        data=JobRunPublic.of(run).model_dump())
 
 
 async def _transition(ctx: dict[str, Any], tenant_id: int, job_run_id: int, **changes: Any) -> JobRun:

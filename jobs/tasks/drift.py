@@ -15,7 +15,7 @@ Live event `drift.created` (one per run that left the snapshot with events or re
      "events": [event, …],              # the inserted ones, highest risk first, at most 500
      "truncated": bool}                 # more than 500 were inserted
 
-where each event is `event_public` without reasons and evidence: id, snapshot_id, kind, src, dst,
+where each event is `DriftEventPublic` without reasons and evidence: id, snapshot_id, kind, src, dst,
 dst_port, protocol, risk, severity, explanation, status, created_at, window_start.
 """
 
@@ -43,10 +43,10 @@ from models.db import session_scope
 from models.drift import DriftEvent
 from models.errors import NotFound
 from models.graph import Snapshot as SnapshotRow
+from models.public.drift import DriftEventPublic
 from models.queries import drift_store, tenancy
 from models.queries import graph as graph_queries
 from models.queries import whitelist as whitelist_queries
-from models.queries.drift import event_public
 from models.types import utcnow
 
 LOCK_SECONDS = 1800
@@ -160,7 +160,7 @@ class PhaseClock:
 
 def live_event(row: DriftEvent | Mapping[str, Any]) -> dict[str, Any]:
     """An event as `drift.created` carries it: the public shape without reasons and evidence."""
-    return {k: v for k, v in event_public(row).items() if k not in ("reasons", "evidence")}
+    return DriftEventPublic.of(row).model_dump(exclude={"reasons", "evidence"})
 
 
 def live_payload(row: SnapshotRow, fresh: Sequence[Mapping[str, Any]], counts: dict[str, int]) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from jobs.runtime.tracking import PermanentJobError, tracked
 from models.db import session_scope
 from models.errors import NotFound
 from models.policy import Policy, PullRequest
+from models.public.policy import PullPublic
 from models.queries import gitops as gitops_queries
 from models.secretbox import SecretUnreadable
 
@@ -54,7 +55,7 @@ async def _publish_policy(ctx: dict[str, Any], policy: Policy, pull: PullRequest
                "version": policy.version}
     # `action` and `policy` match the review workflow's policy.updated events; the rest is GitOps detail.
     data = {**summary, "action": "deployed" if policy.status == "deployed" else "pull_request", "policy": summary,
-            "pull_request": gitops_queries.pull_public(pull) if pull else None}
+            "pull_request": PullPublic.of(pull).model_dump() if pull else None}
     await publish_event(ctx["redis"], tenant_id=policy.tenant_id, kind="policy.updated", data=data)
 
 

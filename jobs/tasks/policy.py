@@ -8,7 +8,7 @@ versions, publish `policy.updated`:
      "skipped": [{"workload", "reason"}], "snapshot_ids": [...], "exact": bool}
 
 Transitions made by people (REST or the page) publish `policy.updated` with
-`{"action": "submitted" | "approved" | "rejected", "policy": policy_public}`; an approval also
+`{"action": "submitted" | "approved" | "rejected", "policy": PolicyPublic}`; an approval also
 queues `sync_gitops` for that version.
 """
 
@@ -34,6 +34,7 @@ from models.errors import NotFound
 from models.graph import Edge, Node
 from models.graph import Snapshot as SnapshotRow
 from models.policy import Policy
+from models.public.policy import PolicyPublic
 from models.queries import graph as graph_queries
 from models.queries import policies as policy_queries
 
@@ -116,7 +117,7 @@ async def announce_transition(*, tenant_id: int, policy: Policy, action: str, ac
     Returns the GitOps job run id for an approval.
     """
     await publish_event(get_redis(), tenant_id=tenant_id, kind="policy.updated",
-                        data={"action": action, "policy": policy_queries.policy_public(policy)})
+                        data={"action": action, "policy": PolicyPublic.of(policy).model_dump()})
     if action != "approved":
         return None
     pid = policy.id or 0

@@ -24,6 +24,7 @@ from jobs.stores.snapshots import stage_engine_frames
 from jobs.tasks.drift import queue_detection
 from models.db import session_scope
 from models.graph import Snapshot
+from models.public.graph import SnapshotPublic
 from models.queries import graph as graph_queries
 from models.queries import tenancy
 
@@ -89,7 +90,7 @@ async def build_snapshot(ctx: dict[str, Any], *, tenant_id: int, window_start: s
         await report_progress(ctx, fraction=0.6, message=f"saving {counts}")
         snapshot, changed = await _save(ctx, tenant_id, built, files)
     await publish_event(ctx["redis"], tenant_id=tenant_id, kind="snapshot.built",
-                        data=graph_queries.snapshot_public(snapshot))
+                        data=SnapshotPublic.of(snapshot).model_dump())
     detect_jobs = await queue_detection(tenant_id=tenant_id, snapshot=snapshot, changed=changed,
                                         baseline_windows=tenant.baseline_windows)
     return {"snapshot_id": snapshot.id, "window_start": window_start, "nodes": snapshot.node_count,

@@ -17,7 +17,8 @@ from jobs.runtime.events import publish_event
 from jobs.runtime.monitor import live_worker_ids
 from jobs.runtime.tracking import cancel_request_key
 from models.db import session_scope
-from models.ops import JobRun, job_run_public
+from models.ops import JobRun
+from models.public.ops import JobRunPublic
 from models.queries import jobs as job_queries
 from models.queries import tenancy
 from models.types import utcnow
@@ -58,7 +59,7 @@ async def give_up(redis: Redis, run: JobRun) -> JobRun | None:
             error=f"lost {where}: its worker stopped before it finished",
         )
         repeated = await job_queries.has_retry(session, tenant_id=run.tenant_id, job_run_id=run.id or 0)
-    await publish_event(redis, tenant_id=run.tenant_id, kind="job.updated", data=job_run_public(closed))
+    await publish_event(redis, tenant_id=run.tenant_id, kind="job.updated", data=JobRunPublic.of(closed).model_dump())
     if cancelled or repeated or run.triggered_by.startswith(SWEEPER):
         return None
     return await requeue(closed, triggered_by=f"{SWEEPER}: lost run #{run.id}", key_prefix="lost")

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.ops import AuditLog
+from models.public.ops import AuditPublic
 
 
 async def record_audit(
@@ -92,14 +93,6 @@ async def list_audit_actions(session: AsyncSession, *, tenant_id: int) -> list[s
     return list(rows)
 
 
-def audit_public(entry: AuditLog) -> dict[str, Any]:
-    """An entry as the API answers it."""
-    return {
-        "id": entry.id, "created_at": entry.created_at.isoformat(), "actor": entry.actor, "action": entry.action,
-        "target": entry.target, "before": entry.before, "after": entry.after, "client_ip": entry.client_ip,
-    }
-
-
 CSV_COLUMNS = ("id", "created_at", "actor", "action", "target", "before", "after", "client_ip")
 # A cell starting with one of these is a formula to spreadsheet programs (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -116,6 +109,6 @@ def audit_csv(entries: list[AuditLog]) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for entry in entries:
-        public = audit_public(entry)
+        public = AuditPublic.of(entry).model_dump()
         writer.writerow([_cell(public[column]) for column in CSV_COLUMNS])
     return out.getvalue()

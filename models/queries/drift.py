@@ -7,7 +7,7 @@ detection job writes is in `models.queries.drift_store`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,14 +21,13 @@ from models.errors import Invalid, NotFound
 from models.ops import AuditLog
 from models.queries.audit import record_audit
 from models.queries.drift_stats import drift_kpis, drift_timeline
-from models.queries.whitelist import create_whitelist, delete_whitelist, list_whitelist, whitelist_public
+from models.queries.whitelist import create_whitelist, delete_whitelist, list_whitelist
 from models.tenancy import User
 from models.types import utcnow
 
 __all__ = [
     "SORT_KEYS", "add_feedback", "create_whitelist", "delete_whitelist", "drift_kpis", "drift_timeline",
-    "event_history", "event_public", "event_target", "get_event", "list_events", "list_whitelist",
-    "set_event_status", "whitelist_public",
+    "event_history", "event_target", "get_event", "list_events", "list_whitelist", "set_event_status",
 ]
 
 SORT_KEYS = ("risk", "created_at", "kind", "severity")
@@ -212,22 +211,3 @@ async def event_history(session: AsyncSession, *, tenant_id: int, event_id: int)
         detail += f"; suppressed by whitelist: {row.evidence['whitelist'].get('reason') or 'no reason given'}"
     history.append({"at": row.created_at.isoformat(), "actor": "detector", "action": "detected", "detail": detail})
     return history
-
-
-PUBLIC_FIELDS = (
-    "id", "snapshot_id", "kind", "src", "dst", "dst_port", "protocol", "risk", "severity", "reasons", "explanation",
-    "status", "created_at", "window_start", "evidence",
-)
-
-
-def event_public(row: DriftEvent | Mapping[str, Any]) -> dict[str, Any]:
-    """An event as REST answers, pages and live events show it (docs/architecture.md, "REST").
-
-    `row` is a stored event or its column values (as `drift_store` returns the ones it inserted).
-    """
-    if isinstance(row, Mapping):
-        public = {name: row[name] for name in PUBLIC_FIELDS}
-    else:
-        public = {name: getattr(row, name) for name in PUBLIC_FIELDS}
-    public["created_at"], public["window_start"] = public["created_at"].isoformat(), public["window_start"].isoformat()
-    return public

@@ -1,20 +1,20 @@
 """Queries for GitOps: a tenant's Git settings, the pull requests opened for its policies, and the
 policies that may leave the building (approved or deployed).
 
-The provider token is sealed with `models.secretbox` and write-only: `config_public` says only
+The provider token is sealed with `models.secretbox` and write-only: `GitopsConfigPublic` says only
 whether one is set, and the audit log records "token changed", never a value.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.errors import NotFound
 from models.policy import GitopsConfig, Policy, PullRequest
+from models.public.policy import GitopsConfigPublic, PullPublic
 from models.queries.audit import record_audit
 from models.secretbox import seal, unseal
 from models.types import utcnow
@@ -93,18 +93,6 @@ def validate_provider(value: str) -> str:
     return provider
 
 
-def config_public(config: GitopsConfig | None) -> dict[str, Any]:
-    """The settings as REST answers and the page shows them: never the token, only whether one is set."""
-    if config is None:
-        return {"configured": False, "provider": "github", "repo_url": "", "base_branch": "main",
-                "folder": "networkpolicies", "token_set": False, "updated_at": None}
-    return {
-        "configured": bool(config.repo_url), "provider": config.provider, "repo_url": config.repo_url,
-        "base_branch": config.base_branch, "folder": config.folder, "token_set": bool(config.token_encrypted),
-        "updated_at": config.updated_at.isoformat(),
-    }
-
-
 async def get_config(session: AsyncSession, *, tenant_id: int) -> GitopsConfig | None:
     """The tenant's Git settings, or None when never saved."""
     query = select(GitopsConfig).where(GitopsConfig.tenant_id == tenant_id)
@@ -124,7 +112,7 @@ async def put_config(
     if len(new_token) > MAX_TOKEN or any(ch.isspace() for ch in new_token):
         raise ValueError(f"token must be one word of at most {MAX_TOKEN} characters")
     config = await get_config(session, tenant_id=tenant_id)
-    before = config_public(config) if config is not None else {}
+    before = GitopsConfigPublic.of(config).model_dump() if config is not None else {}
     if config is None:
         config = GitopsConfig(tenant_id=tenant_id)
     for name, value in values.items():
@@ -137,7 +125,7 @@ async def put_config(
     config.updated_at = utcnow()
     session.add(config)
     await session.flush()
-    after = {**config_public(config), "token": token_change}
+    after = {**GitopsConfigPublic.of(config).model_dump(), "token": token_change}
     await record_audit(session, tenant_id=tenant_id, actor=actor, action="gitops.settings",
                        target="gitops", before=before, after=after)
     return config
@@ -146,18 +134,6 @@ async def put_config(
 def read_token(config: GitopsConfig) -> str:
     """The provider token in clear, for the job and the connection test only ('' when none is set)."""
     return unseal(config.token_encrypted) if config.token_encrypted else ""
-
-
-def pull_public(pull: PullRequest, policy: Policy | None = None) -> dict[str, Any]:
-    """A pull/merge request row as REST answers it."""
-    found = {
-        "id": pull.id, "policy_id": pull.policy_id, "url": pull.url, "number": pull.number, "branch": pull.branch,
-        "state": pull.state, "created_at": pull.created_at.isoformat(), "updated_at": pull.updated_at.isoformat(),
-    }
-    if policy is not None:
-        found.update(policy_name=policy.name, policy_namespace=policy.namespace, policy_version=policy.version,
-                     policy_status=policy.status)
-    return found
 
 
 async def list_pulls(
@@ -189,12 +165,12 @@ async def save_pull(
         raise ValueError(f"pull request state must be one of {', '.join(PULL_STATES)}")
     await get_policy(session, tenant_id=tenant_id, policy_id=policy_id)
     pull = await find_pull(session, tenant_id=tenant_id, policy_id=policy_id, branch=branch)
-    before = pull_public(pull) if pull is not None else {}
+    before = PullPublic.of(pull).model_dump() if pull is not None else {}
     pull = pull or PullRequest(tenant_id=tenant_id, policy_id=policy_id, branch=branch[:255])
     pull.number, pull.url, pull.state, pull.updated_at = number, url[:500], state, utcnow()
     session.add(pull)
     await session.flush()
-    after = pull_public(pull)
+    after = PullPublic.of(pull).model_dump()
     if before != after:
         await record_audit(session, tenant_id=tenant_id, actor=actor, action="gitops.pull_request",
                            target=f"policy:{policy_id}", before=before, after=after)

@@ -194,22 +194,3 @@ async def snapshot_graph(session: AsyncSession, *, tenant_id: int, snapshot_id: 
         select(Edge).where(Edge.tenant_id == tenant_id, Edge.snapshot_id == snapshot_id).order_by(col(Edge.id))
     )
     return list(nodes), list(edges)
-
-
-def snapshot_public(row: Snapshot) -> dict[str, Any]:
-    """A snapshot as REST answers and live events show it (docs/architecture.md, "REST")."""
-    return {
-        "id": row.id, "window_start": row.window_start.isoformat(), "window_end": row.window_end.isoformat(),
-        "nodes": row.node_count, "edges": row.edge_count, "status": row.status, "source": row.source,
-        "built_at": row.built_at.isoformat() if row.built_at else None,
-    }
-
-
-def upload_public(row: FlowUpload) -> dict[str, Any]:
-    """An upload as REST answers show it (docs/architecture.md, "REST")."""
-    return {
-        "id": row.id, "status": row.status, "format": row.source_format, "filename": row.filename,
-        "size_bytes": row.size_bytes, "rows_accepted": row.rows_accepted, "rows_rejected": row.rows_rejected,
-        "rows_skipped": row.rows_skipped, "errors": row.errors, "reason": row.reason,
-        "created_at": row.created_at.isoformat(),
-    }

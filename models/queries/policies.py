@@ -324,30 +324,3 @@ async def policy_coverage(session: AsyncSession, *, tenant_id: int) -> dict[str,
             for ns, (n, c) in sorted(counts.items())]
     return {"snapshot_id": sid, "namespaces": rows, "edges": sum(r["edges"] for r in rows),
             "covered": sum(r["covered"] for r in rows)}
-
-
-def policy_public(row: Policy) -> dict[str, Any]:
-    """A policy version as REST answers and pages show it (docs/architecture.md, "REST")."""
-    check = row.verification or {}
-    return {
-        "id": row.id, "name": row.name, "namespace": row.namespace, "workload": row.target, "status": row.status,
-        "version": row.version, "yaml": row.yaml, "notes": list(row.notes), "snapshot_ids": list(row.snapshot_ids),
-        "submitted_by": row.submitted_by, "created_at": row.created_at.isoformat(),
-        "updated_at": row.updated_at.isoformat(),
-        "verification": {
-            "exact": bool(check.get("exact", False)),
-            "observed": int(check.get("observed", 0)),
-            "allowed_not_observed": list(check.get("allowed_not_observed", [])),
-            "observed_not_allowed": list(check.get("observed_not_allowed", [])),
-            "allowed_not_observed_count": int(check.get("allowed_not_observed_count", 0)),
-            "observed_not_allowed_count": int(check.get("observed_not_allowed_count", 0)),
-            "schema_valid": not check.get("schema_errors"),
-            "schema_errors": list(check.get("schema_errors", [])),
-        },
-    }
-
-
-def review_public(row: PolicyReview) -> dict[str, Any]:
-    """A review entry as pages show it."""
-    return {"reviewer": row.reviewer, "decision": row.decision, "reason": row.reason,
-            "at": row.created_at.isoformat()}

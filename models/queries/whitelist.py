@@ -8,13 +8,13 @@ Patterns are globs on node keys (`10.0.*`, `shop/*`) or CIDRs (`10.0.0.0/8`); se
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.drift import Whitelist
 from models.errors import Invalid, NotFound
+from models.public.drift import WhitelistPublic
 from models.queries.audit import record_audit
 from models.types import utcnow
 
@@ -37,17 +37,6 @@ def _expiry(expires_at: datetime | None, now: datetime) -> datetime | None:
     if moment <= now:
         raise Invalid("expires_at must be in the future")
     return moment
-
-
-def whitelist_public(entry: Whitelist, *, now: datetime | None = None) -> dict[str, Any]:
-    """An entry as REST answers and pages show it; `expired` is computed at `now`."""
-    now = now or utcnow()
-    return {
-        "id": entry.id, "src_pattern": entry.src_pattern, "dst_pattern": entry.dst_pattern, "port": entry.port,
-        "expires_at": entry.expires_at.isoformat() if entry.expires_at else None, "reason": entry.reason,
-        "author": entry.author, "created_at": entry.created_at.isoformat(),
-        "expired": entry.expires_at is not None and entry.expires_at <= now,
-    }
 
 
 async def list_whitelist(session: AsyncSession, *, tenant_id: int) -> list[Whitelist]:
@@ -82,7 +71,7 @@ async def create_whitelist(
     session.add(entry)
     await session.flush()
     await record_audit(session, tenant_id=tenant_id, actor=author, action="whitelist.create",
-                       target=f"whitelist:{entry.id}", after=whitelist_public(entry))
+                       target=f"whitelist:{entry.id}", after=WhitelistPublic.of(entry).model_dump())
     return entry
 
 
@@ -93,7 +82,7 @@ async def delete_whitelist(session: AsyncSession, *, tenant_id: int, entry_id: i
     ).first()
     if entry is None:
         raise NotFound(f"whitelist entry {entry_id} not found")
-    before = whitelist_public(entry)
+    before = WhitelistPublic.of(entry).model_dump()
     await session.delete(entry)
     await session.flush()
     await record_audit(session, tenant_id=tenant_id, actor=actor, action="whitelist.delete",

@@ -10,6 +10,7 @@ from sqlmodel import select
 from models.db import session_scope
 from models.drift import Whitelist
 from models.errors import NotFound
+from models.public.drift import WhitelistPublic
 from models.queries import drift as drift_queries
 from models.queries import drift_store
 from models.queries import whitelist as whitelist_queries
@@ -186,4 +187,4 @@ async def test_whitelist_queries_validate_and_only_active_entries_apply(app_ctx:
         with pytest.raises(NotFound):
             await drift_queries.delete_whitelist(session, tenant_id=b, entry_id=entry.id or 0, actor="eve")
     assert [e.id for e in active] == [entry.id] and entry.src_pattern == "shop/*"
-    assert [drift_queries.whitelist_public(e, now=now)["expired"] for e in listed] == [True, False]
+    assert [WhitelistPublic.of(e, now=now).expired for e in listed] == [True, False]
