@@ -8,13 +8,13 @@ from typing import Any
 import reflex as rx
 
 from jobs.integrations.gitops.errors import GitopsError, TransientError
-from jobs.integrations.gitops.target import GitTarget, check_connection
+from jobs.integrations.gitops.target import check_connection
+from jobs.tasks.gitops import load_target
 from models.db import session_scope
 from models.policy import Policy, PullRequest
 from models.public.policy import GitopsConfigPublic
 from models.queries import gitops as gitops_queries
 from models.queries import jobs as job_queries
-from models.secretbox import SecretUnreadable
 from state.base import AppState, guarded
 from state.live import listens_to
 
@@ -124,15 +124,11 @@ class GitopsState(AppState):
 
 
 async def _run_checks(tenant_id: int) -> tuple[list[str], bool]:
-    async with session_scope() as session:
-        config = await gitops_queries.get_config(session, tenant_id=tenant_id)
-    if config is None or not config.repo_url:
-        return ["Save a repository first."], False
+    # load_target applies the operator's URL rules again: a URL saved before them is refused here too.
     try:
-        target = GitTarget(config.provider, config.repo_url, config.base_branch, config.folder,
-                           gitops_queries.read_token(config))
+        target = await load_target(tenant_id)
+        if target is None:
+            return ["Save a repository first."], False
         return await check_connection(target), True
     except (GitopsError, TransientError) as exc:
         return [exc.message], False
-    except SecretUnreadable as exc:
-        return [str(exc)], False

@@ -38,16 +38,20 @@ ACTOR = "gitops"
 
 
 async def load_target(tenant_id: int) -> GitTarget | None:
-    """The tenant's Git target, or None when no repository is configured."""
+    """The tenant's Git target, or None when no repository is configured; GitopsError when its URL is not
+    allowed (saved before the operator's rules, or the rules changed since) or its token cannot be read."""
     async with session_scope() as session:
         config = await gitops_queries.get_config(session, tenant_id=tenant_id)
     if config is None or not config.repo_url:
         return None
     try:
+        repo_url = gitops_queries.check_repo_url(config.repo_url)
         token = gitops_queries.read_token(config)
+    except ValueError as exc:
+        raise GitopsError(f"repository not used: {exc}") from None
     except SecretUnreadable as exc:
-        raise PermanentJobError(str(exc)) from None
-    return GitTarget(config.provider, config.repo_url, config.base_branch, config.folder, token)
+        raise GitopsError(str(exc)) from None
+    return GitTarget(config.provider, repo_url, config.base_branch, config.folder, token)
 
 
 async def _publish_policy(ctx: dict[str, Any], policy: Policy, pull: PullRequest | None) -> None:
@@ -117,10 +121,17 @@ async def _ship(ctx: dict[str, Any], tenant_id: int, policy: Policy, target: Git
     return {**result, "pull_request": pull.url, "number": pull.number, "state": pull.state, "reused": reused}
 
 
+async def _job_target(tenant_id: int) -> GitTarget | None:
+    try:
+        return await load_target(tenant_id)
+    except GitopsError as exc:
+        raise PermanentJobError(exc.message) from None
+
+
 @tracked(timeout=300, max_tries=3)
 async def sync_gitops(ctx: dict[str, Any], *, tenant_id: int, policy_id: int) -> dict[str, Any]:
     """Commit an approved policy on `secureguard/<ns>-<name>-v<version>`, push, open the pull/merge request."""
-    target = await load_target(tenant_id)
+    target = await _job_target(tenant_id)
     if target is None:
         return {"status": "skipped", "reason": NOT_CONFIGURED}
     async with session_scope() as session:
@@ -141,7 +152,7 @@ async def sync_gitops(ctx: dict[str, Any], *, tenant_id: int, policy_id: int) ->
 @tracked(timeout=300, max_tries=3)
 async def track_pull_requests(ctx: dict[str, Any], *, tenant_id: int) -> dict[str, Any]:
     """Ask the provider about each open request: merged → policy deployed, closed → closed."""
-    target = await load_target(tenant_id)
+    target = await _job_target(tenant_id)
     if target is None:
         return {"status": "skipped", "reason": NOT_CONFIGURED}
     async with session_scope() as session:

@@ -8,6 +8,8 @@ whether one is set, and the audit log records "token changed", never a value.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
+from urllib.parse import urlsplit
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,6 +19,7 @@ from models.policy import GitopsConfig, Policy, PullRequest
 from models.public.policy import GitopsConfigPublic, PullPublic
 from models.queries.audit import record_audit
 from models.secretbox import seal, unseal
+from models.settings import get_settings
 from models.types import utcnow
 
 PROVIDERS = ("github", "gitlab")
@@ -28,8 +31,9 @@ _BRANCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 _SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
 
 
-def validate_repo_url(value: str) -> str:
-    """An https://, ssh://, scp-like (git@host:path), file:// URL or an absolute local path."""
+def validate_repo_url(value: str, *, allowed_hosts: Collection[str], allow_local: bool) -> str:
+    """An https:// URL on one of `allowed_hosts` (`host`, or `host:port` for another port than 443); a file://
+    URL or an absolute path only with `allow_local`. Never ssh: git runs with no identity of the machine's."""
     url = (value or "").strip()
     if not url:
         raise ValueError("repository URL or path is required")
@@ -37,18 +41,49 @@ def validate_repo_url(value: str) -> str:
         raise ValueError("repository URL is longer than 500 characters")
     if url.startswith("-") or any(ch.isspace() or ord(ch) < 32 for ch in url):
         raise ValueError("repository URL must not start with '-' or contain spaces or control characters")
-    if url.startswith(("https://", "ssh://", "file:///")):
-        host_part = url.split("://", 1)[1].split("/", 1)[0]
-        if url.startswith("https://") and "@" in host_part:
-            raise ValueError("do not put credentials in the repository URL: use the token field")
-        if not url.startswith("file:///") and not host_part:
-            raise ValueError("repository URL has no host")
-        return url
-    if url.startswith("/") or _SCP_URL.match(url):
-        return url
+    if url.startswith("https://"):
+        return _https_url(url, allowed_hosts)
+    rule = _url_rule(allowed_hosts, allow_local)
+    if url.startswith(("file://", "/")):
+        if allow_local and (url.startswith("/") or url.startswith("file:///")):
+            return url
+        raise ValueError(f"local paths and file:// URLs are not allowed: {rule}")
     if url.startswith("http://"):
         raise ValueError("plain http:// would send the token unencrypted: use https://")
-    raise ValueError("repository must be an https://, ssh://, git@host:path or file:// URL, or an absolute path")
+    if url.startswith("ssh://") or _SCP_URL.match(url):
+        raise ValueError(f"ssh is not supported (the token authenticates over https): {rule}")
+    raise ValueError(rule)
+
+
+def _url_rule(allowed_hosts: Collection[str], allow_local: bool) -> str:
+    local = ", a file:// URL or an absolute path" if allow_local else ""
+    return f"repository must be an https:// URL on an allowed host ({', '.join(sorted(allowed_hosts))}){local}"
+
+
+def _https_url(url: str, allowed_hosts: Collection[str]) -> str:
+    parts = urlsplit(url)
+    if "@" in parts.netloc:
+        raise ValueError("do not put credentials in the repository URL: use the token field")
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise ValueError("repository URL must not have a query or fragment")
+    try:
+        host, port = (parts.hostname or "").rstrip("."), parts.port
+    except ValueError:
+        raise ValueError("repository URL has a port that is not a number from 1 to 65535") from None
+    if not host:
+        raise ValueError("repository URL has no host")
+    named = host if port in (None, 443) else f"{host}:{port}"
+    if named not in allowed_hosts:
+        raise ValueError(f"host {named!r} is not allowed: {_url_rule(allowed_hosts, False)}")
+    if parts.path.strip("/") == "":
+        raise ValueError("repository URL names no repository: expected https://host/owner/repository")
+    return url
+
+
+def check_repo_url(value: str) -> str:
+    """`validate_repo_url` under the operator's SG_GITOPS_ALLOWED_HOSTS and SG_GITOPS_ALLOW_LOCAL."""
+    settings = get_settings()
+    return validate_repo_url(value, allowed_hosts=settings.gitops_hosts, allow_local=settings.gitops_allow_local)
 
 
 def validate_branch(value: str) -> str:
@@ -105,7 +140,7 @@ async def put_config(
 ) -> GitopsConfig:
     """Validate and save the tenant's settings. `token`: None or '' keeps the stored one, a value replaces it."""
     values = {
-        "provider": validate_provider(provider), "repo_url": validate_repo_url(repo_url),
+        "provider": validate_provider(provider), "repo_url": check_repo_url(repo_url),
         "base_branch": validate_branch(base_branch), "folder": validate_folder(folder),
     }
     new_token = (token or "").strip()

@@ -34,7 +34,8 @@ def live_app(tmp_path_factory: pytest.TempPathFactory, oidc_provider: OidcProvid
 
     Single sign-on is on (through `oidc_provider`); local accounts work beside it.
     """
-    extra_env = {**oidc_provider.env(), "SG_WEB_PORT": str(web_port)}
+    # GitOps pages test against local bare repositories, which only an operator setting allows.
+    extra_env = {**oidc_provider.env(), "SG_WEB_PORT": str(web_port), "SG_GITOPS_ALLOW_LOCAL": "true"}
     with running_app(tmp_path_factory.mktemp("e2e-logs"), ["alpha", "bravo", "charlie", "delta"], extra_env=extra_env) as app:
         yield app
 

@@ -45,6 +45,15 @@ async def test_admin_configures_gitops_and_sees_pull_requests_live(
     await page.fill("#gitops-repo", "relative/repo")
     await page.click("#gitops-save")
     await expect(page.locator("#gitops-message")).to_contain_text("Not saved: repository must be", timeout=10_000)
+    await page.fill("#gitops-repo", "https://169.254.169.254/latest/meta-data")
+    await page.click("#gitops-save")
+    await expect(page.locator("#gitops-message")).to_contain_text(
+        "Not saved: host '169.254.169.254' is not allowed: repository must be an https:// URL on an allowed host",
+        timeout=10_000)
+    await page.fill("#gitops-repo", "git@github.com:acme/netpol.git")
+    await page.click("#gitops-save")
+    await expect(page.locator("#gitops-message")).to_contain_text("Not saved: ssh is not supported", timeout=10_000)
+    await expect(page.locator("#gitops-state")).to_have_text("not configured")
 
     await page.fill("#gitops-repo", str(bare))
     await page.click("#gitops-save")

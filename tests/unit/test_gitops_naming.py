@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from jobs.integrations.gitops.errors import (
     AuthFailed,
@@ -16,24 +17,36 @@ from jobs.integrations.gitops.git import Remote, classify_failure
 from jobs.integrations.gitops.naming import PolicyFile, project_path, yaml_text
 from jobs.runtime.redact import safe_error
 from models.queries.gitops import validate_branch, validate_folder, validate_provider, validate_repo_url
+from models.settings import Settings
+
+HOSTS = frozenset({"github.com", "gitlab.example.com:8443"})
 
 
 @pytest.mark.parametrize("url", [
-    "https://github.com/acme/netpol.git", "ssh://git@gitlab.example.com/g/sub/p.git", "git@github.com:acme/netpol.git",
-    "file:///srv/git/netpol.git", "/srv/git/acme/netpol.git",
+    "https://github.com/acme/netpol.git", "https://github.com:443/acme/netpol.git",
+    "https://gitlab.example.com:8443/g/sub/p.git", "file:///srv/git/netpol.git", "/srv/git/acme/netpol.git",
 ])
 def test_accepted_repository_urls(url: str) -> None:
-    assert validate_repo_url(f"  {url} ") == url
+    assert validate_repo_url(f"  {url} ", allowed_hosts=HOSTS, allow_local=True) == url
 
 
 @pytest.mark.parametrize(("url", "message"), [
     ("", "required"), ("-uhack", "must not start with '-'"), ("https://user:pw@github.com/a/b", "credentials"),
     ("http://github.com/a/b", "unencrypted"), ("relative/path", "absolute path"), ("/srv/my repo", "spaces"),
-    ("ftp://x/y", "https://"),
+    ("ftp://x/y", "https://"), ("ssh://git@github.com/a/b.git", "ssh is not supported"),
+    ("git@github.com:acme/netpol.git", "ssh is not supported"), ("https://gitlab.example.com/g/p", "not allowed"),
+    ("https://github.com:99999/a/b", "port"), ("https://github.com/", "names no repository"),
+    ("file://host/srv/x.git", "not allowed"),
 ])
 def test_refused_repository_urls(url: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        validate_repo_url(url)
+        validate_repo_url(url, allowed_hosts=HOSTS, allow_local=True)
+
+
+@pytest.mark.parametrize("url", ["file:///srv/git/netpol.git", "/srv/git/acme/netpol.git"])
+def test_local_repositories_only_when_allowed(url: str) -> None:
+    with pytest.raises(ValueError, match="local paths and file:// URLs are not allowed"):
+        validate_repo_url(url, allowed_hosts=HOSTS, allow_local=False)
 
 
 @pytest.mark.parametrize("name", ["main", "release/2026.11", "env_prod-1"])
@@ -123,3 +136,13 @@ def test_remote_scrubs_token_and_its_basic_form_and_passes_it_only_in_env() -> N
 def test_redaction_masks_provider_tokens() -> None:
     text = safe_error("push with ghp_abcdefghijklmnop and glpat-abcdefghijkl and github_pat_11AAAAAA_bbbbbbbb")
     assert "abcdefghijklmnop" not in text and "abcdefghijkl" not in text and "11AAAAAA" not in text
+
+
+def test_operator_host_list_is_read_and_checked() -> None:
+    assert Settings(env="test").gitops_hosts == {"github.com", "gitlab.com"}
+    assert Settings(env="test").gitops_allow_local is False
+    own = Settings(env="test", gitops_allowed_hosts=" GitHub.com , git.corp.example:8443 ")
+    assert own.gitops_hosts == {"github.com", "git.corp.example:8443"}
+    for bad in ("https://github.com", "git@github.com", "github.com/acme", "host:99999", "a b"):
+        with pytest.raises(ValidationError, match="SG_GITOPS_ALLOWED_HOSTS"):
+            Settings(env="test", gitops_allowed_hosts=bad)

@@ -1,7 +1,7 @@
 """Errors of the GitOps path; none carries the provider token.
 
     GitopsError            a permanent failure the user must fix; the job fails with its message
-     ├── AuthFailed        the token (or the machine's SSH key) is refused
+     ├── AuthFailed        the tenant's token is refused
      ├── RepoNotFound      no such repository or project, or no access to it
      ├── BranchError       the base branch is missing, or a branch clash
      └── ProviderError     any other refusal of the provider's API or of git

@@ -1,16 +1,22 @@
-"""Real `git` in subprocesses for the GitOps path (publish.py builds the commit with plumbing).
+"""Real `git` in subprocesses, in a hardened environment, with failures named and messages kept generic.
 
 The token never appears on a command line or in a URL: for https remotes it travels in an
 `http.extraHeader` set through git's GIT_CONFIG_* environment, and every message is scrubbed of it.
-SSH remotes use the machine's keys (BatchMode: fail rather than prompt).
+Nothing of the machine's identity reaches git: no system or global config, HOME an empty folder (no
+~/.ssh, ~/.netrc, credential store), ssh disabled; the only transport is https (plus local paths when
+the operator sets SG_GITOPS_ALLOW_LOCAL). Git's own words go to the server log only: users see a
+generic message that names no host, port or path.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import functools
+import logging
 import os
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from jobs.integrations.gitops.errors import (
@@ -22,8 +28,11 @@ from jobs.integrations.gitops.errors import (
     TransientError,
 )
 from jobs.integrations.gitops.naming import AUTHOR_EMAIL, AUTHOR_NAME
+from models.settings import get_settings
 
+logger = logging.getLogger(__name__)
 GIT_TIMEOUT = 120.0
+UNREACHABLE = "could not reach the repository"
 # Given on every command line: no link is made on disk, no hook runs, a redirect never leaves the host.
 HARDENING = ("-c", "core.symlinks=false", "-c", f"core.hooksPath={os.devnull}", "-c", "http.followRedirects=false",
              "-c", "credential.helper=", "-c", "init.templateDir=")
@@ -32,24 +41,37 @@ _AUTH = ("authentication failed", "could not read username", "invalid username o
 _MISSING = ("repository not found", "does not appear to be a git repository", "not found", "no such file",
             "could not read from remote repository")
 _TRANSIENT = ("could not resolve host", "connection refused", "connection timed out", "operation timed out",
+              "failed to connect", "couldn't connect to server",
               "connection reset", "the remote end hung up unexpectedly", "502", "503", "504",
               "internal server error", "temporary failure", "early eof")
 
 
+@functools.cache
+def _empty_home() -> str:
+    """A private empty folder for HOME, so git and curl find no key, netrc or credential of the machine's."""
+    return tempfile.mkdtemp(prefix="sg-git-home-")
+
+
+def _local_allowed() -> bool:
+    return get_settings().gitops_allow_local
+
+
 @dataclass(frozen=True)
 class Remote:
-    """Where to push, and the credentials to do it with."""
+    """Where to push, and the credentials to do it with (the tenant's token only)."""
 
     url: str
     token: str = ""
     provider: str = "github"
+    allow_local: bool = field(default_factory=_local_allowed)
 
     def env(self) -> dict[str, str]:
-        """A clean git environment: no prompts, no user or system config, the token as an HTTP header."""
+        """A clean git environment: no prompts, no machine config or identity, https only, the token as a header."""
         env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"), "LC_ALL": "C",
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": _empty_home(), "LC_ALL": "C",
             "GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
-            "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new",
+            "GIT_ASKPASS": "/bin/false", "SSH_ASKPASS": "/bin/false", "GIT_SSH_COMMAND": "/bin/false",
+            "GIT_ALLOW_PROTOCOL": "https:file" if self.allow_local else "https", "GIT_PROTOCOL_FROM_USER": "0",
             "GIT_AUTHOR_NAME": AUTHOR_NAME, "GIT_AUTHOR_EMAIL": AUTHOR_EMAIL,
             "GIT_COMMITTER_NAME": AUTHOR_NAME, "GIT_COMMITTER_EMAIL": AUTHOR_EMAIL,
         }
@@ -71,21 +93,20 @@ class Remote:
 
 
 def classify_failure(operation: str, stderr: str) -> GitopsError | TransientError:
-    """The named error for git's complaint (stderr already scrubbed)."""
+    """The named error for git's complaint (stderr already scrubbed); its message names no host, port or path."""
     text = stderr.lower()
-    detail = next((line.strip() for line in reversed(stderr.strip().splitlines()) if line.strip()), "no output")
     if any(word in text for word in _TRANSIENT):
-        return TransientError(f"git {operation}: the remote could not be reached ({detail})")
+        return TransientError(f"git {operation}: {UNREACHABLE}")
     if "[rejected]" in text or "non-fast-forward" in text or "fetch first" in text:
-        return BranchError(f"git {operation}: the branch on the remote has commits SecureGuard did not make ({detail})")
+        return BranchError(f"git {operation}: the branch on the remote has commits SecureGuard did not make")
     if "couldn't find remote ref" in text:
-        return BranchError(f"git {operation}: a branch is missing on the remote ({detail})")
+        return BranchError(f"git {operation}: a branch is missing on the remote")
     if any(word in text for word in _AUTH):
         return AuthFailed(f"git {operation}: the repository refused the credentials; check the token and its "
-                          f"access to the repository ({detail})")
+                          "access to the repository")
     if any(word in text for word in _MISSING):
-        return RepoNotFound(f"git {operation}: repository not found or not accessible ({detail})")
-    return ProviderError(f"git {operation} failed: {detail}")
+        return RepoNotFound(f"git {operation}: repository not found or not accessible")
+    return ProviderError(f"git {operation}: {UNREACHABLE}")
 
 
 async def run_git(remote: Remote, *args: str, cwd: Path, stdin: bytes | None = None,
@@ -102,16 +123,19 @@ async def run_git(remote: Remote, *args: str, cwd: Path, stdin: bytes | None = N
     except TimeoutError:
         proc.kill()
         await proc.communicate()
-        raise TransientError(f"git {args[0]} timed out after {GIT_TIMEOUT:.0f} s") from None
+        logger.warning("gitops: git %s timed out after %.0f s", args[0], GIT_TIMEOUT)
+        raise TransientError(f"git {args[0]}: {UNREACHABLE}") from None
     if proc.returncode not in ok_codes:
-        raise classify_failure(args[0], remote.scrub(err.decode(errors="replace")))
+        detail = remote.scrub(err.decode(errors="replace")).strip()
+        logger.warning("gitops: git %s failed (exit %s): %s", args[0], proc.returncode, detail[-2000:])
+        raise classify_failure(args[0], detail)
     return out.decode(errors="replace")
 
 
 async def remote_heads(remote: Remote, *branches: str, cwd: Path) -> set[str]:
     """Which of `branches` exist on the remote."""
     refs = [f"refs/heads/{b}" for b in branches]
-    out = await run_git(remote, "ls-remote", "--heads", remote.url, *refs, cwd=cwd)
+    out = await run_git(remote, "ls-remote", "--heads", "--", remote.url, *refs, cwd=cwd)
     found = {line.split("\t", 1)[1] for line in out.splitlines() if "\t" in line}
     return {b for b in branches if f"refs/heads/{b}" in found}
 
