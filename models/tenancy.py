@@ -92,7 +92,11 @@ class UserSession(SQLModel, table=True):
 
 
 class ApiToken(SQLModel, table=True):
+    """A bearer token of one tenant. It acts for one user (`user_id`) or one named service (`service`), never
+    for whoever happened to create it (`created_by` is only the record of that)."""
+
     __tablename__ = "api_token"
+    __table_args__ = (sa.CheckConstraint("(user_id IS NULL) <> (service = '')", name="ck_api_token_one_identity"),)
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenant.id", index=True)
@@ -100,25 +104,44 @@ class ApiToken(SQLModel, table=True):
     role: str = Field(max_length=16)
     token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     prefix: str = Field(max_length=16)
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    service: str = Field(default="", max_length=80)
     created_by: str = Field(default="", max_length=254)
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
     last_used_at: datetime | None = Field(default=None, sa_column=ts_column())
     revoked_at: datetime | None = Field(default=None, sa_column=ts_column())
 
-    @property
-    def actor(self) -> str:
-        """How the token is named in audits and reviews: it acts for whoever created it."""
-        creator = self.created_by[:PERSON_CHARS]
-        return f"token:{self.prefix} ({creator})" if creator else f"token:{self.prefix}"
 
-
-# Actors are stored in 254 characters, so a token's actor names at most this much of its creator.
+# A service is not a person: its tokens may read, push flows and run jobs, never approve or administer.
+SERVICE_MAX_ROLE: Role = "analyst"
+SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+SERVICE_PREFIX = "service:"
+# Actors are stored in 254 characters, so a token's actor names at most this much of its person.
 PERSON_CHARS = 200
 _TOKEN_ACTOR = re.compile(r"^token:\S+ \((.+)\)$")
 
 
+def lower_role(first: str, second: str) -> str:
+    """The lower of two roles."""
+    return first if ROLE_RANK[first] <= ROLE_RANK[second] else second
+
+
+def token_role(token: ApiToken, user: User | None) -> str:
+    """What a token may do now: its own role, never more than its user's current role (or a service's cap)."""
+    return lower_role(token.role, user.role if user is not None else SERVICE_MAX_ROLE)
+
+
+def token_actor(token: ApiToken, user: User | None) -> str:
+    """How a token is named in audits and reviews: `token:<prefix> (<user email>)` or `(service:<name>)`."""
+    person = user.email if user is not None else f"{SERVICE_PREFIX}{token.service}"
+    return f"token:{token.prefix} ({person[:PERSON_CHARS]})"
+
+
 def person_of(actor: str) -> str:
-    """The person behind an actor (`ApiToken.actor`): `token:ab12cd (alice@example.com)` → `alice@example.com`;
-    a token without a recorded creator stands for itself."""
+    """The person behind an actor (`token_actor`): `token:ab12cd (alice@example.com)` → `alice@example.com`.
+
+    A user's email is unique, so equal persons are the same user; a service (`service:<name>`) is nobody's
+    person and holds no role that approves. A token actor without a person (older audits) stands for itself.
+    """
     match = _TOKEN_ACTOR.match(actor)
     return (match.group(1) if match else actor)[:PERSON_CHARS]

@@ -58,8 +58,9 @@ class TokensState(AppState):
             self.token_message = "Give the token a name and a role."
             return
         async with session_scope() as session:
+            # A token made in the browser acts for the admin who made it, and ends with their rights.
             token, secret = await tenancy.create_api_token(session, tenant_id=tenant_id, role=role, name=name,
-                                                           created_by=self.actor)
+                                                           user_id=self._user_id, created_by=self.actor)
             await record_audit(session, tenant_id=tenant_id, actor=self.actor, action="token.create",
                                target=f"token #{token.id} {name}", after={"role": role})
         self.new_secret, self.token_message = secret, f"Token “{name}” created. Copy it now: it is not shown again."

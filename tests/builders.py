@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass
 
 from models.db import session_scope
@@ -24,9 +25,24 @@ async def make_tenant(name: str, *, token_role: str = "analyst", password: str =
     async with session_scope() as session:
         tenant = await tenancy.create_tenant(session, name=name)
         email = f"admin@{name}.test"
-        await tenancy.create_user(session, tenant_id=tenant.id or 0, email=email, role="admin", password=password)
-        _, secret = await tenancy.create_api_token(session, tenant_id=tenant.id or 0, role=token_role, name="test")
+        admin = await tenancy.create_user(session, tenant_id=tenant.id or 0, email=email, role="admin",
+                                          password=password)
+        _, secret = await tenancy.create_api_token(session, tenant_id=tenant.id or 0, role=token_role, name="test",
+                                                   user_id=admin.id)
     return TenantFixture(tenant.id or 0, name, email, password, secret)
+
+
+async def person_token(tenant_id: int, role: str, email: str = "") -> str:
+    """An API token acting for the user `email` of the tenant (made with `role` when new; a fresh user when no
+    email is given)."""
+    email = email or f"{role}-{uuid.uuid4().hex[:8]}@token.test"
+    async with session_scope() as session:
+        user = await tenancy.find_user_by_email(session, email=email)
+        if user is None:
+            user = await tenancy.create_user(session, tenant_id=tenant_id, email=email, role=role, password=None)
+        _, secret = await tenancy.create_api_token(session, tenant_id=tenant_id, role=role, name=role,
+                                                   user_id=user.id, created_by=email)
+    return secret
 
 
 def bearer(token: str) -> dict[str, str]:

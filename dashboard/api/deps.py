@@ -71,15 +71,16 @@ async def token_principal(request: Request, session: DbSession) -> Principal:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise ApiError(401, "unauthorized", "missing bearer token", {"WWW-Authenticate": "Bearer"})
-    token = await tenancy.authenticate_token(session, secret=secret.strip())
-    if token is None:
+    identity = await tenancy.authenticate_token(session, secret=secret.strip())
+    if identity is None:
         raise await _refuse_bad_token(client_address(request), "invalid or revoked token")
+    token = identity.token
     try:
         await ratelimit.enforce(redis, ratelimit.api_request_limit(settings), str(token.id))
     except ratelimit.RateLimited as exc:
         raise too_many(exc) from exc
-    # A token acts for whoever created it: audits name both, and the four-eyes rule compares the person.
-    return Principal(tenant_id=token.tenant_id, role=token.role, actor=token.actor, token_id=token.id or 0)
+    # A token acts for its user (never above their current role) or a service: the four-eyes rule compares persons.
+    return Principal(tenant_id=token.tenant_id, role=identity.role, actor=identity.actor, token_id=token.id or 0)
 
 
 Caller = Annotated[Principal, Depends(token_principal)]

@@ -12,6 +12,7 @@ import click
 
 from jobs.cli.main import run
 from models.db import session_scope
+from models.errors import NotFound
 from models.queries import tenancy
 from models.queries.audit import record_audit
 from models.tenancy import ROLES
@@ -92,17 +93,30 @@ def token() -> None:
 @click.option("--tenant", "tenant_name", required=True, help="Tenant name.")
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--name", default="cli", show_default=True, help="A label to recognise the token by.")
-def token_create(tenant_name: str, role: str, name: str) -> None:
+@click.option("--user", "user_email", default="",
+              help="The user the token acts for (at most their role; it ends with theirs).")
+@click.option("--service", default="", help="A service the token acts for instead (at most analyst; never approves). "
+              "Default: the token's --name.")
+def token_create(tenant_name: str, role: str, name: str, user_email: str, service: str) -> None:
     """Print a new API token, alone on stdout (it is shown only once)."""
+    if user_email and service:
+        raise click.UsageError("a token acts for a --user or a --service, not both")
 
     async def go() -> str:
         async with session_scope() as session:
             row = await tenancy.get_tenant_by_name(session, name=tenant_name)
+            user_id, who = None, f"service {service or name}"
+            if user_email:
+                user = await tenancy.find_user_by_email(session, email=user_email)
+                if user is None or user.tenant_id != row.id:
+                    raise NotFound(f"no user {user_email!r} in tenant {tenant_name!r}")
+                user_id, who = user.id, user.email
             token, secret = await tenancy.create_api_token(
-                session, tenant_id=row.id or 0, role=role, name=name, created_by="cli"
+                session, tenant_id=row.id or 0, role=role, name=name, user_id=user_id,
+                service="" if user_id else service or name, created_by="cli",
             )
             await record_audit(session, tenant_id=row.id or 0, actor="cli", action="token.create",
-                               target=f"{token.prefix} ({name})", after={"role": role, "name": name})
+                               target=f"{token.prefix} ({name}) for {who}", after={"role": role, "name": name})
             return secret
 
     click.echo(run(go))

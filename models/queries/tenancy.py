@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -10,7 +11,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.credentials import hash_password, hash_secret, new_secret, verify_password
 from models.errors import Conflict, NotFound
-from models.tenancy import ROLES, WINDOW_CHOICES, ApiToken, Tenant, User, UserSession
+from models.tenancy import (
+    ROLE_RANK,
+    ROLES,
+    SERVICE_MAX_ROLE,
+    SERVICE_NAME,
+    WINDOW_CHOICES,
+    ApiToken,
+    Tenant,
+    User,
+    UserSession,
+    token_actor,
+    token_role,
+)
 from models.types import utcnow
 
 
@@ -149,31 +162,66 @@ async def delete_session(session: AsyncSession, *, cookie_value: str) -> None:
         await session.delete(row)
 
 
+async def _token_identity(session: AsyncSession, *, tenant_id: int, role: str, user_id: int | None,
+                          service: str) -> None:
+    if (user_id is None) == (not service):
+        raise ValueError("a token acts for one user or one service: name exactly one")
+    if user_id is None:
+        if not SERVICE_NAME.match(service):
+            raise ValueError(f"service name {service!r}: use 1–80 of a-z, 0-9, '.', '_', '-'")
+        if ROLE_RANK[role] > ROLE_RANK[SERVICE_MAX_ROLE]:
+            raise ValueError(f"a service token can be at most {SERVICE_MAX_ROLE}: a {role} token needs a user "
+                             "(sg token create --user EMAIL)")
+        return
+    user = await get_user(session, tenant_id=tenant_id, user_id=user_id)
+    if user.disabled:
+        raise Conflict(f"{user.email} is disabled")
+    if ROLE_RANK[role] > ROLE_RANK[user.role]:
+        raise Conflict(f"{user.email} is {user.role}: their token cannot be {role}")
+
+
 async def create_api_token(
-    session: AsyncSession, *, tenant_id: int, role: str, name: str = "", created_by: str = ""
+    session: AsyncSession, *, tenant_id: int, role: str, name: str = "", user_id: int | None = None,
+    service: str = "", created_by: str = "",
 ) -> tuple[ApiToken, str]:
-    """A new API token of one tenant; returns the row and the secret, shown only once."""
+    """A new API token of one tenant that acts for `user_id` (at most their role) or for `service` (at most
+    SERVICE_MAX_ROLE); returns the row and the secret, shown only once."""
     _check_role(role)
+    await _token_identity(session, tenant_id=tenant_id, role=role, user_id=user_id, service=service)
     secret = new_secret()
     token = ApiToken(
-        tenant_id=tenant_id, role=role, name=name, created_by=created_by,
-        token_hash=hash_secret(secret), prefix=secret[:10],
+        tenant_id=tenant_id, role=role, name=name, user_id=user_id, service=service if user_id is None else "",
+        created_by=created_by, token_hash=hash_secret(secret), prefix=secret[:10],
     )
     session.add(token)
     await session.flush()
     return token, secret
 
 
-async def authenticate_token(session: AsyncSession, *, secret: str) -> ApiToken | None:
-    """The live API token for a bearer secret, stamping its last use; None when unknown or revoked."""
+@dataclass(frozen=True)
+class TokenIdentity:
+    """An authenticated token: who it acts for and what it may do now."""
+
+    token: ApiToken
+    user: User | None
+    role: str
+    actor: str
+
+
+async def authenticate_token(session: AsyncSession, *, secret: str) -> TokenIdentity | None:
+    """The live API token for a bearer secret, stamping its last use; None when unknown, revoked, or its user
+    is gone, disabled or moved. Its role is capped by the user's current role."""
     token = (
         await session.exec(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
     ).first()
     if token is None or token.revoked_at is not None:
         return None
+    user = await session.get(User, token.user_id) if token.user_id is not None else None
+    if token.user_id is not None and (user is None or user.disabled or user.tenant_id != token.tenant_id):
+        return None
     token.last_used_at = utcnow()
     session.add(token)
-    return token
+    return TokenIdentity(token, user, token_role(token, user), token_actor(token, user))
 
 
 async def list_api_tokens(session: AsyncSession, *, tenant_id: int) -> list[ApiToken]:

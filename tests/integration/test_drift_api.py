@@ -20,7 +20,8 @@ T0 = datetime(2024, 4, 19, tzinfo=UTC)
 
 async def viewer_token(tenant: TenantFixture) -> str:
     async with session_scope() as session:
-        _, secret = await tenancy.create_api_token(session, tenant_id=tenant.tenant_id, role="viewer", name="ro")
+        _, secret = await tenancy.create_api_token(session, tenant_id=tenant.tenant_id, role="viewer", name="ro",
+                                                   service="reader")
     return secret
 
 

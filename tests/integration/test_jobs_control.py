@@ -20,9 +20,8 @@ from jobs.tasks.sweeper import sweep_lost_runs
 from models.db import session_scope
 from models.graph import Snapshot
 from models.queries import jobs as job_queries
-from models.queries import tenancy
 from models.queries.audit import list_audit
-from tests.builders import bearer, make_tenant, settled
+from tests.builders import bearer, make_tenant, person_token, settled
 from tests.conftest import ROOT, SHARED_DATA
 
 pytestmark = pytest.mark.integration
@@ -35,9 +34,7 @@ async def doomed(ctx: dict[str, Any], *, tenant_id: int) -> dict[str, Any]:
 
 
 async def token_for(tenant_id: int, role: str) -> str:
-    async with session_scope() as session:
-        _, secret = await tenancy.create_api_token(session, tenant_id=tenant_id, role=role, name=role)
-    return secret
+    return await person_token(tenant_id, role)
 
 
 async def wait_for(tenant_id: int, run_id: int, statuses: set[str], within: float = 20) -> Any:

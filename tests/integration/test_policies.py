@@ -19,7 +19,7 @@ from models.queries import jobs as job_queries
 from models.queries import policies as policy_queries
 from models.queries import tenancy
 from models.queries.audit import list_audit
-from tests.builders import bearer, make_tenant, settled
+from tests.builders import bearer, make_tenant, person_token, settled
 from tests.conftest import SHARED_DATA
 
 pytestmark = pytest.mark.integration
@@ -30,10 +30,8 @@ BOOKINFO_POLICIES = {"sg-details-v1", "sg-productpage-v1", "sg-ratings-v1", "sg-
 
 
 async def token(tenant_id: int, role: str, created_by: str = "") -> str:
-    async with session_scope() as session:
-        _, secret = await tenancy.create_api_token(session, tenant_id=tenant_id, role=role, name=role,
-                                                   created_by=created_by)
-    return secret
+    # A token acts for a user: `created_by` names the person (a fresh one when empty).
+    return await person_token(tenant_id, role, created_by)
 
 
 

@@ -62,7 +62,8 @@ async def seed_tenant(name: str) -> Seeded:
         for role in ROLES:
             user = await tenancy.create_user(session, tenant_id=tid, email=f"{role}@{name}.test", role=role,
                                              password="correct-horse-1")
-            token, secret = await tenancy.create_api_token(session, tenant_id=tid, role=role, name=f"{name}-{role}")
+            token, secret = await tenancy.create_api_token(session, tenant_id=tid, role=role, name=f"{name}-{role}",
+                                                           user_id=user.id)
             users[role], tokens[role], token_ids[role] = user.id or 0, secret, token.id or 0
         window = datetime(2026, 1, 5, 10, tzinfo=UTC)
         node = {"key": f"{name}/db", "name": f"{name}-db", "kind": "workload", "namespace": name,
