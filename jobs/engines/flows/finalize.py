@@ -52,11 +52,11 @@ def _check_nul(frame: pl.DataFrame) -> pl.DataFrame:
     has_nul = [name for name, hit in zip(present, found, strict=True) if hit]
     if not has_nul:
         return frame
-    check = pl.when(pl.lit(False)).then(pl.lit(None, pl.Utf8))
-    for name in has_nul:
-        check = check.when(LIVE & pl.col(name).str.contains("\x00", literal=True)).then(
-            pl.lit(f"{name} contains a NUL character"))
-    return frame.with_columns(_bad=check.otherwise(pl.col("_bad")))
+    bad = pl.col("_bad")
+    for name in reversed(has_nul):  # the first field named wins, as in one when/then chain
+        bad = pl.when(LIVE & pl.col(name).str.contains("\x00", literal=True)).then(
+            pl.lit(f"{name} contains a NUL character")).otherwise(bad)
+    return frame.with_columns(_bad=bad)
 
 
 def _check_addresses(frame: pl.DataFrame) -> pl.DataFrame:
