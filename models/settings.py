@@ -10,6 +10,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -79,6 +80,11 @@ class Settings(BaseSettings):
     job_error_max_chars: int = Field(default=2000, ge=100, le=20000)
     data_dir: Path = ROOT / "data"
     max_upload_bytes: int = Field(default=2 << 30, ge=1024)
+    # What one upload may cost once inflated and parsed (a gzip bomb stops here), and what one tenant's files may
+    # take on disk (uploads and flow partials).
+    max_upload_decompressed_bytes: int = Field(default=16 << 30, ge=1024)
+    max_upload_rows: int = Field(default=100_000_000, ge=1)
+    tenant_disk_quota_bytes: int = Field(default=50 << 30, ge=1 << 20)
     # GitOps provider APIs; point them at GitHub Enterprise or a self-managed GitLab.
     github_api_url: str = "https://api.github.com"
     gitlab_api_url: str = "https://gitlab.com/api/v4"
@@ -157,6 +163,15 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         """The URL users open, for messages and redirects."""
         return self.public_url or f"http://localhost:{self.web_port}"
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """The browser origins whose pages may use the websocket and the API: SG_PUBLIC_URL's, or when it is unset
+        this machine's own names for the web port."""
+        if self.public_url:
+            parts = urlsplit(self.public_url)
+            return [f"{parts.scheme}://{parts.netloc}"]
+        return [f"http://{host}:{self.web_port}" for host in ("localhost", "127.0.0.1", "[::1]")]
 
 
 @lru_cache(maxsize=1)

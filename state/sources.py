@@ -140,7 +140,11 @@ class SourcesState(AppState):
                 upload, _ = await receive_upload(_chunks(file), tenant_id=tenant_id, filename=file.filename or "upload",
                                                  fmt=self.upload_format, created_by=self.actor)
             except (EmptyUpload, UploadTooLarge) as exc:
-                self.upload_message, self.upload_error, self.uploading = f"{file.filename}: {exc}", True, False
+                # Nothing of the refused file is kept; the files before it were queued and say so.
+                before = f" (queued before it: {', '.join(queued)})" if queued else ""
+                self.upload_message = f"{file.filename} was not stored: {exc}{before}"
+                self.upload_error, self.uploading = True, False
+                await self._refresh(tenant_id)
                 return None
             queued.append(f"#{upload.id} {upload.filename}")
         self.uploading, self.upload_percent, self.upload_error = False, 100, False
@@ -153,7 +157,7 @@ class SourcesState(AppState):
         """Refresh uploads when a parse finishes; insert or update a built snapshot in place."""
         data = event.get("data", {})
         if event.get("type") == "job.updated":
-            if data.get("name") == "ingest_flows" and data.get("status") in ("succeeded", "failed"):
+            if data.get("name") == "ingest_flows" and data.get("status") in ("succeeded", "failed", "cancelled"):
                 async with session_scope() as session:
                     uploads = await graph_queries.list_uploads(session, tenant_id=self._tenant_id, limit=20)
                 self.uploads = [upload_row(u) for u in uploads]

@@ -8,7 +8,7 @@ from dashboard.api.answers import UploadQueued
 from dashboard.api.deps import Caller, DbSession, limit_flow_push
 from dashboard.api.errors import ApiError
 from jobs.engines.flows.formats import FORMAT_ALIASES
-from jobs.runtime.uploads import EmptyUpload, UploadTooLarge, receive_upload
+from jobs.runtime.uploads import EmptyUpload, QuotaExceeded, UploadTooLarge, receive_upload
 from models.errors import Invalid
 from models.public.graph import UploadPublic
 from models.queries import graph as graph_queries
@@ -28,6 +28,8 @@ async def push_flows(request: Request, caller: Caller, format: str = "auto", fil
             request.stream(), tenant_id=caller.tenant_id, filename=filename or "api-upload", fmt=format,
             created_by=caller.actor,
         )
+    except QuotaExceeded as exc:
+        raise ApiError(413, "quota_exceeded", str(exc)) from exc
     except UploadTooLarge as exc:
         raise ApiError(413, "too_large", str(exc)) from exc
     except EmptyUpload as exc:

@@ -19,10 +19,10 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from jobs.cli.spool import Spooled, Spooler
 from jobs.engines.flows.detect import HEAD_BYTES, detect_format
 from jobs.engines.flows.exceptions import FlowFileRejected
-from jobs.engines.flows.source import open_stream
+from jobs.engines.flows.source import GZIP_MAGIC, open_stream
 from jobs.runtime.connections import close_connections, get_redis
 from jobs.runtime.constants import events_channel
-from jobs.runtime.upload_store import store_spooled
+from jobs.runtime.upload_store import UploadTooLarge, store_spooled, upload_limits
 from models.db import session_scope
 from models.graph import FlowUpload
 from models.ops import FINISHED_STATUSES, JobRun
@@ -46,6 +46,23 @@ def precheck(path: Path) -> str | None:
         return str(exc)
     except OSError as exc:
         return f"cannot read it: {exc.strerror or exc}"
+    return None
+
+
+async def refusal(spooled: Spooled, tenant_id: int) -> str | None:
+    """Why the spooled copy may not be stored (the limit of flow data per upload, the tenant's disk quota), or None.
+
+    The spooler already held the file to the size limit; the limits the REST door checks too are checked here.
+    """
+    if spooled.path is None:
+        return spooled.reason
+    limits = await asyncio.to_thread(upload_limits, tenant_id)  # walks the tenant's folders
+    with spooled.path.open("rb") as handle:
+        compressed = handle.read(2) == GZIP_MAGIC
+    try:
+        limits.check(spooled.size, compressed=compressed)
+    except UploadTooLarge as exc:
+        return str(exc)
     return None
 
 
@@ -165,7 +182,7 @@ async def ingest_paths(paths: list[Path], tenant_name: str, fmt: str, wait: bool
                 task = progress.add_task(path.name, total=100, status="checking")
                 reason = precheck(path)
                 spooled = await spooler.take(index)
-                reason = reason or spooled.reason
+                reason = reason or await refusal(spooled, tenant_id)
                 if reason is not None:
                     spooled.discard()
                     progress.update(task, completed=100, status=f"[red]rejected: {reason}")

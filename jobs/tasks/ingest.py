@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from jobs.engines.flows.exceptions import FlowFileRejected
@@ -13,41 +16,113 @@ from jobs.engines.flows.parse import iter_batches
 from jobs.runtime.prefetch import prefetched
 from jobs.runtime.queue import enqueue_job
 from jobs.runtime.tracking import PermanentJobError, report_progress, tracked
+from jobs.runtime.upload_store import tenant_disk_bytes, tree_bytes
 from jobs.stores.flows import UploadWriter, align
 from models.db import session_scope
 from models.queries import graph as graph_queries
 from models.queries import tenancy
+from models.settings import get_settings
 
 # The CLI and API take the public format names (docs/architecture.md, "Interfaces"); the parsers know the variants.
 STORED_ERRORS = 100
 BATCH_ROWS = 500_000
 
 
-def _parse_into(writer_args: dict[str, Any], path: str, requested: str) -> tuple[UploadWriter | None, dict[str, Any]]:
+class ParseStopped(Exception):
+    """The job was cancelled (its timeout, a user's abort) while its parse ran on a thread."""
+
+
+@dataclass
+class _Budget:
+    """What one upload may still cost: rows, and disk beside what the tenant stored when its parse began."""
+
+    max_rows: int
+    quota: int
+    used: int
+    rows: int = 0
+
+    @classmethod
+    def of_tenant(cls, tenant_id: int) -> _Budget:
+        settings = get_settings()
+        return cls(settings.max_upload_rows, settings.tenant_disk_quota_bytes, tenant_disk_bytes(tenant_id))
+
+    def charge_rows(self, records: int) -> None:
+        """Count a batch's records; FlowFileRejected past the limit per upload."""
+        self.rows += records
+        if self.rows > self.max_rows:
+            raise FlowFileRejected(f"the file has more than {self.max_rows:,} rows: over the limit per upload")
+
+    def charge_disk(self, writer: UploadWriter) -> None:
+        """FlowFileRejected when what the upload staged would pass the tenant's disk quota."""
+        staged = tree_bytes(writer.staging)
+        if self.used + staged > self.quota:
+            raise FlowFileRejected(f"its flows ({staged:,} bytes so far) would pass the tenant's disk quota of "
+                                   f"{self.quota:,} bytes ({self.used:,} bytes in use)")
+
+
+def _parse_into(
+    writer_args: dict[str, Any], path: str, requested: str, stop: threading.Event
+) -> tuple[UploadWriter | None, dict[str, Any]]:
     totals: dict[str, Any] = {"accepted": 0, "rejected": 0, "skipped": 0, "errors": [], "format": ""}
     writer: UploadWriter | None = None
-    batches = prefetched(iter_batches(path, parser_format(requested), batch_rows=BATCH_ROWS))
+    budget = _Budget.of_tenant(writer_args["tenant_id"])
+    max_bytes = get_settings().max_upload_decompressed_bytes
+    batches = prefetched(iter_batches(path, parser_format(requested), batch_rows=BATCH_ROWS, max_bytes=max_bytes))
     try:
         # The next batch is parsed while this one is aggregated and staged.
         for batch in batches:
+            if stop.is_set():
+                raise ParseStopped("the job was cancelled while parsing")
             allowed = ALLOWED_FOR_ALIAS.get(requested)
             if allowed is not None and batch.format not in allowed:
                 raise FlowFileRejected(f"this is a {batch.format} file, not {requested}")
+            budget.charge_rows(batch.records)
             if writer is None:
                 writer = UploadWriter(fmt=batch.format, **writer_args)
             writer.add(batch.frame)
+            budget.charge_disk(writer)
             totals["format"] = batch.format
             for key in ("accepted", "rejected", "skipped"):
                 totals[key] += getattr(batch, key)
             room = STORED_ERRORS - len(totals["errors"])
             totals["errors"].extend({"line": e.line, "reason": e.reason} for e in batch.errors[:room])
-    except FlowFileRejected:
+    except (FlowFileRejected, ParseStopped):
         if writer is not None:
-            writer.discard()  # a rejected file lands nothing
+            writer.discard()  # a rejected or stopped file lands nothing
         raise
     finally:
         batches.close()
     return writer, totals
+
+
+async def _parse_upload(
+    writer_args: dict[str, Any], path: str, requested: str
+) -> tuple[UploadWriter | None, dict[str, Any]]:
+    """`_parse_into` on a thread (parsing is CPU-bound; polars releases the GIL), so the worker's loop stays free.
+
+    A thread cannot be cancelled: when the job is (its timeout, an abort), the parse stops at its next batch and
+    the job ends only once it has, so a timed-out parse does not go on burning CPU behind a "failed" run.
+    """
+    stop = threading.Event()
+    work = asyncio.ensure_future(asyncio.to_thread(_parse_into, writer_args, path, requested, stop))
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        stop.set()
+        try:
+            writer, _ = await work
+        except (ParseStopped, FlowFileRejected):
+            pass  # it stopped (or was refused) and discarded what it staged
+        else:
+            if writer is not None:
+                writer.discard()  # it finished just as the job was cancelled: land nothing
+        raise
+
+
+async def _finish_unparsed(tenant_id: int, upload_id: int, status: str, reason: str) -> None:
+    async with session_scope() as session:
+        await graph_queries.finish_upload(session, tenant_id=tenant_id, upload_id=upload_id, status=status,
+                                          reason=reason)
 
 
 @tracked(timeout=1800, max_tries=3)
@@ -60,15 +135,17 @@ async def ingest_flows(ctx: dict[str, Any], *, tenant_id: int, upload_id: int) -
         raise PermanentJobError(f"the stored file of upload {upload_id} is missing")
     await report_progress(ctx, fraction=0.05, message=f"parsing {upload.filename}")
     try:
-        # Parsing is CPU-bound (polars releases the GIL): keep the worker's loop free meanwhile.
-        writer, totals = await asyncio.to_thread(
-            _parse_into, {"tenant_id": tenant_id, "upload_id": upload_id}, upload.stored_path, upload.source_format
+        writer, totals = await _parse_upload(
+            {"tenant_id": tenant_id, "upload_id": upload_id}, upload.stored_path, upload.source_format
         )
     except FlowFileRejected as exc:
-        async with session_scope() as session:
-            await graph_queries.finish_upload(session, tenant_id=tenant_id, upload_id=upload_id, status="rejected",
-                                              reason=str(exc))
+        await _finish_unparsed(tenant_id, upload_id, "rejected", str(exc))
+        # A rejected file is never parsed again: it must not go on taking the tenant's disk.
+        Path(upload.stored_path).unlink(missing_ok=True)
         raise PermanentJobError(f"file rejected: {exc}") from exc
+    except asyncio.CancelledError:
+        await _finish_unparsed(tenant_id, upload_id, "failed", "parse stopped: the job timed out or was cancelled")
+        raise
     # Merging and writing the partials is CPU work too.
     partitions = await asyncio.to_thread(writer.commit) if writer is not None else []
     windows = sorted({align(p, tenant.window_seconds) for p in partitions})

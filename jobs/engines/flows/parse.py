@@ -42,15 +42,17 @@ def iter_batches(
     *,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     vpc_fields: Sequence[str] | None = None,
+    max_bytes: int | None = None,
 ) -> Iterator[ParseResult]:
     """Parse a flow file in batches of about `batch_rows` lines, one ParseResult per batch.
 
     Counts are per batch and line numbers are absolute, so summing the batches gives exactly
-    what `parse_file` reports. Memory stays bounded by the batch, not the file.
+    what `parse_file` reports. Memory stays bounded by the batch, not the file. Past `max_bytes`
+    of (decompressed) data, FlowFileRejected.
     """
     if batch_rows < 1:
         raise ValueError("batch_rows must be at least 1")
-    with open_stream(source) as stream:
+    with open_stream(source, max_bytes=max_bytes) as stream:
         parser: ChunkParser | None = None
         chosen: FlowFormat | None = None
         for chunk, first_line in iter_chunks(stream, batch_rows=batch_rows, max_bytes=MAX_BATCH_BYTES):

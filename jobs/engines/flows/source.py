@@ -1,4 +1,8 @@
-"""Reading inputs: paths or bytes, gzip detected by its magic bytes, line-aligned chunks."""
+"""Reading inputs: paths or bytes, gzip detected by its magic bytes, line-aligned chunks.
+
+A stream may be bounded (`open_stream(max_bytes=…)`): past that many bytes of (decompressed) data it raises
+FlowFileRejected, so a gzip bomb costs at most the bound in CPU and one block in memory.
+"""
 
 from __future__ import annotations
 
@@ -32,19 +36,41 @@ def read_all(source: Source) -> bytes:
         raise FlowFileRejected(f"gzip data is corrupt or truncated ({exc})") from exc
 
 
+class _Bounded(io.RawIOBase):
+    """Reads through to `inner` until more than `limit` bytes came out of it, then refuses the file."""
+
+    def __init__(self, inner: BinaryIO, limit: int, compressed: bool) -> None:
+        super().__init__()
+        self._inner, self._limit, self._seen, self._compressed = inner, limit, 0, compressed
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        # Reading "all" asks for one byte past the bound: enough to tell, never the whole bomb.
+        want = self._limit + 1 - self._seen if size is None or size < 0 else size
+        data = self._inner.read(max(want, 0))
+        self._seen += len(data)
+        if self._seen > self._limit:
+            what = "decompresses to" if self._compressed else "is"
+            raise FlowFileRejected(f"the file {what} more than {self._limit:,} bytes: over the limit per upload")
+        return data
+
+
 @contextmanager
-def open_stream(source: Source) -> Iterator[BinaryIO]:
-    """A binary stream over the (decompressed) input; closes everything it opened."""
+def open_stream(source: Source, *, max_bytes: int | None = None) -> Iterator[BinaryIO]:
+    """A binary stream over the (decompressed) input; closes everything it opened.
+
+    With `max_bytes`, reading past that many bytes of the (decompressed) data raises FlowFileRejected.
+    """
     with ExitStack() as stack:
         raw: BinaryIO = (
             io.BytesIO(source) if isinstance(source, bytes) else stack.enter_context(open(source, "rb"))
         )
-        if raw.read(2) != GZIP_MAGIC:
-            raw.seek(0)
-            yield raw
-            return
+        compressed = raw.read(2) == GZIP_MAGIC
         raw.seek(0)
-        yield cast(BinaryIO, stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb")))
+        stream = cast(BinaryIO, stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))) if compressed else raw
+        yield stream if max_bytes is None else cast(BinaryIO, _Bounded(stream, max_bytes, compressed))
 
 
 def iter_chunks(stream: BinaryIO, *, batch_rows: int, max_bytes: int) -> Iterator[tuple[bytes, int]]:
