@@ -14,4 +14,7 @@ config = rx.Config(
     telemetry_enabled=False,
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", radius="medium"))],
     disable_plugins=[rx.plugins.SitemapPlugin],
+    # The websocket and the API answer only pages of our own origin: another site's page must not drive a
+    # signed-in user's session (Reflex's default is any origin).
+    cors_allowed_origins=settings.allowed_origins,
 )

@@ -3,6 +3,9 @@ app really works under in Chromium: pages render, the websocket connects, no vio
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import os
 import re
 
 import httpx
@@ -65,3 +68,29 @@ async def test_the_app_works_under_its_csp(browser: Browser, live_app: LiveApp) 
 def _collect(message: ConsoleMessage, into: list[str]) -> None:
     if message.type in ("error", "warning"):
         into.append(message.text)
+
+
+async def _websocket_status(base_url: str, origin: str) -> int:
+    """The status a Socket.IO websocket handshake from `origin` gets (101 = connected)."""
+    url = httpx.URL(base_url)
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    try:
+        writer.write((f"GET /_event/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {url.host}:{url.port}\r\n"
+                      "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                      f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\nOrigin: {origin}\r\n\r\n"
+                      ).encode())
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), 10)
+        return int(status_line.split()[1])
+    finally:
+        writer.close()
+
+
+async def test_only_our_own_origin_may_open_the_websocket_or_read_the_api(live_app: LiveApp) -> None:
+    assert await _websocket_status(live_app.base_url, live_app.base_url) == 101
+    assert await _websocket_status(live_app.base_url, "https://evil.example") in (400, 403)
+    async with httpx.AsyncClient(base_url=live_app.base_url, timeout=20) as client:
+        evil = await client.get("/api/v1/health", headers={"Origin": "https://evil.example", "Cookie": "sg_session=x"})
+        ours = await client.get("/api/v1/health", headers={"Origin": live_app.base_url})
+    assert evil.headers.get("access-control-allow-origin") is None
+    assert ours.headers.get("access-control-allow-origin") == live_app.base_url

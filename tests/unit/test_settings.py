@@ -48,3 +48,10 @@ def test_bad_values_are_rejected_with_the_field_named(monkeypatch: pytest.Monkey
     monkeypatch.setenv("SG_WEB_PORT", "70000")
     with pytest.raises(ValidationError, match="web_port"):
         Settings()
+
+
+def test_allowed_origins_are_the_public_url_or_this_machine() -> None:
+    assert Settings(env="test", public_url="https://sg.example.com/app").allowed_origins == ["https://sg.example.com"]
+    local = Settings(env="test", web_port=3456).allowed_origins
+    assert "http://localhost:3456" in local and "http://127.0.0.1:3456" in local
+    assert all(origin.endswith(":3456") for origin in local)
