@@ -4,7 +4,8 @@
   `build_snapshot` of that window when flows arrived in it (same deterministic key as uploads and
   manual builds, so the window is never built twice at once).
 - `schedule_retention`, 03:00 UTC: queue `cleanup_retention` for every tenant: flow partitions
-  older than the tenant's `retention_days` (default 30) and finished job runs older than
+  older than the tenant's `retention_days` (default 30), the raw files of uploads received before then (the
+  upload rows and their counts stay; the disk quota counts these files) and finished job runs older than
   JOB_HISTORY_DAYS are deleted; expired web sessions are dropped. Snapshots, drift events and the
   audit log are kept (baselines and investigations read them).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import shutil
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from jobs.runtime.queue import enqueue_job
@@ -87,5 +89,8 @@ async def cleanup_retention(ctx: dict[str, Any], *, tenant_id: int) -> dict[str,
         runs = await retention.delete_finished_runs_before(
             session, tenant_id=tenant_id, before=now - timedelta(days=JOB_HISTORY_DAYS))
         sessions = await retention.delete_expired_sessions(session, tenant_id=tenant_id, now=now)
-    return {"flow_partitions": partitions, "job_runs": runs, "sessions": sessions,
+        upload_files = await retention.forget_upload_files_before(session, tenant_id=tenant_id, before=flows_before)
+    for path in upload_files:
+        Path(path).unlink(missing_ok=True)
+    return {"flow_partitions": partitions, "job_runs": runs, "sessions": sessions, "upload_files": len(upload_files),
             "flows_before": flows_before.isoformat()}

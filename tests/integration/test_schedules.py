@@ -13,6 +13,7 @@ from sqlmodel import select
 from jobs.runtime.queue import enqueue_job
 from jobs.tasks.schedules import JOB_HISTORY_DAYS, schedule_window_builds, window_just_closed
 from models.db import session_scope
+from models.graph import FlowUpload
 from models.ops import JobRun
 from models.queries import jobs as job_queries
 from models.queries import tenancy
@@ -103,3 +104,37 @@ async def test_retention_removes_old_flows_runs_and_sessions_and_keeps_recent_on
         sessions = {s.id for s in await session.exec(select(UserSession))}
     assert sorted(r.status for r in left if r.name == "ping") == ["failed", "running"]
     assert sessions == {"live"}
+
+
+async def test_retention_removes_raw_upload_files_past_retention_and_keeps_their_rows(
+    data_dir: Path, worker_factory: Any
+) -> None:
+    acme, other = await make_tenant("acme"), await make_tenant("other")
+    now = utcnow()
+    files: dict[str, Path] = {}
+    async with session_scope() as session:
+        for name, tenant_id, age, status in [("old", acme.tenant_id, 40, "ingested"), ("new", acme.tenant_id, 2, "ingested"),
+                                             ("old-busy", acme.tenant_id, 40, "received"),
+                                             ("others", other.tenant_id, 40, "ingested")]:
+            path = get_settings().upload_dir / str(tenant_id) / f"upload-{name}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"flows")
+            files[name] = path
+            session.add(FlowUpload(tenant_id=tenant_id, filename=name, size_bytes=5, status=status,
+                                   stored_path=str(path), created_at=now - timedelta(days=age)))
+    async with worker_factory():
+        run = await enqueue_job("cleanup_retention", tenant_id=acme.tenant_id, triggered_by="tester")
+        for _ in range(200):
+            async with session_scope() as session:
+                done = await job_queries.get_job_run(session, tenant_id=acme.tenant_id, job_run_id=run.id or 0)
+            if done.status in ("succeeded", "failed"):
+                break
+            await asyncio.sleep(0.05)
+    assert done.status == "succeeded", done.error
+    assert done.result["upload_files"] == 1
+    assert not files["old"].exists()
+    assert files["new"].exists() and files["old-busy"].exists() and files["others"].exists()
+    async with session_scope() as session:
+        rows = {u.filename: u for u in await session.exec(select(FlowUpload))}
+    assert rows["old"].stored_path == "" and rows["old"].status == "ingested"  # the record and its counts stay
+    assert rows["new"].stored_path == str(files["new"])
