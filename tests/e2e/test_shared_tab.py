@@ -79,3 +79,12 @@ async def test_the_next_tenant_in_the_same_tab_sees_nothing_of_the_first(browser
     except PlaywrightTimeout:
         graph = ""  # bravo has no snapshot yet: nothing to download, and nothing of A either
     assert MARKER not in graph
+
+
+async def test_a_role_too_low_is_told_why_and_can_dismiss_it(browser: Browser, live_app: LiveApp) -> None:
+    page = await login(browser, live_app, "viewer@alpha.test", path="/users")
+    banner = page.locator("#denied")
+    await expect(banner).to_contain_text("Your role (viewer) cannot do this: it needs role admin", timeout=20_000)
+    await page.screenshot(path=str(live_app.log_dir / "denied-banner.png"))
+    await page.click("#denied-dismiss")
+    await expect(banner).to_have_count(0, timeout=10_000)
