@@ -41,14 +41,10 @@ async def read_settings(caller: Caller, session: DbSession) -> GitopsConfigPubli
 async def put_settings(caller: Caller, session: DbSession, body: GitopsIn) -> GitopsConfigPublic:
     """Validate and save the settings (audited; the audit says "token changed", never the value)."""
     caller.require("admin")
-    try:
-        config = await gitops_queries.put_config(
-            session, tenant_id=caller.tenant_id, actor=caller.actor, provider=body.provider,
-            repo_url=body.repo_url, base_branch=body.base_branch, folder=body.folder, token=body.token,
-        )
-    except ValueError as exc:
-        # The settings' validators still raise plain ValueError (their module is being reworked for URL checks).
-        raise Invalid(str(exc)) from exc
+    config = await gitops_queries.put_config(
+        session, tenant_id=caller.tenant_id, actor=caller.actor, provider=body.provider,
+        repo_url=body.repo_url, base_branch=body.base_branch, folder=body.folder, token=body.token,
+    )
     return GitopsConfigPublic.of(config)
 
 

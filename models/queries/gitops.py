@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.errors import NotFound
+from models.errors import Invalid, NotFound
 from models.policy import GitopsConfig, Policy, PullRequest
 from models.public.policy import GitopsConfigPublic, PullPublic
 from models.queries.audit import record_audit
@@ -36,23 +36,23 @@ def validate_repo_url(value: str, *, allowed_hosts: Collection[str], allow_local
     URL or an absolute path only with `allow_local`. Never ssh: git runs with no identity of the machine's."""
     url = (value or "").strip()
     if not url:
-        raise ValueError("repository URL or path is required")
+        raise Invalid("repository URL or path is required")
     if len(url) > 500:
-        raise ValueError("repository URL is longer than 500 characters")
+        raise Invalid("repository URL is longer than 500 characters")
     if url.startswith("-") or any(ch.isspace() or ord(ch) < 32 for ch in url):
-        raise ValueError("repository URL must not start with '-' or contain spaces or control characters")
+        raise Invalid("repository URL must not start with '-' or contain spaces or control characters")
     if url.startswith("https://"):
         return _https_url(url, allowed_hosts)
     rule = _url_rule(allowed_hosts, allow_local)
     if url.startswith(("file://", "/")):
         if allow_local and (url.startswith("/") or url.startswith("file:///")):
             return url
-        raise ValueError(f"local paths and file:// URLs are not allowed: {rule}")
+        raise Invalid(f"local paths and file:// URLs are not allowed: {rule}")
     if url.startswith("http://"):
-        raise ValueError("plain http:// would send the token unencrypted: use https://")
+        raise Invalid("plain http:// would send the token unencrypted: use https://")
     if url.startswith("ssh://") or _SCP_URL.match(url):
-        raise ValueError(f"ssh is not supported (the token authenticates over https): {rule}")
-    raise ValueError(rule)
+        raise Invalid(f"ssh is not supported (the token authenticates over https): {rule}")
+    raise Invalid(rule)
 
 
 def _url_rule(allowed_hosts: Collection[str], allow_local: bool) -> str:
@@ -63,20 +63,20 @@ def _url_rule(allowed_hosts: Collection[str], allow_local: bool) -> str:
 def _https_url(url: str, allowed_hosts: Collection[str]) -> str:
     parts = urlsplit(url)
     if "@" in parts.netloc:
-        raise ValueError("do not put credentials in the repository URL: use the token field")
+        raise Invalid("do not put credentials in the repository URL: use the token field")
     if parts.query or parts.fragment or url.endswith(("?", "#")):
-        raise ValueError("repository URL must not have a query or fragment")
+        raise Invalid("repository URL must not have a query or fragment")
     try:
         host, port = (parts.hostname or "").rstrip("."), parts.port
     except ValueError:
-        raise ValueError("repository URL has a port that is not a number from 1 to 65535") from None
+        raise Invalid("repository URL has a port that is not a number from 1 to 65535") from None
     if not host:
-        raise ValueError("repository URL has no host")
+        raise Invalid("repository URL has no host")
     named = host if port in (None, 443) else f"{host}:{port}"
     if named not in allowed_hosts:
-        raise ValueError(f"host {named!r} is not allowed: {_url_rule(allowed_hosts, False)}")
+        raise Invalid(f"host {named!r} is not allowed: {_url_rule(allowed_hosts, False)}")
     if parts.path.strip("/") == "":
-        raise ValueError("repository URL names no repository: expected https://host/owner/repository")
+        raise Invalid("repository URL names no repository: expected https://host/owner/repository")
     return url
 
 
@@ -90,13 +90,13 @@ def validate_branch(value: str) -> str:
     """A git branch name that is safe on a command line (no '..', no leading '-')."""
     name = (value or "").strip()
     if not name:
-        raise ValueError("base branch is required")
+        raise Invalid("base branch is required")
     if len(name) > 120:
-        raise ValueError("base branch is longer than 120 characters")
+        raise Invalid("base branch is longer than 120 characters")
     bad = (not _BRANCH.match(name) or ".." in name or "//" in name or name.endswith(("/", ".", ".lock"))
            or "@{" in name)
     if bad:
-        raise ValueError(
+        raise Invalid(
             f"{name!r} is not a usable branch name: letters, digits, '.', '_', '-', '/'; no '..'; "
             "not starting with '-' or ending with '/' or '.lock'"
         )
@@ -107,13 +107,13 @@ def validate_folder(value: str) -> str:
     """A relative folder inside the repository ('' is its root); no '..', no absolute path."""
     raw = (value or "").strip()
     if raw.startswith("/"):
-        raise ValueError("folder must be relative to the repository root (no leading '/')")
+        raise Invalid("folder must be relative to the repository root (no leading '/')")
     folder = raw.rstrip("/")
     if len(folder) > 255:
-        raise ValueError("folder is longer than 255 characters")
+        raise Invalid("folder is longer than 255 characters")
     for segment in folder.split("/") if folder else []:
         if segment in ("", ".", "..") or not _SEGMENT.match(segment):
-            raise ValueError(
+            raise Invalid(
                 f"folder segment {segment!r} is not allowed: letters, digits, '.', '_', '-'; no '..' "
                 "and not starting with '-' or '.'"
             )
@@ -124,7 +124,7 @@ def validate_provider(value: str) -> str:
     """github or gitlab."""
     provider = (value or "").strip().lower()
     if provider not in PROVIDERS:
-        raise ValueError(f"provider must be one of {', '.join(PROVIDERS)}")
+        raise Invalid(f"provider must be one of {', '.join(PROVIDERS)}")
     return provider
 
 
@@ -145,7 +145,7 @@ async def put_config(
     }
     new_token = (token or "").strip()
     if len(new_token) > MAX_TOKEN or any(ch.isspace() for ch in new_token):
-        raise ValueError(f"token must be one word of at most {MAX_TOKEN} characters")
+        raise Invalid(f"token must be one word of at most {MAX_TOKEN} characters")
     config = await get_config(session, tenant_id=tenant_id)
     before = GitopsConfigPublic.of(config).model_dump() if config is not None else {}
     if config is None:
@@ -197,7 +197,7 @@ async def save_pull(
 ) -> PullRequest:
     """Record the pull request of a policy's branch (updated in place when the branch has one already)."""
     if state not in PULL_STATES:
-        raise ValueError(f"pull request state must be one of {', '.join(PULL_STATES)}")
+        raise Invalid(f"pull request state must be one of {', '.join(PULL_STATES)}")
     await get_policy(session, tenant_id=tenant_id, policy_id=policy_id)
     pull = await find_pull(session, tenant_id=tenant_id, policy_id=policy_id, branch=branch)
     before = PullPublic.of(pull).model_dump() if pull is not None else {}
