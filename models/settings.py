@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     # so the socket peer is the client.
     trusted_proxies: str = ""
     flow_pushes_per_minute: int = Field(default=120, ge=1, le=100_000)
+    sso_starts_per_minute: int = Field(default=30, ge=1, le=100_000)
     worker_poll_delay: float = Field(default=0.02, gt=0, le=5)
     job_error_max_chars: int = Field(default=2000, ge=100, le=20000)
     data_dir: Path = ROOT / "data"

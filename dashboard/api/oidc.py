@@ -15,8 +15,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dashboard.api.deps import DbSession
+from dashboard.api.deps import DbSession, client_address
 from jobs.auth import oidc_client as op
+from jobs.auth import ratelimit
 from jobs.auth.oidc_claims import ClaimError, OidcIdentity, map_identity
 from jobs.auth.oidc_token import IdTokenError, allowed_algorithms, token_header, validate_id_token
 from jobs.auth.redirects import local_path
@@ -70,11 +71,17 @@ def _client_ip(request: Request) -> str:
 
 
 @router.get("/login")
-async def start_login(next: str = "/") -> Response:
+async def start_login(request: Request, next: str = "/") -> Response:
     """Send the browser to the provider: Authorization Code with PKCE S256, a fresh state and nonce."""
     settings = get_settings()
     if not settings.oidc_enabled:
         return refusal_page(404, "Single sign-on is not configured on this server.")
+    # Each start keeps a pending login in Redis for 10 minutes: without a budget one client could fill it.
+    retry_after = await ratelimit.hit(get_redis(), ratelimit.sso_start_limit(settings), client_address(request))
+    if retry_after:
+        refused = refusal_page(429, f"Too many sign-in attempts from your address. Try again in {retry_after} s.")
+        refused.headers["Retry-After"] = str(retry_after)
+        return refused
     async with _http() as http:
         try:
             metadata = await op.get_metadata(http, issuer=settings.oidc_issuer)

@@ -215,6 +215,11 @@ def api_request_limit(settings: Settings) -> Limit:
     return Limit("api", settings.api_requests_per_minute, 60)
 
 
+def sso_start_limit(settings: Settings) -> Limit:
+    """Single sign-on starts per client address (each one keeps a pending login in Redis for 10 minutes)."""
+    return Limit("sso-start", settings.sso_starts_per_minute, 60)
+
+
 def flow_push_limit(settings: Settings) -> Limit:
     """Flow pushes per tenant (each one stores a file and queues a parse)."""
     return Limit("flow-push", settings.flow_pushes_per_minute, 60)

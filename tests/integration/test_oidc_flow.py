@@ -14,8 +14,9 @@ import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from dashboard.api.app import build_api
-from jobs.auth.oidc_client import discovery_url
+from jobs.auth.oidc_client import discovery_url, pending_login_key
 from jobs.auth.oidc_token import IdTokenError, validate_id_token
+from jobs.runtime.connections import get_redis
 from models.db import session_scope
 from models.queries import tenancy
 from models.queries.audit import list_audit
@@ -281,3 +282,23 @@ async def test_sso_routes_say_when_sso_is_off(app_ctx: str) -> None:
         answer = await client.get("/auth/oidc/login")
         assert answer.status_code == 404 and "not configured" in answer.text
         assert (await client.post("/auth/oidc/logout")).headers["location"] == "/login?error=logged_out"
+
+
+async def test_sso_starts_are_limited_per_address_so_nobody_fills_redis_with_pending_logins(
+    app: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SG_SSO_STARTS_PER_MINUTE", "5")
+    get_settings.cache_clear()
+    redis = get_redis()
+    before = len(await redis.keys(pending_login_key("*")))
+    answers = [await app.get("/auth/oidc/login") for _ in range(12)]
+    assert [a.status_code for a in answers[:5]] == [303] * 5
+    refused = answers[5:]
+    assert {a.status_code for a in refused} == {429}
+    assert int(refused[0].headers["retry-after"]) > 0 and "Too many sign-in attempts" in refused[0].text
+    assert len(await redis.keys(pending_login_key("*"))) - before == 5
+    # another address is not held back by this one
+    other = httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api(), client=("198.51.100.7", 4000)),
+                              base_url=APP)
+    async with other:
+        assert (await other.get("/auth/oidc/login")).status_code == 303
