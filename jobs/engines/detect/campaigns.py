@@ -50,6 +50,9 @@ class CampaignParams:
     # a failed login is a key exchange and a few messages (ssh ~5 KB, rdp/smb ~10-20 KB on the wire); a median
     # beyond this means the connections did work (automation such as ansible), not guessing
     brute_max_median_bytes: int = 40_000
+    # failed logins repeat one exchange (banner, key exchange, refusal), so most of them have about the same size;
+    # a database's working clients differ with every query
+    brute_min_alike_share: float = 0.6
     # sshd drops an unauthenticated client after 120 s (LoginGraceTime), rdp and smb sooner: a connection
     # lasting five times that was let in
     long_session_s: float = 600.0
@@ -63,8 +66,8 @@ class CampaignParams:
     def __post_init__(self) -> None:
         if self.scan_min_ports < 2 or self.scan_min_hosts < 2 or self.brute_min_attempts < 2:
             raise ValueError("scan and brute-force minimums must be at least 2: one connection is no campaign")
-        if not 0 <= self.scan_max_answered_share < 1:
-            raise ValueError("scan_max_answered_share must lie in [0, 1)")
+        if not 0 <= self.scan_max_answered_share < 1 or not 0 <= self.brute_min_alike_share <= 1:
+            raise ValueError("scan_max_answered_share must lie in [0, 1) and brute_min_alike_share in [0, 1]")
         if min(self.brute_max_median_bytes, self.long_session_s, self.intrusion_lookback_s, self.brute_lookback_s) <= 0:
             raise ValueError("byte, duration and lookback limits must be positive")
         if self.session_bytes_factor < 1:
@@ -93,32 +96,41 @@ def find_campaigns(frame: pl.DataFrame, params: CampaignParams | None = None, *,
                    history: pl.DataFrame | None = None) -> list[Finding]:
     """Scan and brute-force findings of one window's detection frame.
 
-    `history` (earlier detection frames of the sensor, for instance `auth_rows` of the last day) lets a slow
-    guesser qualify: an actor is a brute-forcer when its attempts within `brute_lookback_s` reach the minimum,
+    `history` (the `auth_rows` of the sensor's earlier windows, a day of them) lets a slow guesser qualify: an
+    actor is a brute-forcer when its attempts within `brute_lookback_s` reach the minimum,
     while each finding counts only the window's own attempts (so incidents never count one twice)."""
     params = params or CampaignParams()
     flows = initiatives(frame)
     if flows.height == 0:
         return []
-    past = None if history is None or history.height == 0 else initiatives(history)
+    past = None if history is None or history.height == 0 else history
     return [*_inbound_scans(flows, params), *_home_scans(flows, params), *_brute_forces(flows, params, past)]
 
 
-def auth_rows(frame: pl.DataFrame) -> pl.DataFrame:
-    """The rows of a detection frame that brute-force detection looks back on (a small share of traffic)."""
-    return frame.filter(auth_service().is_not_null() & pl.col("answered"))
+def auth_rows(frame: pl.DataFrame, params: CampaignParams | None = None) -> pl.DataFrame:
+    """The short answered connections to authentication services of a detection frame, with their `port` and
+    `service`: what brute-force and intrusion detection look back on (a small share of traffic, kept a day)."""
+    return _attempts(initiatives(frame), params or CampaignParams())
 
 
-def _actor_stats(flows: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+def _actor_stats(flows: pl.DataFrame, keys: list[str], where: pl.Expr | None = None) -> pl.DataFrame:
+    """Per key: counts first, then (for the keys that pass `where` only: lists are what costs) the first and
+    last time, the sources, hosts and ports by count."""
     failed = ~pl.col("answered")
-    return flows.group_by(keys).agg(
+    counts = flows.group_by(keys).agg(
         pl.len().alias("attempts"), pl.col("answered").sum().alias("answered"),
         pl.col("port").filter(failed).n_unique().alias("failed_ports"),
         pl.col("dst_ip").filter(failed).n_unique().alias("failed_hosts"),
+    )
+    if where is not None:
+        counts = counts.filter(where)
+        flows = flows.join(counts.select(keys), on=keys, how="semi")
+    details = flows.group_by(keys).agg(
         pl.col("ts").min().alias("first"), pl.col("ts").max().alias("last"),
         pl.col("src_ip").unique().alias("sources"), pl.col("dst_ip").unique().alias("hosts"),
         pl.col("port").value_counts(sort=True).struct.field("port").alias("ports"),
     )
+    return counts.join(details, on=keys, nulls_equal=True)
 
 
 def _is_scan(params: CampaignParams) -> pl.Expr:
@@ -130,7 +142,7 @@ def _inbound_scans(flows: pl.DataFrame, params: CampaignParams) -> list[Finding]
     """One finding per home network and window: every unanswered probe from outside, however many sources,
     plus what the heavy scanners' probes got answered (the ports that answered a scan are worth naming)."""
     inbound = flows.filter(pl.col("direction") == "inbound")
-    scanners = _actor_stats(inbound, ["dst_net", "actor"]).filter(_is_scan(params)).sort(
+    scanners = _actor_stats(inbound, ["dst_net", "actor"], _is_scan(params)).sort(
         ["attempts", "actor"], descending=[True, False])
     # a scanner answered by the web server everybody reaches found nothing worth naming
     exposed = exposed_services(flows).select(pl.col("host").alias("dst_ip"), "dst_port", "protocol")
@@ -156,7 +168,7 @@ def _home_scans(flows: pl.DataFrame, params: CampaignParams) -> list[Finding]:
     """A home host that probes many ports or hosts: one finding per actor and direction."""
     mine = flows.filter(pl.col("direction").is_in(["outbound", "internal"]))
     found = []
-    for row in _actor_stats(mine, ["actor", "direction"]).filter(_is_scan(params)).iter_rows(named=True):
+    for row in _actor_stats(mine, ["actor", "direction"], _is_scan(params)).iter_rows(named=True):
         targets = row["hosts"][0] if len(row["hosts"]) == 1 else MANY
         facts = {"failed_ports": row["failed_ports"], "failed_hosts": row["failed_hosts"]}
         strength = min(1.0, math.log10(max(row["failed_ports"], row["failed_hosts"])) / 3)
@@ -176,12 +188,14 @@ def _brute_forces(flows: pl.DataFrame, params: CampaignParams, past: pl.DataFram
         return []
     keys = ["actor", "direction", "service", "port"]
     since = number(short["ts"].max()) - params.brute_lookback_s
-    pool = short if past is None else pl.concat([_attempts(past, params).filter(
-        pl.col("ts") >= since).select(short.columns), short])
-    qualified = pool.group_by(keys).agg(pl.len().alias("day_attempts"), pl.col("bytes").median().alias("median_bytes"))
+    pool = short if past is None else pl.concat([past.filter(pl.col("ts") >= since).select(short.columns), short])
+    size, median = pl.col("bytes").cast(pl.Float64), pl.col("bytes").cast(pl.Float64).median()
+    qualified = pool.group_by(keys).agg(pl.len().alias("day_attempts"), median.alias("median_bytes"),
+                                        ((size - median).abs() <= 0.25 * median).mean().alias("alike"))
     qualified = qualified.filter((pl.col("day_attempts") >= params.brute_min_attempts)
-                                 & (pl.col("median_bytes") <= params.brute_max_median_bytes))
-    brute = _actor_stats(short, keys).join(qualified, on=keys)
+                                 & (pl.col("median_bytes") <= params.brute_max_median_bytes)
+                                 & (pl.col("alike") >= params.brute_min_alike_share))
+    brute = _actor_stats(short.join(qualified.select(keys), on=keys, how="semi"), keys).join(qualified, on=keys)
     found = []
     for row in brute.filter(pl.col("direction") != "inbound").iter_rows(named=True):
         target = row["hosts"][0] if len(row["hosts"]) == 1 else MANY

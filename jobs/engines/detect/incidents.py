@@ -14,7 +14,7 @@ status or verdict applies to that day. A beacon stays one incident while it last
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from jobs.engines.detect.records import (
@@ -46,7 +46,8 @@ class IncidentParams:
 
 @dataclass(frozen=True, slots=True)
 class Incident:
-    """Findings of one entity and kind over time."""
+    """Findings of one entity and kind over time, kept as running totals (the findings themselves are the
+    incident's events: the caller stores them; the incident keeps what its summary and ranking need)."""
 
     key: str
     kind: Kind
@@ -54,27 +55,33 @@ class Incident:
     entity: str
     service: str
     first_seen: float
+    first_reported: float
     last_seen: float
     peak_risk: float
+    events: int
     attempts: int
     answered: int
     sources: frozenset[str]
     hosts: frozenset[str]
-    summary: str
-    findings: tuple[Finding, ...] = field(repr=False)
+    ports: Mapping[str, int]
+    actors: Mapping[str, int]
+    answered_ports: frozenset[str]
+    latest: Finding = field(repr=False)
 
     @property
     def severity(self) -> Severity:
         return severity_of(self.peak_risk)
 
     @property
-    def events(self) -> int:
-        return len(self.findings)
-
-    @property
     def id(self) -> str:
         """Stable identity: the key and the start (a key opens a new incident after a quiet gap)."""
         return f"{self.key}@{self.first_seen:.0f}"
+
+    @property
+    def summary(self) -> str:
+        """One explanation of the whole incident (see the module docstring for its shapes)."""
+        writers = {"scan": _scan_summary, "brute_force": _brute_summary}
+        return writers[self.kind](self) if self.kind in writers else _pair_summary(self)
 
 
 def incident_key(finding: Finding) -> tuple[str, str]:
@@ -86,68 +93,81 @@ def incident_key(finding: Finding) -> tuple[str, str]:
     return f"{f.actor} → {f.target}", f.service
 
 
-def group_incidents(findings: Iterable[Finding], params: IncidentParams | None = None) -> list[Incident]:
-    """Incidents of the findings (any order), sorted by first finding."""
+def key_of(finding: Finding) -> str:
+    """kind|direction|entity|service: the incident key of a finding."""
+    return "|".join((finding.kind, finding.direction, *incident_key(finding)))
+
+
+def group_incidents(findings: Iterable[Finding], params: IncidentParams | None = None, *,
+                    open_incidents: Iterable[Incident] = ()) -> list[Incident]:
+    """Incidents of the findings (any order), sorted by first finding. `open_incidents` (from earlier windows)
+    are extended by the findings that continue them and returned with the rest, so a window costs its own
+    findings, not the incidents' history."""
     params = params or IncidentParams()
-    open_: dict[str, list[Finding]] = {}
-    done: list[list[Finding]] = []
-    for finding in sorted(findings, key=lambda f: (f.first_ts, f.last_ts, f.kind, f.actor, f.target)):
-        entity, service = incident_key(finding)
-        key = "|".join((finding.kind, finding.direction, entity, service))
-        current = open_.get(key)
-        if current is not None and _continues(current, finding, params):
-            current.append(finding)
+    current = {incident.key: incident for incident in open_incidents}
+    done: list[Incident] = []
+    for finding in sorted(findings, key=lambda f: (f.last_ts, f.first_ts, f.kind, f.actor, f.target)):
+        key = key_of(finding)
+        incident = current.get(key)
+        if incident is not None and _continues(incident, finding, params):
+            current[key] = _extended(incident, finding)
             continue
-        if current is not None:
-            done.append(current)
-        open_[key] = [finding]
-    built = [_incident(group) for group in [*done, *open_.values()]]
-    return sorted(built, key=lambda i: (i.first_seen, i.key))
+        if incident is not None:
+            done.append(incident)
+        current[key] = _started(key, finding)
+    return sorted([*done, *current.values()], key=lambda i: (i.first_seen, i.key))
 
 
-def _continues(current: list[Finding], finding: Finding, params: IncidentParams) -> bool:
-    last = max(f.last_ts for f in current)
-    if finding.first_ts - last > params.quiet_gap_s:
+def _continues(incident: Incident, finding: Finding, params: IncidentParams) -> bool:
+    if finding.first_ts - incident.last_seen > params.quiet_gap_s:
         return False
-    return finding.kind == "beacon" or finding.last_ts - current[0].first_ts <= params.max_span_s
+    return finding.kind == "beacon" or finding.last_ts - incident.first_seen <= params.max_span_s
 
 
-def _incident(group: list[Finding]) -> Incident:
-    head = group[0]
-    entity, service = incident_key(head)
-    first, last = min(f.first_ts for f in group), max(f.last_ts for f in group)
-    sources = frozenset().union(*(f.sources for f in group))
-    hosts = frozenset().union(*(f.hosts for f in group))
-    incident = Incident(
-        key="|".join((head.kind, head.direction, entity, service)), kind=head.kind, direction=head.direction,
-        entity=entity, service=service, first_seen=first, last_seen=last, peak_risk=max(f.risk for f in group),
-        attempts=sum(f.attempts for f in group) if head.kind != "beacon" else group[-1].attempts,
-        answered=sum(f.answered for f in group) if head.kind != "beacon" else group[-1].answered,
-        sources=sources, hosts=hosts, summary="", findings=tuple(group),
-    )
-    return _with_summary(incident)
+def _tallies(finding: Finding) -> tuple[dict[str, int], dict[str, int]]:
+    ranked = list(finding.facts.get("ports_by_count", ()))
+    ports = {port: len(ranked) - rank for rank, port in enumerate(ranked)}  # earlier = more attempts
+    actors = {str(a["actor"]): int(a["attempts"]) for a in finding.facts.get("top_actors", ())}
+    return ports, actors
 
 
-def _with_summary(incident: Incident) -> Incident:
-    writers = {"scan": _scan_summary, "brute_force": _brute_summary}
-    text = writers[incident.kind](incident) if incident.kind in writers else _pair_summary(incident)
-    return replace(incident, summary=text)
+def _started(key: str, finding: Finding) -> Incident:
+    entity, service = incident_key(finding)
+    ports, actors = _tallies(finding)
+    return Incident(
+        key=key, kind=finding.kind, direction=finding.direction, entity=entity, service=service,
+        first_seen=finding.first_ts, first_reported=finding.last_ts, last_seen=finding.last_ts,
+        peak_risk=finding.risk, events=1, attempts=finding.attempts, answered=finding.answered,
+        sources=finding.sources, hosts=finding.hosts, ports=ports, actors=actors,
+        answered_ports=frozenset(finding.facts.get("answered_ports", ())), latest=finding)
+
+
+def _extended(incident: Incident, finding: Finding) -> Incident:
+    ports, actors = _tallies(finding)
+    # a beacon's finding restates its whole history: its latest counts replace, a campaign's add up
+    adds = finding.kind != "beacon"
+    return replace(
+        incident, first_seen=min(incident.first_seen, finding.first_ts),
+        last_seen=max(incident.last_seen, finding.last_ts), peak_risk=max(incident.peak_risk, finding.risk),
+        events=incident.events + 1, attempts=incident.attempts * adds + finding.attempts,
+        answered=incident.answered * adds + finding.answered, sources=incident.sources | finding.sources,
+        hosts=incident.hosts | finding.hosts, ports=_add(incident.ports, ports), actors=_add(incident.actors, actors),
+        answered_ports=incident.answered_ports | frozenset(finding.facts.get("answered_ports", ())), latest=finding)
+
+
+def _add(tally: Mapping[str, int], more: Mapping[str, int]) -> dict[str, int]:
+    found = dict(tally)
+    for name, count in more.items():
+        found[name] = found.get(name, 0) + count
+    return found
 
 
 def _ports_by_count(incident: Incident) -> list[str]:
-    tally: Counter[str] = Counter()
-    for finding in incident.findings:
-        for rank, port in enumerate(finding.facts.get("ports_by_count", ())):
-            tally[port] += len(finding.facts.get("ports_by_count", ())) - rank  # earlier = more attempts
-    return [port for port, _ in tally.most_common()]
+    return [port for port, _ in Counter(incident.ports).most_common()]
 
 
 def _top_actors(incident: Incident) -> str:
-    tally: Counter[str] = Counter()
-    for finding in incident.findings:
-        for entry in finding.facts.get("top_actors", ()):
-            tally[entry["actor"]] += int(entry["attempts"])
-    top = ", ".join(f"{actor} ({count:,})" for actor, count in tally.most_common(3))
+    top = ", ".join(f"{actor} ({count:,})" for actor, count in Counter(incident.actors).most_common(3))
     return f"; heaviest: {top}" if top else ""
 
 
@@ -159,7 +179,7 @@ def _target_text(incident: Incident) -> str:
 def _answered_text(incident: Incident, *, none: str) -> str:
     if incident.answered == 0:
         return none
-    ports = sorted({p for f in incident.findings for p in f.facts.get("answered_ports", ())})
+    ports = sorted(incident.answered_ports)
     where = f" on {ports_text(ports, limit=4)}" if ports else ""
     return f"{incident.answered:,} answered{where} ({100 * incident.answered / max(incident.attempts, 1):.1f} %)"
 
@@ -192,9 +212,7 @@ def _brute_summary(i: Incident) -> str:
 
 
 def _pair_summary(i: Incident) -> str:
-    latest = i.findings[-1]
     if i.kind != "beacon":
-        return latest.explanation
+        return i.latest.explanation
     lasting = human_span(i.last_seen - i.first_seen)
-    return f"{latest.explanation}; regular for {lasting}" if i.events > 1 else latest.explanation
-
+    return f"{i.latest.explanation}; regular for {lasting}" if i.events > 1 else i.latest.explanation

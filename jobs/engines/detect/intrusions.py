@@ -50,16 +50,17 @@ def _auth(frame: pl.DataFrame) -> pl.DataFrame:
 
 def find_intrusions(window: pl.DataFrame, history: pl.DataFrame | None = None,
                     params: CampaignParams | None = None) -> list[Finding]:
-    """Intrusions among the sessions of `window`; failures are looked for in `history` (earlier detection
-    frames of the same sensor, any length; rows past the lookback are ignored) and in `window` itself."""
+    """Intrusions among the sessions of `window`; failures are looked for in `history` (the `auth_rows` of the
+    sensor's earlier windows; rows past the lookback are ignored) and in `window` itself."""
     params = params or CampaignParams()
     flows = _auth(window)
     long = pl.col("duration").fill_null(0.0) >= params.long_session_s
     sessions = flows.filter(long)
     if sessions.height == 0:
         return []
-    past = flows if history is None or history.height == 0 else pl.concat([_auth(history), flows])
-    failures = past.filter(~long).join(sessions.select(_KEYS).unique(), on=_KEYS, how="semi")
+    short = flows.filter(~long)
+    past = short if history is None or history.height == 0 else pl.concat([history.select(short.columns), short])
+    failures = past.join(sessions.select(_KEYS).unique(), on=_KEYS, how="semi")
     found = []
     for session in (Session.of(row) for row in sessions.sort("ts").iter_rows(named=True)):
         earlier = failures.filter(

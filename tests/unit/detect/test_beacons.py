@@ -47,10 +47,11 @@ def test_random_arrivals_of_the_same_rate_are_almost_never_beacons() -> None:
 
 def test_rita_would_score_a_busy_constant_size_client_high_the_gate_does_not() -> None:
     flows = poisson(HOST, C2, mean=120, hours=24, seed=4, orig_bytes=517)
-    starts = sorted(START + f.at for f in flows)
-    ts = np.asarray(starts)
-    held = persistence(ts, START, START + DAY)
-    rita_mean = (statistical_score(np.diff(ts), default_mad=1.0) + 1.0 + held.histogram + held.duration) / 4
+    ts = sorted(START + f.at for f in flows)
+    frame = pl.DataFrame({"k": [0] * len(ts), "ts": ts, "iv": [None, *np.diff(ts)]})
+    timing = frame.group_by("k").agg(statistical_score(pl.col("iv").drop_nulls(), default_mad=1.0).alias("t"))["t"][0]
+    held = persistence(frame, ["k"], start=START, end=START + DAY).row(0, named=True)
+    rita_mean = (timing + 1.0 + held["histogram"] + held["duration"]) / 4  # sizes all 517 B: size score 1
     assert rita_mean > 0.75  # RITA's flat mean: the other three scores carry it
     assert beacons_of(flows) == []
 
@@ -118,3 +119,22 @@ def test_the_history_keeps_one_day_and_appends_each_window() -> None:
 def test_nonsense_parameters_are_refused(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         BeaconParams(**bad)  # type: ignore[arg-type]
+
+
+def test_an_internal_scraper_polling_many_targets_on_one_schedule_is_no_beacon_but_its_lone_c2_is() -> None:
+    scraper = [f for i in range(4) for f in periodic("10.0.0.50", f"10.0.1.{i}", period=30, jitter=2, hours=24,
+                                                       port=9100, seed=i)]
+    lateral = periodic("10.0.0.50", "10.0.9.9", period=600, jitter=60, hours=24, port=445, seed=9)
+    outbound = [f for i in range(4) for f in periodic(HOST, f"198.51.100.{i}", period=300, jitter=30, hours=24,
+                                                        seed=20 + i)]
+    found = {(b.src, b.dst) for b in beacons_of(scraper + lateral + outbound)}
+    assert ("10.0.0.50", "10.0.9.9") in found
+    assert not any(dst.startswith("10.0.1.") for _, dst in found)
+    assert sum(dst.startswith("198.51.100.") for _, dst in found) == 4  # outbound beacons are never folded
+
+
+def test_pair_ids_are_stable_and_distinct() -> None:
+    rows = history_rows(detection(periodic(HOST, C2, period=600, jitter=0, hours=1)
+                                  + periodic(HOST, C2, period=600, jitter=0, hours=1, port=80)))
+    ids = rows.group_by("dst_port").agg(pl.col("pair_id").unique())
+    assert all(len(i) == 1 for i in ids["pair_id"]) and ids["pair_id"].list.first().n_unique() == 2

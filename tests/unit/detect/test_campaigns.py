@@ -107,3 +107,12 @@ def test_a_slow_guesser_qualifies_over_the_day_but_each_window_counts_its_own_at
 def test_nonsense_parameters_are_refused(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         CampaignParams(**bad)  # type: ignore[arg-type]
+
+
+def test_a_database_client_whose_connections_differ_in_size_is_no_brute_force() -> None:
+    sizes = [900, 4_000, 12_000, 2_500, 30_000, 7_000, 1_500, 18_000, 600, 9_000, 25_000, 3_300]
+    app = [Flow(60.0 * i, "10.0.0.9", "10.0.0.30", 5432, bytes=size, duration=0.3) for i, size in enumerate(sizes)]
+    guesses = [Flow(60.0 * i, "10.0.0.9", "10.0.0.30", 5432, bytes=2_000 + 10 * i, duration=0.3) for i in range(12)]
+    assert find_campaigns(detection(app)) == []
+    [brute] = find_campaigns(detection(guesses))
+    assert (brute.service, brute.direction, brute.severity) == ("postgresql", "internal", "high")

@@ -75,3 +75,15 @@ def test_peak_risk_and_the_latest_statistics_make_a_beacon_incident() -> None:
     assert incident.peak_risk == 62.0 and incident.severity == "high"
     assert incident.attempts == 12 and incident.id.startswith("beacon|outbound|10.0.0.7 → 185.220.101.4|443/tcp@")
     assert incident.entity != MANY
+
+
+def test_extending_open_incidents_window_by_window_equals_grouping_all_at_once() -> None:
+    found = findings_of(knocks(hours=6) + ssh_guesses("170.64.237.193", PC, 60)) + [
+        beacon_finding_at(h) for h in range(1, 7)]
+    first = [f for f in found if f.last_ts < START + 3 * HOUR]
+    rest = [f for f in found if f.last_ts >= START + 3 * HOUR]
+    stepwise = group_incidents(rest, open_incidents=group_incidents(first))
+    at_once = group_incidents(found)
+    assert [(i.key, i.events, i.attempts, i.summary) for i in stepwise] == [
+        (i.key, i.events, i.attempts, i.summary) for i in at_once]
+    assert len(at_once) == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 
 from jobs.engines.detect.incidents import group_incidents
@@ -64,3 +65,16 @@ def test_an_empty_window_changes_nothing() -> None:
     empty = detection([]).clear()
     again, same = detect_window(state, empty, window_end=START + 5 * HOUR)
     assert again == [] and same is state
+
+
+def test_a_continuing_beacon_is_reported_again_only_when_riskier_or_every_quarter_day() -> None:
+    beacon = periodic(HOST, C2, period=300, jitter=60, hours=20, orig_bytes=120)
+    found, state = run(beacon)
+    reports = [f for f in found if f.kind == "beacon"]
+    windows_qualified = 20 - 1  # it qualifies from its second hour on
+    assert 2 <= len(reports) <= 1 + windows_qualified // 6 + 3  # new, a few rises, refreshes: not one a window
+    assert len(reports) < windows_qualified
+    # a report is due when riskier, or a quarter day after the last (window ends; connections end a bit before)
+    assert all(later.risk > earlier.risk or later.last_ts - earlier.last_ts > 5 * HOUR
+               for earlier, later in itertools.pairwise(reports))
+    assert state.reported
