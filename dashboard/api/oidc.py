@@ -66,10 +66,6 @@ def _http() -> httpx.AsyncClient:
     return httpx.AsyncClient(timeout=op.HTTP_TIMEOUT_SECONDS, follow_redirects=False)
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
-
-
 @router.get("/login")
 async def start_login(request: Request, next: str = "/") -> Response:
     """Send the browser to the provider: Authorization Code with PKCE S256, a fresh state and nonce."""
@@ -175,7 +171,7 @@ async def _finish_login(request: Request, session: AsyncSession) -> Response:
                                 role_map=settings.oidc_role_map, default_role=settings.oidc_default_role)
     except ClaimError as exc:
         raise SsoRefused(403, exc.message) from exc
-    client_ip = _client_ip(request)
+    client_ip = client_address(request)
     user = await _sso_user(session, identity, client_ip)
     # Rotate: a session id the browser held before the login never becomes the logged-in one.
     if old := request.cookies.get(SESSION_COOKIE):
@@ -219,7 +215,7 @@ async def end_sso_session(request: Request, session: AsyncSession) -> RedirectRe
     if cookie := request.cookies.get(SESSION_COOKIE, ""):
         if (user := await tenancy.session_user(session, cookie_value=cookie)) is not None:
             await record_audit(session, tenant_id=user.tenant_id, actor=user.email, action="logout",
-                               client_ip=_client_ip(request), after={"method": "sso"})
+                               client_ip=client_address(request), after={"method": "sso"})
         await tenancy.delete_session(session, cookie_value=cookie)
     back = f"{settings.base_url.rstrip('/')}/login?error=logged_out"
     target: str | None = None
