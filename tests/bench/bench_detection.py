@@ -170,6 +170,17 @@ def print_days(capture: Capture, result: Run, top: int) -> dict[int, list[Ranked
     return rankings
 
 
+def print_agreement(capture: Capture) -> None:
+    """How often our direction matches Zeek's own local_orig/local_resp (the sensor's Site::local_nets)."""
+    zeek = pl.when((pl.col("local_orig") == "T") & (pl.col("local_resp") == "T")).then(pl.lit("internal")).when(
+        pl.col("local_orig") == "T").then(pl.lit("outbound")).when(pl.col("local_resp") == "T").then(
+        pl.lit("inbound")).when((pl.col("local_orig") == "F") & (pl.col("local_resp") == "F")).then(pl.lit("transit"))
+    both = capture.truth.select(zeek.alias("zeek")).with_columns(capture.frame["direction"]).drop_nulls("zeek")
+    same = both.filter(pl.col("zeek") == pl.col("direction")).height
+    print(f"  direction agrees with Zeek's local_orig/local_resp on {same:,} of {both.height:,} flows "
+          f"({100 * same / max(both.height, 1):.2f} %)")
+
+
 def print_timings(result: Run) -> None:
     times = sorted(result.window_ms)
     median, p95 = times[len(times) // 2], times[min(len(times) - 1, int(0.95 * len(times)))]
@@ -312,6 +323,7 @@ def main() -> None:
     text, labels = strip_labels((args.data / LABELED).read_text())
     labeled = load("labeled", [text], labels, HomeNetworks.of(sensors=["147.32.81.167"]))
     print(f"== {LABELED}: {labeled.frame.height:,} flows, home = private ranges + 147.32.81.167")
+    print_agreement(labeled)
     result = run(labeled)
     score_labeled(labeled, result, args.top)
     print_timings(result)
@@ -320,6 +332,7 @@ def main() -> None:
     rita = load("rita", [gzip.decompress(p.read_bytes()).decode() for p in paths], None,
                 HomeNetworks.of(sensors=["64.225.56.201"]))
     print(f"\n== {RITA}: {len(paths)} files, {rita.frame.height:,} flows, home = private ranges + 64.225.56.201")
+    print_agreement(rita)
     result = run(rita)
     score_rita(rita, result, args.top)
     print_timings(result)

@@ -9,6 +9,8 @@ Pure engines over polars frames (no I/O), one step per module:
     campaigns.find_campaigns(frame)                scans and brute force of a window (findings)
     intrusions.find_intrusions(window, history)    a long session after many failures: critical
     beacons.extend_history / score_beacons         RITA-style beacons over a rolling day of connections
+    beacon_findings / habits                       a beacon's risk and explanation; what is already known
+    pipeline.detect_window(state, frame)           one window through all of the above, state carried along
     incidents.group_incidents(findings)            findings → incidents per entity and kind, with summaries
     ranking.rank_incidents(incidents, feedback)    reading order, moved by analysts' verdicts
 

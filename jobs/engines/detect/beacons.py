@@ -18,22 +18,13 @@ multicast, broadcast, link-local and ICMP answers never qualify; time and resolv
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Final
 
 import polars as pl
 
-from jobs.engines.detect.records import (
-    Direction,
-    Finding,
-    as_direction,
-    human_bytes,
-    human_span,
-    number,
-    port_label,
-)
+from jobs.engines.detect.records import Direction, as_direction, number
 from jobs.engines.detect.regularity import persistence, statistical_score
 
 PAIR: Final = ["src_ip", "dst_ip", "dst_port", "protocol"]
@@ -48,14 +39,13 @@ RESCORE_SLOTS: Final = 6
 # DNS talks to the resolver on the implant's behalf, so its timing is only visible in dns.log, not here
 INFRASTRUCTURE: Final = frozenset({(53, "udp"), (53, "tcp"), (123, "udp"), (67, "udp"), (68, "udp"),
                                    (137, "udp"), (138, "udp")})
-# the top of "low": what name/time polling and known habits may reach
-LOW_MAX_RISK: Final = 35.0
 
 
 @dataclass(frozen=True, slots=True)
 class BeaconParams:
     """Thresholds of the beacon engine, each with the reason it holds on unseen traffic."""
 
+    # RITA judges a day: every hour of the day is in the histogram, and an hourly beacon has 24 beats
     history_s: float = 86_400.0
     # quartiles of fewer than 7 intervals are each one or two numbers: no shape to judge
     min_connections: int = 8
@@ -197,27 +187,30 @@ def _beats(rows: pl.DataFrame, params: BeaconParams) -> pl.DataFrame:
 
 
 def _timing(beats: pl.DataFrame, params: BeaconParams) -> pl.DataFrame:
-    """Per pair, the timestamp and size scores; only the pairs that pass the timestamp gate."""
-    iv, size = pl.col("iv").drop_nulls(), pl.col("orig_bytes").cast(pl.Float64)
+    """Per pair, the timestamp score; only the pairs that pass it (the rest of the work is for them alone)."""
+    iv = pl.col("iv").drop_nulls()
     stats = beats.group_by("pair_id").agg(
-        *(pl.col(c).first() for c in PAIR), pl.len().alias("beats"),
-        statistical_score(iv, default_mad=1.0).alias("ts_score"),
+        pl.len().alias("beats"), statistical_score(iv, default_mad=1.0).alias("ts_score"),
         iv.median().alias("period_s"), (iv - iv.median()).abs().median().alias("mad"),
-        pl.when(size.median() >= 1.0).then(statistical_score(size, default_mad=0.0)).alias("size_score"),
-        pl.col("ts").min().alias("first_ts"), pl.col("ts").max().alias("last_ts"),
-        pl.col("answered").cast(pl.Float64).mean().alias("answered_share"), pl.col("direction").first(),
     )
     return stats.filter((pl.col("beats") >= params.min_connections) & (pl.col("ts_score") >= params.min_ts_score))
 
 
 def _scored(stats: pl.DataFrame, beats: pl.DataFrame, counts: pl.DataFrame, start: float, end: float,
             params: BeaconParams) -> pl.DataFrame:
-    """Persistence, size mode and the beacon score of the pairs that passed the gate; those that qualify."""
+    """Sizes, persistence and the beacon score of the pairs that passed the gate; those that qualify."""
+    size = pl.col("orig_bytes").cast(pl.Float64)
+    stats = stats.join(beats.group_by("pair_id").agg(
+        *(pl.col(c).first() for c in (*PAIR, "direction")),
+        pl.when(size.median() >= 1.0).then(statistical_score(size, default_mad=0.0)).alias("size_score"),
+        pl.col("ts").min().alias("first_ts"), pl.col("ts").max().alias("last_ts"),
+        pl.col("answered").cast(pl.Float64).mean().alias("answered_share")), on="pair_id")
     modes = beats.group_by(["pair_id", "orig_bytes"]).agg(pl.len().alias("n")).sort(
         ["n", "orig_bytes"], descending=[True, False]).group_by("pair_id", maintain_order=True).agg(
         pl.col("orig_bytes").first().alias("size_mode"), (pl.col("n").first() / pl.col("n").sum()).alias("mode_share"))
-    table = stats.join(counts, on="pair_id").join(persistence(beats, ["pair_id"], start=start, end=end),
-                                                  on="pair_id").join(modes, on="pair_id")
+    held = persistence(beats, ["pair_id"], start=start, end=end)
+    table = stats.join(counts.select("pair_id", "connections"), on="pair_id").join(held, on="pair_id").join(
+        modes, on="pair_id")
     has_size = pl.col("size_score").is_not_null()
     score = (pl.col("ts_score") + pl.col("histogram") + pl.col("duration") + pl.col("size_score").fill_null(0.0)) / (
         3 + has_size.cast(pl.Int64))
@@ -259,62 +252,4 @@ def _beacon(row: dict[str, Any]) -> Beacon:
         duration=number(row["duration"]), score=number(row["score"]), hours_seen=int(number(row["hours_seen"])),
         hours_total=int(number(row["hours_total"])), size_mode=int(number(row["size_mode"])),
         size_mode_share=round(number(row["mode_share"]), 3), answered_share=round(number(row["answered_share"]), 3),
-    )
-
-
-def beacon_risk(beacon: Beacon, *, habitual: bool = False) -> float:
-    """0-100: outbound and internal beacons medium (high only when near perfect over many beats), inbound low
-    to medium, infrastructure and habits low; never critical (a beacon is a question, not proof of a break-in).
-    RITA rates a 0.97 beacon "medium" too: periodic software (updaters, push channels) is everywhere."""
-    strength = min(1.0, max(0.0, (beacon.score - 0.6) / 0.4))
-    # regularity over 8 intervals says less than over 100: random arrivals pass the gate less often the longer
-    strength *= 0.7 + 0.3 * min(1.0, math.log10(beacon.beats) / 2)
-    if beacon.size_score is None and beacon.answered_share >= 0.5:
-        strength *= 0.7  # answered, yet the client never sends a byte: a liveness check, it carries no commands
-    risk = 25.0 + 24.0 * strength if beacon.direction == "inbound" else 40.0 + 24.0 * strength
-    capped = beacon.infrastructure or habitual
-    return round(min(risk, LOW_MAX_RISK) if capped else risk, 1)
-
-
-def describe_beacon(beacon: Beacon) -> str:
-    """"every 4 m 32 s ± 14 %, 313 connections over 24 h, 24/24 hours, same 80 B each time (score 0.95:
-    timestamps 0.92, sizes 1.00, hourly spread 0.98, duration 1.00)"."""
-    b = beacon
-    parts = [f"every {human_span(b.period_s)} ± {round(100 * b.jitter)} %",
-             f"{b.connections:,} connections over {human_span(b.last_ts - b.first_ts)}",
-             f"{b.hours_seen}/{b.hours_total} hours", _sizes_text(b)]
-    if b.answered_share < 0.5:
-        parts.append("none answered" if b.answered_share == 0 else f"{round(100 * b.answered_share)} % answered")
-    sizes = "no payload" if b.size_score is None else f"{b.size_score:.2f}"
-    scores = (f"score {b.score:.2f}: timestamps {b.ts_score:.2f}, sizes {sizes}, hourly spread {b.histogram:.2f}, "
-              f"duration {b.duration:.2f}")
-    return ", ".join(parts) + f" ({scores})"
-
-
-def _sizes_text(b: Beacon) -> str:
-    if b.size_score is None:
-        return "no payload"
-    if b.size_mode_share >= 0.9:
-        return f"same {human_bytes(b.size_mode)} each time" + ("" if b.size_mode_share == 1 else
-                                                              f" ({round(100 * b.size_mode_share)} %)")
-    return f"{human_bytes(b.size_mode)} most often ({round(100 * b.size_mode_share)} %)"
-
-
-def beacon_finding(beacon: Beacon, *, habitual: bool = False) -> Finding:
-    """The finding of one beacon: actor = source, target = destination, one per pair and window."""
-    b = beacon
-    label = port_label(b.dst_port, b.protocol)
-    note = ": name/time polling, periodic by design" if b.infrastructure else ": a known habit" if habitual else ""
-    explanation = f"{b.src} → {b.dst}:{label} {describe_beacon(b)}: {b.direction} beacon{note}"
-    facts = {"period_s": round(b.period_s, 1), "jitter": b.jitter, "ts_score": b.ts_score, "size_score": b.size_score,
-             "histogram": b.histogram, "duration": b.duration, "score": b.score, "hours_seen": b.hours_seen,
-             "hours_total": b.hours_total, "size_mode": b.size_mode, "size_mode_share": b.size_mode_share,
-             "connections": b.connections, "infrastructure": b.infrastructure, "habitual": habitual,
-             "summary": describe_beacon(b)}
-    return Finding(
-        kind="beacon", direction=b.direction, actor=b.src, target=b.dst, service=label,
-        first_ts=b.first_ts, last_ts=b.last_ts, attempts=b.connections,
-        answered=round(b.answered_share * b.connections), risk=beacon_risk(b, habitual=habitual),
-        sources=frozenset({b.src}), hosts=frozenset({b.dst}), ports=frozenset({label}), explanation=explanation,
-        facts=facts,
     )

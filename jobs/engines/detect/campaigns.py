@@ -189,12 +189,14 @@ def _brute_forces(flows: pl.DataFrame, params: CampaignParams, past: pl.DataFram
     keys = ["actor", "direction", "service", "port"]
     since = number(short["ts"].max()) - params.brute_lookback_s
     pool = short if past is None else pl.concat([past.filter(pl.col("ts") >= since).select(short.columns), short])
+    many = pool.group_by(keys).agg(pl.len().alias("day_attempts")).filter(
+        pl.col("day_attempts") >= params.brute_min_attempts)
     size, median = pl.col("bytes").cast(pl.Float64), pl.col("bytes").cast(pl.Float64).median()
-    qualified = pool.group_by(keys).agg(pl.len().alias("day_attempts"), median.alias("median_bytes"),
-                                        ((size - median).abs() <= 0.25 * median).mean().alias("alike"))
-    qualified = qualified.filter((pl.col("day_attempts") >= params.brute_min_attempts)
-                                 & (pl.col("median_bytes") <= params.brute_max_median_bytes)
-                                 & (pl.col("alike") >= params.brute_min_alike_share))
+    # sizes only for the keys with enough attempts: medians are what costs on a day of database clients
+    sizes = pool.join(many.select(keys), on=keys, how="semi").group_by(keys).agg(
+        median.alias("median_bytes"), ((size - median).abs() <= 0.25 * median).mean().alias("alike"))
+    qualified = many.join(sizes, on=keys).filter((pl.col("median_bytes") <= params.brute_max_median_bytes)
+                                                 & (pl.col("alike") >= params.brute_min_alike_share))
     brute = _actor_stats(short.join(qualified.select(keys), on=keys, how="semi"), keys).join(qualified, on=keys)
     found = []
     for row in brute.filter(pl.col("direction") != "inbound").iter_rows(named=True):

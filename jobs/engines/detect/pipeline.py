@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from jobs.engines.detect.beacons import BeaconParams, beacon_finding, extend_history, score_beacons
+from jobs.engines.detect.beacon_findings import beacon_finding
+from jobs.engines.detect.beacons import BeaconParams, extend_history, score_beacons
 from jobs.engines.detect.campaigns import CampaignParams, auth_rows, find_campaigns
 from jobs.engines.detect.habits import is_habit, remember_habits
 from jobs.engines.detect.intrusions import find_intrusions

@@ -6,15 +6,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from jobs.engines.detect.beacons import (
-    Beacon,
-    BeaconParams,
-    beacon_finding,
-    beacon_risk,
-    extend_history,
-    history_rows,
-    score_beacons,
-)
+from jobs.engines.detect.beacon_findings import beacon_finding, beacon_risk
+from jobs.engines.detect.beacons import Beacon, BeaconParams, extend_history, history_rows, score_beacons
 from jobs.engines.detect.regularity import persistence, statistical_score
 
 from .builders import DAY, HOUR, SENSOR, START, Flow, detection, periodic, poisson

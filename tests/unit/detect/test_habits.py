@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from jobs.engines.detect.beacons import Beacon, beacon_finding
+from jobs.engines.detect.beacon_findings import beacon_finding
+from jobs.engines.detect.beacons import Beacon
 from jobs.engines.detect.habits import habit_key, is_habit, remember_habits
 
 from .builders import DAY, HOUR, START
