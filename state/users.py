@@ -15,7 +15,7 @@ import reflex as rx
 from reflex_base.event import EventSpec
 
 from jobs.runtime.connections import get_redis
-from jobs.runtime.constants import password_link_key
+from jobs.runtime.constants import password_link_key, user_password_link_key
 from models.credentials import MIN_PASSWORD_LENGTH, hash_secret, new_secret
 from models.db import session_scope
 from models.errors import Conflict, NotFound
@@ -45,9 +45,14 @@ def user_row(user: User) -> dict[str, str]:
 
 async def issue_password_link(*, tenant_id: int, user_id: int) -> str:
     """A new one-time set-password URL for a user; only the hash of its secret is stored."""
-    secret = new_secret()
-    await get_redis().set(password_link_key(hash_secret(secret)), f"{tenant_id}:{user_id}",
-                          ex=PASSWORD_LINK_HOURS * 3600)
+    secret, redis, ttl = new_secret(), get_redis(), PASSWORD_LINK_HOURS * 3600
+    link_hash = hash_secret(secret)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.set(user_password_link_key(tenant_id, user_id), link_hash, ex=ttl, get=True)
+        pipe.set(password_link_key(link_hash), f"{tenant_id}:{user_id}", ex=ttl)
+        earlier, _ = await pipe.execute()
+    if earlier:  # only the newest link a user was handed works
+        await redis.delete(password_link_key(earlier.decode() if isinstance(earlier, bytes) else str(earlier)))
     return f"{get_settings().base_url}{SET_PASSWORD_PATH}?link={quote(secret)}"
 
 
@@ -56,7 +61,8 @@ async def redeem_password_link(secret: str) -> tuple[int, int] | None:
     value = await get_redis().getdel(password_link_key(hash_secret(secret))) if secret else None
     if value is None:
         return None
-    tenant_id, user_id = str(value).split(":")
+    tenant_id, user_id = (value.decode() if isinstance(value, bytes) else str(value)).split(":")
+    await get_redis().delete(user_password_link_key(int(tenant_id), int(user_id)))
     return int(tenant_id), int(user_id)
 
 

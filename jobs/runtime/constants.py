@@ -54,3 +54,8 @@ def baseline_lock_key(tenant_id: int) -> str:
 def password_link_key(link_hash: str) -> str:
     """A one-time set-password link an admin handed to a user (value: "tenant_id:user_id")."""
     return f"sg:password-link:{link_hash}"
+
+
+def user_password_link_key(tenant_id: int, user_id: int) -> str:
+    """The hash of the one live set-password link of a user (a new link ends the one before)."""
+    return f"sg:password-link-of:{tenant_id}:{user_id}"

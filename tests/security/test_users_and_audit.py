@@ -20,7 +20,7 @@ from models.queries import tenancy
 from models.queries.audit import AuditFilter, list_audit, record_audit
 from state.base import AppState
 from state.tokens import TokensState
-from state.users import SetPasswordState, UsersState
+from state.users import SetPasswordState, UsersState, issue_password_link, redeem_password_link
 from tests.security.conftest import Seeded
 
 pytestmark = pytest.mark.integration
@@ -185,3 +185,17 @@ async def test_api_answers_carry_the_security_headers(two_tenants: tuple[Seeded,
         for name, value in SECURITY_HEADERS.items():
             assert response.headers[name] == value, (response.url, name)
     assert "frame-ancestors 'none'" in SECURITY_HEADERS["content-security-policy"]
+
+
+async def test_a_reissued_set_password_link_ends_the_earlier_one(two_tenants: tuple[Seeded, Seeded]) -> None:
+    alpha, _ = two_tenants
+    first = await issue_password_link(tenant_id=alpha.tenant_id, user_id=alpha.users["analyst"])
+    second = await issue_password_link(tenant_id=alpha.tenant_id, user_id=alpha.users["analyst"])
+    other = await issue_password_link(tenant_id=alpha.tenant_id, user_id=alpha.users["viewer"])
+
+    def secret(url: str) -> str:
+        return parse_qs(urlparse(url).query)["link"][0]
+
+    assert await redeem_password_link(secret(first)) is None  # handed out earlier, then replaced
+    assert await redeem_password_link(secret(second)) == (alpha.tenant_id, alpha.users["analyst"])
+    assert await redeem_password_link(secret(other)) == (alpha.tenant_id, alpha.users["viewer"])
