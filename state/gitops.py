@@ -64,8 +64,10 @@ class GitopsState(AppState):
         await self._reload_pulls(tenant_id)
 
     def _show(self, public: dict[str, Any]) -> None:
-        self.provider, self.repo_url = public["provider"], public["repo_url"]
-        self.base_branch, self.folder = public["base_branch"], public["folder"]
+        # Like GET /api/v1/gitops, the repository's whereabouts are for admins; others learn only that it is set.
+        admin = self._role == "admin"
+        self.provider, self.repo_url = public["provider"], public["repo_url"] if admin else ""
+        self.base_branch, self.folder = (public["base_branch"], public["folder"]) if admin else ("", "")
         self.token_set, self.configured = public["token_set"], public["configured"]
         self.form_key += 1  # remount the form so its fields show the saved values
 
@@ -78,6 +80,8 @@ class GitopsState(AppState):
             run = runs[0]
             detail = run.error if run.status == "failed" else str(
                 run.result.get("reason") or run.result.get("pull_request") or run.result.get("status") or "")
+            if self._role != "admin":  # a sync error names the repository and what went wrong there
+                detail = "" if run.status == "failed" else detail
             self.last_sync = f"Last sync (job #{run.id}): {run.status}" + (f" — {detail}" if detail else "")
             self.last_sync_failed = run.status == "failed"
 

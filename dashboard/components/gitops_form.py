@@ -53,9 +53,8 @@ def _summary() -> rx.Component:
             GitopsState.configured,
             rx.data_list.root(
                 rx.data_list.item(rx.data_list.label("Provider"), rx.data_list.value(GitopsState.provider)),
-                rx.data_list.item(rx.data_list.label("Repository"), rx.data_list.value(GitopsState.repo_url)),
-                rx.data_list.item(rx.data_list.label("Base branch"), rx.data_list.value(GitopsState.base_branch)),
-                rx.data_list.item(rx.data_list.label("Folder"), rx.data_list.value(GitopsState.folder)),
+                rx.data_list.item(rx.data_list.label("Repository"),
+                                  rx.data_list.value("set up by an admin (only admins see its address)")),
                 rx.data_list.item(rx.data_list.label("Token"),
                                   rx.data_list.value(rx.cond(GitopsState.token_set, "set", "not set"))),
                 id="gitops-summary",

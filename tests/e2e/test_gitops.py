@@ -96,7 +96,8 @@ async def test_admin_configures_gitops_and_sees_pull_requests_live(
     assert "# bookinfo/reviews v1 (approved)" in text and "kind: NetworkPolicy" in text
 
     viewer = await login(browser, live_app, "viewer@charlie.test", path="/gitops")
-    await expect(viewer.locator("#gitops-summary")).to_contain_text(str(bare), timeout=20_000)
+    await expect(viewer.locator("#gitops-summary")).to_contain_text("set up by an admin", timeout=20_000)
+    assert str(bare) not in await viewer.content()  # the repository's address is for admins, as over REST
     await expect(viewer.locator("#gitops-save")).to_have_count(0)
     await expect(viewer.locator("#pulls-table")).to_contain_text("#7")
     assert SECRET not in await viewer.content()
