@@ -2,34 +2,35 @@
 
 Both come from npm packages of the ip-location-db project, installed into `.tools/node_modules` by `./run`:
 `@ip-location-db/asn` (RouteViews, NRO and DB-IP "IP to ASN Lite" data, CC BY 4.0) and
-`@ip-location-db/geo-whois-asn-country` (CC0, built on NRO data, CC BY 4.0). Each address becomes one
-unsigned 128-bit key: IPv6 as it is, IPv4 at its IPv4-mapped place (::ffff:a.b.c.d), so one sorted column
-answers both families with a single `search_sorted`.
+`@ip-location-db/geo-whois-asn-country` (CC0, built on NRO data, CC BY 4.0). Each family is one sorted numpy
+column of range starts: IPv4 as uint32, IPv6 as 16 big-endian bytes.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
+import numpy as np
 import polars as pl
+
+from jobs.engines.enrich.keys import FAMILIES, Family
 
 # The folder `npm install --prefix .tools` fills; the repository root is three levels above this package.
 DEFAULT_DATA_DIR: Final = Path(__file__).resolve().parents[3] / ".tools" / "node_modules" / "@ip-location-db"
 ASN_PACKAGE: Final = "asn"
 COUNTRY_PACKAGE: Final = "geo-whois-asn-country"
-# IPv4 address a.b.c.d sits at ::ffff:a.b.c.d in the 128-bit key space.
-IPV4_MAPPED_BASE: Final = 0xFFFF << 32
-KEY: Final = pl.UInt128()
 # The licences ask for this attribution wherever results are shown (DB-IP: with a link back to db-ip.com).
 ATTRIBUTION: Final = (
     "ASN data: RouteViews (routeviews.org), NRO (nro.net) and IP to ASN Lite by DB-IP (db-ip.com), CC BY 4.0; "
     "country data: ip-location-db geo-whois-asn-country, CC0, with NRO data, CC BY 4.0."
 )
 DBIP_LINK: Final = ("IP Geolocation by DB-IP", "https://db-ip.com")
+# asn, as_org, country of one address.
+Enrichment = tuple[int | None, str | None, str | None]
 
 
 class EnrichDataMissing(FileNotFoundError):
@@ -45,49 +46,89 @@ class EnrichDataMissing(FileNotFoundError):
 
 @dataclass(frozen=True, slots=True)
 class RangeTable:
-    """Inclusive ranges `low..high` (sorted by `low`, 128-bit keys) and one row of values per range."""
+    """Inclusive ranges `low[i]..high[i]` of one address family, sorted by `low`, not overlapping."""
 
-    low: pl.Series
-    high: pl.Series
-    values: pl.DataFrame
+    low: np.ndarray
+    high: np.ndarray
 
-    def find(self, keys: pl.Series) -> pl.DataFrame:
-        """The values of the range holding each key (a row of nulls for a null key or a key in no range)."""
-        # A null key searches as 0 (::), which no table covers, and is masked out below anyway.
-        wanted = keys.cast(KEY).fill_null(0)
-        before = self.low.search_sorted(wanted, side="right").cast(pl.Int64) - 1
-        at = before.clip(lower_bound=0)
-        inside = keys.is_not_null() & (before >= 0) & (self.high.gather(at) >= wanted)
-        index = pl.select(pl.when(inside).then(at)).to_series()
-        return self.values.select(pl.all().gather(index))
+    def find(self, values: np.ndarray) -> np.ndarray:
+        """The index of the range holding each value, -1 where none does."""
+        found = np.full(len(values), -1, dtype=np.int64)
+        if len(self.low) == 0 or len(values) == 0:
+            return found
+        # Sorted needles walk the table in order: about 3x faster than random ones on 400k ranges.
+        order = np.argsort(values, kind="stable")
+        wanted = values[order]
+        at = np.searchsorted(self.low, wanted, side="right").astype(np.int64) - 1
+        inside = (at >= 0) & (self.high[np.maximum(at, 0)] >= wanted)
+        found[order] = np.where(inside, at, -1)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyTables:
+    """One family's ASN ranges and country ranges, with each range's values: `asn` as int64, `org` and
+    `country` as object arrays of strings shared between ranges. Each ends in one extra entry (0, None, None)
+    that index -1, "no range", reads."""
+
+    asn_ranges: RangeTable
+    asn: np.ndarray
+    org: np.ndarray
+    country_ranges: RangeTable
+    country: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
 class EnrichTables:
-    """The ASN table (asn, as_org), the country table (country) and the data's package version."""
+    """Both families' tables, the data's version and this process's answers."""
 
-    asn: RangeTable
-    country: RangeTable
+    families: dict[Family, FamilyTables]
     version: str
+    # address text → its enrichment; filled by `lookup_addresses`, emptied when it grows past CACHE_LIMIT.
+    cache: dict[str, Enrichment] = field(default_factory=dict)
 
 
 def _read_ranges(path: Path, value_columns: dict[str, pl.DataType]) -> pl.DataFrame:
-    """One `-num.csv` file: decimal low, decimal high, then the value columns; keys as UInt128."""
+    """One `-num.csv` file: decimal low, decimal high, then the value columns."""
     if not path.is_file():
         raise EnrichDataMissing(path)
     names = ["low", "high", *value_columns]
-    frame = pl.read_csv(path, has_header=False, new_columns=names,
-                        schema_overrides={"low": pl.Utf8, "high": pl.Utf8, **value_columns})
-    return frame.with_columns(pl.col("low", "high").cast(KEY, strict=True))
+    return pl.read_csv(path, has_header=False, new_columns=names,
+                       schema_overrides={"low": pl.Utf8, "high": pl.Utf8, **value_columns})
 
 
-def _read_family_pair(folder: Path, stem: str, value_columns: dict[str, pl.DataType]) -> RangeTable:
-    """The IPv4 and IPv6 files of one package as one table, IPv4 moved to its mapped place."""
-    v4 = _read_ranges(folder / f"{stem}-ipv4-num.csv", value_columns)
-    v4 = v4.with_columns(pl.col("low", "high") + pl.lit(IPV4_MAPPED_BASE, KEY))
-    v6 = _read_ranges(folder / f"{stem}-ipv6-num.csv", value_columns)
-    both = pl.concat([v4, v6]).sort("low")
-    return RangeTable(low=both["low"].set_sorted(), high=both["high"], values=both.drop("low", "high"))
+def as_needles(family: Family, values: list[int]) -> np.ndarray:
+    """Address numbers in the form the family's tables are searched with: uint32, or 16 big-endian bytes
+    (numpy compares fixed-width bytes in numeric order, which no 128-bit integer type gives it)."""
+    if family == 4:
+        return np.array(values, dtype=np.uint32)
+    return np.array([value.to_bytes(16, "big") for value in values], dtype="S16")
+
+
+def _ranges(frame: pl.DataFrame, family: Family) -> RangeTable:
+    if family == 4:
+        return RangeTable(low=frame["low"].cast(pl.UInt32).to_numpy(), high=frame["high"].cast(pl.UInt32).to_numpy())
+    return RangeTable(low=as_needles(6, [int(v) for v in frame["low"]]),
+                      high=as_needles(6, [int(v) for v in frame["high"]]))
+
+
+def _values(column: pl.Series) -> np.ndarray:
+    """The column as an object array plus a trailing None; equal strings share one Python object."""
+    names = column.unique().drop_nulls().sort()
+    codes = column.cast(pl.Enum(names.to_list())).to_physical().fill_null(len(names)).to_numpy()
+    shared = np.array([*names.to_list(), None], dtype=object)
+    values: np.ndarray = shared[np.concatenate([codes, [len(names)]])]
+    return values
+
+
+def _numbers(column: pl.Series) -> np.ndarray:
+    """ASNs as int64 plus a trailing 0 (AS 0 is reserved for "no AS", RFC 7607; the tables never hold it)."""
+    return np.append(column.fill_null(0).to_numpy().astype(np.int64), np.int64(0))
+
+
+def _read_family(folder: Path, stem: str, value_columns: dict[str, pl.DataType]) -> dict[Family, pl.DataFrame]:
+    frames = {family: _read_ranges(folder / f"{stem}-ipv{family}-num.csv", value_columns) for family in FAMILIES}
+    return {family: frame.sort(pl.col("low").cast(pl.UInt128)) for family, frame in frames.items()}
 
 
 def _version(folder: Path) -> str:
@@ -98,15 +139,21 @@ def _version(folder: Path) -> str:
 
 
 def load_tables(data_dir: Path = DEFAULT_DATA_DIR) -> EnrichTables:
-    """Read both packages under `data_dir` once per process (about 0.4 s); EnrichDataMissing when absent."""
+    """Read both packages under `data_dir` once per process (about 0.5 s); EnrichDataMissing when absent."""
     return _load_tables(data_dir.resolve())
 
 
-# Keyed by the resolved folder, so every spelling of the same folder shares one copy.
+# Keyed by the resolved folder, so every spelling of the same folder shares one copy (and one cache).
 @lru_cache(maxsize=4)
 def _load_tables(data_dir: Path) -> EnrichTables:
-    asn_dir, country_dir = data_dir / ASN_PACKAGE, data_dir / COUNTRY_PACKAGE
-    # Organisation names repeat (75k names over 410k ranges): a categorical keeps one copy of each.
-    asn = _read_family_pair(asn_dir, "asn", {"asn": pl.Int64(), "as_org": pl.Categorical()})
-    country = _read_family_pair(country_dir, "geo-whois-asn-country", {"country": pl.Categorical()})
-    return EnrichTables(asn=asn, country=country, version=_version(asn_dir))
+    asn = _read_family(data_dir / ASN_PACKAGE, "asn", {"asn": pl.Int64(), "org": pl.Utf8()})
+    country = _read_family(data_dir / COUNTRY_PACKAGE, "geo-whois-asn-country", {"country": pl.Utf8()})
+    families: dict[Family, FamilyTables] = {
+        family: FamilyTables(
+            asn_ranges=_ranges(asn[family], family), asn=_numbers(asn[family]["asn"]),
+            org=_values(asn[family]["org"]), country_ranges=_ranges(country[family], family),
+            country=_values(country[family]["country"]),
+        )
+        for family in FAMILIES
+    }
+    return EnrichTables(families=families, version=_version(data_dir / ASN_PACKAGE))

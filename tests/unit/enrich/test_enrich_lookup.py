@@ -71,12 +71,14 @@ def test_the_frame_has_the_declared_schema_also_when_empty() -> None:
 
 
 def test_distinct_lookup_has_one_row_per_distinct_address() -> None:
-    found = lookup_distinct(pl.Series(["8.8.8.8", "8.8.8.8", None, "10.0.0.1", "1.1.1.1"]), load_tables())
+    found = lookup_distinct(pl.Series(["8.8.8.8", "8.8.8.8", None, "10.0.0.1", "1.1.1.1"]))
     assert sorted(found["address"].to_list()) == ["1.1.1.1", "10.0.0.1", "8.8.8.8"]
     assert dict(zip(found["address"], found["asn"], strict=True)) == {
         "1.1.1.1": 13335, "10.0.0.1": None, "8.8.8.8": 15169}
 
 
-def test_the_tables_are_read_once_per_process() -> None:
-    assert load_tables() is load_tables(DEFAULT_DATA_DIR)
+def test_the_tables_and_their_answers_are_kept_for_the_process() -> None:
+    assert load_tables() is load_tables(DEFAULT_DATA_DIR / "asn" / "..")
     assert load_tables().version.startswith("2.")
+    enrich("9.9.9.9")
+    assert load_tables().cache["9.9.9.9"] == (19281, "Quad9", "US")

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobs.engines.enrich import EnrichDataMissing, address_keys, load_tables, lookup_frame
+from jobs.engines.enrich import EnrichDataMissing, address_key, load_tables, lookup_addresses, lookup_frame
+from jobs.engines.enrich import lookup as lookup_module
 
 V4 = [("8.8.8.0", "8.8.8.255", 15169, "Google LLC"), ("8.8.9.0", "8.8.9.9", 64500, 'Example, "Quoted" Ltd')]
 V6 = [("2001:4860::", "2001:4860:ffff:ffff:ffff:ffff:ffff:ffff", 15169, "Google LLC")]
@@ -56,10 +57,19 @@ def test_missing_data_is_a_named_error_that_says_how_to_install_it(tmp_path: Pat
         lookup_frame(pl.Series(["8.8.8.8"]), data_dir=tmp_path / "nowhere")
 
 
-def test_ipv4_keys_sit_at_the_ipv4_mapped_place() -> None:
-    keys = address_keys(pl.Series(["8.8.8.8", "::ffff:8.8.8.8", "2001:4860::1", "10.0.0.1", "x", None]))
-    mapped = int(ipaddress.ip_address("::ffff:8.8.8.8"))
-    assert keys.to_list() == [mapped, mapped, int(ipaddress.ip_address("2001:4860::1")), None, None, None]
+def test_keys_carry_the_family_and_mapped_ipv6_is_its_ipv4_address() -> None:
+    keys = [address_key(text) for text in ("8.8.8.8", "::ffff:8.8.8.8", "2001:4860::1", "10.0.0.1", "x", "")]
+    v4 = int(ipaddress.ip_address("8.8.8.8"))
+    assert keys == [(4, v4), (4, v4), (6, int(ipaddress.ip_address("2001:4860::1"))), None, None, None]
+
+
+def test_answers_are_cached_and_the_cache_is_bounded(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tables = load_tables(data_dir)
+    assert lookup_addresses(tables, ["8.8.8.8", "10.0.0.1"]) == [(15169, "Google LLC", "US"), (None, None, None)]
+    assert set(tables.cache) == {"8.8.8.8", "10.0.0.1"}
+    monkeypatch.setattr(lookup_module, "CACHE_LIMIT", 3)
+    assert lookup_addresses(tables, ["8.8.9.1", "2001:4860::1"])[1] == (15169, "Google LLC", "US")
+    assert set(tables.cache) == {"8.8.9.1", "2001:4860::1"}  # four would pass the limit: emptied first
 
 
 @given(st.integers(min_value=0, max_value=2**32 - 1))
@@ -67,6 +77,25 @@ def test_ipv4_is_looked_up_exactly_when_globally_reachable(value: int) -> None:
     address = ipaddress.IPv4Address(value)
     # ipaddress counts multicast as global and leaves part of 192.0.0.0/24 out; neither has an origin AS.
     expected = address.is_global and not address.is_multicast and address not in ipaddress.ip_network("192.0.0.0/24")
-    [key] = address_keys(pl.Series([str(address)])).to_list()
+    key = address_key(str(address))
     assert (key is not None) == expected
-    assert key is None or key == (0xFFFF << 32) + value
+    assert key is None or key == (4, value)
+
+
+@given(st.integers(min_value=0, max_value=2**128 - 1))
+def test_ipv6_is_looked_up_only_when_global_unicast(value: int) -> None:
+    address = ipaddress.IPv6Address(value)
+    key = address_key(str(address))
+    if address.ipv4_mapped is not None:
+        assert key == address_key(str(address.ipv4_mapped))
+    elif key is not None:
+        assert key == (6, value)
+        assert address.is_global and address in ipaddress.ip_network("2000::/3")
+    else:
+        assert not address.is_global or address not in ipaddress.ip_network("2000::/3") or any(
+            address in ipaddress.ip_network(block) for block in ("2001::/23", "2001:db8::/32", "3fff::/20"))
+
+
+@pytest.mark.parametrize("text", ["2001::1", "2001:0:4136:e378:8000:63bf:3fff:fdd2", "3fff::1", "64:ff9b::8.8.8.8"])
+def test_teredo_documentation_and_translated_ipv6_are_not_looked_up(text: str) -> None:
+    assert address_key(text) is None
