@@ -115,6 +115,11 @@ class AppState(rx.State):
     # Why the last action was refused (role too low); the app shell shows it until the next page.
     denied: str = ""
 
+    @rx.var
+    def role_rank(self) -> int:
+        """The session's role as a rank (viewer 0 … admin 3; -1 signed out), for what a page shows."""
+        return ROLE_RANK.get(self.role, -1)
+
     @rx.event
     async def check_session(self) -> EventSpec | None:
         """on_load of every protected page: load identity from the HttpOnly session cookie."""

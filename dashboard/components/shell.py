@@ -11,6 +11,7 @@ from reflex_base.event import EventType
 
 from dashboard.components.bindings import array
 from dashboard.components.denied import denied_banner
+from models.tenancy import ROLE_RANK
 from state.base import AppState
 
 # Our mark (assets/logo.svg): the header, the sign-in card and the browser tab.
@@ -26,6 +27,7 @@ class NavEntry:
     order: int
     label: str
     route: str
+    role: str = "viewer"
 
 
 # Filled by @protected_page as the page modules are imported.
@@ -33,8 +35,21 @@ NAV: list[NavEntry] = []
 
 
 def _nav_link(entry: NavEntry) -> rx.Component:
-    return rx.link(entry.label, href=entry.route, size="3", weight="medium",
+    link = rx.link(entry.label, href=entry.route, size="3", weight="medium",
                    id=f"nav-{entry.label.lower().replace(' ', '-')}")
+    # a page the role cannot use is not offered (its handlers refuse it anyway)
+    return link if entry.role == "viewer" else rx.cond(AppState.role_rank >= ROLE_RANK[entry.role], link)
+
+
+def for_role(role: str, body: rx.Component) -> rx.Component:
+    """`body` for `role` and above; lower roles read why instead (the page's guarded loads refuse them too)."""
+    refused = rx.callout.root(
+        rx.callout.icon(rx.icon("shield-alert")),
+        rx.callout.text(f"This page is for the {role} role and above; your role is ", AppState.role,
+                        ". Ask an admin of your tenant for access."),
+        color_scheme="amber", id="page-role-refused",
+    )
+    return rx.cond(AppState.role_rank >= ROLE_RANK[role], body, rx.cond(AppState.role_rank >= 0, refused))
 
 
 def _live_feed() -> rx.Component:
@@ -82,14 +97,17 @@ def header() -> rx.Component:
     )
 
 
-def protected_page(route: str, title: str, *, nav: str | None, order: int = 0,
+def protected_page(route: str, title: str, *, nav: str | None, order: int = 0, role: str = "viewer",
                    on_load: OnLoad = ()) -> Callable[[PageBody], PageBody]:
     """Register a page that needs a session, and its header link `nav` (None: no link) at place `order`.
 
-    Identity is checked before the page's own loads.
+    Identity is checked before the page's own loads. The link is shown only to `role` and above (the page decides
+    what lower roles see: `for_role`).
     """
+    if role not in ROLE_RANK:
+        raise ValueError(f"unknown role {role!r}")
     if nav is not None:
-        NAV.append(NavEntry(order, nav, route))
+        NAV.append(NavEntry(order, nav, route, role))
 
     def decorate(body: PageBody) -> PageBody:
         def page() -> rx.Component:

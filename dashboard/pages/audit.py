@@ -6,7 +6,7 @@ import reflex as rx
 
 from dashboard.components.bindings import Row, array, event
 from dashboard.components.shell import protected_page
-from state.audit import AuditState
+from state.audit import AUDIT_READ_ROLE, AuditState
 
 
 def _filters() -> rx.Component:
@@ -40,7 +40,7 @@ def _row(row: Row) -> rx.Component:
     )
 
 
-@protected_page("/audit", "Audit log", nav="Audit log", order=90, on_load=[AuditState.load])
+@protected_page("/audit", "Audit log", nav="Audit log", order=90, role=AUDIT_READ_ROLE, on_load=[AuditState.load])
 def audit() -> rx.Component:
     headers = ("When (UTC)", "Actor", "Action", "Target", "Changes", "Address")
     return rx.vstack(

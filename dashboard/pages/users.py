@@ -6,7 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dashboard.components.bindings import Row, event
-from dashboard.components.shell import protected_page, public_page
+from dashboard.components.shell import for_role, protected_page, public_page
 from models.tenancy import ROLES
 from state.users import SET_PASSWORD_PATH, SetPasswordState, UsersState
 
@@ -77,10 +77,10 @@ def _row(user: Row) -> rx.Component:
     )
 
 
-@protected_page("/users", "Users", nav="Users", order=80, on_load=[UsersState.load])
+@protected_page("/users", "Users", nav="Users", order=80, role="admin", on_load=[UsersState.load])
 def users() -> rx.Component:
     headers = ("Email", "Role", "State", "Last sign-in", "SSO", "")
-    return rx.vstack(
+    return for_role("admin", rx.vstack(
         rx.heading("Users", size="6"),
         rx.text("Admins invite users with a one-time set-password link, change roles and disable accounts. "
                 "Every change is in the audit log.", size="2", color_scheme="gray"),
@@ -93,7 +93,7 @@ def users() -> rx.Component:
                       rx.table.body(rx.foreach(UsersState.users, _row)), size="1", width="100%", id="users-table"),
         _confirm(),
         spacing="3", width="100%",
-    )
+    ))
 
 
 @public_page(SET_PASSWORD_PATH, "Set your password · SecureGuard", on_load=[SetPasswordState.load])

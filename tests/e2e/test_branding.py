@@ -32,14 +32,26 @@ async def test_the_tab_icon_is_our_logo_and_favicon_ico_is_ours(browser: Browser
 
 
 async def test_the_header_shows_the_logo_and_the_registered_pages_in_order(browser: Browser, live_app: LiveApp) -> None:
-    page = await login(browser, live_app, "viewer@alpha.test", path="/overview")
+    page = await login(browser, live_app, "admin@alpha.test", path="/overview")
     logo = page.locator("#brand-logo")
     await expect(logo).to_be_visible()
     assert await logo.get_attribute("src") == "/logo.svg"
     # Loaded and drawn, not a broken-image box.
     assert await logo.evaluate("img => img.complete && img.naturalWidth > 0")
+    await expect(page.locator("#nav-audit-log")).to_be_visible(timeout=20_000)  # links by role follow the identity
     ids = await page.locator("a[id^=nav-]").evaluate_all("links => links.map(a => a.id)")
     assert ids == NAV_IDS
     await page.click("#nav-sources")
     await expect(page).to_have_url(f"{live_app.base_url}/sources")
     await expect(page.locator("#snapshots-table, #snapshots-empty")).to_be_visible(timeout=20_000)
+
+
+async def test_a_viewer_is_offered_only_the_pages_a_viewer_can_use(browser: Browser, live_app: LiveApp) -> None:
+    page = await login(browser, live_app, "viewer@alpha.test", path="/overview")
+    await expect(page.locator("#user-role")).to_have_text("viewer", timeout=20_000)
+    await expect(page.locator("#nav-overview")).to_be_visible(timeout=20_000)
+    ids = await page.locator("a[id^=nav-]").evaluate_all("links => links.map(a => a.id)")
+    assert ids == [i for i in NAV_IDS if i not in ("nav-users", "nav-audit-log")]
+    await page.goto(f"{live_app.base_url}/users")  # typed by hand: told why, no invite form
+    await expect(page.locator("#page-role-refused")).to_contain_text("for the admin role", timeout=20_000)
+    assert await page.locator("#users-table").count() == 0
