@@ -33,6 +33,19 @@ def _partition(tenant_id: int, moment: datetime) -> Path:
     return folder
 
 
+async def _run_retention(worker_factory: Any, tenant_id: int) -> JobRun:
+    """Queue `cleanup_retention` for the tenant and wait for it to end."""
+    async with worker_factory():
+        run = await enqueue_job("cleanup_retention", tenant_id=tenant_id, triggered_by="tester")
+        for _ in range(200):
+            async with session_scope() as session:
+                done = await job_queries.get_job_run(session, tenant_id=tenant_id, job_run_id=run.id or 0)
+            if done.status in ("succeeded", "failed"):
+                break
+            await asyncio.sleep(0.05)
+    return done
+
+
 @pytest.fixture
 def data_dir(app_ctx: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SG_DATA_DIR", str(tmp_path / "data"))
@@ -88,14 +101,7 @@ async def test_retention_removes_old_flows_runs_and_sessions_and_keeps_recent_on
                                 expires_at=now - timedelta(minutes=1)))
         session.add(UserSession(id="live", tenant_id=acme.tenant_id, user_id=user.id or 0,
                                 expires_at=now + timedelta(minutes=30)))
-    async with worker_factory():
-        run = await enqueue_job("cleanup_retention", tenant_id=acme.tenant_id, triggered_by="tester")
-        for _ in range(200):
-            async with session_scope() as session:
-                done = await job_queries.get_job_run(session, tenant_id=acme.tenant_id, job_run_id=run.id or 0)
-            if done.status in ("succeeded", "failed"):
-                break
-            await asyncio.sleep(0.05)
+    done = await _run_retention(worker_factory, acme.tenant_id)
     assert done.status == "succeeded", done.error
     assert done.result["flow_partitions"] == 1 and done.result["job_runs"] == 1 and done.result["sessions"] == 1
     assert not old_part.exists() and new_part.exists() and others_old.exists()
@@ -122,14 +128,7 @@ async def test_retention_removes_raw_upload_files_past_retention_and_keeps_their
             files[name] = path
             session.add(FlowUpload(tenant_id=tenant_id, filename=name, size_bytes=5, status=status,
                                    stored_path=str(path), created_at=now - timedelta(days=age)))
-    async with worker_factory():
-        run = await enqueue_job("cleanup_retention", tenant_id=acme.tenant_id, triggered_by="tester")
-        for _ in range(200):
-            async with session_scope() as session:
-                done = await job_queries.get_job_run(session, tenant_id=acme.tenant_id, job_run_id=run.id or 0)
-            if done.status in ("succeeded", "failed"):
-                break
-            await asyncio.sleep(0.05)
+    done = await _run_retention(worker_factory, acme.tenant_id)
     assert done.status == "succeeded", done.error
     assert done.result["upload_files"] == 1
     assert not files["old"].exists()
