@@ -14,6 +14,8 @@ import pytest
 from models import migrate
 from models.db import dispose_engines
 from models.settings import get_settings
+from tests.fakes.git_providers import FakeProviders
+from tests.fakes.gitops_fixtures import serving_fake_providers
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -78,3 +80,10 @@ async def app_ctx(sg_env: str) -> AsyncIterator[str]:
     yield sg_env
     await close_connections()
     await dispose_engines()
+
+
+@pytest.fixture
+def fake_providers(app_ctx: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProviders]:
+    """The GitHub and GitLab fakes (tests/fakes) serving on loopback, the settings pointed at them."""
+    with serving_fake_providers(monkeypatch) as fake:
+        yield fake

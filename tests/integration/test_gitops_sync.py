@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,6 @@ from tests.fakes.gitops_fixtures import (
     git,
     make_bare_repo,
     run_job,
-    serving_fake_providers,
 )
 
 pytestmark = pytest.mark.integration
@@ -44,12 +42,6 @@ PATH = "networkpolicies/bookinfo/reviews.yaml"
 @pytest.fixture
 def bare_repo(tmp_path: Path) -> Path:
     return make_bare_repo(tmp_path)
-
-
-@pytest.fixture
-def fake_providers(app_ctx: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProviders]:
-    with serving_fake_providers(monkeypatch) as fake:
-        yield fake
 
 
 async def _policy(tenant_id: int, policy_id: int) -> Policy:

@@ -4,7 +4,6 @@ An existing branch is used only when it is exactly the one commit SecureGuard ma
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,6 @@ from tests.fakes.gitops_fixtures import (
     make_bare_repo,
     push_commit,
     run_job,
-    serving_fake_providers,
 )
 from tests.integration.conftest import running_worker
 
@@ -30,12 +28,6 @@ pytestmark = pytest.mark.integration
 BRANCH = "secureguard/bookinfo-reviews-v1"
 PATH = "networkpolicies/bookinfo/reviews.yaml"
 BACKDOOR = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: allow-all}\nspec: {podSelector: {}}\n"
-
-
-@pytest.fixture
-def fake_providers(app_ctx: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProviders]:
-    with serving_fake_providers(monkeypatch) as fake:
-        yield fake
 
 
 @pytest.mark.parametrize("forged", [

@@ -28,19 +28,12 @@ from tests.fakes.gitops_fixtures import (
     make_bare_repo,
     push_commit,
     run_job,
-    serving_fake_providers,
 )
 from tests.integration.conftest import running_worker
 
 pytestmark = pytest.mark.integration
 BRANCH = "secureguard/bookinfo-reviews-v1"
 RUN_SCRIPT = "#!/bin/sh\necho the operator's start script\n"
-
-
-@pytest.fixture
-def fake_providers(app_ctx: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProviders]:
-    with serving_fake_providers(monkeypatch) as fake:
-        yield fake
 
 
 @pytest.fixture
