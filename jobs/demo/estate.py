@@ -228,7 +228,7 @@ def _write_jsonl(path: Path, records: Iterable[Record]) -> int:
 
 
 def _json_line(record: Record) -> bytes:
-    row = {name: record[name] for name in CANONICAL_COLUMNS}
+    row = {name: record[name] for name in CANONICAL_COLUMNS if name in record}
     row["ts_start"], row["ts_end"] = _iso(record["ts_start"]), _iso(record["ts_end"])
     return json.dumps(row, separators=(",", ":")).encode() + b"\n"
 

@@ -2,8 +2,9 @@
 
 ts_start/ts_end are ISO 8601 (no offset means UTC) or epoch seconds. Required columns:
 ts_start, src_ip, dst_ip, protocol; other canonical columns are optional and unknown extra
-columns are ignored. Empty bytes/packets are 0. Labels must be a JSON object (as a string); they
-are rewritten with sorted keys. CSV line numbers assume no quoted value spans lines.
+columns are ignored. Empty bytes/packets are 0; empty (or absent) answered/orig_bytes are null,
+unknown. answered is true/false (also t/f, 1/0, yes/no in CSV). Labels must be a JSON object (as a
+string); they are rewritten with sorted keys. CSV line numbers assume no quoted value spans lines.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ from jobs.engines.flows.timestamps import with_timestamps
 REQUIRED: Final = ("ts_start", "src_ip", "dst_ip", "protocol")
 _EXTRA: Final = "__extra"
 _LABELS: Final = ("src_labels", "dst_labels")
-_NUMBERS: Final = ("src_port", "dst_port", "bytes", "packets")
+_NUMBERS: Final = ("src_port", "dst_port", "bytes", "packets", "orig_bytes")
+_FLAGS: Final = {"true": True, "t": True, "1": True, "yes": True, "false": False, "f": False, "0": False, "no": False}
 _NUMERIC_TS = re.compile(rb'"ts_(?:start|end)"\s*:\s*-?\d')
 
 
@@ -145,8 +147,8 @@ class CanonicalJsonParser:
             self.numeric_ts = _NUMERIC_TS.search(first) is not None
         time_type = pa.float64() if self.numeric_ts else pa.string()
         schema = pa.schema([
-            (name, time_type if name.startswith("ts_") else
-             pa.int64() if name in ("src_port", "dst_port", "bytes", "packets") else pa.string())
+            (name, time_type if name.startswith("ts_") else pa.int64() if name in _NUMBERS else
+             pa.bool_() if name == "answered" else pa.string())
             for name in CANONICAL_COLUMNS
         ])
         rows, unreadable = read_json_lines(chunk, schema, first_line)
@@ -175,6 +177,8 @@ def _convert(rows: pl.DataFrame) -> pl.DataFrame:
     ts_start, ts_end = pl.col("_ts_start"), pl.col("_ts_end")
     ports = {name: cast_port(raw(name), unset, typed=typed(name)) for name in ("src_port", "dst_port")}
     counts = {name: cast_int(raw(name), pl.Int64(), unset, typed=typed(name)) for name in ("bytes", "packets")}
+    orig_bytes, bad_orig_bytes = cast_int(raw("orig_bytes"), pl.Int64(), unset, typed=typed("orig_bytes"))
+    answered, bad_answered = _answered(rows)
     actions = distinct_mapping(rows, "action", lambda text: text.strip().lower())
     action = mapped(rows, "action", actions)
     # Judged once per distinct value: a row check would compare every row's text.
@@ -189,6 +193,8 @@ def _convert(rows: pl.DataFrame) -> pl.DataFrame:
           for name, (value, bad) in counts.items()),
         (raw("action").is_in(bad_actions) if bad_actions else pl.lit(False), reason("invalid action", raw("action"))),
         *label_checks,
+        (bad_orig_bytes | (orig_bytes < 0), reason("invalid orig_bytes", raw("orig_bytes").cast(pl.Utf8))),
+        (bad_answered, reason("invalid answered", raw("answered"))),
     ]
     return select_checked(rows, Conversion(checks=checks, columns=[
         ts_start.alias("ts_start"), ts_end.alias("ts_end"),
@@ -199,7 +205,19 @@ def _convert(rows: pl.DataFrame) -> pl.DataFrame:
         action.alias("action"),
         *(raw(name) for name in ("src_name", "dst_name", "src_namespace", "dst_namespace")),
         *(raw(name) for name in _LABELS),
+        answered.alias("answered"), orig_bytes.alias("orig_bytes"),
     ]))
+
+
+def _answered(rows: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
+    """(flag, invalid) for the optional text column `answered`, each distinct value read once."""
+    if "answered" not in rows.columns:
+        return pl.lit(None, pl.Boolean), pl.lit(False)
+    mapping = {text: _FLAGS.get(text.strip().lower()) for text in rows["answered"].drop_nulls().unique().to_list()}
+    invalid = [text for text, flag in mapping.items() if flag is None and text.strip()]
+    known = {text: flag for text, flag in mapping.items() if flag is not None}
+    flag = pl.col("answered").replace_strict(known, default=None, return_dtype=pl.Boolean)
+    return flag, pl.col("answered").is_in(invalid) if invalid else pl.lit(False)
 
 
 def _normalize_labels(rows: pl.DataFrame) -> tuple[pl.DataFrame, list[Check]]:

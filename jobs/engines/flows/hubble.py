@@ -10,6 +10,12 @@ Decisions:
 - Flows without IP addresses or without an L4 protocol are skipped; a JSON object that is not a
   Hubble flow at all is a bad line.
 - ICMP type/code go to src_port/dst_port, as Zeek does. Names: see `hubble_identity`.
+- answered: false for a DROPPED/DENIED/ERROR event, else null (unknown). The scanner reads no TCP flags,
+  so a lone SYN looks like any mid-connection packet. Pairing events with the replies of their
+  5-tuple (`detect.answered.hubble_answered`) would be per batch (a connection split across two
+  batches would look unanswered) and, without flags, calls 57 of the 268 requests of
+  basic-sample-400-tcp-flows.json unanswered: ACKs whose replies fell outside the capture.
+  Hubble has no byte counts: orig_bytes is null.
 - Lines are read by the native scanner (`hubble_scan`): it validates each line as JSON and
   returns only the fields below, each from the "flow" object when that has it, else from the top
   level (older CLIs printed the Flow itself). Wrong types are bad lines. When several L4
@@ -23,6 +29,7 @@ from typing import Final
 
 import polars as pl
 
+from jobs.engines.detect.answered import HUBBLE_REFUSED
 from jobs.engines.flows.columns import Check, Conversion, reason, select_checked
 from jobs.engines.flows.finalize import finalize
 from jobs.engines.flows.hubble_identity import endpoint_identity
@@ -92,4 +99,5 @@ def _conversion() -> Conversion:
         pl.lit(1, pl.Int64).alias("packets"),
         pl.when(pl.col("verdict").is_in(REJECT_VERDICTS)).then(pl.lit("reject"))
         .otherwise(pl.lit("accept")).alias("action"),
+        pl.when(pl.col("verdict").is_in(HUBBLE_REFUSED)).then(pl.lit(False)).alias("answered"),
     ])

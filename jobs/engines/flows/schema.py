@@ -1,7 +1,9 @@
 """The one canonical flow schema every parser produces.
 
 Every parser turns its format into a polars frame with exactly these columns, in this order and
-with these dtypes. Labels are a JSON object string with sorted keys (or null).
+with these dtypes. Labels are a JSON object string with sorted keys (or null). `answered` (did the
+responder answer: `jobs.engines.detect.answered`) and `orig_bytes` (what the originator sent) are
+null where the format does not tell.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ CANONICAL_SCHEMA: Final[dict[str, pl.DataType]] = {
     "dst_namespace": pl.Utf8(),
     "src_labels": pl.Utf8(),
     "dst_labels": pl.Utf8(),
+    "answered": pl.Boolean(),
+    "orig_bytes": pl.Int64(),
 }
 
 CANONICAL_COLUMNS: Final[tuple[str, ...]] = tuple(CANONICAL_SCHEMA)

@@ -8,6 +8,8 @@ Decisions:
   else they carry. `-` means unset anywhere; unset ports stay null, unset counts are 0.
 - Endpoints are pkt-srcaddr/pkt-dstaddr when set (the original packet, e.g. behind a NAT
   gateway), else srcaddr/dstaddr. Transit Gateway records have no action: it stays null.
+- answered: not REJECT and, where the layout has tcp-flags (v3+), not SYN alone
+  (`detect.answered.vpc_answered`). A record is one direction, so orig_bytes = bytes.
 - A start outside [1970, 2100) is a bad line; an odd but valid one (9 digits) is kept.
 """
 
@@ -18,6 +20,7 @@ from typing import Final
 
 import polars as pl
 
+from jobs.engines.detect.answered import vpc_answered
 from jobs.engines.flows.columns import (
     Check,
     Conversion,
@@ -174,4 +177,6 @@ def _conversion(fields: tuple[str, ...]) -> Conversion:
         ints["bytes"][0].fill_null(0).alias("bytes"),
         ints["packets"][0].fill_null(0).alias("packets"),
         action.replace_strict(ACTIONS, default=None).alias("action"),
+        vpc_answered(action, raw("tcp-flags") if "tcp-flags" in fields else None),
+        ints["bytes"][0].fill_null(0).alias("orig_bytes"),
     ])

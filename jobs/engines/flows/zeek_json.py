@@ -17,7 +17,7 @@ from jobs.engines.flows.finalize import finalize
 from jobs.engines.flows.jsonlines import read_json_lines
 from jobs.engines.flows.result import ChunkResult
 from jobs.engines.flows.timestamps import with_timestamps
-from jobs.engines.flows.zeek_common import COUNT_FIELDS, ZeekColumns, zeek_canonical, zeek_checks
+from jobs.engines.flows.zeek_common import COUNT_FIELDS, ZeekColumns, answered_column, zeek_canonical, zeek_checks
 
 _TEXT_TS = re.compile(rb'"ts"\s*:\s*"')
 
@@ -27,7 +27,7 @@ def _schema(text_ts: bool) -> pa.Schema:
         ("ts", pa.string() if text_ts else pa.float64()),
         ("id.orig_h", pa.string()), ("id.orig_p", pa.int64()),
         ("id.resp_h", pa.string()), ("id.resp_p", pa.int64()),
-        ("proto", pa.string()), ("duration", pa.float64()), ("conn_state", pa.string()),
+        ("proto", pa.string()), ("duration", pa.float64()), ("conn_state", pa.string()), ("history", pa.string()),
         ("ip_proto", pa.int64()), ("_path", pa.string()),
         *((name, pa.int64()) for name in COUNT_FIELDS),
     ]
@@ -48,10 +48,11 @@ class ZeekJsonParser:
         rows, unreadable = read_json_lines(chunk, _schema(self.text_ts), first_line)
         if self.text_ts:
             rows = with_timestamps(rows, {"ts": "_ts"}, epoch=False)
-        return finalize(select_checked(rows, _conversion(self.text_ts, lowercase(rows, "proto"))), unreadable)
+        answered = answered_column(rows, "conn_state", pl.col("history"), pl.col("resp_pkts"))
+        return finalize(select_checked(rows, _conversion(self.text_ts, lowercase(rows, "proto"), answered)), unreadable)
 
 
-def _conversion(text_ts: bool, proto: pl.Expr) -> Conversion:
+def _conversion(text_ts: bool, proto: pl.Expr, answered: pl.Expr) -> Conversion:
     ts = pl.col("_ts") if text_ts else epoch_to_datetime(pl.col("ts"))
     ports = {name: pl.col(name) for name in ("id.orig_p", "id.resp_p")}
     in_range = {name: col.is_between(0, 65535) for name, col in ports.items()}
@@ -61,7 +62,7 @@ def _conversion(text_ts: bool, proto: pl.Expr) -> Conversion:
         resp_p=pl.when(in_range["id.resp_p"]).then(ports["id.resp_p"]).cast(pl.Int32, strict=False),
         proto=proto, duration=pl.col("duration"),
         counts={name: pl.col(name) for name in COUNT_FIELDS},
-        conn_state=pl.col("conn_state"), ip_proto=pl.col("ip_proto"),
+        conn_state=pl.col("conn_state"), answered=answered, ip_proto=pl.col("ip_proto"),
     )
     path = pl.col("_path")
     skip = pl.when(path.is_not_null() & ~path.str.contains("conn", literal=True)).then(

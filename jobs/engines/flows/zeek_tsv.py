@@ -35,6 +35,7 @@ from jobs.engines.flows.zeek_common import (
     REQUIRED_FIELDS,
     USED_FIELDS,
     ZeekColumns,
+    answered_column,
     is_conn_path,
     zeek_canonical,
     zeek_checks,
@@ -181,15 +182,25 @@ class ZeekTsvParser:
         later = next((name for name in rows.columns if name not in ("c0", "_row", "_line")), None)
         rows = drop_blank_rows(rows, data, "c0", skip_lines, second_field=later)
         proto = lowercase(rows, f"c{index['proto']}")
-        return select_checked(rows, self._conversion(index, len(fields), typed, proto))
+        return select_checked(rows, self._conversion(index, len(fields), typed, proto, self._answered(rows, index)))
+
+    def _answered(self, rows: pl.DataFrame, index: dict[str, int]) -> pl.Expr:
+        def raw(name: str) -> pl.Expr:
+            return pl.col(f"c{index[name]}") if name in index else pl.lit(None, pl.Utf8)
+
+        history = pl.when(~is_unset(raw("history"), (self.header.unset, self.header.empty))).then(raw("history"))
+        state = f"c{index['conn_state']}" if "conn_state" in index else None
+        return answered_column(rows, state, history, raw("resp_pkts"))
 
     def _fields(self) -> tuple[str, ...]:
         if self.header.fields is None:
             raise FlowFileRejected("Zeek TSV data comes before any #fields header")
         return self.header.fields
 
-    def _conversion(self, index: dict[str, int], width: int, typed: bool, proto: pl.Expr) -> Conversion:
-        """`proto` is the lowercased proto field (see `columns.lowercase`)."""
+    def _conversion(
+        self, index: dict[str, int], width: int, typed: bool, proto: pl.Expr, answered: pl.Expr
+    ) -> Conversion:
+        """`proto` is the lowercased proto field (see `columns.lowercase`), `answered` the flag (`answered_column`)."""
         unset = (self.header.unset, self.header.empty)
 
         def raw(name: str) -> pl.Expr:
@@ -209,7 +220,7 @@ class ZeekTsvParser:
             orig_h=address("id.orig_h"), resp_h=address("id.resp_h"),
             orig_p=orig_p, resp_p=resp_p, proto=pl.when(~is_unset(raw("proto"), unset)).then(proto), duration=duration,
             counts={name: value for name, (value, _) in counts.items()},
-            conn_state=raw("conn_state"), ip_proto=ip_proto if "ip_proto" in index else None,
+            conn_state=raw("conn_state"), answered=answered, ip_proto=ip_proto if "ip_proto" in index else None,
         )
         checks: list[Check] = [
             (pl.col(f"c{width - 1}").is_null(), reason("line has fewer fields than #fields (cut short?)")),
