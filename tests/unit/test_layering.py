@@ -11,6 +11,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
+import networkx as nx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,3 +154,26 @@ def test_oversized_modules_and_functions_are_caught(tmp_path: Path) -> None:
     messages = sorted(v.message for v in house_violations(root))
     assert messages[0].startswith("function f has 61 lines")
     assert messages[1].startswith("module has")
+
+
+def import_graph(root: Path) -> nx.DiGraph:
+    """Module → module for every import between our modules (lazy and type-only imports too)."""
+    modules = {module_name(root, path): path for package in PACKAGES for path in (root / package).rglob("*.py")
+               if not str(path.relative_to(root)).startswith("models/migrations/")}
+    graph = nx.DiGraph()
+    for module, path in modules.items():
+        for _, target in imported_names(ast.parse(path.read_text())):
+            if target in modules and target != module:
+                graph.add_edge(module, target)
+    return graph
+
+
+def test_no_import_circles() -> None:
+    circles = [" -> ".join(cycle) for cycle in nx.simple_cycles(import_graph(ROOT))]
+    assert not circles, "\n".join(circles)
+
+
+def test_a_planted_import_circle_is_caught(tmp_path: Path) -> None:
+    root = plant(tmp_path, {"jobs/runtime/a.py": "from jobs.runtime.b import x\n",
+                            "jobs/runtime/b.py": "def f():\n    from jobs.runtime.a import y\n"})
+    assert list(nx.simple_cycles(import_graph(root))) != []

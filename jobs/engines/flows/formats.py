@@ -1,8 +1,8 @@
 """The flow formats, in one registry: per format its name, the names users give it (REST, the CLI, the Sources
 page), how its first bytes are recognised (`detect`) and which parser reads it (`parse`).
 
-A new format is one `FlowFormatSpec` in `FORMATS` plus its name in the `FlowFormat` Literal (a unit test checks
-that the two agree). Standard library only: `sg ingest --help` reads the names without loading a parser; a
+A new format is one `FlowFormatSpec` in `FORMATS` plus its name in the `FlowFormat` Literal of `names.py` (a unit
+test checks that the two agree). Standard library only: `sg ingest --help` reads the names without loading a parser; a
 parser is imported by its dotted path when a file of its format is parsed.
 """
 
@@ -13,13 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal, Protocol
 
+from jobs.engines.flows.names import FlowFormat as FlowFormat  # re-exported: the registry names them
+from jobs.engines.flows.names import FormatChoice as FormatChoice
 from jobs.engines.flows.vpc_layouts import is_header
 
 if TYPE_CHECKING:  # the result module imports polars
     from jobs.engines.flows.result import ChunkResult
 
-FlowFormat = Literal["zeek_tsv", "vpc", "hubble", "zeek_json", "csv", "jsonl"]
-FormatChoice = FlowFormat | Literal["auto"]
 # Which first line a format starts with: a '#' comment, a '{' JSON object, or any other text.
 Family = Literal["comment", "json", "text"]
 

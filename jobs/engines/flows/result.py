@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from jobs.engines.flows.schema import FlowFormat, empty_frame
+from jobs.engines.flows.names import FlowFormat
+from jobs.engines.flows.schema import empty_frame
 
 # The error list is capped so a file of garbage cannot exhaust memory; the count stays exact.
 MAX_STORED_ERRORS = 1000

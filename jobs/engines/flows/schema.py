@@ -12,9 +12,6 @@ from typing import Final
 
 import polars as pl
 
-from jobs.engines.flows.formats import FLOW_FORMATS as FLOW_FORMATS  # re-exported: the registry names them
-from jobs.engines.flows.formats import FlowFormat as FlowFormat
-
 UTC_US: Final = pl.Datetime("us", "UTC")
 
 CANONICAL_SCHEMA: Final[dict[str, pl.DataType]] = {
