@@ -89,7 +89,7 @@ def raw_fields(text: str) -> pl.DataFrame:
 
 
 def parsed(text: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(canonical frame with `answered` and `orig_bytes`, raw fields), checked to describe the same flows."""
+    """(canonical frame, raw fields), checked to describe the same flows with the same `answered` and `orig_bytes`."""
     result = parse_file(text.encode())
     raw = raw_fields(text)
     if result.rejected or result.frame.height != raw.height:
@@ -97,9 +97,13 @@ def parsed(text: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     same = (result.frame["src_ip"] == raw["id.orig_h"]).all() and (result.frame["dst_ip"] == raw["id.resp_h"]).all()
     if not same:
         raise AssertionError("the parser's rows and the raw lines are not in the same order")
+    # The parsers give `answered` and `orig_bytes` now; they must agree with the raw fields read here.
     extra = raw.select(zeek_answered(pl.col("conn_state"), pl.col("history"), pl.col("resp_pkts")),
                        pl.col("orig_bytes").cast(pl.Int64, strict=False).alias("orig_bytes"))
-    return pl.concat([result.frame, extra], how="horizontal"), raw
+    for column in ("answered", "orig_bytes"):
+        if not result.frame[column].equals(extra[column]):
+            raise AssertionError(f"the parser's {column} differs from the raw Zeek fields")
+    return result.frame, raw
 
 
 def load(name: str, texts: Sequence[str], labels: Sequence[str] | None, home: HomeNetworks) -> Capture:

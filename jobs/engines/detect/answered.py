@@ -80,8 +80,9 @@ def hubble_answered(frame: pl.DataFrame, *, shows_answer: str = "shows_answer") 
 
 
 def canonical_answered(frame: pl.DataFrame) -> pl.Expr:
-    """The flag for a canonical frame: its own `answered` column when a parser gave one, else not rejected
-    (the canonical action, which for Zeek is only REJ: an S0 probe then counts as answered)."""
+    """The flag for a canonical frame: its own `answered` where the parser knew it, else not rejected (the
+    canonical action; every parser now gives the column, but a CSV/JSONL row may leave it empty)."""
+    by_action = (pl.col("action") != "reject").fill_null(True)
     if "answered" in frame.columns:
-        return pl.col("answered").fill_null(True)
-    return (pl.col("action") != "reject").fill_null(True).alias("answered")
+        return pl.col("answered").fill_null(by_action).alias("answered")
+    return by_action.alias("answered")

@@ -68,7 +68,8 @@ def test_hubble_a_syn_is_answered_only_when_its_connection_shows_a_reply() -> No
 
 
 def test_a_canonical_frame_uses_its_own_flag_or_else_its_action() -> None:
-    with_flag = pl.DataFrame({"action": ["accept", "reject"], "answered": [False, None]})
+    with_flag = pl.DataFrame({"action": ["accept", "reject", "accept"], "answered": [False, None, None]})
     without = pl.DataFrame({"action": ["accept", "reject", None]})
-    assert with_flag.select(canonical_answered(with_flag))["answered"].to_list() == [False, True]
+    # an empty flag falls back to the action: a rejected row the file did not mark is still unanswered
+    assert with_flag.select(canonical_answered(with_flag))["answered"].to_list() == [False, False, True]
     assert without.select(canonical_answered(without))["answered"].to_list() == [True, False, True]
