@@ -14,7 +14,7 @@ from jobs.engines.flows.formats import FORMAT_NAMES, titles
 from state.sources import UPLOAD_ID, SourcesState
 from state.tokens import TokensState
 
-STATUS_COLORS = {"received": "gray", "ingested": "grass", "rejected": "red"}
+STATUS_COLORS = {"received": "gray", "ingested": "grass", "rejected": "red", "failed": "orange"}
 
 
 def _upload_card() -> rx.Component:
