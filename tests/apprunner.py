@@ -70,7 +70,7 @@ def _wait_healthy(url: str, procs: list[subprocess.Popen[bytes]], log_dir: Path,
                 raise RuntimeError(f"app process exited early; logs in {log_dir}: "
                                    + (log_dir / "web.log").read_text()[-2000:])
         with contextlib.suppress(httpx.HTTPError, ValueError, KeyError):
-            if httpx.get(f"{url}/api/v1/health", timeout=2).json()["status"] == "ok":
+            if httpx.get(f"{url}/api/v1/health", timeout=2, trust_env=False).json()["status"] == "ok":
                 return
         time.sleep(0.5)
     raise RuntimeError(f"the app did not become healthy within {timeout} s; logs in {log_dir}")

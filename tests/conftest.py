@@ -22,6 +22,11 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 ADMIN_DSN = os.environ.get("SG_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 TEST_REDIS_URL = os.environ.get("SG_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 
+# Every test talks to loopback servers (the app, the OpenID Provider, the fakes): a proxy set in the machine's
+# environment must not stand between them, nor reach the processes the tests start.
+for _name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+    os.environ.pop(_name, None)
+
 
 def _asyncpg_url(dsn: str, database: str) -> str:
     base = dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)

@@ -9,38 +9,46 @@ from redis.asyncio import Redis
 
 from models.settings import get_settings
 
-_redis: dict[int, Redis] = {}
-_arq: dict[int, ArqRedis] = {}
+# Keyed by the loop's id; each entry holds its loop, so the id cannot be reused while the entry lives, and an
+# entry whose loop has closed is dropped before any lookup (a new loop never gets a dead loop's client).
+_redis: dict[int, tuple[asyncio.AbstractEventLoop, Redis]] = {}
+_arq: dict[int, tuple[asyncio.AbstractEventLoop, ArqRedis]] = {}
 _arq_locks: dict[int, asyncio.Lock] = {}
 
 
-def _loop_id() -> int:
-    return id(asyncio.get_running_loop())
+def _running_loop() -> tuple[int, asyncio.AbstractEventLoop]:
+    loop = asyncio.get_running_loop()
+    for table in (_redis, _arq):
+        for key, (owner, _) in list(table.items()):
+            if owner.is_closed():
+                del table[key]
+                _arq_locks.pop(key, None)
+    return id(loop), loop
 
 
 def get_redis() -> Redis:
     """A redis client bound to the running loop (clients cannot cross loops)."""
-    key = _loop_id()
+    key, loop = _running_loop()
     if key not in _redis:
-        _redis[key] = Redis.from_url(get_settings().redis_url, decode_responses=True)
-    return _redis[key]
+        _redis[key] = (loop, Redis.from_url(get_settings().redis_url, decode_responses=True))
+    return _redis[key][1]
 
 
 async def get_arq() -> ArqRedis:
     """An ARQ pool bound to the running loop, for enqueueing and aborting jobs."""
-    key = _loop_id()
+    key, loop = _running_loop()
     # Two first callers at once would each open a pool and leak one.
     async with _arq_locks.setdefault(key, asyncio.Lock()):
         if key not in _arq:
-            _arq[key] = await create_pool(RedisSettings.from_dsn(get_settings().redis_url))
-    return _arq[key]
+            _arq[key] = (loop, await create_pool(RedisSettings.from_dsn(get_settings().redis_url)))
+    return _arq[key][1]
 
 
 async def close_connections() -> None:
     """Close the clients of the running loop (shutdown, tests)."""
-    key = _loop_id()
-    if (client := _redis.pop(key, None)) is not None:
-        await client.aclose()
+    key, _ = _running_loop()
+    if (entry := _redis.pop(key, None)) is not None:
+        await entry[1].aclose()
     if (pool := _arq.pop(key, None)) is not None:
-        await pool.aclose()
+        await pool[1].aclose()
     _arq_locks.pop(key, None)

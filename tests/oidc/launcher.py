@@ -40,7 +40,7 @@ def ensure_installed() -> None:
 
 @contextlib.contextmanager
 def running_provider(
-    *, port: int, redirect_uri: str, post_logout_redirect_uri: str, log_path: Path, timeout: float = 30,
+    *, port: int, redirect_uri: str, post_logout_redirect_uri: str, log_path: Path, timeout: float = 60,
 ) -> Iterator[OidcProvider]:
     """The provider on 127.0.0.1:`port`, with one client whose only redirect URI is `redirect_uri`."""
     node = shutil.which("node")
@@ -71,8 +71,11 @@ def _wait_ready(issuer: str, proc: subprocess.Popen[bytes], log_path: Path, time
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"the OpenID Provider exited: {log_path.read_text()[-2000:]}")
+        # trust_env=False: a proxy set in the environment must not stand between us and loopback.
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=2).status_code == 200:
+            answer = httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=2, trust_env=False)
+            if answer.status_code == 200:
                 return
         time.sleep(0.1)
-    raise RuntimeError(f"the OpenID Provider did not answer within {timeout} s; log in {log_path}")
+    raise RuntimeError(f"the OpenID Provider did not answer within {timeout} s; its log ({log_path}):\n"
+                       f"{log_path.read_text(errors='replace')[-2000:]}")
