@@ -111,9 +111,12 @@ def protected_page(route: str, title: str, *, nav: str | None, order: int = 0, r
 
     def decorate(body: PageBody) -> PageBody:
         def page() -> rx.Component:
+            # Below the page's role, `for_role` says why in the page itself: one refusal, not two.
+            banner = denied_banner() if role == "viewer" else rx.cond(
+                AppState.role_rank >= ROLE_RANK[role], denied_banner())
             return rx.vstack(
                 header(),
-                denied_banner(),
+                banner,
                 rx.box(body(), padding="1.5em", width="100%", max_width="1400px"),
                 width="100%", spacing="0", align="center",
             )

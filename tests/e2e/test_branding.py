@@ -55,3 +55,6 @@ async def test_a_viewer_is_offered_only_the_pages_a_viewer_can_use(browser: Brow
     await page.goto(f"{live_app.base_url}/users")  # typed by hand: told why, no invite form
     await expect(page.locator("#page-role-refused")).to_contain_text("for the admin role", timeout=20_000)
     assert await page.locator("#users-table").count() == 0
+    await page.wait_for_timeout(1_000)  # the page's refused loads have answered by now
+    assert await page.locator("#denied").count() == 0, "the refusal is told once, by the page"
+
