@@ -12,17 +12,15 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from jobs.runtime.queue import enqueue_job
 from jobs.runtime.tracking import report_progress, tracked
 from jobs.stores.flows import align, window_files
+from jobs.stores.retention import delete_upload_files, expire_flow_partitions
 from models.db import session_scope
 from models.queries import retention, tenancy
-from models.settings import get_settings
 from models.types import utcnow
 
 CRON_PERIOD = timedelta(minutes=5)
@@ -64,18 +62,6 @@ async def schedule_retention(ctx: dict[str, Any]) -> dict[str, Any]:
     return {"tenants": len(tenant_ids)}
 
 
-def expire_flow_partitions(tenant_id: int, before: datetime) -> int:
-    """Delete the tenant's flow partitions (5-minute folders `window=<epoch>`) that end before `before`."""
-    root = get_settings().flow_dir / str(tenant_id)
-    removed = 0
-    for folder in sorted(root.glob("window=*")):
-        epoch = folder.name.split("=", 1)[1]
-        if epoch.isdigit() and int(epoch) + 300 <= before.timestamp():
-            shutil.rmtree(folder)
-            removed += 1
-    return removed
-
-
 @tracked(timeout=600, max_tries=3)
 async def cleanup_retention(ctx: dict[str, Any], *, tenant_id: int) -> dict[str, Any]:
     """Delete the tenant's data past retention (see the module doc); idempotent."""
@@ -90,7 +76,6 @@ async def cleanup_retention(ctx: dict[str, Any], *, tenant_id: int) -> dict[str,
             session, tenant_id=tenant_id, before=now - timedelta(days=JOB_HISTORY_DAYS))
         sessions = await retention.delete_expired_sessions(session, tenant_id=tenant_id, now=now)
         upload_files = await retention.forget_upload_files_before(session, tenant_id=tenant_id, before=flows_before)
-    for path in upload_files:
-        Path(path).unlink(missing_ok=True)
-    return {"flow_partitions": partitions, "job_runs": runs, "sessions": sessions, "upload_files": len(upload_files),
+    deleted = delete_upload_files(upload_files)
+    return {"flow_partitions": partitions, "job_runs": runs, "sessions": sessions, "upload_files": deleted,
             "flows_before": flows_before.isoformat()}
