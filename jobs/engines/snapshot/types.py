@@ -35,6 +35,8 @@ class EdgeRecord:
 
     `src`/`dst` are node keys. `conn_starts` holds the sorted epoch-second start times of the
     connections behind the edge (capped at MAX_CONN_STARTS), which beacon detection needs.
+    `unanswered` counts its flows nobody answered (`jobs.engines.detect.answered.canonical_answered`
+    false); 0 when unknown (an edge read from the `edge` table, which does not keep it).
     """
 
     src: str
@@ -48,6 +50,7 @@ class EdgeRecord:
     first_seen: datetime
     last_seen: datetime
     conn_starts: tuple[float, ...] = ()
+    unanswered: int = 0
 
     @property
     def key(self) -> tuple[str, str, int | None, str]:
