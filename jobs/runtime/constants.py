@@ -59,3 +59,13 @@ def password_link_key(link_hash: str) -> str:
 def user_password_link_key(tenant_id: int, user_id: int) -> str:
     """The hash of the one live set-password link of a user (a new link ends the one before)."""
     return f"sg:password-link-of:{tenant_id}:{user_id}"
+
+
+def detect_lock_key(tenant_id: int) -> str:
+    """Serialises detection runs of one tenant: its detection state moves one window at a time."""
+    return f"sg:{tenant_id}:detect"
+
+
+def incidents_lock_key(tenant_id: int) -> str:
+    """Serialises folds into one tenant's incidents (detection's and drift's), so two never extend one at once."""
+    return f"sg:{tenant_id}:incidents"
