@@ -2,7 +2,8 @@
 
     {flow_dir}/{tenant}/snapshots/{window_epoch}.parquet
 
-The `edge` table leaves connection start times out (COPY speed); beacon detection needs them, so
+The `edge` table leaves connection start times and the unanswered counts out (COPY speed; nothing in SQL
+reads them); beacon detection needs the starts and drift the unanswered counts, so
 `build_snapshot` also keeps this sidecar, which the drift job reads. Nodes and edges share one
 file (column `record`), so a rename replaces both at once: a reader sees the old window or the new
 one, never a mix. The window's bounds are in the file's metadata; a file with other bounds (the
@@ -39,11 +40,11 @@ SCHEMA = pa.schema([
     ("src", pa.string()), ("dst", pa.string()), ("dst_port", pa.int32()), ("protocol", pa.string()),
     ("bytes", pa.int64()), ("packets", pa.int64()), ("flows", pa.int64()), ("rejected", pa.int64()),
     ("first_seen", pa.timestamp("us", tz="UTC")), ("last_seen", pa.timestamp("us", tz="UTC")),
-    ("conn_starts", pa.list_(pa.float64())),
+    ("conn_starts", pa.list_(pa.float64())), ("unanswered", pa.int64()),
 ])
 _NODE_FIELDS = ("key", "name", "kind", "namespace", "labels", "ips")
 _EDGE_FIELDS = ("src", "dst", "dst_port", "protocol", "bytes", "packets", "flows", "rejected",
-                "first_seen", "last_seen", "conn_starts")
+                "first_seen", "last_seen", "conn_starts", "unanswered")
 
 
 def _epoch(moment: datetime) -> str:
@@ -151,6 +152,8 @@ def load_engine_snapshot(tenant_id: int, window_start: datetime, window_end: dat
     if meta.get("window_end") != _epoch(window_end) or meta.get("format") != FORMAT_VERSION:
         return None
     nodes = table.filter(pc.equal(table["record"], "node")).select(list(_NODE_FIELDS)).to_pydict()
+    if "unanswered" not in table.schema.names:  # a sidecar written before the column existed
+        table = table.append_column("unanswered", pa.nulls(table.num_rows, pa.int64()))
     edge_table = table.filter(pc.equal(table["record"], "edge")).select(list(_EDGE_FIELDS))
     # zone-aware timestamps through epoch micros: pyarrow's own conversion costs seconds per 100k values
     edges = {name: utc_datetimes(edge_table[name]) if name in ("first_seen", "last_seen")
@@ -160,8 +163,8 @@ def load_engine_snapshot(tenant_id: int, window_start: datetime, window_end: dat
         for key, name, kind, namespace, labels, ips in zip(*(nodes[f] for f in _NODE_FIELDS), strict=True)
     )
     edge_records = tuple(
-        EdgeRecord(src, dst, port, protocol, size, packets, flows, rejected, first, last, tuple(starts))
-        for src, dst, port, protocol, size, packets, flows, rejected, first, last, starts in zip(
+        EdgeRecord(src, dst, port, protocol, size, packets, flows, rejected, first, last, tuple(starts), missed or 0)
+        for src, dst, port, protocol, size, packets, flows, rejected, first, last, starts, missed in zip(
             *(edges[f] for f in _EDGE_FIELDS), strict=True
         )
     )

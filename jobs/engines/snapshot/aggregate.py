@@ -1,7 +1,8 @@
 """Partial aggregates of canonical flow frames, mergeable batch by batch (pure polars).
 
 An edge partial has one row per (window, src, dst, dst_port, protocol) with sums, first/last
-times in epoch microseconds and the earliest MAX_CONN_STARTS connection starts; a node partial
+times in epoch microseconds, the earliest MAX_CONN_STARTS connection starts and the count of flows
+nobody answered (`unanswered`, from `jobs.engines.detect.answered.canonical_answered`); a node partial
 has one row per (window, key). Merging partials gives exactly what aggregating all flows at once
 gives, so streaming ingestion and a one-shot build agree.
 """
@@ -13,6 +14,7 @@ from typing import Final, cast
 
 import polars as pl
 
+from jobs.engines.detect.answered import canonical_answered
 from jobs.engines.snapshot.types import MAX_CONN_STARTS
 
 EDGE_KEY: Final = ("window", "src", "dst", "dst_port", "protocol")
@@ -20,7 +22,7 @@ NODE_KEY: Final = ("window", "key")
 EDGE_SCHEMA: Final[dict[str, pl.DataType]] = {
     "window": pl.Int64(), "src": pl.Utf8(), "dst": pl.Utf8(), "dst_port": pl.Int32(),
     "protocol": pl.Utf8(), "bytes": pl.Int64(), "packets": pl.Int64(), "flows": pl.Int64(),
-    "rejected": pl.Int64(), "first_us": pl.Int64(), "last_us": pl.Int64(),
+    "rejected": pl.Int64(), "unanswered": pl.Int64(), "first_us": pl.Int64(), "last_us": pl.Int64(),
     "starts": pl.List(pl.Int64()),
 }
 NODE_SCHEMA: Final[dict[str, pl.DataType]] = {
@@ -65,18 +67,19 @@ def edge_partial(frame: pl.DataFrame, *, window_seconds: int) -> pl.DataFrame:
         _node_key(frame, "dst").alias("dst"),
         "dst_port", "protocol", "bytes", "packets",
         (pl.col("action") == "reject").fill_null(False).cast(pl.Int64).alias("reject"),
+        (~canonical_answered(frame)).cast(pl.Int64).alias("unanswered"),
         pl.col("ts_start").dt.epoch("us").alias("t0"),
         pl.coalesce("ts_end", "ts_start").dt.epoch("us").alias("t1"),
     ).collect()
     in_order = flows["t0"].is_sorted()
     sums = [
         pl.col("bytes").sum(), pl.col("packets").sum(), pl.len().cast(pl.Int64).alias("flows"),
-        pl.col("reject").sum().alias("rejected"), pl.col("t0").min().alias("first_us"),
+        pl.col("reject").sum().alias("rejected"), pl.col("unanswered").sum(), pl.col("t0").min().alias("first_us"),
         pl.col("t1").max().alias("last_us"),
     ]
     if not in_order:
         grouped = flows.lazy().group_by(EDGE_KEY).agg(*sums, pl.col("t0").alias("starts"))
-        return _cap_starts(grouped).collect().cast(EDGE_SCHEMA)  # type: ignore[arg-type]
+        return _cap_starts(grouped).select(list(EDGE_SCHEMA)).collect().cast(EDGE_SCHEMA)  # type: ignore[arg-type]
     runs = []
     offset = 0
     for length, window in flows["window"].rle().struct.unnest().iter_rows():
@@ -143,10 +146,10 @@ def merge_edges(parts: Sequence[pl.DataFrame], *, regroup: bool = False) -> pl.D
     # Keeping the earliest N is associative, so merged partials keep the same N as one pass.
     starts = pl.col("starts").explode().drop_nulls().sort().head(MAX_CONN_STARTS)
     grouped = pl.concat(parts).lazy().group_by(EDGE_KEY).agg(
-        pl.col("bytes", "packets", "flows", "rejected").sum(),
+        pl.col("bytes", "packets", "flows", "rejected", "unanswered").sum(),
         pl.col("first_us").min(), pl.col("last_us").max(), starts.alias("starts"),
     )
-    return grouped.collect().cast(EDGE_SCHEMA)  # type: ignore[arg-type]
+    return grouped.select(list(EDGE_SCHEMA)).collect().cast(EDGE_SCHEMA)  # type: ignore[arg-type]
 
 
 def merge_nodes(parts: Sequence[pl.DataFrame], *, regroup: bool = False) -> pl.DataFrame:

@@ -8,7 +8,8 @@
   or the IP itself.
 - Edges aggregate by (src, dst, dst_port, protocol): bytes, packets, flows, rejected
   (action "reject"), first_seen (earliest start), last_seen (latest end, or start when the
-  source has no end), conn_starts (earliest MAX_CONN_STARTS starts, sorted, epoch seconds).
+  source has no end), conn_starts (earliest MAX_CONN_STARTS starts, sorted, epoch seconds),
+  unanswered (flows nobody answered).
 - Output is sorted (nodes by key; edges by src, dst, dst_port with None first, protocol), so
   building a window twice, in one pass or batch by batch, gives identical snapshots.
 
@@ -55,7 +56,7 @@ NODE_FRAME_SCHEMA: Final[dict[str, pl.DataType]] = {
 EDGE_FRAME_SCHEMA: Final[dict[str, pl.DataType]] = {
     "src": pl.Utf8(), "dst": pl.Utf8(), "dst_port": pl.Int32(), "protocol": pl.Utf8(), "bytes": pl.Int64(),
     "packets": pl.Int64(), "flows": pl.Int64(), "rejected": pl.Int64(), "first_seen": UTC_US, "last_seen": UTC_US,
-    "conn_starts": pl.List(pl.Float64()),
+    "conn_starts": pl.List(pl.Float64()), "unanswered": pl.Int64(),
 }
 EDGE_ORDER: Final = ["src", "dst", "dst_port", "protocol"]
 
@@ -114,6 +115,9 @@ class SnapshotAccumulator:
         if edges.height == 0 and nodes.height == 0:
             return
         realign = (pl.col("window") // self.window_seconds * self.window_seconds).alias("window")
+        # partials written before `unanswered` existed count none
+        unanswered = pl.col("unanswered").fill_null(0) if "unanswered" in edges.columns else pl.lit(0, pl.Int64)
+        edges = edges.with_columns(unanswered.alias("unanswered")).select(list(EDGE_SCHEMA))
         self._edges.append(edges.cast(EDGE_SCHEMA).with_columns(realign))  # type: ignore[arg-type]
         self._nodes.append(nodes.cast(NODE_SCHEMA).with_columns(realign))  # type: ignore[arg-type]
         self._regroup = True
@@ -232,7 +236,7 @@ def edge_frame(edges: pl.DataFrame, *, by_window: bool = False) -> pl.DataFrame:
     return edges.lazy().sort([*window, *EDGE_ORDER], nulls_last=False).select(
         *window, *EDGE_ORDER, "bytes", "packets", "flows", "rejected",
         pl.col("first_us").cast(UTC_US).alias("first_seen"), pl.col("last_us").cast(UTC_US).alias("last_seen"),
-        pl.col("starts").list.eval(_epoch_seconds()).alias("conn_starts"),
+        pl.col("starts").list.eval(_epoch_seconds()).alias("conn_starts"), "unanswered",
     ).collect().cast(EDGE_FRAME_SCHEMA)  # type: ignore[arg-type]
 
 
@@ -268,13 +272,13 @@ def _edge_records(edges: pl.DataFrame) -> list[EdgeRecord]:
     ordered = edges.sort(EDGE_ORDER, nulls_last=False).with_columns(pl.col("starts").list.eval(_epoch_seconds()))
     columns = [ordered[name].to_list() for name in (
         "src", "dst", "dst_port", "protocol", "bytes", "packets", "flows", "rejected",
-        "first_us", "last_us", "starts",
+        "first_us", "last_us", "starts", "unanswered",
     )]
     at = _at
     # Positional arguments: record construction is the cost that remains per edge.
     return [
-        EdgeRecord(src, dst, port, protocol, size, packets, flows, rejected, at(first), at(last), tuple(starts))
-        for src, dst, port, protocol, size, packets, flows, rejected, first, last, starts in zip(
+        EdgeRecord(src, dst, port, protocol, size, packets, flows, rejected, at(first), at(last), tuple(starts), missed)
+        for src, dst, port, protocol, size, packets, flows, rejected, first, last, starts, missed in zip(
             *columns, strict=True
         )
     ]

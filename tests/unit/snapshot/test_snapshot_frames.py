@@ -30,7 +30,7 @@ def as_rows(frames: WindowFrames) -> tuple[list[tuple[object, ...]], list[tuple[
 def from_records(snap: WindowSnapshot) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
     nodes = [(n.key, n.name, n.kind, n.namespace, json.dumps(n.labels), list(n.ips)) for n in snap.nodes]
     edges = [(e.src, e.dst, e.dst_port, e.protocol, e.bytes, e.packets, e.flows, e.rejected, e.first_seen,
-              e.last_seen, list(e.conn_starts)) for e in snap.edges]
+              e.last_seen, list(e.conn_starts), e.unanswered) for e in snap.edges]
     return nodes, edges
 
 
