@@ -118,6 +118,27 @@ def _rederived(rows: pl.DataFrame | None, home: HomeNetworks) -> pl.DataFrame | 
     return fresh.select([c for c in columns if c in fresh.columns])
 
 
+def _meta_of(raw: Mapping[str, Any]) -> StateMeta:
+    return StateMeta(
+        window_end=_number(raw.get("window_end")), home_hash=str(raw.get("home_hash", "")),
+        exposed={str(k): float(v) for k, v in raw.get("exposed", {}).items()},
+        windows={str(k): str(v) for k, v in raw.get("windows", {}).items()},
+    )
+
+
+def load_meta(tenant_id: int) -> StateMeta:
+    """The committed state's metadata alone (state.json only, no segment read): an empty one for a new tenant."""
+    raw = _read_json(tenant_id)
+    return StateMeta() if raw is None else _meta_of(raw)
+
+
+def load_excluded(tenant_id: int) -> dict[str, float]:
+    """The committed state's outside actors that scanned or guessed (and home hosts' campaign pairs), with when
+    last seen: what drift defers to detection for (state.json only)."""
+    raw = _read_json(tenant_id)
+    return {} if raw is None else {str(k): float(v) for k, v in raw.get("excluded", {}).items()}
+
+
 def load_state(tenant_id: int, *, until: float, home: HomeNetworks | None = None,
                keep_s: float = KEEP_SECONDS) -> tuple[DetectionState, StateMeta]:
     """The tenant's committed state, for a window ending at `until`: history rows older than `until - keep_s`
@@ -142,12 +163,7 @@ def load_state(tenant_id: int, *, until: float, home: HomeNetworks | None = None
         habits={str(k): float(v) for k, v in raw.get("habits", {}).items()},
         reported={str(k): (float(v[0]), float(v[1])) for k, v in raw.get("reported", {}).items()},
     )
-    meta = StateMeta(
-        window_end=_number(raw.get("window_end")), home_hash=str(raw.get("home_hash", "")),
-        exposed={str(k): float(v) for k, v in raw.get("exposed", {}).items()},
-        windows={str(k): str(v) for k, v in raw.get("windows", {}).items()},
-    )
-    return state, meta
+    return state, _meta_of(raw)
 
 
 def _write_segment(folder: Path, rows: pl.DataFrame | None, window: tuple[int, int],

@@ -14,7 +14,15 @@ from polars.testing import assert_frame_equal
 from jobs.engines.detect.home import HomeNetworks
 from jobs.engines.detect.pipeline import DetectionState, detect_window
 from jobs.stores import detection as store
-from jobs.stores.detection import StateFormatError, StateMeta, home_hash, load_state, save_state
+from jobs.stores.detection import (
+    StateFormatError,
+    StateMeta,
+    home_hash,
+    load_excluded,
+    load_meta,
+    load_state,
+    save_state,
+)
 from tests.unit.detect.builders import DAY, HOME, HOUR, SENSOR, START, by_hour, detection, periodic
 from tests.unit.detect.test_campaigns import ssh_guesses
 
@@ -65,6 +73,8 @@ def test_a_state_saved_window_by_window_loads_back_as_it_was() -> None:
     assert kept.reported and kept.auth_history is not None and kept.auth_history.height == 30
     assert meta == StateMeta(window_end=end, home_hash=home_hash(HOME), exposed={f"{SENSOR}|22|tcp": end},
                              windows={str(int(end - HOUR)): f"built {end}"})
+    assert load_meta(1) == meta and load_meta(2) == StateMeta()
+    assert load_excluded(1) == kept.excluded == {"45.9.20.0/24": parts[1][0]} and load_excluded(2) == {}
     # the next window's detection is the same from the loaded state as from the one kept in memory
     more = periodic(HOST, C2, period=300, jitter=40, hours=1, first=end - START, seed=9, orig_bytes=120)
     [(next_end, frame)] = by_hour(detection(more))
