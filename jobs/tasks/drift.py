@@ -24,11 +24,21 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from jobs.engines.drift import Baseline, DriftEventRecord, Snapshot, Verdict, WhitelistEntry, analyze, update_baseline
+from jobs.engines.detect.home import HomeNetworks
+from jobs.engines.drift import (
+    Baseline,
+    Deferral,
+    DriftEventRecord,
+    Snapshot,
+    Verdict,
+    WhitelistEntry,
+    analyze,
+    update_baseline,
+)
 from jobs.engines.drift.criticality import validate_criticality
 from jobs.engines.drift.detect import prepare
 from jobs.engines.drift.records import EventKind, VerdictKind
@@ -66,6 +76,9 @@ class DetectInputs:
     verdicts: list[Verdict]
     whitelist: list[WhitelistEntry]
     now: datetime
+    # what detection covers for this window (docs/detection.md decision 5): the tenant's home networks, the
+    # actors detection saw scanning or guessing and the exposed services; nothing until the job reads them
+    deferral: Deferral = field(default_factory=Deferral)
 
 
 def _criticality(rules: dict[str, float]) -> dict[str, float]:
@@ -105,9 +118,11 @@ async def _read_inputs(tenant_id: int, snapshot_id: int) -> DetectInputs:
 def _analyze(
     inputs: DetectInputs, current: Snapshot, previous: Snapshot | None, baseline: Baseline
 ) -> list[dict[str, Any]]:
+    deferral = inputs.deferral
     records: list[DriftEventRecord] = analyze(
         current, previous, baseline, feedback=inputs.verdicts, whitelist=inputs.whitelist,
         criticality=inputs.criticality, now=inputs.now,
+        home=deferral.home, excluded=deferral.excluded, exposed=deferral.exposed,
     )
 
     return [record.to_dict() for record in records]
@@ -124,10 +139,10 @@ async def _persist(
     return changes, counts
 
 
-def _slide(baseline: Baseline, current: Snapshot) -> Baseline:
+def _slide(baseline: Baseline, current: Snapshot, home: HomeNetworks | None = None) -> Baseline:
     """The baseline with `current` added, indexed for the next window's detection ahead of time."""
     rolled = update_baseline(baseline, current)
-    prepare(rolled)
+    prepare(rolled, home=home)
     return rolled
 
 
@@ -135,7 +150,7 @@ async def _roll_baseline(
     ctx: dict[str, Any], tenant_id: int, inputs: DetectInputs, current: Snapshot, baseline: Baseline
 ) -> int | None:
     """Slide the baseline over this window: cached for the next window, stored when this one is the newest."""
-    rolled = await asyncio.to_thread(_slide, baseline, current)
+    rolled = await asyncio.to_thread(_slide, baseline, current, inputs.deferral.home)
     held = [inputs.row, *inputs.prior[: inputs.window_count - 1]]
     baselines.put(cache_key(tenant_id, inputs.window_count, held), rolled)
     async with session_scope() as session:

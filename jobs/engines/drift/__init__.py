@@ -1,10 +1,12 @@
 """The pure drift engine: baselines, detection, risk scoring, explanations and whitelisting.
 
-Entry point: `analyze(current, previous, baseline, *, feedback, whitelist, criticality, now)`.
+Entry point: `analyze(current, previous, baseline, *, feedback, whitelist, criticality, now, home, excluded,
+exposed)`. Periodic connections (beacons) are the detection engine's (`jobs.engines.detect`); drift defers to
+it (`jobs.engines.drift.defer`).
 """
 
 from jobs.engines.drift.baseline import Baseline, BaselineOrderError, build_baseline, update_baseline
-from jobs.engines.drift.beacon import BeaconParams, measure_starts
+from jobs.engines.drift.defer import Deferral
 from jobs.engines.drift.detect import DetectParams
 from jobs.engines.drift.engine import analyze
 from jobs.engines.drift.records import DriftEventRecord, Reason, Snapshot, Verdict
@@ -13,7 +15,7 @@ from jobs.engines.drift.whitelist import WhitelistEntry
 __all__ = [
     "Baseline",
     "BaselineOrderError",
-    "BeaconParams",
+    "Deferral",
     "DetectParams",
     "DriftEventRecord",
     "Reason",
@@ -22,6 +24,5 @@ __all__ = [
     "WhitelistEntry",
     "analyze",
     "build_baseline",
-    "measure_starts",
     "update_baseline",
 ]

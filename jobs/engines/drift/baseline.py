@@ -1,10 +1,10 @@
-"""The rolling baseline: what the last N windows looked like, per edge, node and pair.
+"""The rolling baseline: what the last N windows looked like, per edge and node.
 
 Each entry keeps the windows it was present in (so the baseline slides without rereading
 snapshots); edges keep one (bytes, flows) sample per present window, from which the mean/std and
-the robust median/MAD are derived; pairs keep the last K connection intervals across windows for
-beacon detection. `build_baseline` folds `update_baseline` over past snapshots. The baseline
-must not contain the window being analysed.
+the robust median/MAD are derived. `build_baseline` folds `update_baseline` over past snapshots.
+The baseline must not contain the window being analysed. Connection timing (beacons) is the
+detection engine's (`jobs.engines.detect.beacons`), which keeps its own day of history.
 """
 
 from __future__ import annotations
@@ -15,12 +15,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from jobs.engines.drift.beacon import BeaconParams, intervals_of, measure_periodicity, merge_bursts, pair_starts
 from jobs.engines.drift.records import Snapshot
 from jobs.engines.snapshot.types import NodeKind
 
 EdgeKey = tuple[str, str, int | None, str]
-PairKey = tuple[str, str]
 DEFAULT_WINDOW_COUNT = 24
 
 
@@ -86,18 +84,6 @@ class NodeBaseline:
 
 
 @dataclass(frozen=True, slots=True)
-class PairHistory:
-    """Connection timing of one source→destination pair across windows (all ports pooled)."""
-
-    src: str
-    dst: str
-    last_start: float
-    intervals: tuple[float, ...]
-    windows: tuple[float, ...]
-    periodic_windows: tuple[float, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class Baseline:
     """The last `window_count` windows summarised; `windows` are epoch-second window starts."""
 
@@ -105,8 +91,6 @@ class Baseline:
     windows: tuple[float, ...] = ()
     edges: Mapping[EdgeKey, EdgeBaseline] = field(default_factory=dict)
     nodes: Mapping[str, NodeBaseline] = field(default_factory=dict)
-    pairs: Mapping[PairKey, PairHistory] = field(default_factory=dict)
-    beacon: BeaconParams = field(default_factory=BeaconParams)
     # lookups derived from the fields above, filled on first use (`jobs.engines.drift.known`); `replace()` starts afresh
     derived: dict[Any, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
@@ -151,12 +135,9 @@ def epoch(moment: datetime) -> float:
     return aware(moment).timestamp()
 
 
-def build_baseline(
-    snapshots: Iterable[Snapshot], *, window_count: int = DEFAULT_WINDOW_COUNT,
-    beacon: BeaconParams | None = None,
-) -> Baseline:
+def build_baseline(snapshots: Iterable[Snapshot], *, window_count: int = DEFAULT_WINDOW_COUNT) -> Baseline:
     """Fold past snapshots (any order, duplicates ignored) into a baseline of the last N windows."""
-    baseline = Baseline(window_count=window_count, beacon=beacon or BeaconParams())
+    baseline = Baseline(window_count=window_count)
     for snapshot in sorted(snapshots, key=lambda s: epoch(s.window_start)):
         baseline = update_baseline(baseline, snapshot)
     return baseline
@@ -179,7 +160,6 @@ def update_baseline(baseline: Baseline, snapshot: Snapshot) -> Baseline:
         windows=windows,
         edges=_update_edges(baseline.edges, snapshot, window, cutoff),
         nodes=_update_nodes(baseline.nodes, snapshot, window, cutoff),
-        pairs=_update_pairs(baseline, snapshot, window, cutoff),
     )
 
 
@@ -217,42 +197,5 @@ def _update_nodes(
         held = updated[node.key].windows if node.key in updated else ()
         updated[node.key] = NodeBaseline(
             node.key, node.name, node.kind, node.namespace, dict(node.labels), (*held, window)
-        )
-    return updated
-
-
-def extend_intervals(history: PairHistory | None, starts: list[float], keep: int) -> tuple[float, ...]:
-    """The pair's last `keep` intervals after appending this window's merged, sorted starts."""
-    if not starts:
-        return history.intervals[-keep:] if history else ()
-    previous = history.intervals if history else ()
-    # the gap from the previous window's last start is a real interval of the series
-    bridge = (starts[0] - history.last_start,) if history and starts[0] > history.last_start else ()
-    return (*previous, *bridge, *intervals_of(starts))[-keep:]
-
-
-def _update_pairs(
-    baseline: Baseline, snapshot: Snapshot, window: float, cutoff: float
-) -> dict[PairKey, PairHistory]:
-    params = baseline.beacon
-    updated: dict[PairKey, PairHistory] = {}
-    for key, entry in baseline.pairs.items():
-        if entry.windows[0] >= cutoff:  # windows are oldest first: nothing slides out
-            updated[key] = entry
-        elif windows := tuple(w for w in entry.windows if w >= cutoff):
-            kept = tuple(w for w in entry.periodic_windows if w >= cutoff)
-            updated[key] = replace(entry, windows=windows, periodic_windows=kept)
-    for key, raw in pair_starts(snapshot.edges).items():
-        starts = merge_bursts(raw, params.burst_merge_s)
-        old = updated.get(key)
-        intervals = extend_intervals(old, starts, params.history_intervals)
-        periodic_now = (window,) if measure_periodicity(intervals, params).periodic else ()
-        updated[key] = PairHistory(
-            src=key[0],
-            dst=key[1],
-            last_start=starts[-1],
-            intervals=intervals,
-            windows=(*(old.windows if old else ()), window),
-            periodic_windows=(*(old.periodic_windows if old else ()), *periodic_now),
         )
     return updated

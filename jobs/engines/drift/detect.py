@@ -13,18 +13,20 @@ Rules, chosen to keep the event stream quiet on a steady estate:
   held windows, and is absent now: reported once, when a stable edge disappears;
 - `traffic_spike`: upward only: bytes or flows at least `spike_over_max` times the edge's upper
   quartile over its baseline windows and a robust z-score of at least `spike_z` against them;
-- `beacon`: periodic connections of one pair, see `jobs.engines.drift.pairs`.
+- drift defers to detection (`jobs.engines.drift.defer`): ICMP edges, and some edges of outside sources,
+  raise nothing. Periodic connections (beacons) are detection's too (`jobs.engines.detect.beacons`).
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, cast
 
+from jobs.engines.detect.home import HomeNetworks
 from jobs.engines.drift.baseline import (
     Baseline,
     BaselineOrderError,
@@ -35,9 +37,9 @@ from jobs.engines.drift.baseline import (
     update_baseline,
     volume_stats,
 )
-from jobs.engines.drift.known import known_index
+from jobs.engines.drift.defer import Deferral
+from jobs.engines.drift.known import KnownIndex, known_index
 from jobs.engines.drift.nodes import NodeView, node_views
-from jobs.engines.drift.pairs import detect_beacons, ports_by_pair
 from jobs.engines.drift.records import Detection, EventKind, Snapshot
 from jobs.engines.snapshot.types import EdgeRecord
 
@@ -75,37 +77,53 @@ def with_previous(baseline: Baseline, previous: Snapshot | None) -> Baseline:
     return update_baseline(baseline, previous)
 
 
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """One window's detection: the baseline compared against, its index, the node views and the deferral."""
+
+    known: Baseline
+    index: KnownIndex
+    nodes: Mapping[str, NodeView]
+    deferral: Deferral
+    window: float
+
+
 def detect_with_context(
-    current: Snapshot, previous: Snapshot | None, baseline: Baseline, params: DetectParams | None = None
+    current: Snapshot, previous: Snapshot | None, baseline: Baseline, params: DetectParams | None = None,
+    deferral: Deferral | None = None,
 ) -> tuple[list[Detection], Baseline, dict[str, NodeView]]:
     """All drift findings of `current` (unscored, in no particular order), plus the baseline it compared
     against (`previous` folded in) and the node views it used, which scoring needs too (each costs a pass
-    over both graphs). Raises `BaselineOrderError` when `baseline` already holds the current window."""
+    over both graphs). `deferral` says what detection already covers (nothing by default).
+    Raises `BaselineOrderError` when `baseline` already holds the current window."""
     params = params or DetectParams()
+    deferral = deferral or Deferral()
     if epoch(current.window_start) in baseline.windows:
         # against itself every edge is known: the job must analyse before it updates the baseline
         raise BaselineOrderError("the baseline already holds the window being analysed")
     known = with_previous(baseline, previous)
     if current.is_empty or known.held == 0:
         return [], known, {}
-    index = known_index(known)
-    nodes = node_views(current, known, index.views)
+    index = known_index(known, deferral.home)
+    nodes = node_views(current, known, index.views, deferral.home)
+    context = _Context(known, index, nodes, deferral, epoch(current.window_start))
     found = [
-        *_novel_edges(current, known, nodes),
-        *_new_nodes(current, known),
-        *_removed_edges(current, known, params),
-        *_spikes(current, known, params),
-        *detect_beacons(current, known, nodes),
+        *_novel_edges(current, context),
+        *_new_nodes(current, context),
+        *_removed_edges(current, context, params),
+        *_spikes(current, context, params),
     ]
     return found, known, nodes
 
 
-def _novel_edges(current: Snapshot, known: Baseline, nodes: Mapping[str, NodeView]) -> list[Detection]:
-    index = known_index(known)
+def _novel_edges(current: Snapshot, context: _Context) -> list[Detection]:
+    known, index, nodes = context.known, context.index, context.nodes
     seen = index.seen
+    fresh = [e for e in current.edges if (e.src, e.dst, e.dst_port, e.protocol) not in known.edges]
+    # deferred edges are dropped before a pair's event is chosen, so another edge of the pair may still speak
+    kept = [e for e in fresh if context.deferral.edge_rule(e, nodes, context.window) is None]
     # the biggest edge of a pair carries its new_external event; the key breaks ties
-    novel = sorted((e for e in current.edges if (e.src, e.dst, e.dst_port, e.protocol) not in known.edges),
-                   key=lambda e: (-e.bytes, e.src, e.dst, e.dst_port or -1, e.protocol))
+    novel = sorted(kept, key=lambda e: (-e.bytes, e.src, e.dst, e.dst_port or -1, e.protocol))
     pairs = {(e.src, e.dst) for e in novel}
     fan_out = Counter(src for src, _ in pairs if src in seen)
     current_ports, known_ports = ports_by_pair(current.edges, pairs), ports_by_pair(known.edges.values(), pairs)
@@ -129,6 +147,15 @@ def _novel_edges(current: Snapshot, known: Baseline, nodes: Mapping[str, NodeVie
     return found
 
 
+def ports_by_pair(edges: Iterable[Any], pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+    """Sorted "port/protocol" strings of the edges (or edge baselines) of each of `pairs`, in one pass."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for e in edges:
+        if (pair := (e.src, e.dst)) in pairs:
+            found.setdefault(pair, set()).add(f"{e.dst_port}/{e.protocol}")
+    return {pair: sorted(ports) for pair, ports in found.items()}
+
+
 def _new_external_peer(edge: EdgeRecord, seen: AbstractSet[str], nodes: Mapping[str, NodeView]) -> str | None:
     for key in (edge.dst, edge.src):
         if nodes[key].external and key not in seen:
@@ -142,16 +169,17 @@ def _edge_facts(edge: EdgeRecord, known: Baseline) -> dict[str, Any]:
         "bytes": edge.bytes,
         "flows": edge.flows,
         "packets": edge.packets,
+        "unanswered": edge.unanswered,
         "windows_seen": entry.windows_seen if entry else 0,
         "baseline_windows": known.held,
         "window_count": known.window_count,
     }
 
 
-def _new_nodes(current: Snapshot, known: Baseline) -> list[Detection]:
+def _new_nodes(current: Snapshot, context: _Context) -> list[Detection]:
+    known, seen, nodes = context.known, context.index.seen, context.nodes
     found: list[Detection] = []
-    seen = known_index(known).seen
-    fresh = [node for node in current.nodes if node.key not in seen and node.kind != "external"]
+    fresh = [node for node in current.nodes if node.key not in seen and not nodes[node.key].external]
     wanted = {node.key for node in fresh}
     touching: dict[str, list[int]] = {key: [0, 0] for key in wanted}
     for e in current.edges if wanted else ():
@@ -174,13 +202,16 @@ def _new_nodes(current: Snapshot, known: Baseline) -> list[Detection]:
     return found
 
 
-def _removed_edges(current: Snapshot, known: Baseline, params: DetectParams) -> list[Detection]:
+def _removed_edges(current: Snapshot, context: _Context, params: DetectParams) -> list[Detection]:
+    known = context.known
     present = {(e.src, e.dst, e.dst_port, e.protocol) for e in current.edges}
     latest = known.windows[-1]
     needed = max(1, math.ceil(params.removed_min_presence * known.held))
     found: list[Detection] = []
     for key, entry in known.edges.items():
         if key in present or entry.samples[-1].window != latest or entry.windows_seen < needed:
+            continue
+        if context.deferral.removed_rule(key[0], key[3], context.nodes) is not None:
             continue
         facts = {
             "windows_seen": entry.windows_seen,
@@ -199,13 +230,16 @@ def robust_z(value: float, stats: VolumeStats, *, rel_floor: float, abs_floor: f
     return (value - stats.median) / scale
 
 
-def _spikes(current: Snapshot, known: Baseline, params: DetectParams) -> list[Detection]:
+def _spikes(current: Snapshot, context: _Context, params: DetectParams) -> list[Detection]:
+    known = context.known
     found: list[Detection] = []
     thresholds = spike_thresholds(known, params)
     for edge in current.edges:
         key = (edge.src, edge.dst, edge.dst_port, edge.protocol)
         limit = thresholds.get(key)
         if limit is None or (edge.bytes < limit[0] and edge.flows < limit[1]):
+            continue
+        if context.deferral.edge_rule(edge, context.nodes, context.window) is not None:
             continue
         entry = known.edges[key]
         z_bytes, z_flows = _volume_z(edge, entry, params)
@@ -253,10 +287,10 @@ def _least_spike(values: list[int], params: DetectParams, floor: float) -> float
     return max(stats.median + params.spike_z * scale, params.spike_over_max * upper_quartile)
 
 
-def prepare(known: Baseline, params: DetectParams | None = None) -> None:
+def prepare(known: Baseline, params: DetectParams | None = None, home: HomeNetworks | None = None) -> None:
     """Build the baseline's lookups now (the drift job does it right after sliding the baseline, so
     the next window's detection finds them ready)."""
-    known_index(known)
+    known_index(known, home)
     spike_thresholds(known, params or DetectParams())
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 
+from jobs.engines.detect.home import HomeNetworks
 from jobs.engines.drift.baseline import Baseline
 from jobs.engines.drift.criticality import validate_criticality
+from jobs.engines.drift.defer import Deferral, ServiceKey
 from jobs.engines.drift.detect import DetectParams, detect_with_context
 from jobs.engines.drift.explain import explain
 from jobs.engines.drift.feedback import FeedbackIndex
@@ -25,16 +28,27 @@ def analyze(
     criticality: Mapping[str, float] | None = None,
     now: datetime,
     params: DetectParams | None = None,
+    home: HomeNetworks | None = None,
+    excluded: Mapping[str, float] | None = None,
+    exposed: AbstractSet[ServiceKey] = frozenset(),
 ) -> list[DriftEventRecord]:
     """Scored, explained drift events of `current`, highest risk first.
 
     `baseline` summarises windows before `current` (it may or may not include `previous`);
     `now` decides whitelist expiry. Ties are broken by kind, src, dst, port, protocol, so the
     same inputs always give the same list.
+
+    What detection covers keeps drift quiet (`jobs.engines.drift.defer`): `home` (the tenant's home
+    networks: a home address is never external; None = judge addresses alone), `excluded` (outside actor,
+    an IPv4 address by its /24 → until when it counts as a scanner or guesser, epoch seconds; see
+    `jobs.engines.detect.drift_findings.excluded_until`) and `exposed` ((home host, port, protocol) many
+    outside sources reach; see `jobs.engines.detect.drift_findings.exposed_keys`). ICMP edges never raise
+    events, whatever is passed.
     """
     criticality = dict(criticality or {})
     validate_criticality(criticality)
-    detections, _, nodes = detect_with_context(current, previous, baseline, params)
+    deferral = Deferral(home=home, excluded=dict(excluded or {}), exposed=frozenset(exposed))
+    detections, _, nodes = detect_with_context(current, previous, baseline, params, deferral)
     if not detections:
         return []
     context = ScoreContext(

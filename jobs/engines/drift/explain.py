@@ -15,7 +15,6 @@ _HEADLINES: dict[EventKind, str] = {
     "new_node": "New node",
     "removed_edge": "Edge disappeared",
     "traffic_spike": "Traffic spike",
-    "beacon": "Beacon",
 }
 
 

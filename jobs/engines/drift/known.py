@@ -1,9 +1,9 @@
-"""What the detector looks up in a baseline, indexed once per baseline.
+"""What the detector looks up in a baseline, indexed once per baseline (and home networks).
 
 Each index is a pass over the baseline's tens of thousands of edges. A baseline is immutable and,
 in the worker, cached from one window to the next (and indexed right after it is rolled, off the
 path from a new snapshot to its events), so the indexes are kept on the baseline itself
-(`Baseline.derived`) and built at most once.
+(`Baseline.derived`) and built at most once per home networks (they decide which views are external).
 """
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from jobs.engines.drift.baseline import Baseline, PairHistory, PairKey
+from jobs.engines.detect.home import HomeNetworks
+from jobs.engines.drift.baseline import Baseline
 from jobs.engines.drift.nodes import NodeView, baseline_views
+
+PairKey = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,12 +27,12 @@ class KnownIndex:
     reach: dict[tuple[str, int | None, str], int]  # distinct sources per (dst, port, protocol)
     sources: int  # distinct sources
     views: dict[str, NodeView]  # node views of the baseline alone (`nodes.node_views` adds the window)
-    pairs_by_source: dict[str, list[tuple[str, PairHistory]]]  # connection histories per source
 
 
-def known_index(known: Baseline) -> KnownIndex:
-    """The baseline's index, built on first use."""
-    found = known.derived.get("index")
+def known_index(known: Baseline, home: HomeNetworks | None = None) -> KnownIndex:
+    """The baseline's index for `home`, built on first use."""
+    cache_key = ("index", home)
+    found = known.derived.get(cache_key)
     if isinstance(found, KnownIndex):
         return found
     edges = known.edges
@@ -39,15 +42,7 @@ def known_index(known: Baseline) -> KnownIndex:
         pairs=frozenset((key[0], key[1]) for key in edges),
         reach=dict(Counter((dst, port, proto) for _, dst, port, proto in edges)),
         sources=len(sources),
-        views=baseline_views(known),
-        pairs_by_source=_by_source(known),
+        views=baseline_views(known, home),
     )
-    known.derived["index"] = index
+    known.derived[cache_key] = index
     return index
-
-
-def _by_source(known: Baseline) -> dict[str, list[tuple[str, PairHistory]]]:
-    grouped: dict[str, list[tuple[str, PairHistory]]] = {}
-    for (src, dst), history in known.pairs.items():
-        grouped.setdefault(src, []).append((dst, history))
-    return grouped

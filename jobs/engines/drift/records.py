@@ -14,15 +14,15 @@ from typing import Any, Literal
 
 from jobs.engines.snapshot.types import EdgeRecord, NodeRecord
 
-EventKind = Literal[
-    "new_edge", "removed_edge", "new_port", "new_external", "new_node", "traffic_spike", "beacon"
-]
+# no "beacon": periodic connections are detection's (`jobs.engines.detect`); stored rows of that kind stay
+# readable (`models.drift.EVENT_KINDS`), the engine just no longer makes them
+EventKind = Literal["new_edge", "removed_edge", "new_port", "new_external", "new_node", "traffic_spike"]
 Severity = Literal["info", "low", "medium", "high", "critical"]
 EventStatus = Literal["open", "suppressed"]
 VerdictKind = Literal["true_positive", "false_positive"]
 
 EVENT_KINDS: tuple[EventKind, ...] = (
-    "beacon", "traffic_spike", "new_external", "new_port", "new_edge", "new_node", "removed_edge"
+    "traffic_spike", "new_external", "new_port", "new_edge", "new_node", "removed_edge"
 )
 
 

@@ -6,8 +6,10 @@ Every row has `row_type`:
 - `edge`: `src, dst, dst_port, protocol, windows_seen, bytes_mean, bytes_std, flows_mean,
   flows_std, last_seen` (the table's summary columns, derived) and `samples`:
   `[[window_iso, bytes, flows], …]` (the source of truth);
-- `node`: `key, name, kind, namespace, labels, windows`;
-- `pair`: `src, dst, last_start` (epoch s), `intervals` (s), `windows`, `periodic_windows`.
+- `node`: `key, name, kind, namespace, labels, windows`.
+
+Rows of type `pair` (connection timing, written while drift still looked for beacons) are read and
+ignored, so older documents still load.
 
 Values are str/int/float/None/list/dict only, so `json.dumps` works on every row.
 """
@@ -25,12 +27,9 @@ from jobs.engines.drift.baseline import (
     EdgeKey,
     EdgeSample,
     NodeBaseline,
-    PairHistory,
-    PairKey,
     aware,
     epoch,
 )
-from jobs.engines.drift.beacon import BeaconParams
 from jobs.engines.snapshot.types import NodeKind
 
 
@@ -45,7 +44,6 @@ def baseline_to_rows(baseline: Baseline) -> list[dict[str, Any]]:
     ]
     rows += [_node_row(baseline.nodes[key]) for key in sorted(baseline.nodes)]
     rows += baseline_edge_rows(baseline)
-    rows += [_pair_row(baseline.pairs[key]) for key in sorted(baseline.pairs)]
     return rows
 
 
@@ -54,14 +52,12 @@ def baseline_edge_rows(baseline: Baseline) -> list[dict[str, Any]]:
     return [_edge_row(baseline.edges[key]) for key in sorted(baseline.edges, key=_edge_sort)]
 
 
-def baseline_from_rows(rows: Iterable[Mapping[str, Any]], *, beacon: BeaconParams | None = None) -> Baseline:
+def baseline_from_rows(rows: Iterable[Mapping[str, Any]]) -> Baseline:
     """Rebuild a baseline from `baseline_to_rows` output (any row order); `BaselineRowError` on an unknown row type
     or no meta row."""
-    beacon = beacon or BeaconParams()
     meta: Mapping[str, Any] | None = None
     edges: dict[EdgeKey, EdgeBaseline] = {}
     nodes: dict[str, NodeBaseline] = {}
-    pairs: dict[PairKey, PairHistory] = {}
     for row in rows:
         row_type = row.get("row_type")
         if row_type == "meta":
@@ -72,14 +68,13 @@ def baseline_from_rows(rows: Iterable[Mapping[str, Any]], *, beacon: BeaconParam
         elif row_type == "node":
             nodes[row["key"]] = _node_from(row)
         elif row_type == "pair":
-            pair = _pair_from(row)
-            pairs[(pair.src, pair.dst)] = pair
+            continue  # beacon timing of older documents: detection keeps its own now
         else:
             raise BaselineRowError(f"unknown baseline row_type {row_type!r}")
     if meta is None:
         raise BaselineRowError("baseline rows lack the meta row")
     windows = tuple(_epoch(text) for text in meta["windows"])
-    return Baseline(int(meta["window_count"]), windows, edges, nodes, pairs, beacon)
+    return Baseline(int(meta["window_count"]), windows, edges, nodes)
 
 
 def _edge_row(edge: EdgeBaseline) -> dict[str, Any]:
@@ -125,29 +120,6 @@ def _node_from(row: Mapping[str, Any]) -> NodeBaseline:
     windows = tuple(_epoch(w) for w in row["windows"])
     kind = cast(NodeKind, row["kind"])
     return NodeBaseline(row["key"], row["name"], kind, row["namespace"], dict(row["labels"]), windows)
-
-
-def _pair_row(pair: PairHistory) -> dict[str, Any]:
-    return {
-        "row_type": "pair",
-        "src": pair.src,
-        "dst": pair.dst,
-        "last_start": pair.last_start,
-        "intervals": list(pair.intervals),
-        "windows": _isos(pair.windows),
-        "periodic_windows": _isos(pair.periodic_windows),
-    }
-
-
-def _pair_from(row: Mapping[str, Any]) -> PairHistory:
-    return PairHistory(
-        src=row["src"],
-        dst=row["dst"],
-        last_start=float(row["last_start"]),
-        intervals=tuple(float(x) for x in row["intervals"]),
-        windows=tuple(_epoch(w) for w in row["windows"]),
-        periodic_windows=tuple(_epoch(w) for w in row["periodic_windows"]),
-    )
 
 
 def _edge_sort(key: EdgeKey) -> tuple[str, str, int, str]:

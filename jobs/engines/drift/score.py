@@ -20,11 +20,10 @@ from jobs.engines.drift.feedback import FeedbackIndex
 from jobs.engines.drift.nodes import NodeView
 from jobs.engines.drift.ports import port_sensitivity
 from jobs.engines.drift.records import Detection, EventKind, Reason, Severity
-from jobs.engines.drift.units import human_bytes, human_duration, port_text
+from jobs.engines.drift.units import human_bytes, port_text
 
 RISK_SCALE = 70.0
 KIND_WEIGHTS: dict[EventKind, float] = {
-    "beacon": 35.0,
     "traffic_spike": 25.0,
     "new_external": 25.0,
     "new_port": 25.0,
@@ -37,7 +36,6 @@ WEIGHTS: dict[str, float] = {
     "external_peer": 15.0,
     "novelty": 20.0,
     "volume": 30.0,
-    "periodicity": 30.0,
     "criticality": 20.0,
     "fan_out": 20.0,
     "common_destination": 15.0,
@@ -51,7 +49,7 @@ _NOVEL_KINDS = frozenset({"new_edge", "new_port", "new_external"})
 _KIND_LABELS: dict[EventKind, str] = {
     "new_edge": "new edge", "new_port": "new port on a known path", "new_external": "new external peer",
     "new_node": "new node", "removed_edge": "stable edge disappeared",
-    "traffic_spike": "traffic spike", "beacon": "periodic connections (beacon)",
+    "traffic_spike": "traffic spike",
 }
 
 
@@ -111,7 +109,7 @@ def _external(d: Detection, ctx: ScoreContext) -> Reason | None:
     if d.kind == "new_node":
         return None
     if ctx.nodes[d.dst].external:
-        return _reason("external_peer", 1.0, f"{d.dst} is outside the private address ranges")
+        return _reason("external_peer", 1.0, f"{d.dst} is outside the home networks")
     if ctx.nodes[d.src].external:
         return _reason("external_peer", 2 / 3, f"the traffic comes from external {d.src}")
     return None
@@ -157,26 +155,6 @@ def _spike_volume(facts: Mapping[str, Any]) -> Reason | None:
     return _reason("volume", value, evidence)
 
 
-def _periodicity(d: Detection, _: ScoreContext) -> Reason | None:
-    if d.kind != "beacon":
-        return None
-    f = d.facts
-    rejected = float(f.get("rejected_share", 0.0))
-    periodic, held = int(f.get("periodic_windows", 0)), int(f.get("baseline_windows", 0))
-    count = f.get("window_connections", f["connections"])
-    evidence = (f"{count} connections in this window, about every {human_duration(f['period_s'])} "
-                f"(jitter ±{100 * f['jitter']:.0f}%)")
-    if periodic:
-        evidence += f", periodic in {periodic + 1} of the last {held + 1} windows"
-    if rejected > 0:
-        evidence += f", {100 * rejected:.0f}% rejected"
-    # a channel that keeps its rhythm window after window is the beacon's signature
-    persistence = 0.5 + 0.5 * (periodic + 1) / (held + 1)
-    # a periodic knock that is always refused is more often a scanner than a working channel
-    value = float(f["strength"]) * persistence * (1.0 - 0.5 * rejected)
-    return _reason("periodicity", value, evidence)
-
-
 def _criticality(d: Detection, ctx: ScoreContext) -> Reason | None:
     matches = [node_criticality(ctx.nodes[key], ctx.criticality) for key in dict.fromkeys((d.dst, d.src))]
     best = max((m for m in matches if m is not None), default=None)
@@ -218,6 +196,6 @@ def _feedback(d: Detection, ctx: ScoreContext, raw: float) -> Reason | None:
 
 
 _FEATURES: tuple[Callable[[Detection, ScoreContext], Reason | None], ...] = (
-    _kind, _port, _external, _novelty, _volume, _periodicity, _criticality, _fan_out,
+    _kind, _port, _external, _novelty, _volume, _criticality, _fan_out,
     _common_destination,
 )

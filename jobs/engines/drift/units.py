@@ -1,4 +1,4 @@
-"""Human-readable sizes and durations for explanations and evidence."""
+"""Human-readable sizes and ports for explanations and evidence."""
 
 from __future__ import annotations
 
@@ -13,18 +13,6 @@ def human_bytes(count: float) -> str:
             return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1000
     raise AssertionError("unreachable: the last unit always returns")
-
-
-def human_duration(seconds: float) -> str:
-    """Compact duration: 42 → "42s", 275 → "4m 35s", 7260 → "2h 1m"."""
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
-    if minutes:
-        return f"{minutes}m {secs}s" if secs else f"{minutes}m"
-    return f"{secs}s"
 
 
 def port_text(dst_port: int | None, protocol: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from jobs.engines.drift.records import Snapshot
@@ -73,5 +74,5 @@ def poisson_starts(rng: random.Random, rate_per_hour: float, *, end: float = 360
 def _redate(e: EdgeRecord, index: int) -> EdgeRecord:
     shift = window(index) - T0
     starts = tuple(s + shift.total_seconds() for s in e.conn_starts)
-    return EdgeRecord(e.src, e.dst, e.dst_port, e.protocol, e.bytes, e.packets, e.flows, e.rejected,
-                      e.first_seen + shift, e.last_seen + shift, starts)
+    # replace keeps every other field (and the record's class)
+    return replace(e, first_seen=e.first_seen + shift, last_seen=e.last_seen + shift, conn_starts=starts)

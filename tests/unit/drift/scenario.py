@@ -9,7 +9,7 @@ The attack window (index `baseline_windows`) adds benign churn (a new `shop/reco
 workload, an idle worker) and the injected attacks, whose (src, dst, dst_port) are in `injected`:
 lateral movement from shop/catalog to six peers it never talked to, a new SSH path
 frontend→api:22/tcp, an exfiltration spike worker→backup store, and a beacon from shop/cart to
-an external IP every ~300 s ± 30 s.
+an external IP every ~300 s ± 30 s (a new external peer to drift; its rhythm is detection's).
 """
 
 from __future__ import annotations

@@ -58,11 +58,14 @@ def test_build_ignores_input_order_and_duplicates() -> None:
     assert baseline_to_rows(build_baseline(shuffled)) == baseline_to_rows(build_baseline(history))
 
 
-def test_pair_history_bridges_windows() -> None:
-    first = edge(A, B, starts=[100.0, 400.0])
-    second = edge(A, B, starts=[100.0])
-    baseline = build_baseline(snaps([[first], [second]]))
-    assert baseline.pairs[(A, B)].intervals == (300.0, 3300.0)
+def test_older_documents_with_pair_rows_still_load() -> None:
+    baseline = build_baseline(snaps([[edge(A, B)], [edge(A, B)]]))
+    rows = baseline_to_rows(baseline)
+    # drift kept beacon timing per pair until detection took beacons over
+    old_pair = {"row_type": "pair", "src": A, "dst": B, "last_start": 1713484900.0, "intervals": [300.0],
+                "windows": [rows[0]["windows"][0]], "periodic_windows": []}
+    assert baseline_to_rows(baseline_from_rows([*rows, old_pair])) == rows
+    assert not any(row["row_type"] == "pair" for row in rows)
 
 
 def test_rows_survive_json_and_give_the_same_analysis() -> None:

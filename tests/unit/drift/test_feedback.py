@@ -8,7 +8,7 @@ from jobs.engines.drift import Baseline, DriftEventRecord, Verdict, analyze, bui
 from jobs.engines.drift.records import VerdictKind
 
 from .builders import NOW
-from .scenario import BACKUP, C2, Scenario, build_scenario, followup_window
+from .scenario import BACKUP, Scenario, build_scenario, followup_window
 
 SEED = 7
 
@@ -53,9 +53,9 @@ def test_false_positive_lowers_and_true_positive_raises_the_same_pattern() -> No
 
 
 def test_false_positive_moves_the_event_down_the_ranking() -> None:
-    pattern = ("beacon", "shop/cart", C2)
+    pattern = ("new_edge", "shop/cart", "payments/payments-db")
     plain = next_window([])
-    demoted = next_window(judged(*pattern, "false_positive"))
+    demoted = next_window([Verdict.of(pick(plain, *pattern), "false_positive")])
     def rank(events: list[DriftEventRecord]) -> int:
         return events.index(pick(events, *pattern))
     assert rank(demoted) > rank(plain)

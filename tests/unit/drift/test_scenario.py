@@ -11,7 +11,7 @@ import pytest
 from jobs.engines.drift import Baseline, DriftEventRecord, analyze, build_baseline, update_baseline
 
 from .builders import NOW
-from .scenario import Scenario, build_scenario
+from .scenario import C2, Scenario, build_scenario
 
 SEEDS = [1, 2, 3, 4, 5]
 
@@ -32,7 +32,9 @@ def test_injected_attacks_rank_at_the_top(seed: int) -> None:
     top = events[:10]
     precision = sum(is_injected(scenario, e) for e in top) / len(top)
     assert precision >= 0.9
-    assert {"new_edge", "new_port", "traffic_spike", "beacon", "new_external"} <= {e.kind for e in top}
+    assert {"new_edge", "new_port", "traffic_spike", "new_external"} <= {e.kind for e in top}
+    # the beacon's first window is a new external peer; its rhythm is detection's to judge
+    assert any(e.kind == "new_external" and (e.src, e.dst) == ("shop/cart", C2) for e in top)
     # every injected edge is reported somewhere, and nothing benign is rated high
     assert scenario.injected <= {(e.src, e.dst, e.dst_port) for e in events}
     assert all(e.severity in ("info", "low", "medium") for e in events if not is_injected(scenario, e))
@@ -45,7 +47,7 @@ def test_steady_windows_stay_quiet(seed: int) -> None:
     for snapshot in scenario.history:
         events = analyze(snapshot, previous, baseline, criticality=scenario.criticality, now=NOW)
         noisy += [e for e in events if e.risk >= 20]
-        assert not {e.kind for e in events} & {"beacon", "traffic_spike", "new_port", "new_external"}
+        assert not {e.kind for e in events} & {"traffic_spike", "new_port", "new_external"}
         assert all(e.risk < 50 for e in events)
         baseline, previous = update_baseline(baseline, snapshot), snapshot
     # shop/search deploys at window 12 (node + 4 edges); frontend→cart may appear once late

@@ -59,8 +59,8 @@ def test_criticality_by_label_and_by_name_pattern() -> None:
 def test_novelty_grows_with_baseline_maturity() -> None:
     young = score(facts=NOVEL | {"baseline_windows": 2})
     assert young.risk < score().risk
-    seen_often = score(kind="beacon", facts=_beacon_facts() | {"windows_seen": 20})
-    assert seen_often.risk < score(kind="beacon", facts=_beacon_facts()).risk
+    seen_often = score(kind="new_port", facts=NOVEL | {"windows_seen": 20})
+    assert seen_often.risk < score(kind="new_port").risk
 
 
 def test_fan_out_and_common_destination() -> None:
@@ -71,19 +71,9 @@ def test_fan_out_and_common_destination() -> None:
     assert lateral.risk > score().risk > dns_like.risk
 
 
-def _beacon_facts(**extra: Any) -> dict[str, Any]:
-    return {"connections": 13, "period_s": 275.0, "jitter": 0.12, "band_fraction": 0.95,
-            "strength": 0.8, "bytes": 5000, "windows_seen": 0, "baseline_windows": 24,
-            "window_count": 24} | extra
-
-
-def test_periodicity_strength_and_rejections() -> None:
-    strong = score(kind="beacon", dst="45.77.23.9", facts=_beacon_facts())
-    weak = score(kind="beacon", dst="45.77.23.9", facts=_beacon_facts(strength=0.5))
-    refused = score(kind="beacon", dst="45.77.23.9", facts=_beacon_facts(rejected_share=1.0))
-    assert strong.risk > weak.risk and strong.risk > refused.risk
-    [periodicity] = [r for r in strong.reasons if r.feature == "periodicity"]
-    assert periodicity.evidence.startswith("13 connections in this window, about every 4m 35s")
+def test_an_external_peer_is_named_as_outside_the_home_networks() -> None:
+    [reason] = [r for r in score(kind="new_external", dst="45.77.23.9").reasons if r.feature == "external_peer"]
+    assert reason.evidence == "45.77.23.9 is outside the home networks"
 
 
 def test_spike_volume_grows_with_z() -> None:
@@ -128,7 +118,7 @@ def test_severity_bands(risk: float, severity: str) -> None:
 # no example database: it would be written outside this package
 @settings(database=None)
 @given(
-    kind=st.sampled_from(["new_edge", "new_port", "new_external", "beacon"]),
+    kind=st.sampled_from(["new_edge", "new_port", "new_external", "traffic_spike"]),
     port=st.sampled_from([None, 22, 53, 5432, 8080]),
     nbytes=st.integers(0, 10**13),
     peers=st.integers(0, 50),
@@ -137,7 +127,8 @@ def test_severity_bands(risk: float, severity: str) -> None:
 def test_risk_stays_within_0_and_100(kind: EventKind, port: int | None, nbytes: int, peers: int,
                                      fps: int) -> None:
     verdicts = [Verdict(kind, "shop/api", "45.77.23.9", port, "tcp", "false_positive")] * fps
-    facts = _beacon_facts(bytes=nbytes, new_peers=peers)
+    facts = NOVEL | {"bytes": nbytes, "new_peers": peers, "z_bytes": 12.0, "z_flows": 1.0, "bytes_median": 1e5,
+                     "flows_median": 3}
     result = score(kind=kind, dst="45.77.23.9", port=port, facts=facts, feedback=FeedbackIndex.of(verdicts))
     assert 0.0 <= result.risk <= 100.0
     assert result.severity == severity_of(result.risk)
