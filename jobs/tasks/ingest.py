@@ -1,5 +1,6 @@
-"""The `ingest_flows` job: parse a stored upload, keep its flows aggregated per 5-minute partition
-(`jobs.stores.flows`), queue the snapshots of the windows it touched."""
+"""The `ingest_flows` job: parse a stored upload, keep its flows per 5-minute partition (`jobs.stores.flows`:
+edge and node aggregates, and one row per connection for detection), queue the snapshots of the windows it
+touched."""
 
 from __future__ import annotations
 

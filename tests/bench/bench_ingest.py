@@ -8,9 +8,14 @@ temp dir, then measures each mode in a fresh subprocess (so peak memory is per m
 - stream: iter_batches(batch_rows=500k), one batch parsed ahead (as `ingest_flows` does) +
           SnapshotAccumulator.build_frames (bounded memory)
 - polars: polars' own reader + group_by (src, dst, dst_port, protocol); no validation, no windows
+- store:  what `ingest_flows` does: `stream`'s batches through `UploadWriter` (5-minute edge, node and connection
+          partials written to a fresh flow store) and its `commit`; then `read_connections` of the first hour
+          (`--rows 200000 --hours 4` makes that a 50k-flow window). `store-noconns` is the same without the
+          connection partials, to show what they cost.
 
     .venv/bin/python tests/bench/bench_ingest.py --rows 1000000
     .venv/bin/python tests/bench/bench_ingest.py --rows 10000000 --formats zeek_tsv --modes stream
+    .venv/bin/python tests/bench/bench_ingest.py --formats csv zeek_tsv --modes stream store store-noconns
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 FORMATS = ("csv", "zeek_tsv", "hubble", "vpc")
-MODES = ("ours", "stream", "polars")
+MODES = ("ours", "stream", "polars", "store", "store-noconns")
+DEFAULT_MODES = ("ours", "stream", "polars", "store")
 START_US = 1_713_484_800_000_000  # 2024-04-19T00:00:00Z
 NAMESPACES = ("shop", "payments", "search", "identity", "platform", "monitoring", "kube-system", "data")
 SAFE = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' alphabet for generated name suffixes
@@ -239,7 +245,50 @@ def _bare_polars(fmt: str, path: Path) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - start, "records": frame.height, "flows": frame.height, "edges": edges}
 
 
-MEASURES = {"ours": _ours, "stream": _stream, "polars": _bare_polars}
+def _store(fmt: str, path: Path, *, conns: bool = True) -> dict[str, Any]:
+    import os
+    from datetime import UTC, datetime, timedelta
+
+    from jobs.engines.flows import iter_batches
+    from jobs.runtime.prefetch import prefetched
+    from jobs.stores import flows as store
+    from jobs.tasks.ingest import BATCH_ROWS
+    from models.settings import get_settings
+
+    real_rows = store.connection_rows
+    if not conns:  # every connection partial comes out empty, so none is written
+        store.connection_rows = lambda frame: real_rows(frame.clear())
+    with tempfile.TemporaryDirectory(prefix="bench-store-") as data:
+        os.environ["SG_DATA_DIR"] = data
+        get_settings.cache_clear()
+        start, cpu = time.perf_counter(), time.process_time()
+        writer, records, accepted = None, 0, 0
+        for batch in prefetched(iter_batches(path, fmt, batch_rows=BATCH_ROWS)):  # type: ignore[arg-type]
+            records, accepted = records + batch.records, accepted + batch.accepted
+            writer = writer or store.UploadWriter(tenant_id=1, upload_id=1, fmt=batch.format)
+            writer.add(batch.frame)
+        partitions = writer.commit() if writer else []
+        seconds, cpu_s = time.perf_counter() - start, time.process_time() - cpu
+        sizes = {part: sum(f.stat().st_size for f in Path(data).rglob(f"*-{part}.parquet"))
+                 for part in ("edges", "nodes", "conns")}
+        hour = datetime.fromtimestamp(START_US // 1_000_000, tz=UTC)
+        read = time.perf_counter()
+        window = store.read_connections(1, hour, 3600)
+        read_s = time.perf_counter() - read
+        end = hour + timedelta(hours=1)
+        assert window.filter((pl.col("ts_start") < hour) | (pl.col("ts_start") >= end)).height == 0
+    store.connection_rows = real_rows
+    return {"seconds": seconds, "cpu": cpu_s, "records": records, "flows": accepted, "partitions": len(partitions),
+            **{f"{part}_bytes": size for part, size in sizes.items()},
+            "conns_b_per_flow": sizes["conns"] / max(accepted, 1), "read_s": read_s, "read_flows": window.height}
+
+
+def _store_without_conns(fmt: str, path: Path) -> dict[str, Any]:
+    return _store(fmt, path, conns=False)
+
+
+MEASURES = {"ours": _ours, "stream": _stream, "polars": _bare_polars, "store": _store,
+            "store-noconns": _store_without_conns}
 
 
 def measure(mode: str, fmt: str, path: Path, repeat: int) -> dict[str, Any]:
@@ -257,11 +306,15 @@ def table(rows: list[dict[str, Any]]) -> str:
     """The results as a Markdown table."""
     columns = [("ours", "records", ","), ("ours", "edges", ","), ("ours", "parse", ".2f"), ("ours", "aggregate", ".2f"),
                ("ours", "seconds", ".2f"), ("ours", "cpu", ".2f"), ("ours", "rate", ",.0f"), ("stream", "rate", ",.0f"),
-               ("stream", "peak_rss_mb", ",.0f"), ("polars", "seconds", ".2f"), ("polars", "rate", ",.0f")]
+               ("stream", "peak_rss_mb", ",.0f"), ("polars", "seconds", ".2f"), ("polars", "rate", ",.0f"),
+               ("store", "rate", ",.0f"), ("store", "cpu", ".2f"), ("store", "conns_b_per_flow", ".1f"),
+               ("store", "read_flows", ","), ("store", "read_s", ".3f"), ("store-noconns", "rate", ",.0f"),
+               ("store-noconns", "cpu", ".2f")]
     lines = [
         "| format | file MB | flows | window-edges | parse s | aggregate s | total s | CPU s | flows/s "
-        "| stream flows/s | stream peak RSS MB | bare polars s | bare polars flows/s |",
-        "|---|" + "---:|" * 12,
+        "| stream flows/s | stream peak RSS MB | bare polars s | bare polars flows/s | store flows/s | store CPU s "
+        "| conns B/flow | first hour's flows | read_connections s | store without conns flows/s | its CPU s |",
+        "|---|" + "---:|" * 19,
     ]
     for row in rows:
         for run in (row.get(mode) for mode in MODES):
@@ -279,7 +332,7 @@ def main() -> None:
     parser.add_argument("--hours", type=int, default=4, help="time span of the flows (hourly windows)")
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs per measurement")
     parser.add_argument("--formats", nargs="+", default=list(FORMATS), choices=FORMATS)
-    parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
+    parser.add_argument("--modes", nargs="+", default=list(DEFAULT_MODES), choices=MODES)
     parser.add_argument("--files", type=Path, help="reuse (or keep) the generated files in this folder")
     parser.add_argument("--child", nargs=3, metavar=("MODE", "FORMAT", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
