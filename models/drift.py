@@ -11,8 +11,13 @@ from sqlmodel import Field, SQLModel
 from models.types import json_column, ts_column, utcnow
 
 EVENT_STATUSES = ("open", "acknowledged", "resolved", "false_positive", "suppressed")
-# The drift engine's kinds and bands (jobs.engines.drift.records; models may not import jobs).
-EVENT_KINDS = ("beacon", "traffic_spike", "new_external", "new_port", "new_edge", "new_node", "removed_edge")
+# The engines' kinds and bands (models may not import jobs): drift's (jobs.engines.drift.records) and
+# detection's findings (jobs.engines.detect.records `Kind`), stored as drift events of origin 'detect'.
+DRIFT_KINDS = ("beacon", "traffic_spike", "new_external", "new_port", "new_edge", "new_node", "removed_edge")
+DETECT_KINDS = ("scan", "brute_force", "intrusion", "beacon")
+EVENT_KINDS = (*DRIFT_KINDS, *(kind for kind in DETECT_KINDS if kind not in DRIFT_KINDS))
+# who wrote an event: the drift job, or the detection job (a finding); each replaces only its own rows
+EVENT_ORIGINS = ("drift", "detect")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 VERDICTS = ("true_positive", "false_positive")
 
@@ -46,8 +51,8 @@ class DriftEvent(SQLModel, table=True):
         sa.Index("ix_drift_tenant_snapshot", "tenant_id", "snapshot_id"),
         sa.Index("ix_drift_tenant_status", "tenant_id", "status"),
         sa.Index("ix_drift_tenant_window", "tenant_id", "window_start"),
-        # one event per pattern and snapshot: re-running detection updates, never duplicates
-        sa.UniqueConstraint("tenant_id", "snapshot_id", "signature", name="uq_drift_snapshot_signature"),
+        # one event per pattern, snapshot and origin: re-running detection updates, never duplicates
+        sa.UniqueConstraint("tenant_id", "snapshot_id", "origin", "signature", name="uq_drift_snapshot_signature"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -69,6 +74,7 @@ class DriftEvent(SQLModel, table=True):
     status_by: str = Field(default="", max_length=254)
     status_at: datetime | None = Field(default=None, sa_column=ts_column())
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, index=True))
+    origin: str = Field(default="drift", max_length=8, sa_column_kwargs={"server_default": "drift"})
 
 
 class Feedback(SQLModel, table=True):

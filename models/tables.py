@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from models.drift import Baseline, DriftEvent, Feedback, Whitelist
 from models.graph import Edge, FlowUpload, Node, Snapshot
+from models.incidents import Incident, IncidentEvent, IncidentFeedback
 from models.ops import AuditLog, Integration, JobRun
 from models.policy import GitopsConfig, Policy, PolicyReview, PullRequest
 from models.tenancy import ApiToken, Tenant, User, UserSession
@@ -11,7 +12,7 @@ from models.tenancy import ApiToken, Tenant, User, UserSession
 metadata = SQLModel.metadata
 
 __all__ = [
-    "ApiToken", "AuditLog", "Baseline", "DriftEvent", "Edge", "Feedback", "FlowUpload",
-    "GitopsConfig", "Integration", "JobRun", "Node", "Policy", "PolicyReview", "PullRequest",
+    "ApiToken", "AuditLog", "Baseline", "DriftEvent", "Edge", "Feedback", "FlowUpload", "GitopsConfig", "Incident",
+    "IncidentEvent", "IncidentFeedback", "Integration", "JobRun", "Node", "Policy", "PolicyReview", "PullRequest",
     "Snapshot", "Tenant", "User", "UserSession", "Whitelist", "metadata",
 ]

@@ -8,6 +8,7 @@ REST routes return these models, so `/api/v1/openapi.json` describes every answe
 
 from models.public.drift import DriftEventPublic, WhitelistPublic
 from models.public.graph import EdgePublic, GraphPublic, NodePublic, SnapshotPublic, UploadPublic
+from models.public.incidents import ActorPublic, IncidentDetailPublic, IncidentPublic
 from models.public.ops import AuditPublic, DurationPublic, JobMetricsPublic, JobRunPublic, ScheduledPublic, WorkerPublic
 from models.public.policy import (
     BlockedEdgePublic,
@@ -26,9 +27,9 @@ from models.public.policy import (
 from models.public.tenancy import UserPublic
 
 __all__ = [
-    "AuditPublic", "BlockedEdgePublic", "ConnectionPublic", "CoveragePublic", "DriftEventPublic", "DurationPublic",
-    "EdgePublic", "GitopsConfigPublic", "GraphPublic", "ImpactPublic", "JobMetricsPublic", "JobRunPublic",
-    "NamespaceCoveragePublic", "NodePublic", "PolicyDetailPublic", "PolicyPublic", "PullPublic",
-    "PullWithPolicyPublic", "ReviewPublic", "ScheduledPublic", "SnapshotPublic", "UploadPublic", "UserPublic",
-    "VerificationPublic", "WhitelistPublic", "WorkerPublic",
+    "ActorPublic", "AuditPublic", "BlockedEdgePublic", "ConnectionPublic", "CoveragePublic", "DriftEventPublic",
+    "DurationPublic", "EdgePublic", "GitopsConfigPublic", "GraphPublic", "ImpactPublic", "IncidentDetailPublic",
+    "IncidentPublic", "JobMetricsPublic", "JobRunPublic", "NamespaceCoveragePublic", "NodePublic",
+    "PolicyDetailPublic", "PolicyPublic", "PullPublic", "PullWithPolicyPublic", "ReviewPublic", "ScheduledPublic",
+    "SnapshotPublic", "UploadPublic", "UserPublic", "VerificationPublic", "WhitelistPublic", "WorkerPublic",
 ]

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.drift import EVENT_KINDS, EVENT_STATUSES, SEVERITIES, VERDICTS, DriftEvent, Feedback
 from models.errors import Invalid, NotFound
+from models.incidents import IncidentEvent
 from models.ops import AuditLog
 from models.queries.audit import record_audit
 from models.queries.drift_stats import drift_kpis, drift_timeline
@@ -87,12 +88,13 @@ async def list_events(
     session: AsyncSession, *, tenant_id: int, snapshot_id: int | None = None, kind: str | None = None,
     status: str | None = None, severity: str | None = None, min_risk: int | None = None, text: str | None = None,
     since: datetime | None = None, until: datetime | None = None, sort: str = "risk", descending: bool = True,
-    limit: int = 50, offset: int = 0,
+    limit: int = 50, offset: int = 0, incident_id: int | None = None,
 ) -> tuple[list[DriftEvent], int]:
     """One page of the tenant's events and how many match in all.
 
     `since`/`until` bound the event's window start ([since, until)); `text` matches src, dst or
-    the explanation, case-insensitively. Bad values raise Invalid with a message for the user.
+    the explanation, case-insensitively; `incident_id` keeps the events linked to that incident.
+    Bad values raise Invalid with a message for the user.
     """
     _choice("kind", kind, EVENT_KINDS)
     _choice("status", status, EVENT_STATUSES)
@@ -107,6 +109,9 @@ async def list_events(
         raise Invalid("since must be before until")
     text = (text or "").strip()[:MAX_TEXT] or None
     where = _conditions(tenant_id, snapshot_id, kind, status, severity, min_risk, text, since, until)
+    if incident_id is not None:
+        where.append(col(DriftEvent.id).in_(select(IncidentEvent.event_id).where(
+            IncidentEvent.tenant_id == tenant_id, IncidentEvent.incident_id == incident_id)))
     total = (await session.exec(select(func.count()).select_from(DriftEvent).where(*where))).one()
     query = select(DriftEvent).where(*where).order_by(*_order(sort, descending)).limit(limit).offset(offset)
     return list(await session.exec(query)), int(total)

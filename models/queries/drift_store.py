@@ -9,6 +9,9 @@ Idempotency rule of `replace_snapshot_events` (detection may run any number of t
 - an event no longer detected is deleted, unless analysts worked on it (status set or feedback
   given): then it stays as it was, so no verdict or audited decision loses its subject;
 - new events are inserted.
+
+Two jobs write events for the same snapshot: drift (`origin='drift'`) and detection (`origin='detect'`, its
+findings). Each run replaces only its own origin's events; signatures are unique per snapshot and origin.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.bulk import insert_rows, reserve_ids
-from models.drift import DriftEvent, Feedback
+from models.drift import EVENT_ORIGINS, DriftEvent, Feedback
 from models.graph import Snapshot
 from models.types import utcnow
 
@@ -94,7 +97,7 @@ def _refresh(row: DriftEvent, event: Mapping[str, Any]) -> bool:
 
 
 def _new_row(
-    tenant_id: int, snapshot_id: int, window_start: datetime, event: Mapping[str, Any], now: datetime
+    tenant_id: int, snapshot_id: int, window_start: datetime, event: Mapping[str, Any], now: datetime, origin: str
 ) -> dict[str, Any]:
     """A new event's column values (`id` comes when it is inserted)."""
     return {
@@ -103,7 +106,7 @@ def _new_row(
         "dst_port": event["dst_port"], "protocol": event["protocol"][:16], "severity": event["severity"],
         "risk": _risk(float(event["risk"])), "reasons": list(event["reasons"]), "evidence": dict(event["evidence"]),
         "explanation": event["explanation"], "status": event["status"], "status_by": "", "status_at": None,
-        "created_at": now,
+        "created_at": now, "origin": origin,
     }
 
 
@@ -117,13 +120,18 @@ async def _worked_ids(session: AsyncSession, tenant_id: int, rows: Sequence[Drif
 
 async def replace_snapshot_events(
     session: AsyncSession, *, tenant_id: int, snapshot_id: int, window_start: datetime,
-    events: Sequence[Mapping[str, Any]],
+    events: Sequence[Mapping[str, Any]], origin: str = "drift",
 ) -> EventChanges:
-    """Persist one detection run's events for a snapshot (see the module's idempotency rule).
+    """Persist one run's events of `origin` for a snapshot (see the module's idempotency rule); the other
+    origin's events of the snapshot are left alone.
 
-    `events` are the engine's `DriftEventRecord.to_dict()` values, highest risk first.
+    `events` are the engine's `DriftEventRecord.to_dict()` values (or detection's findings in that shape),
+    highest risk first.
     """
-    query = select(DriftEvent).where(DriftEvent.tenant_id == tenant_id, DriftEvent.snapshot_id == snapshot_id)
+    if origin not in EVENT_ORIGINS:
+        raise ValueError(f"unknown event origin {origin!r}: choose one of {', '.join(EVENT_ORIGINS)}")
+    query = select(DriftEvent).where(DriftEvent.tenant_id == tenant_id, DriftEvent.snapshot_id == snapshot_id,
+                                     DriftEvent.origin == origin)
     existing = {row.signature: row for row in await session.exec(query.with_for_update())}
     changes, now = EventChanges(), utcnow()
     seen: set[str] = set()
@@ -137,7 +145,7 @@ async def replace_snapshot_events(
                 session.add(existing[signature])
                 changes.updated += 1
         else:
-            changes.inserted.append(_new_row(tenant_id, snapshot_id, window_start, event, now))
+            changes.inserted.append(_new_row(tenant_id, snapshot_id, window_start, event, now, origin))
     gone = [row for signature, row in existing.items() if signature not in seen]
     worked = await _worked_ids(session, tenant_id, gone) if gone else set()
     doomed = [row.id for row in gone if row.id not in worked]
