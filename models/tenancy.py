@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -20,6 +23,7 @@ ROLE_RANK: dict[str, int] = {"viewer": 0, "analyst": 1, "approver": 2, "admin": 
 # Tenant settings and their defaults; `Tenant.setting` reads through these.
 TENANT_DEFAULTS: dict[str, Any] = {
     "window_seconds": 3600, "baseline_windows": 24, "four_eyes": True, "criticality": {}, "retention_days": 30,
+    "home_networks": [], "sensors": [], "home_private": True,
 }
 MAX_BASELINE_WINDOWS = 24 * 14
 WINDOW_CHOICES = (300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
@@ -58,6 +62,156 @@ class Tenant(SQLModel, table=True):
         """Asset-criticality rules, e.g. {"tier=db": 1.0}; the drift engine validates the weights."""
         value = self.settings.get("criticality", TENANT_DEFAULTS["criticality"])
         return {str(k): float(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+    @property
+    def home_networks(self) -> list[str]:
+        """The CIDRs the tenant calls home besides its sensors and the private ranges (Zeek's Site::local_nets)."""
+        return _stored_list(self.settings.get("home_networks"), normalise_network, MAX_HOME_NETWORKS)
+
+    @property
+    def sensors(self) -> list[str]:
+        """The addresses of the tenant's sensors: home hosts even when public (an internet-facing sensor)."""
+        return _stored_list(self.settings.get("sensors"), normalise_sensor, MAX_SENSORS)
+
+    @property
+    def home_private(self) -> bool:
+        """Whether the private and unique-local ranges count as home (the default)."""
+        value = self.settings.get("home_private", TENANT_DEFAULTS["home_private"])
+        return value if isinstance(value, bool) else bool(TENANT_DEFAULTS["home_private"])
+
+
+# Home networks (docs/detection.md step 3): what the tenant calls its own. Caps keep the per-window address
+# classification cheap (one range test per network) and the settings JSON small.
+MAX_HOME_NETWORKS = 256
+MAX_SENSORS = 64
+# Longer than any IPv6 CIDR: whatever it is, it is not an address, and a message quotes at most this much of it.
+_ENTRY_CHARS = 64
+HomeField = Literal["home_networks", "sensors"]
+_FIELD_LABEL: dict[str, str] = {"home_networks": "home network", "sensors": "sensor"}
+
+
+def _quoted(value: str) -> str:
+    return f'"{value[:_ENTRY_CHARS]}…"' if len(value) > _ENTRY_CHARS else f'"{value}"'
+
+
+def normalise_network(value: str) -> str:
+    """A home network in its canonical form ("10.1.0.0/16", "2001:db8::/32"; an address alone is its host network).
+
+    Raises ValueError saying why: host bits set (and the network it meant), a zone index, the whole address space,
+    or not a network at all."""
+    text = value.strip()
+    if "%" in text:
+        raise ValueError("a zone index (%…) does not belong in a home network")
+    if len(text) > _ENTRY_CHARS:
+        raise ValueError("too long to be a network")
+    try:
+        network = ipaddress.ip_network(text)
+    except ValueError:
+        try:
+            meant = ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            raise ValueError("not a network: write a CIDR such as 192.0.2.0/24 or 2001:db8::/32, "
+                             "or one address") from None
+        if meant.prefixlen == 0:
+            raise ValueError("that is every address: nothing would be outside home") from None
+        host = ipaddress.ip_interface(text).ip
+        raise ValueError(f"host bits are set: the network is {meant} (or write {host} alone for that one host)"
+                         ) from None
+    if network.prefixlen == 0:
+        raise ValueError("that is every address: nothing would be outside home")
+    return str(network)
+
+
+def normalise_sensor(value: str) -> str:
+    """A sensor's address in its canonical form ("64.225.56.201", "2001:db8::1").
+
+    Raises ValueError saying why: a network rather than one address, a zone index, not a host's address."""
+    text = value.strip()
+    if "%" in text:
+        raise ValueError("a zone index (%…) does not belong in a sensor address")
+    if len(text) > _ENTRY_CHARS:
+        raise ValueError("too long to be an address")
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        try:
+            network = ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            raise ValueError("not an IP address (one per line, such as 64.225.56.201)") from None
+        if network.num_addresses == 1:
+            raise ValueError(f"a sensor is one address: write {network.network_address} alone") from None
+        raise ValueError(f"a sensor is one address, not a network: put {network} under home networks") from None
+    if address.is_unspecified or address.is_multicast:
+        raise ValueError("no host has this address (unspecified or multicast)")
+    return str(address)
+
+
+@dataclass(frozen=True)
+class HomeProblem:
+    """One thing wrong with the home settings given: `index` is the entry's position (None: the list as a whole)."""
+
+    field: HomeField
+    index: int | None
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        label = _FIELD_LABEL[self.field]
+        if self.index is None:
+            return f"{label}s: {self.reason}"
+        return f"{label} {self.index + 1} {_quoted(self.value)}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class HomeCheck:
+    """Home settings as given, normalised and deduplicated in their order, and what is wrong with them."""
+
+    networks: list[str]
+    sensors: list[str]
+    problems: list[HomeProblem]
+    duplicates: int
+
+
+def _check_list(field: HomeField, values: Sequence[object], normalise: Callable[[str], str],
+                cap: int) -> tuple[list[str], list[HomeProblem], int]:
+    label = _FIELD_LABEL[field]
+    if len(values) > 4 * cap:  # not worth parsing: far past the cap even with duplicates
+        return [], [HomeProblem(field, None, "", f"{cap} {label}s at most ({len(values)} given)")], 0
+    found: dict[str, None] = {}
+    problems: list[HomeProblem] = []
+    duplicates = 0
+    for index, value in enumerate(values):
+        if not isinstance(value, str) or not value.strip():
+            problems.append(HomeProblem(field, index, str(value), "empty or not text"))
+            continue
+        try:
+            normal = normalise(value)
+        except ValueError as exc:
+            problems.append(HomeProblem(field, index, value.strip(), str(exc)))
+            continue
+        duplicates += normal in found
+        found[normal] = None
+    if len(found) > cap:
+        hint = ": merge neighbours into wider networks" if field == "home_networks" else ""
+        problems.append(HomeProblem(field, None, "", f"{cap} {label}s at most ({len(found)} different given){hint}"))
+    return list(found), problems, duplicates
+
+
+def check_home(networks: Sequence[object], sensors: Sequence[object]) -> HomeCheck:
+    """Validate home networks and sensor addresses with `ipaddress`: every problem, each with its entry."""
+    nets, net_problems, net_dups = _check_list("home_networks", networks, normalise_network, MAX_HOME_NETWORKS)
+    hosts, host_problems, host_dups = _check_list("sensors", sensors, normalise_sensor, MAX_SENSORS)
+    return HomeCheck(nets, hosts, [*net_problems, *host_problems], net_dups + host_dups)
+
+
+def _stored_list(value: object, normalise: Callable[[str], str], cap: int) -> list[str]:
+    """A stored list of addresses or networks; anything that does not check (hand-edited JSON) reads as []."""
+    if not isinstance(value, list) or len(value) > cap or not all(isinstance(v, str) for v in value):
+        return []
+    try:
+        return list(dict.fromkeys(normalise(v) for v in value))
+    except ValueError:
+        return []
 
 
 class User(SQLModel, table=True):

@@ -28,6 +28,9 @@ DEMO_USERS = (
 SHARED_DATA = ROOT.parent / "shared" / "data"
 # Lets a clone beside ../shared seed the generated estate instead (e.g. to try the demo as a user would).
 SAMPLES_ENV = "SG_DEMO_SAMPLES"
+# The RITA capture's sensor (../shared/data/SOURCES.md): an internet-facing host, so home though public.
+RITA_FOLDER = "rita-missing-host"
+RITA_SENSOR = "64.225.56.201"
 
 
 def sample_files(data: Path = SHARED_DATA) -> list[Path]:
@@ -35,7 +38,7 @@ def sample_files(data: Path = SHARED_DATA) -> list[Path]:
     if not data.is_dir():
         return []
     return [
-        *sorted((data / "zeek" / "rita-missing-host").glob("*/*.log.gz")),
+        *sorted((data / "zeek" / RITA_FOLDER).glob("*/*.log.gz")),
         *sorted((data / "hubble").glob("*.json")),
         *sorted((data / "vpcflow" / "grafana-loki").glob("*.gz")),
     ]
@@ -53,6 +56,14 @@ async def _create(name: str) -> int | None:
     return tenant.id
 
 
+async def _set_rita_sensor(tenant_id: int, files: list[Path]) -> None:
+    """The RITA capture's sensor is home (its flows are its own), so the tenant that gets it names it."""
+    if any(RITA_FOLDER in path.parts for path in files):
+        async with session_scope() as session:
+            await tenancy.set_home_networks(session, tenant_id=tenant_id, networks=[], sensors=[RITA_SENSOR],
+                                            home_private=True)
+
+
 async def _queue(tenant_id: int, files: list[Path]) -> int:
     for path in files:
         await receive_upload(file_chunks(path), tenant_id=tenant_id, filename=path.name, fmt="auto",
@@ -67,6 +78,7 @@ async def seed_demo() -> tuple[bool, str]:
         return False, "already seeded"
     files = sample_files() if os.environ.get(SAMPLES_ENV, "shared") == "shared" else []
     if files:
+        await _set_rita_sensor(tenant_id, files)
         count = await _queue(tenant_id, files)
         return True, f"{count} real sample files from {SHARED_DATA} queued for parsing"
     from jobs.demo.estate import estate_files

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.credentials import hash_password, hash_secret, new_secret, verify_password
-from models.errors import Conflict, NotFound
+from models.errors import Conflict, Invalid, NotFound
 from models.tenancy import (
     ROLE_RANK,
     ROLES,
@@ -21,6 +21,7 @@ from models.tenancy import (
     Tenant,
     User,
     UserSession,
+    check_home,
     token_actor,
     token_role,
 )
@@ -254,6 +255,26 @@ async def set_window_seconds(session: AsyncSession, *, tenant_id: int, seconds: 
     tenant = await get_tenant(session, tenant_id=tenant_id)
     tenant.settings = {**tenant.settings, "window_seconds": seconds}
     session.add(tenant)
+    return tenant
+
+
+async def set_home_networks(session: AsyncSession, *, tenant_id: int, networks: list[str], sensors: list[str],
+                            home_private: bool) -> Tenant:
+    """Set what the tenant calls home: its networks (CIDRs), its sensors' addresses, and whether the private
+    ranges count. Entries are validated with `ipaddress`, normalised and deduplicated in their order; at most
+    MAX_HOME_NETWORKS networks and MAX_SENSORS sensors. Raises Invalid naming every bad entry."""
+    if not isinstance(home_private, bool):
+        raise Invalid("home_private must be true or false")
+    checked = check_home(networks, sensors)
+    if checked.problems:
+        shown = "; ".join(str(p) for p in checked.problems[:10])
+        more = f"; and {len(checked.problems) - 10} more" if len(checked.problems) > 10 else ""
+        raise Invalid(f"home settings not saved: {shown}{more}")
+    tenant = await get_tenant(session, tenant_id=tenant_id)
+    tenant.settings = {**tenant.settings, "home_networks": checked.networks, "sensors": checked.sensors,
+                       "home_private": home_private}
+    session.add(tenant)
+    await session.flush()
     return tenant
 
 
