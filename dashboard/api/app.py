@@ -10,6 +10,7 @@ from dashboard.api import gitops as gitops_api
 from dashboard.api import oidc as oidc_api
 from dashboard.api import policies as policies_api
 from dashboard.api import policy_downloads as downloads_api
+from dashboard.api import settings as settings_api
 from dashboard.api import users as users_api
 from dashboard.api.errors import install_error_handlers
 from dashboard.api.headers import SecurityHeaders, origin_of
@@ -35,6 +36,7 @@ def build_api() -> FastAPI:
     v1.include_router(gitops_api.router)
     v1.include_router(users_api.router)
     v1.include_router(audit_api.router)
+    v1.include_router(settings_api.router)
     api.include_router(v1)
     api.include_router(auth.router)
     api.include_router(oidc_api.router)

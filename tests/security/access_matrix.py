@@ -85,6 +85,10 @@ REST: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/users"): Route("admin"),
     ("PATCH", "/api/v1/users/{user_id}"): Route("admin", body={}),
     ("GET", "/api/v1/audit"): Route("approver"),
+    # Home settings (docs/detection.md step 3): everyone reads what home is, admins change it.
+    ("GET", "/api/v1/settings/home"): Route("viewer"),
+    ("PUT", "/api/v1/settings/home"): Route("admin", body={"home_networks": ["198.51.100.0/24"], "sensors": [],
+                                                           "home_private": True}),
 }
 
 # "StateClass.handler" → Handler
@@ -195,4 +199,8 @@ STATE: dict[str, Handler] = {
     "UsersState.confirm": Handler("admin", prep={"pending": {"id": "{user}", "action": "disable", "email": "x",
                                                              "role": ""}}),
     "UsersState.dismiss_link": Handler("ui"),
+    # Settings (home networks)
+    "SettingsState.load": Handler("admin"),
+    "SettingsState.save": Handler("admin", args=({"home_networks": "198.51.100.0/24", "sensors": "",
+                                                  "home_private": "on"},)),
 }
