@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI
 from dashboard.api import audit as audit_api
 from dashboard.api import auth, drift, flows, health, jobs, snapshots, whitelist
 from dashboard.api import gitops as gitops_api
+from dashboard.api import incidents as incidents_api
 from dashboard.api import oidc as oidc_api
 from dashboard.api import policies as policies_api
 from dashboard.api import policy_downloads as downloads_api
@@ -29,6 +30,7 @@ def build_api() -> FastAPI:
     v1.include_router(flows.router)
     v1.include_router(snapshots.router)
     v1.include_router(drift.router)
+    v1.include_router(incidents_api.router)
     v1.include_router(whitelist.router)
     # Before any policies router: `/policies/bundle/approved` must not be read as a policy id.
     v1.include_router(downloads_api.router)

@@ -29,13 +29,13 @@ class FeedbackIn(BaseModel):
 async def list_events(
     caller: Caller, session: DbSession, snapshot_id: int | None = None, kind: str | None = None,
     status: str | None = None, severity: str | None = None, min_risk: int | None = None,
-    limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
+    incident_id: int | None = None, limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
 ) -> list[DriftEventPublic]:
-    """The tenant's drift events, highest risk first."""
+    """The tenant's drift events, highest risk first; `incident_id` keeps one incident's events."""
     caller.require("viewer")
     rows, _ = await drift_queries.list_events(
         session, tenant_id=caller.tenant_id, snapshot_id=snapshot_id, kind=kind, status=status,
-        severity=severity, min_risk=min_risk, limit=limit, offset=offset,
+        severity=severity, min_risk=min_risk, limit=limit, offset=offset, incident_id=incident_id,
     )
     return [DriftEventPublic.of(row) for row in rows]
 

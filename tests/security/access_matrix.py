@@ -11,7 +11,7 @@ database: it only changes what this tab shows from data a checked handler alread
 through the access guard, see tests/unit/test_handlers_guarded.py).
 
 State handler args may hold placeholders that the suites fill in with tenant A's ids:
-"{event}", "{snapshot}", "{job}", "{token}", "{user}", "{upload}", "{whitelist}", "{node}".
+"{event}", "{snapshot}", "{job}", "{token}", "{user}", "{upload}", "{whitelist}", "{node}", "{incident}".
 `prep` sets state vars first: the built-in `setvar` refuses them (no setters), so this is defence in
 depth: even a state that somehow held tenant A's ids must not reach A's data.
 """
@@ -61,6 +61,10 @@ REST: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/drift-events/{event_id}"): Route("viewer"),
     ("PATCH", "/api/v1/drift-events/{event_id}"): Route("analyst", body={"status": "resolved"}),
     ("POST", "/api/v1/drift-events/{event_id}/feedback"): Route("analyst", body={"verdict": "false_positive"}),
+    ("GET", "/api/v1/incidents"): Route("viewer"),
+    ("GET", "/api/v1/incidents/{incident_id}"): Route("viewer"),
+    ("PATCH", "/api/v1/incidents/{incident_id}"): Route("analyst", body={"status": "resolved"}),
+    ("POST", "/api/v1/incidents/{incident_id}/feedback"): Route("analyst", body={"verdict": "false_positive"}),
     ("GET", "/api/v1/whitelist"): Route("viewer"),
     ("POST", "/api/v1/whitelist"): Route("analyst", body={"src_pattern": "*", "dst_pattern": "10.9.9.9",
                                                           "reason": "matrix"}),

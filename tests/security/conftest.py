@@ -19,8 +19,10 @@ from dashboard.api.app import build_api
 from jobs.runtime.uploads import receive_upload
 from models.db import session_scope
 from models.errors import Forbidden
+from models.incidents import IncidentRow
 from models.policy import Policy
 from models.queries import graph as graph_queries
+from models.queries import incidents as incident_queries
 from models.queries import tenancy
 from models.queries import whitelist as whitelist_queries
 from models.queries.audit import record_audit
@@ -53,8 +55,8 @@ async def _chunks(data: bytes) -> AsyncIterator[bytes]:
 
 
 async def seed_tenant(name: str) -> Seeded:
-    """A tenant with a user and a token per role, a snapshot with a node, a drift event, a whitelist entry,
-    an upload (and its queued job), and audit entries; every text holds MARKER when `name` does."""
+    """A tenant with a user and a token per role, a snapshot with a node, a drift event in an incident, a
+    whitelist entry, an upload (and its queued job), and audit entries; every text holds MARKER when `name` does."""
     async with session_scope() as session:
         tenant = await tenancy.create_tenant(session, name=name)
         tid = tenant.id or 0
@@ -76,6 +78,13 @@ async def seed_tenant(name: str) -> Seeded:
         changes = await replace_snapshot_events(
             session, tenant_id=tid, snapshot_id=snapshot.id or 0, window_start=window,
             events=[fake_event("new_edge", f"{name}/api", f"{name}/db", 5432, explanation=f"{name} explanation")])
+        incident_ids = await incident_queries.upsert_incidents(session, tenant_id=tid, rows=[IncidentRow(
+            key=f"new_edge|internal|{name}/api|", kind="new_edge", direction="internal", entity=f"{name}/api",
+            service="", first_seen=window, first_reported=window, last_seen=window, peak_risk=50, severity="medium",
+            score=50.0, rank_note="", events=1, attempts=1, answered=1, summary=f"{name} incident",
+            totals={"shape": f"new_edge|internal||{name}"})])
+        incident_id = next(iter(incident_ids.values()))
+        await incident_queries.link_events(session, tenant_id=tid, links=[(changes.inserted[0]["id"], incident_id)])
         entry = await whitelist_queries.create_whitelist(
             session, tenant_id=tid, src_pattern=f"{name}-src", dst_pattern="*", port=None, expires_at=None,
             reason=f"{name} reason", author=f"admin@{name}.test")
@@ -88,7 +97,8 @@ async def seed_tenant(name: str) -> Seeded:
                                        filename=f"{name}.log", fmt="auto", created_by=f"admin@{name}.test")
     ids = {"event": str(changes.inserted[0]["id"]), "snapshot": str(snapshot.id), "job": str(run.id),
            "token": str(token_ids["viewer"]), "user": str(users["viewer"]), "upload": str(upload.id),
-           "whitelist": str(entry.id), "node": f"{name}/db", "tenant": name, "policy": str(policy.id)}
+           "whitelist": str(entry.id), "node": f"{name}/db", "tenant": name, "policy": str(policy.id),
+           "incident": str(incident_id)}
     return Seeded(tid, name, users, tokens, token_ids, ids)
 
 

@@ -11,6 +11,7 @@ from sqlmodel import col, func, select
 
 from models.db import session_scope
 from models.drift import DriftEvent, Feedback, Whitelist
+from models.incidents import Incident, IncidentFeedback
 from models.ops import AuditLog, JobRun
 from models.queries import tenancy
 from models.tenancy import ApiToken, Tenant
@@ -31,6 +32,9 @@ async def _footprint(tenant_id: int) -> dict[str, Any]:
             "events": sorted((e.id, e.status) for e in await session.exec(
                 select(DriftEvent).where(DriftEvent.tenant_id == tenant_id))),
             "feedback": (await session.exec(count(Feedback))).one(),
+            "incidents": sorted((i.id, i.status) for i in await session.exec(
+                select(Incident).where(Incident.tenant_id == tenant_id))),
+            "incident_feedback": (await session.exec(count(IncidentFeedback))).one(),
             "whitelist": (await session.exec(count(Whitelist))).one(),
             "jobs": (await session.exec(count(JobRun))).one(),
             "tokens": sorted((t.id, t.revoked_at is None) for t in await session.exec(
@@ -66,7 +70,8 @@ async def test_rest_routes_do_answer_the_owner(two_tenants: tuple[Seeded, Seeded
     """The wall test above could pass on a broken API that answers nobody: A itself sees its data."""
     alpha, _ = two_tenants
     headers = {"Authorization": f"Bearer {alpha.tokens['admin']}"}
-    for url in (f"/api/v1/drift-events/{alpha.ids['event']}", f"/api/v1/snapshots/{alpha.ids['snapshot']}/graph",
+    for url in (f"/api/v1/drift-events/{alpha.ids['event']}", f"/api/v1/incidents/{alpha.ids['incident']}",
+                "/api/v1/incidents", f"/api/v1/drift-events?incident_id={alpha.ids['incident']}", f"/api/v1/snapshots/{alpha.ids['snapshot']}/graph",
                 f"/api/v1/uploads/{alpha.ids['upload']}", "/api/v1/whitelist", "/api/v1/users", "/api/v1/audit",
                 f"/api/v1/policies/{alpha.ids['policy']}/download", "/api/v1/policies/bundle/approved"):
         response = await api_client.get(url, headers=headers)
