@@ -11,6 +11,7 @@ this path fits the fold's 100 ms budget); on SQLite, batched multi-row INSERTs.
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import datetime
@@ -28,7 +29,7 @@ from models.types import utcnow
 
 MAX_VERDICTS = 20_000
 CHUNK = 1000  # ids per IN (…) check: well under every backend's parameter limit
-_WRITTEN = tuple(f.name for f in fields(IncidentRow))
+_WRITTEN = tuple(f.name for f in fields(IncidentRow))  # `totals` last: COPY sends it as JSON text
 # the fold's columns; status, status_by, status_at and created_at stay as the row has them
 _REFRESHED = (*(name for name in _WRITTEN if name not in ("key", "first_seen")), "updated_at")
 _INCIDENT: sa.Table = Incident.__table__  # type: ignore[attr-defined]
@@ -66,34 +67,39 @@ async def upsert_incidents(
         return {}
     _unique([((row.key, row.first_seen), row) for row in rows], "incident (key, first_seen)")
     now = utcnow()
-    extra = {"tenant_id": tenant_id, "status": "open", "status_by": "", "status_at": None,
+    fixed = {"tenant_id": tenant_id, "status": "open", "status_by": "", "status_at": None,
              "created_at": now, "updated_at": now}
-    values = [row.values() | extra for row in rows]
     insert = await _insert_of(session, _INCIDENT)
+    values: list[dict[str, Any]] | None = None
     if isinstance(insert, postgresql.Insert):
-        insert = await _staged(session, insert, values)
-        values = []
+        insert = await _staged(session, insert, rows, fixed)
+    else:
+        values = [row.values() | fixed for row in rows]
     statement = insert.on_conflict_do_update(
         index_elements=["tenant_id", "key", "first_seen"],
         set_={name: insert.excluded[name] for name in _REFRESHED},
     ).returning(_INCIDENT.c.id, _INCIDENT.c.key, _INCIDENT.c.first_seen)
-    result = await session.exec(statement, params=values or None)
+    result = await session.exec(statement, params=values)
     return {(key, first_seen): int(incident_id) for incident_id, key, first_seen in result}
 
 
-async def _staged(session: AsyncSession, insert: postgresql.Insert, values: list[dict[str, Any]]) -> Any:
-    """PostgreSQL: the rows COPied into a temporary table (dropped at commit), and the INSERT … SELECT of them."""
-    columns = list(values[0])
+async def _staged(
+    session: AsyncSession, insert: postgresql.Insert, rows: Sequence[IncidentRow], fixed: dict[str, Any]
+) -> Any:
+    """PostgreSQL: the rows COPied into a temporary table (dropped at commit), and the INSERT … SELECT of them
+    with the columns every row shares (`fixed`) as parameters."""
     connection = await session.connection()
     await connection.execute(sa.text(
         f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} ON COMMIT DROP AS "
-        f"SELECT {', '.join(columns)} FROM incident WITH NO DATA"))
+        f"SELECT {', '.join(_WRITTEN)} FROM incident WITH NO DATA"))
     await connection.execute(sa.text(f"TRUNCATE {_STAGE}"))  # a second upsert in the same transaction
-    records = [tuple(json.dumps(v[c]) if c == "totals" else v[c] for c in columns) for v in values]
+    plain = operator.attrgetter(*_WRITTEN[:-1])
+    records = [(*plain(row), json.dumps(dict(row.totals))) for row in rows]
     raw = (await connection.get_raw_connection()).driver_connection
-    await raw.copy_records_to_table(_STAGE, records=records, columns=columns)  # type: ignore[union-attr]
-    stage = sa.table(_STAGE, *(sa.column(c) for c in columns))
-    return insert.from_select(columns, sa.select(*stage.c))
+    await raw.copy_records_to_table(_STAGE, records=records, columns=list(_WRITTEN))  # type: ignore[union-attr]
+    stage = sa.table(_STAGE, *(sa.column(c) for c in _WRITTEN))
+    shared = [sa.literal(value, _INCIDENT.c[name].type) for name, value in fixed.items()]
+    return insert.from_select([*_WRITTEN, *fixed], sa.select(*stage.c, *shared))
 
 
 async def _owned(session: AsyncSession, column: Any, tenant_column: Any, tenant_id: int, ids: list[int]) -> set[int]:
