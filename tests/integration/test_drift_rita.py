@@ -1,4 +1,5 @@
-"""Drift detection on RITA's real 3-day capture (72 hourly Zeek files) finds the publisher's beacon.
+"""Drift detection on RITA's real 3-day capture (72 hourly Zeek files): the chain runs on real files, and drift
+leaves the publisher's beacon to detection (decision 5 of docs/detection.md; detection's own test finds it).
 
 The jobs run as functions in the test's loop (a worker would also detect every one of the 73
 windows, which takes minutes); each is called with the job_run its producer queued, so the
@@ -73,7 +74,7 @@ async def build_all(tenant_id: int, builds: dict[str, int]) -> dict[str, tuple[i
     return dict(await asyncio.gather(*(build(w) for w in sorted(builds))))
 
 
-async def test_the_periodic_http_client_is_found_as_a_beacon_every_day(data_dir: Path) -> None:
+async def test_drift_runs_every_day_and_leaves_the_periodic_http_client_to_detection(data_dir: Path) -> None:
     a, b = await make_tenant("alpha"), await make_tenant("bravo")
     builds = await ingest_all(a.tenant_id, rita_files())
     assert len(builds) == 73  # 72 hours plus the hour before the first file, where long connections began
@@ -83,15 +84,12 @@ async def test_the_periodic_http_client_is_found_as_a_beacon_every_day(data_dir:
         snapshot_id, run_id = detects[f"{day}T23:00:00+00:00"]
         result = await detect_drift(ctx, tenant_id=a.tenant_id, job_run_id=run_id, snapshot_id=snapshot_id)
         assert result["baseline_windows"] == 24
-        beacons = [e for e in await all_events(a.tenant_id, snapshot_id=snapshot_id, kind="beacon")
-                   if (e.src, e.dst) == BEACON]
-        assert len(beacons) == 1, day
-        [beacon] = beacons
-        assert beacon.dst_port == 80 and beacon.protocol == "tcp" and beacon.status == "open"
-        assert beacon.severity in ("medium", "high", "critical") and beacon.risk >= 40
-        assert "connections in this window, about every" in beacon.explanation
-        assert any(r["feature"] == "periodicity" for r in beacon.reasons)
-        assert 200 <= beacon.evidence["period_s"] <= 350
+        events = await all_events(a.tenant_id, snapshot_id=snapshot_id)
+        assert events, day
+        # the steady beacon pair is known to the baseline, and beacons are detection's
+        assert not [e for e in events if e.kind == "beacon" or (e.src, e.dst) == BEACON], day
+        # ICMP edges raise nothing (decision 5)
+        assert not [e for e in events if e.protocol.startswith("icmp")], day
     async with session_scope() as session:
         run = await job_queries.get_job_run(session, tenant_id=a.tenant_id, job_run_id=run_id)
     assert run.status == "succeeded" and run.result["events"] > 0
