@@ -4,7 +4,9 @@ The entity of a finding decides its incident:
 - inbound scans: the home network probed ("4,118 unanswered SYNs from 1,512 internet addresses to
   tcp/23,445,22,3389 of 147.32.81.167 over 24 h"); inbound brute force: the home network and service;
 - a home host that scans or guesses passwords: that host (and the service);
-- an intrusion or a beacon: its pair (source → destination and service).
+- an intrusion or a beacon: its pair (source → destination and service);
+- a drift event (`drift_findings`): its kind and source ("shop/cart reached 6 new peers (data/postgres:5432/tcp,
+  …) over 3 h"), an outside source by its /24.
 
 A finding joins the open incident of its key when it comes within `quiet_gap_s` of the incident's last
 finding; incidents other than beacons also close after `max_span_s`, so their counts read as a day's and a
@@ -16,8 +18,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Final
 
 from jobs.engines.detect.records import (
+    DRIFT_KINDS,
     Direction,
     Finding,
     Kind,
@@ -81,6 +85,8 @@ class Incident:
     def summary(self) -> str:
         """One explanation of the whole incident (see the module docstring for its shapes)."""
         writers = {"scan": _scan_summary, "brute_force": _brute_summary}
+        if self.kind in DRIFT_KINDS:
+            return _drift_summary(self)
         return writers[self.kind](self) if self.kind in writers else _pair_summary(self)
 
 
@@ -90,6 +96,8 @@ def incident_key(finding: Finding) -> tuple[str, str]:
     if f.kind in ("scan", "brute_force"):
         entity = f.target if f.direction == "inbound" else f.actor
         return entity, f.service if f.kind == "brute_force" else ""
+    if f.kind in DRIFT_KINDS:
+        return f.actor, ""
     return f"{f.actor} → {f.target}", f.service
 
 
@@ -216,3 +224,27 @@ def _pair_summary(i: Incident) -> str:
         return i.latest.explanation
     lasting = human_span(i.last_seen - i.first_seen)
     return f"{i.latest.explanation}; regular for {lasting}" if i.events > 1 else i.latest.explanation
+
+
+# kind → (what the source did to its targets, one target, several)
+_DRIFT_WORDS: dict[str, tuple[str, str, str]] = {
+    "new_edge": ("reached", "new peer", "new peers"),
+    "new_external": ("reached", "new outside peer", "new outside peers"),
+    "new_port": ("used", "new port of a known peer", "new ports of known peers"),
+    "traffic_spike": ("sent unusual volumes to", "peer", "peers"),
+    "removed_edge": ("stopped reaching", "usual peer", "usual peers"),
+}
+_INBOUND_WORDS: Final = ("reached for the first time", "home endpoint", "home endpoints")
+
+
+def _drift_summary(i: Incident) -> str:
+    """"shop/cart reached 6 new peers (data/kafka:9092/tcp, …, +2 more) over 3 h"."""
+    if i.kind == "new_node":
+        return i.latest.explanation if i.events == 1 else f"{i.latest.explanation} (reported {i.events} times)"
+    inbound_new = i.kind == "new_external" and i.direction == "inbound"
+    verb, one, many = _INBOUND_WORDS if inbound_new else _DRIFT_WORDS[i.kind]
+    targets = sorted(i.hosts)
+    shown = ", ".join(targets[:4]) + (f", +{len(targets) - 4} more" if len(targets) > 4 else "")
+    origin = "" if len(i.sources) <= 1 else f" ({count_text(len(i.sources), 'address', 'addresses')})"
+    return (f"{i.entity}{origin} {verb} {count_text(len(targets), one, many)} ({shown}) over "
+            f"{human_span(i.last_seen - i.first_seen)}")

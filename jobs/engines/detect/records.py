@@ -1,5 +1,5 @@
 """Plain records the detection engines exchange: a `Finding` (one detected campaign or beacon in one
-window) and the words used to describe it.
+window, or one drift event: `drift_findings`) and the words used to describe it.
 
 A finding names its actor (a source address, an outside /24, or `*` for many sources), its target (a
 home host or network, a destination, or `*`), the direction of its traffic, the flows behind it
@@ -13,7 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["scan", "brute_force", "intrusion", "beacon"]
+# detection's own kinds, then drift's (`jobs.engines.detect.drift_findings` folds drift events into incidents)
+Kind = Literal["scan", "brute_force", "intrusion", "beacon", "new_edge", "new_external", "new_port", "new_node",
+               "traffic_spike", "removed_edge"]
+DRIFT_KINDS: tuple[Kind, ...] = ("new_edge", "new_external", "new_port", "new_node", "traffic_spike", "removed_edge")
 Direction = Literal["outbound", "inbound", "internal", "transit"]
 Severity = Literal["info", "low", "medium", "high", "critical"]
 
@@ -48,7 +51,8 @@ def severity_of(risk: float) -> Severity:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One detection of one window: a scan, a brute force, an intrusion or a beacon."""
+    """One detection of one window: a scan, a brute force, an intrusion, a beacon, or a drift event (whose
+    `hosts` are the endpoints it reached, "data/postgres:5432/tcp", and `facts["event_ref"]` its event)."""
 
     kind: Kind
     direction: Direction
