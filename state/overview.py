@@ -1,7 +1,9 @@
-"""The Overview page: KPIs, the live drift timeline, top risks."""
+"""The Overview page: incident KPIs, the incident timeline, the top incidents; live on `incident.changed`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
@@ -9,93 +11,83 @@ import reflex as rx
 from reflex_base.event import EventSpec
 
 from models.db import session_scope
-from models.public.drift import DriftEventPublic
-from models.queries import drift as drift_queries
+from models.drift import SEVERITIES
+from models.public.incidents import IncidentPublic
 from models.queries import drift_stats
+from models.queries import incidents as incident_queries
 from state.base import AppState, guarded
-from state.figures import timeline_figure
+from state.figures import incident_timeline_figure
+from state.incidents import incident_row, when
 from state.live import listens_to
 
+TIMELINE_DAYS = 7
 TIMELINE_POINTS = 1000
 TOP = 10
+DAY = timedelta(hours=24)
 
 
-def risk_row(event: dict[str, Any]) -> dict[str, str]:
-    """An event as the top-risks list shows it."""
-    port = f":{event['dst_port']}" if event.get("dst_port") is not None else ""
-    return {"id": str(event["id"]), "kind": event["kind"], "severity": event["severity"], "risk": str(event["risk"]),
-            "path": f"{event['src']} → {event['dst']}{port}/{event.get('protocol') or ''}",
-            "explanation": event.get("explanation", "")}
+def incident_kpis(counts: Mapping[str, Any], *, last_snapshot_at: Any = None) -> dict[str, str]:
+    """The KPI cards' texts: open incidents in all and per severity (they add up), the last 24 h, the last snapshot."""
+    open_by = {s: int(counts.get("open", {}).get(s, 0)) for s in SEVERITIES}
+    kpis = {f"open_{s}": f"{n:,}" for s, n in open_by.items()}
+    kpis["open"] = f"{int(counts.get('open_total', sum(open_by.values()))):,}"
+    kpis["last_24h"] = f"{int(counts.get('since', 0)):,}"
+    kpis["last_snapshot_at"] = when(last_snapshot_at) if last_snapshot_at else "none yet"
+    return kpis
 
 
-def _kpi_text(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, str) and "T" in value:
-        return value[:16].replace("T", " ") + " UTC"
-    return f"{value:,}" if isinstance(value, int) else str(value)
+def timeline_point(incident: Mapping[str, Any]) -> dict[str, Any]:
+    """What the timeline draws of an incident (`IncidentPublic` as a dict)."""
+    return {"id": incident["id"], "severity": incident["severity"], "score": float(incident["score"]),
+            "kind": incident["kind"], "status": incident["status"], "events": int(incident["events"]),
+            "summary": incident["summary"], "first_reported": incident["first_reported"]}
 
 
-def _bump(text: str, by: int) -> str:
-    current = int(text.replace(",", "")) if text.replace(",", "").isdigit() else 0
-    return f"{current + by:,}"
-
-
-def _point(event: dict[str, Any]) -> dict[str, Any]:
-    return {k: event.get(k) for k in ("id", "kind", "severity", "risk", "src", "dst", "dst_port", "window_start")}
-
-
-@listens_to("drift.created")
+@listens_to("incident.changed")
 class OverviewState(AppState):
     kpis: dict[str, str] = {}
-    top_risks: list[dict[str, str]] = []
+    top_incidents: list[dict[str, str]] = []
     timeline: go.Figure = go.Figure()
-    _points: list[dict[str, Any]] = []
+    # Incidents on the timeline, and of any status and time, for honest empty states.
+    plotted: int = 0
+    recorded: int = 0
     _timeline_ids: list[list[int]] = []
 
     @rx.event
     @guarded("viewer")
     async def load(self) -> None:
-        """KPIs, the newest high-risk events for the timeline, and the top open risks."""
-        tenant_id = self._tenant_id
-        async with session_scope() as session:
-            kpis = await drift_stats.drift_kpis(session, tenant_id=tenant_id)
-            recent, _ = await drift_queries.list_events(session, tenant_id=tenant_id, sort="created_at",
-                                                        limit=TIMELINE_POINTS)
-            top, _ = await drift_queries.list_events(session, tenant_id=tenant_id, status="open", limit=TOP)
-        self.kpis = {k: _kpi_text(v) for k, v in kpis.items()}
-        self._points = [_point(DriftEventPublic.of(e).model_dump()) for e in recent]
-        self.top_risks = [risk_row(DriftEventPublic.of(e).model_dump()) for e in top]
-        self._redraw()
+        """KPIs, the timeline of the last days' incidents and the top 10 open incidents in rank order."""
+        await self._read()
 
-    def _redraw(self) -> None:
-        self.timeline, self._timeline_ids = timeline_figure(self._points)
+    async def _read(self) -> None:
+        tenant_id, now = self._tenant_id, datetime.now(UTC)
+        async with session_scope() as session:
+            counts = await incident_queries.incident_counts(session, tenant_id=tenant_id, since=now - DAY)
+            drift = await drift_stats.drift_kpis(session, tenant_id=tenant_id)
+            top, _ = await incident_queries.list_incidents(session, tenant_id=tenant_id, status="open", limit=TOP)
+            _, self.recorded = await incident_queries.list_incidents(session, tenant_id=tenant_id, limit=1)
+            recent, _ = await incident_queries.list_incidents(session, tenant_id=tenant_id,
+                                                              since=now - timedelta(days=TIMELINE_DAYS),
+                                                              limit=TIMELINE_POINTS)
+        self.kpis = incident_kpis(counts, last_snapshot_at=drift.get("last_snapshot_at"))
+        self.top_incidents = [incident_row(IncidentPublic.of(r).model_dump()) for r in top]
+        points = [timeline_point(IncidentPublic.of(r).model_dump()) for r in recent]
+        self.timeline, self._timeline_ids = incident_timeline_figure(points)
+        self.plotted = len(points)
 
     @rx.event
     @guarded("viewer")
     def open_point(self, points: list[dict[str, Any]]) -> EventSpec | None:
-        """A click on the timeline opens that event on the Drift page."""
+        """A click on the timeline opens that incident on the Drift page."""
         if not points:
             return None
         curve, index = points[0].get("curveNumber"), points[0].get("pointNumber")
         try:
-            event_id = self._timeline_ids[int(curve)][int(index)]  # type: ignore[arg-type]
+            incident_id = self._timeline_ids[int(curve)][int(index)]  # type: ignore[arg-type]
         except (IndexError, TypeError, ValueError):
             return None
-        return rx.redirect(f"/drift?event={event_id}")
+        return rx.redirect(f"/drift?incident={incident_id}")
 
-    def _on_live_event(self, event: dict[str, Any]) -> None:
-        """New events join the timeline and, when they rank, the top risks; KPIs move with them."""
-        data = event.get("data", {})
-        fresh = data.get("events", [data] if "kind" in data else [])
-        if not fresh:
-            return
-        self._points = [*(_point(e) for e in fresh), *self._points][:TIMELINE_POINTS]
-        ranked = sorted([*self.top_risks, *(risk_row(e) for e in fresh if e.get("status") == "open")],
-                        key=lambda r: -float(r["risk"]))
-        self.top_risks = ranked[:TOP]
-        opened = sum(e.get("status") == "open" for e in fresh)
-        high = sum(e.get("status") == "open" and e.get("severity") in ("high", "critical") for e in fresh)
-        self.kpis = {**self.kpis, "open": _bump(self.kpis.get("open", "0"), opened),
-                     "open_high": _bump(self.kpis.get("open_high", "0"), high)}
-        self._redraw()
+    async def _on_live_event(self, event: dict[str, Any]) -> None:
+        """Incidents changed: KPIs, timeline and top 10 are read again (a fold moves ranks, so nothing is spliced)."""
+        await self._read()

@@ -54,7 +54,7 @@ async def test_overview_shows_kpis_timeline_and_top_risks_that_open(browser: Bro
 
 
 async def test_filters_bulk_change_and_feedback(browser: Browser, live_app: LiveApp, charlie_token: str) -> None:
-    page = await login(browser, live_app, "admin@charlie.test", path="/drift")
+    page = await login(browser, live_app, "admin@charlie.test", path="/drift?tab=events")
     await page.wait_for_selector("#drift-table tbody tr", timeout=45_000)
     await page.fill("#drift-search", "64.225.56.201")
     await page.click("#drift-filter")
@@ -76,7 +76,7 @@ async def test_filters_bulk_change_and_feedback(browser: Browser, live_app: Live
 
 
 async def test_new_events_arrive_live(browser: Browser, live_app: LiveApp, charlie_token: str) -> None:
-    page = await login(browser, live_app, "admin@charlie.test", path="/drift")
+    page = await login(browser, live_app, "admin@charlie.test", path="/drift?tab=events")
     await page.wait_for_selector("#drift-table tbody tr", timeout=45_000)
     before = await page.locator("#kpi-open").count()
     assert before == 0  # not on the overview: the drift page announces instead
@@ -98,7 +98,7 @@ async def test_overview_timeline_updates_live(browser: Browser, live_app: LiveAp
 
 async def test_status_and_feedback_persist_across_reload(browser: Browser, live_app: LiveApp,
                                                          charlie_token: str) -> None:
-    page = await login(browser, live_app, "admin@charlie.test", path="/drift")
+    page = await login(browser, live_app, "admin@charlie.test", path="/drift?tab=events")
     await page.wait_for_selector("#drift-table tbody tr", timeout=45_000)
     first = page.locator("#drift-table tbody tr").first
     event_id = (await first.get_attribute("id") or "").removeprefix("event-")

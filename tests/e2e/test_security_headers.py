@@ -54,7 +54,7 @@ async def test_the_app_works_under_its_csp(browser: Browser, live_app: LiveApp) 
     page.on("pageerror", lambda e: violations.append(f"pageerror: {e}"))
     frames: list[str] = []
     page.on("websocket", lambda ws: frames.append(ws.url))
-    for path, ready in (("/overview", "#user-role"), ("/graph", "#user-role"), ("/drift", "#drift-table"),
+    for path, ready in (("/overview", "#user-role"), ("/graph", "#user-role"), ("/drift", "#incident-table"),
                         ("/sources", "#snapshots-table, #snapshots-empty"), ("/jobs", "#jobs-table, #jobs-empty"),
                         ("/users", "#users-table"), ("/audit", "#audit-table, #audit-empty")):
         await page.goto(f"{live_app.base_url}{path}")

@@ -160,6 +160,19 @@ STATE: dict[str, Handler] = {
     "JobsControlState.close_bulk": Handler("ui"),
     "JobsControlState.confirm_bulk_retry": Handler("admin", prep={"bulk_count": 0}),
     "JobsMetricsState.load_metrics": Handler("viewer"),
+    # Incidents on the Drift page (the incident's id from the table or the URL, as for events)
+    "IncidentListState.load": Handler("viewer"),
+    "IncidentListState.apply_filters": Handler("viewer", args=({"status": "any", "kind": "any", "q": ""},)),
+    "IncidentListState.page": Handler("viewer", args=(1,)),
+    "IncidentListState.set_tab": Handler("ui", args=("events",)),
+    "IncidentDetailState.open_from_url": Handler("ui"),  # no ?incident= in the URL here; with one it is open_incident
+    "IncidentDetailState.open_incident": Handler("viewer", args=("{incident}",)),
+    "IncidentDetailState.close": Handler("ui"),
+    "IncidentDetailState.events_page": Handler("viewer", args=(1,), prep={"incident": {"id": "{incident}"}}),
+    "IncidentDetailState.act": Handler("analyst", args=("acknowledged",), prep={"incident": {"id": "{incident}"}}),
+    "IncidentDetailState.cancel": Handler("ui"),
+    "IncidentDetailState.confirm": Handler("analyst", args=({"note": "x"},),
+                                           prep={"pending": "false_positive", "incident": {"id": "{incident}"}}),
     # Overview
     "OverviewState.load": Handler("viewer"),
     "OverviewState.open_point": Handler("ui", args=([{"curveNumber": 0, "pointNumber": 0}],)),

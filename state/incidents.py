@@ -1,0 +1,171 @@
+"""The Drift page's incident table: filters, paging, a shareable URL, and a live refresh on `incident.changed`.
+
+The URL carries the tab, the filters and the open incident (`/drift?status=open&kind=beacon&incident=12`), so a
+link opens the same view for a colleague of the same tenant (the tenant comes from the session, never the URL).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import reflex as rx
+from reflex_base.event import EventSpec
+
+from models.db import session_scope
+from models.drift import EVENT_KINDS, SEVERITIES
+from models.errors import Invalid
+from models.incidents import DIRECTIONS, INCIDENT_STATUSES
+from models.public.incidents import IncidentPublic
+from models.queries import incidents as incident_queries
+from state.base import AppState, guarded
+from state.live import listens_to
+
+PAGE_SIZE = 25
+ANY = "any"
+TABS = ("incidents", "events")
+# The filters' choices (the free text aside). A URL value outside them is refused with a message.
+CHOICES: dict[str, tuple[str, ...]] = {"status": INCIDENT_STATUSES, "kind": EVENT_KINDS, "direction": DIRECTIONS,
+                                       "severity": SEVERITIES}
+DEFAULT_FILTERS = {"status": "open", "kind": ANY, "direction": ANY, "severity": ANY, "q": ""}
+MAX_TEXT = 200
+
+
+def when(value: str | datetime | None) -> str:
+    """A time (ISO text or datetime; naive = UTC) as the tables show it: to the minute, in UTC."""
+    if not value:
+        return "—"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def incident_row(incident: Mapping[str, Any]) -> dict[str, str]:
+    """An incident (`IncidentPublic` as a dict) as the tables and the detail show it."""
+    i = incident
+    return {
+        "id": str(i["id"]), "kind": str(i["kind"]), "kind_label": str(i["kind"]).replace("_", " "),
+        "direction": str(i["direction"]), "entity": str(i["entity"]), "service": str(i["service"] or ""),
+        "severity": str(i["severity"]), "score": f"{float(i['score']):.0f}",
+        "peak_risk": f"{float(i['peak_risk']):.0f}", "rank_note": str(i.get("rank_note") or ""),
+        "status": str(i["status"]), "status_by": str(i.get("status_by") or ""),
+        "status_at": when(i.get("status_at")), "first_seen": when(i["first_seen"]), "last_seen": when(i["last_seen"]),
+        "events": f"{int(i['events']):,}", "attempts": f"{int(i['attempts']):,}", "answered": f"{int(i['answered']):,}",
+        "sources": f"{int(i['sources']):,}", "hosts": f"{int(i['hosts']):,}", "summary": str(i["summary"]),
+    }
+
+
+def filters_from(params: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The filters a URL (or a form) asks for, and what in it was refused (the default is kept for those)."""
+    found, refused = dict(DEFAULT_FILTERS), []
+    for name, allowed in CHOICES.items():
+        value = str(params.get(name, found[name])).strip()
+        if value == ANY or value in allowed:
+            found[name] = value
+        else:
+            refused.append(f"{name} {value!r} is not one of {', '.join(allowed)}")
+    found["q"] = str(params.get("q", "")).strip()[:MAX_TEXT]
+    return found, refused
+
+
+def share_query(filters: Mapping[str, str], *, tab: str = "incidents", incident_id: str = "") -> str:
+    """`?…` for the view: only what differs from the defaults, so a plain /drift stays plain."""
+    params = {k: v for k, v in filters.items() if v != DEFAULT_FILTERS.get(k)}
+    params |= {"tab": tab} if tab != "incidents" else {}
+    params |= {"incident": incident_id} if incident_id else {}
+    return "?" + urlencode(params) if params else ""
+
+
+def replace_url(query: str) -> EventSpec:
+    """Put the view in the address bar without navigating (the page is not loaded again)."""
+    return rx.call_script(f"window.history.replaceState(null, '', '/drift' + {json.dumps(query)})")
+
+
+def changed_ids(event: Mapping[str, Any]) -> set[str]:
+    """The incident ids an `incident.changed` event names."""
+    data = event.get("data", {})
+    ids = data.get("ids", data.get("incident_ids", []))
+    return {str(i) for i in ids} if isinstance(ids, list) else set()
+
+
+@listens_to("incident.changed")
+class IncidentListState(AppState):
+    tab: str = "incidents"
+    rows: list[dict[str, str]] = []
+    total: int = 0
+    offset: int = 0
+    filters: dict[str, str] = dict(DEFAULT_FILTERS)
+    # The open incident's id, for the URL and the highlighted row ("" when none).
+    selected: str = ""
+    message: str = ""
+
+    @rx.var
+    def page_label(self) -> str:
+        if not self.total:
+            return "no incidents"
+        return f"{self.offset + 1}–{min(self.offset + PAGE_SIZE, self.total)} of {self.total:,}"
+
+    def _share(self) -> EventSpec:
+        """The address bar follows the view."""
+        return replace_url(share_query(self.filters, tab=self.tab, incident_id=self.selected))
+
+    async def _query(self) -> None:
+        """The current page with the current filters, in rank order."""
+        f = {k: (None if v in (ANY, "") else v) for k, v in self.filters.items()}
+        try:
+            async with session_scope() as session:
+                rows, self.total = await incident_queries.list_incidents(
+                    session, tenant_id=self._tenant_id, status=f["status"], kind=f["kind"], direction=f["direction"],
+                    severity=f["severity"], q=f["q"], limit=PAGE_SIZE, offset=self.offset)
+        except Invalid as exc:
+            self.message = exc.message
+            return
+        self.rows = [incident_row(IncidentPublic.of(r).model_dump()) for r in rows]
+
+    @rx.event
+    @guarded("viewer")
+    async def load(self) -> None:
+        """on_load: the tab and filters from the URL (`?tab=events&status=any&kind=scan&q=…&incident=ID`)."""
+        params = self.router.url.query_parameters
+        self.filters, refused = filters_from(params)
+        self.tab = "events" if params.get("tab") == "events" or params.get("event") else "incidents"
+        selected = params.get("incident", "")
+        self.selected = selected if selected.isdigit() else ""
+        self.offset = 0
+        self.message = "Ignored from the link: " + "; ".join(refused) + "." if refused else ""
+        await self._query()
+
+    @rx.event
+    @guarded("viewer")
+    async def apply_filters(self, form: dict[str, Any]) -> EventSpec:
+        """Filters from the form (Enter submits); back to the first page."""
+        self.filters, refused = filters_from({k: str(v) for k, v in form.items()})
+        self.offset = 0
+        self.message = "; ".join(refused)
+        await self._query()
+        return self._share()
+
+    @rx.event
+    @guarded("viewer")
+    async def page(self, step: int) -> None:
+        """Next (1) or previous (-1) page."""
+        last = max(self.total - 1, 0) // PAGE_SIZE * PAGE_SIZE
+        self.offset = max(0, min(self.offset + step * PAGE_SIZE, last))
+        await self._query()
+
+    @rx.event
+    @guarded("viewer")
+    def set_tab(self, tab: str) -> EventSpec | None:
+        """Incidents or the raw events."""
+        if tab not in TABS:
+            return None
+        self.tab = tab
+        return self._share()
+
+    async def _on_live_event(self, event: dict[str, Any]) -> None:
+        """Incidents changed (new ones, new events, another analyst's verdict): the page is read again, in rank
+        order, so what is shown is what the table would show on a reload."""
+        await self._query()
