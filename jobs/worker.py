@@ -14,6 +14,7 @@ from arq.worker import Function, func
 
 from jobs.runtime.constants import WORKER_HEARTBEAT_SECONDS, WORKER_KEY_TTL_SECONDS, worker_key
 from jobs.tasks.baseline import refresh_baselines, schedule_baseline_refresh
+from jobs.tasks.detect import detect_incidents
 from jobs.tasks.drift import detect_drift
 from jobs.tasks.gitops import schedule_pull_tracking, sync_gitops, track_pull_requests
 from jobs.tasks.ingest import ingest_flows
@@ -25,7 +26,7 @@ from jobs.tasks.sweeper import sweep_lost_runs
 from models.db import dispose_engines, get_engine
 from models.settings import get_settings
 
-JOBS = [ping, ingest_flows, build_snapshot, detect_drift, refresh_baselines, cleanup_retention]
+JOBS = [ping, ingest_flows, build_snapshot, detect_incidents, detect_drift, refresh_baselines, cleanup_retention]
 # Fan-out schedules: each queues tracked per-tenant jobs, so every run still has a job_run.
 CRON_JOBS: list[CronJob] = [
     cron(schedule_baseline_refresh, name="schedule_baseline_refresh", minute={0, 30}, run_at_startup=False,

@@ -1,7 +1,8 @@
 """The `build_snapshot` job: one window's flows → nodes and edges, swapped in atomically.
 
 Besides the `node`/`edge` rows, each build writes the window's engine snapshot (connection start
-times included) beside the flows (`jobs.stores.snapshots`) and queues drift detection.
+times included) beside the flows (`jobs.stores.snapshots`) and queues `detect_incidents`, which queues drift
+detection when it ends.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from jobs.engines.snapshot.builder import SnapshotAccumulator, WindowFrames
 from jobs.runtime.constants import snapshot_lock_key
 from jobs.runtime.events import publish_event
+from jobs.runtime.queue import enqueue_job
 from jobs.runtime.tracking import PermanentJobError, report_progress, tracked
 from jobs.stores.flows import align, formats_of, read_partials, window_files
 from jobs.stores.snapshots import stage_engine_frames
-from jobs.tasks.drift import queue_detection
 from models.db import session_scope
 from models.graph import Snapshot
 from models.public.graph import SnapshotPublic
@@ -72,8 +73,9 @@ async def _save(
 
 @tracked(timeout=1800, max_tries=3)
 async def build_snapshot(ctx: dict[str, Any], *, tenant_id: int, window_start: str) -> dict[str, Any]:
-    """Build (or rebuild) the snapshot of the window starting at `window_start` (ISO 8601), then queue
-    its drift detection (and re-detection of later windows when this one changed)."""
+    """Build (or rebuild) the snapshot of the window starting at `window_start` (ISO 8601), then queue its
+    detection (`detect_incidents`, which queues its drift detection, and re-detection of later windows when this
+    one changed)."""
     async with session_scope() as session:
         tenant = await tenancy.get_tenant(session, tenant_id=tenant_id)
     start = datetime.fromisoformat(window_start)
@@ -91,7 +93,8 @@ async def build_snapshot(ctx: dict[str, Any], *, tenant_id: int, window_start: s
         snapshot, changed = await _save(ctx, tenant_id, built, files)
     await publish_event(ctx["redis"], tenant_id=tenant_id, kind="snapshot.built",
                         data=SnapshotPublic.of(snapshot).model_dump())
-    detect_jobs = await queue_detection(tenant_id=tenant_id, snapshot=snapshot, changed=changed,
-                                        baseline_windows=tenant.baseline_windows)
+    run = await enqueue_job("detect_incidents", tenant_id=tenant_id, triggered_by=f"snapshot of {window_start}",
+                            params={"snapshot_id": snapshot.id, "changed": changed}, key=str(snapshot.id),
+                            rerun_if_running=True)
     return {"snapshot_id": snapshot.id, "window_start": window_start, "nodes": snapshot.node_count,
-            "edges": snapshot.edge_count, "detect_jobs": detect_jobs}
+            "edges": snapshot.edge_count, "detect_jobs": [run.id or 0]}
