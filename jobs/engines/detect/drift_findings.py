@@ -3,10 +3,12 @@
     findings_of_drift(events, home=…, window_start=…, window_end=…) -> [Finding]
 
 The kind stays (new_edge, new_external, new_port, new_node, traffic_spike, removed_edge); the actor is the
-event's source node, an outside address by its /24 as detection names actors; the direction comes from the
-home networks; the finding's `hosts` hold the endpoint reached ("data/postgres:5432/tcp") and its facts the
-event it came from (`event_ref`: the stored id when there is one, else the signature), so the job can link
-events to incidents. `incidents.group_incidents` then makes one incident per kind and source and day.
+event's source node, an outside address by its /24 as detection names actors; the direction comes from the home
+networks; an inbound event (an outside source into the home networks) targets the home network and is low at
+most, as detection folds and rates inbound probes. The finding's `hosts` hold the endpoint reached
+("data/postgres:5432/tcp") and its facts the event it came from (`event_ref`: the stored id when there is one,
+else the signature), so the job can link events to incidents. `incidents.group_incidents` then makes one
+incident per kind and source (inbound: per kind and home network) and day.
 
 What drift must defer to (`jobs.engines.drift.analyze(…, home=, excluded=, exposed=)`) comes from detection's
 state: `excluded_until(state.excluded)` and `exposed_keys(exposed_services(frame))`.
@@ -26,6 +28,9 @@ from jobs.engines.drift.nodes import is_home
 
 # an actor that scanned or guessed keeps drift quiet for a day after it was last seen doing so
 EXCLUSION_S: Final = 86_400.0
+# the top of "low": an outside source's drift event into the home networks is rated as detection rates inbound
+# campaigns (the internet knocks on every public address all day; what got in is an intrusion, detection's)
+INBOUND_MAX_RISK: Final = 39.0
 
 
 class DriftEventLike(Protocol):
@@ -93,13 +98,17 @@ def _finding(event: DriftEventLike | Mapping[str, Any], home: HomeNetworks, star
     answered = max(0, flows - int(evidence.get("unanswered", 0)))
     signature = str(_value(event, "signature"))
     stored_id = _value(event, "id")
+    risk, direction = float(_value(event, "risk")), direction_of(src, dst, home)
     facts = {"event_ref": signature if stored_id is None else stored_id, "signature": signature,
              "endpoint": endpoint, "ports_by_count": [label] if label else [],
-             "bytes": int(evidence.get("bytes", 0))}
+             "bytes": int(evidence.get("bytes", 0)), "event_risk": risk}
+    # inbound: the internet's background, folded per home network as detection folds inbound probes
+    target = (home.network_of(dst) or dst) if direction == "inbound" else dst
     return Finding(
-        kind=kind, direction=direction_of(src, dst, home), actor=src if is_home(src, home) else actor_of(src),
-        target=dst, service=label, first_ts=start, last_ts=end, attempts=flows, answered=answered,
-        risk=float(_value(event, "risk")), sources=frozenset({src}), hosts=frozenset({endpoint}),
+        kind=kind, direction=direction, actor=src if is_home(src, home) else actor_of(src),
+        target=target, service=label, first_ts=start, last_ts=end, attempts=flows, answered=answered,
+        risk=min(risk, INBOUND_MAX_RISK) if direction == "inbound" else risk, sources=frozenset({src}),
+        hosts=frozenset({endpoint}),
         ports=frozenset({label} if label else ()), explanation=str(_value(event, "explanation") or ""), facts=facts,
     )
 

@@ -6,7 +6,7 @@ The entity of a finding decides its incident:
 - a home host that scans or guesses passwords: that host (and the service);
 - an intrusion or a beacon: its pair (source → destination and service);
 - a drift event (`drift_findings`): its kind and source ("shop/cart reached 6 new peers (data/postgres:5432/tcp,
-  …) over 3 h"), an outside source by its /24.
+  …) over 3 h"); an outside source's event into the home networks: its kind and home network, as inbound scans.
 
 A finding joins the open incident of its key when it comes within `quiet_gap_s` of the incident's last
 finding; incidents other than beacons also close after `max_span_s`, so their counts read as a day's and a
@@ -97,7 +97,7 @@ def incident_key(finding: Finding) -> tuple[str, str]:
         entity = f.target if f.direction == "inbound" else f.actor
         return entity, f.service if f.kind == "brute_force" else ""
     if f.kind in DRIFT_KINDS:
-        return f.actor, ""
+        return (f.target if f.direction == "inbound" else f.actor), ""
     return f"{f.actor} → {f.target}", f.service
 
 
@@ -245,6 +245,10 @@ def _drift_summary(i: Incident) -> str:
     verb, one, many = _INBOUND_WORDS if inbound_new else _DRIFT_WORDS[i.kind]
     targets = sorted(i.hosts)
     shown = ", ".join(targets[:4]) + (f", +{len(targets) - 4} more" if len(targets) > 4 else "")
+    span = human_span(i.last_seen - i.first_seen)
+    if i.direction == "inbound":
+        origin = count_text(len(i.sources), "internet address", "internet addresses")
+        return (f"{origin} {verb} {count_text(len(targets), one, many)} of {i.entity} ({shown}) over {span}: "
+                f"inbound, the internet's background unless a service should not answer")
     origin = "" if len(i.sources) <= 1 else f" ({count_text(len(i.sources), 'address', 'addresses')})"
-    return (f"{i.entity}{origin} {verb} {count_text(len(targets), one, many)} ({shown}) over "
-            f"{human_span(i.last_seen - i.first_seen)}")
+    return f"{i.entity}{origin} {verb} {count_text(len(targets), one, many)} ({shown}) over {span}"

@@ -11,8 +11,8 @@ come back as hundreds of drift events. An edge raises nothing when
   - nobody answered any of its connections (the edge's `unanswered` equals its flows; older snapshots say 0);
 - it is a stable edge that disappeared (`removed_edge`) and its source is outside.
 
-These apply to the edge events new_external, new_port, new_edge and traffic_spike; new_node is about a home
-node and is never deferred.
+These apply to the edge events new_external, new_port, new_edge and traffic_spike. A new node is reported
+unless its address names no host (`names_no_host`: multicast, link-local, loopback, unspecified).
 """
 
 from __future__ import annotations
@@ -78,6 +78,16 @@ class Deferral:
             # removed_edge is for
             return "outside_removed"
         return None
+
+
+def names_no_host(key: str) -> bool:
+    """True for an address that is a group or a link's own (multicast, link-local, loopback, unspecified): a
+    stream to a multicast group, or a link-local neighbour announcement, is no new node of the estate."""
+    try:
+        address = ipaddress.ip_address(key)
+    except ValueError:
+        return False
+    return address.is_multicast or address.is_link_local or address.is_loopback or address.is_unspecified
 
 
 def is_icmp(protocol: str) -> bool:

@@ -8,7 +8,8 @@ Rules, chosen to keep the event stream quiet on a steady estate:
   "known" means seen in any of the last N windows or in the previous one;
 - `new_external` (one per source→peer pair, the peer external and never seen) wins over
   `new_port` (pair known, this port/protocol never seen) which wins over `new_edge`;
-- `new_node` is reported for internal nodes only; external ones are `new_external`;
+- `new_node` is reported for internal nodes only (external ones are `new_external`), never for a
+  multicast, link-local, loopback or unspecified address (they name no host);
 - `removed_edge`: the edge was in the previous window and in at least `removed_min_presence` of the
   held windows, and is absent now: reported once, when a stable edge disappears;
 - `traffic_spike`: upward only: bytes or flows at least `spike_over_max` times the edge's upper
@@ -37,7 +38,7 @@ from jobs.engines.drift.baseline import (
     update_baseline,
     volume_stats,
 )
-from jobs.engines.drift.defer import Deferral
+from jobs.engines.drift.defer import Deferral, names_no_host
 from jobs.engines.drift.known import KnownIndex, known_index
 from jobs.engines.drift.nodes import NodeView, node_views
 from jobs.engines.drift.records import Detection, EventKind, Snapshot
@@ -179,7 +180,8 @@ def _edge_facts(edge: EdgeRecord, known: Baseline) -> dict[str, Any]:
 def _new_nodes(current: Snapshot, context: _Context) -> list[Detection]:
     known, seen, nodes = context.known, context.index.seen, context.nodes
     found: list[Detection] = []
-    fresh = [node for node in current.nodes if node.key not in seen and not nodes[node.key].external]
+    fresh = [node for node in current.nodes
+             if node.key not in seen and not nodes[node.key].external and not names_no_host(node.key)]
     wanted = {node.key for node in fresh}
     touching: dict[str, list[int]] = {key: [0, 0] for key in wanted}
     for e in current.edges if wanted else ():

@@ -75,12 +75,16 @@ def test_one_incident_per_kind_and_source_with_a_summary_of_its_peers() -> None:
     assert [i.entity for i in incidents].count("shop/catalog") == 1
 
 
-def test_outside_sources_fold_by_their_slash24_and_a_new_day_opens_a_new_incident() -> None:
-    knocks = [event("new_external", f"73.54.23.{n}", SENSOR, 8080) for n in (1, 2, 3)]
+def test_outside_sources_fold_per_home_network_and_a_new_day_opens_a_new_incident() -> None:
+    knocks = [event("new_external", f"73.54.{n}.9", SENSOR, 8080, risk=54.0) for n in (1, 2, 3)]
     first = group_incidents([*at(0, knocks[:2]), *at(5, knocks[2:])])
+    # inbound: one incident per kind and home network, low at most, as detection rates inbound probes
     [incident] = first
-    assert incident.summary == (f"73.54.23.0/24 (3 addresses) reached for the first time 1 home endpoint "
-                                f"({SENSOR}:8080/tcp) over 6 h")
+    assert (incident.entity, incident.peak_risk, incident.latest.actor) == (f"{SENSOR}/32", 39.0, "73.54.3.0/24")
+    assert incident.latest.facts["event_risk"] == 54.0
+    assert incident.summary == (f"3 internet addresses reached for the first time 1 home endpoint of {SENSOR}/32 "
+                                f"({SENSOR}:8080/tcp) over 6 h: inbound, the internet's background unless a "
+                                "service should not answer")
     again = group_incidents(at(DAY / HOUR + 2, knocks[:1]), open_incidents=first)
     assert [i.events for i in again] == [3, 1]
 

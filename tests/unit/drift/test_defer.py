@@ -135,3 +135,14 @@ def test_an_exclusion_holds_up_to_its_until_at_the_window_start() -> None:
     assert run(history(), [*STEADY, probe], home=HOME, excluded={"203.0.113.0/24": start - 0.5}) != []
     # another /24 is another actor
     assert run(history(), [*STEADY, probe], home=HOME, excluded={"203.0.114.0/24": start + 60}) != []
+
+
+def test_a_multicast_group_or_link_local_address_is_no_new_node() -> None:
+    quiet = [edge(APP, "shop/db", 5432)]
+    past = [snapshot(i, nodes_of(quiet), quiet) for i in range(3)]
+    edges = [*quiet, edge("10.0.0.8", "234.218.83.227", 5353, "udp"), edge("fe80::1", "ff02::2", 0, "udp"),
+             edge(APP, "10.0.0.9", 8080)]
+    current = snapshot(3, nodes_of(edges), edges)
+    new_nodes = {e.src for e in analyze(current, past[-1], build_baseline(past), now=NOW, home=HOME)
+                 if e.kind == "new_node"}
+    assert new_nodes == {"10.0.0.8", "10.0.0.9"}
