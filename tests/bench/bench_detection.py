@@ -1,6 +1,6 @@
 """Issue 17 detection scorecard: labeled public captures through the real parsers and the detection engines.
 
-    .venv/bin/python tests/bench/bench_detection.py [--data ../shared/data] [--edges 50000] [--top 10]
+    .venv/bin/python tests/bench/bench_detection.py [--data ../shared/data] [--edges 50000] [--top 10] [--with-drift]
 
 Captures (see ../shared/data/SOURCES.md):
 - labeled/stratosphere-008-zeek-mixed: one day of a Windows PC on a public address (147.32.81.167). Its
@@ -15,6 +15,11 @@ and joined by position. Then hourly windows go through `jobs.engines.detect.pipe
 incidents are grouped and ranked per sensor-day. Printed: incidents per sensor-day, the top incidents with
 their summaries, recall and precision@10/@50, the rank of each known malicious item, what benign traffic
 raises after the learning day, and the engines' timings (real windows and synthetic 50k-edge windows).
+
+`--with-drift` also runs each capture through the chain the product runs (tests/unit/detect/chain.py):
+detection, then drift deferring to it (docs/detection.md decision 5), its events folded into incidents, and
+prints incidents per sensor-day with drift folded in, drift's events with and without the deferral, and the
+rank of the known items.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ from jobs.engines.detect.pipeline import DetectionState, detect_window
 from jobs.engines.detect.ranking import Ranked, rank_incidents
 from jobs.engines.detect.records import Finding
 from jobs.engines.flows import parse_file
+from tests.unit.detect.chain import day_rankings as chain_rankings
+from tests.unit.detect.chain import run_chain
 
 DAY, HOUR = 86_400.0, 3600.0
 LABELED = "labeled/stratosphere-008-zeek-mixed/conn.log.labeled"
@@ -61,6 +68,8 @@ class Capture:
     truth: pl.DataFrame  # per flow, aligned with `frame`: label, service, local_orig/local_resp
     start: float
     end: float
+    canonical: pl.DataFrame  # what the parser gave, for the chain with drift
+    home: HomeNetworks
 
 
 def strip_labels(text: str) -> tuple[str, list[str]]:
@@ -115,7 +124,8 @@ def load(name: str, texts: Sequence[str], labels: Sequence[str] | None, home: Ho
     both = both.with_row_index("_row").sort("ts", maintain_order=True)
     frame = both.drop("label", "local_orig", "local_resp", "service", "_row")
     start, end = float(frame["ts"].min()), float(frame["ts"].max())  # type: ignore[arg-type]
-    return Capture(name, frame, both.select("label", "local_orig", "local_resp", "service"), start, end)
+    return Capture(name, frame, both.select("label", "local_orig", "local_resp", "service"), start, end, canonical,
+                   home)
 
 
 @dataclass
@@ -262,6 +272,28 @@ def score_rita(capture: Capture, result: Run, top: int) -> None:
           f"critical: {sum(r.incident.severity == 'critical' for r in ranked)}")
 
 
+def score_with_drift(capture: Capture, top: int, beacon: tuple[str, str, int] | None = None) -> None:
+    """Incidents per sensor-day with drift's events folded in, as the product will fold them."""
+    began = time.perf_counter()
+    chain = run_chain(capture.canonical, capture.home, count_undeferred=True)
+    print(f"  chain (detection + drift + folding): {time.perf_counter() - began:.1f} s; drift events: "
+          f"{chain.undeferred_events:,} without the home networks and detection's state (ICMP never counts), "
+          f"{chain.drift_events:,} with them; {len(chain.detections)} detection findings")
+    for day, ranked in enumerate(chain_rankings(chain.findings, chain.start, chain.end), start=1):
+        kinds = Counter(r.incident.kind for r in ranked)
+        severities = Counter(r.incident.severity for r in ranked)
+        where = ""
+        if beacon is not None:
+            hit = next((r for r in ranked if r.incident.kind == "beacon" and r.incident.service == f"{beacon[2]}/tcp"
+                        and r.incident.entity == f"{beacon[0]} → {beacon[1]}"), None)
+            where = f"; the known beacon #{hit.rank}" if hit else "; the known beacon not reported"
+        print(f"  day {day}: {len(ranked)} incidents with drift folded in, by severity {dict(severities)}, "
+              f"by kind {dict(kinds)}{where}")
+        for r in ranked[:top]:
+            print(f"    #{r.rank:<2} {r.score:5.1f} {r.incident.severity:<8} {r.incident.kind:<13} "
+                  f"{r.incident.summary[:160]}")
+
+
 def synthetic_window(hour: int, edges: int) -> pl.DataFrame:
     """A canonical window of `edges` flows among 5,000 home hosts (2 % to the internet, 3 % unanswered):
     the same edge set every hour, as in bench_drift_chain, each flow at a random second of the hour."""
@@ -322,6 +354,7 @@ def main() -> None:
     parser.add_argument("--edges", type=int, default=50_000, help="flows per synthetic window (0: skip)")
     parser.add_argument("--history", type=int, default=24, help="synthetic windows before the two timed ones")
     parser.add_argument("--top", type=int, default=10)
+    parser.add_argument("--with-drift", action="store_true", help="also fold drift's events into the incidents")
     args = parser.parse_args()
 
     text, labels = strip_labels((args.data / LABELED).read_text())
@@ -331,6 +364,8 @@ def main() -> None:
     result = run(labeled)
     score_labeled(labeled, result, args.top)
     print_timings(result)
+    if args.with_drift:
+        score_with_drift(labeled, args.top)
 
     paths = sorted((args.data / RITA).glob("*/*.log.gz"))
     rita = load("rita", [gzip.decompress(p.read_bytes()).decode() for p in paths], None,
@@ -340,6 +375,8 @@ def main() -> None:
     result = run(rita)
     score_rita(rita, result, args.top)
     print_timings(result)
+    if args.with_drift:
+        score_with_drift(rita, args.top, known_beacon(rita)[0])
 
     if args.edges:
         print(f"\n== synthetic: {args.edges:,} flows per hourly window (the drift chain budget: 2 s for two windows)")
