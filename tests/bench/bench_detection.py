@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from jobs.engines.detect.answered import zeek_answered
 from jobs.engines.detect.frame import prepare
 from jobs.engines.detect.home import HomeNetworks
-from jobs.engines.detect.incidents import group_incidents
+from jobs.engines.detect.incidents import Incident, group_incidents
 from jobs.engines.detect.pipeline import DetectionState, detect_window
 from jobs.engines.detect.ranking import Ranked, rank_incidents
 from jobs.engines.detect.records import Finding
@@ -319,7 +319,8 @@ def synthetic_window(hour: int, edges: int) -> pl.DataFrame:
 
 def time_synthetic(edges: int, history: int) -> None:
     """Two windows of `edges` flows after `history` windows of state: prepare, detect, incidents, timed apart."""
-    home, state, incidents = HomeNetworks.of(), DetectionState(), []
+    home, state = HomeNetworks.of(), DetectionState()
+    incidents: list[Incident] = []
     began = time.perf_counter()
     for hour in range(history):
         frame = prepare(synthetic_window(hour, edges), home)
