@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
+from jobs.engines.detect.drift_findings import excluded_until, exposed_keys, findings_of_drift
 from jobs.engines.detect.home import HomeNetworks
 from jobs.engines.drift import (
     Baseline,
@@ -45,10 +46,13 @@ from jobs.engines.drift.records import EventKind, VerdictKind
 from jobs.runtime.constants import drift_lock_key
 from jobs.runtime.events import publish_event
 from jobs.runtime.gcpause import gc_paused
+from jobs.runtime.home import home_of
 from jobs.runtime.notify import NOTIFY_SEVERITIES, notify_high_severity
 from jobs.runtime.queue import enqueue_job
 from jobs.runtime.tracking import PermanentJobError, report_progress, tracked
+from jobs.stores.detection import load_excluded, load_meta
 from jobs.tasks.baseline import WindowLoader, baseline_of, baselines, cache_key, store_baseline
+from jobs.tasks.incidents import Folded, announce, fold_findings, incident_lock
 from models.db import session_scope
 from models.drift import DriftEvent
 from models.errors import NotFound
@@ -57,6 +61,7 @@ from models.public.drift import DriftEventPublic
 from models.queries import drift_store, tenancy
 from models.queries import graph as graph_queries
 from models.queries import whitelist as whitelist_queries
+from models.tenancy import Tenant
 from models.types import utcnow
 
 LOCK_SECONDS = 1800
@@ -89,6 +94,16 @@ def _criticality(rules: dict[str, float]) -> dict[str, float]:
     return rules
 
 
+def deferral_of(tenant: Tenant) -> Deferral:
+    """What detection covers, from its committed state (state.json): the actors it saw scanning or guessing
+    within a day and the exposed services, with the tenant's home networks."""
+    tenant_id = tenant.id or 0
+    services = [dict(zip(("host", "dst_port", "protocol"), key.rsplit("|", 2), strict=True))
+                for key in load_meta(tenant_id).exposed]
+    return Deferral(home=home_of(tenant), excluded=excluded_until(load_excluded(tenant_id)),
+                    exposed=exposed_keys(services))
+
+
 async def _read_inputs(tenant_id: int, snapshot_id: int) -> DetectInputs:
     now = utcnow()
     async with session_scope() as session:
@@ -108,6 +123,7 @@ async def _read_inputs(tenant_id: int, snapshot_id: int) -> DetectInputs:
             raise PermanentJobError(f"the tenant setting criticality is not a mapping of numbers: {exc}") from exc
     return DetectInputs(
         row=row, window_count=count, criticality=_criticality(rules), prior=prior, now=now,
+        deferral=await asyncio.to_thread(deferral_of, tenant),
         verdicts=[Verdict(cast(EventKind, v["kind"]), v["src"], v["dst"], v["dst_port"], v["protocol"],
                           cast(VerdictKind, v["verdict"])) for v in verdicts],
         whitelist=[WhitelistEntry(src=w.src_pattern, dst=w.dst_pattern, dst_port=w.port, expires_at=w.expires_at,
@@ -129,14 +145,20 @@ def _analyze(
 
 
 async def _persist(
-    tenant_id: int, row: SnapshotRow, events: list[dict[str, Any]]
-) -> tuple[drift_store.EventChanges, dict[str, int]]:
-    async with session_scope() as session:
+    ctx: dict[str, Any], tenant_id: int, inputs: DetectInputs, events: list[dict[str, Any]]
+) -> tuple[drift_store.EventChanges, dict[str, int], Folded]:
+    """The events, and the new ones folded into incidents, in one transaction (an event folds once)."""
+    row, home = inputs.row, inputs.deferral.home or HomeNetworks.of()
+    async with incident_lock(ctx["redis"], tenant_id), session_scope() as session:
         changes = await drift_store.replace_snapshot_events(
             session, tenant_id=tenant_id, snapshot_id=row.id or 0, window_start=row.window_start, events=events
         )
         counts = await drift_store.severity_counts(session, tenant_id=tenant_id, snapshot_id=row.id or 0)
-    return changes, counts
+        findings = findings_of_drift(changes.inserted, home=home, window_start=row.window_start.timestamp(),
+                                     window_end=row.window_end.timestamp())
+        folded = await fold_findings(session, tenant_id=tenant_id,
+                                     findings=[(int(f.facts["event_ref"]), f) for f in findings])
+    return changes, counts, folded
 
 
 def _slide(baseline: Baseline, current: Snapshot, home: HomeNetworks | None = None) -> Baseline:
@@ -222,10 +244,11 @@ async def _detect(ctx: dict[str, Any], tenant_id: int, snapshot_id: int) -> dict
     await report_progress(ctx, fraction=0.5, message="detecting, scoring and explaining drift")
     events = await asyncio.to_thread(_analyze, inputs, current, previous, baseline)
     clock.lap("analyze")
-    changes, counts = await _persist(tenant_id, inputs.row, events)
+    changes, counts, folded = await _persist(ctx, tenant_id, inputs, events)
     clock.lap("persist")
     # Analysts see the events first; sliding and storing the baseline follows.
     notified = await _announce(ctx, tenant_id, inputs.row, changes, counts)
+    await announce(ctx["redis"], tenant_id=tenant_id, folded=folded, origin="drift", snapshot_id=snapshot_id)
     clock.lap("publish")
     stored = await _roll_baseline(ctx, tenant_id, inputs, current, baseline)
     clock.lap("baseline")
@@ -233,7 +256,8 @@ async def _detect(ctx: dict[str, Any], tenant_id: int, snapshot_id: int) -> dict
         "snapshot_id": snapshot_id, "window_start": inputs.row.window_start.isoformat(),
         "baseline_windows": baseline.held, "events": sum(counts.values()), "new": len(changes.inserted),
         "updated": changes.updated, "removed": changes.removed, "kept": changes.kept,
-        "baseline_rows": stored, "notified": notified, "seconds": clock.laps,
+        "baseline_rows": stored, "notified": notified, "incidents_new": len(folded.new),
+        "incidents_updated": len(folded.updated), "seconds": clock.laps,
     }
 
 

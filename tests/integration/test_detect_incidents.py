@@ -99,6 +99,13 @@ async def test_rita_day_one_through_the_worker_becomes_incidents_with_its_beacon
 
     mine = await incidents_of(a.tenant_id)
     assert 0 < len(mine) <= 50 and not any(i.severity == "critical" for i in mine)
+    # drift folds its own events too: its kinds are incidents beside detection's
+    from_drift = [i for i in mine if i.kind not in ("scan", "brute_force", "intrusion", "beacon")]
+    assert from_drift and sum(run.result["incidents_new"] for run in drifts if run.status == "succeeded") > 0
+    async with session_scope() as session:
+        linked, _ = await incident_queries.incident_events(session, tenant_id=a.tenant_id,
+                                                           incident_id=from_drift[0].id or 0)
+    assert linked and {e.origin for e in linked} == {"drift"}
     entity = f"{BEACON[0]} → {BEACON[1]}"
     [beacon] = [i for i in mine if i.kind == "beacon" and i.entity == entity]
     assert (beacon.service, beacon.direction, beacon.status) == ("80/tcp", "inbound", "open")
