@@ -110,7 +110,9 @@ class IncidentDetailState(AppState):
         self.incident = incident_row(public)
         self.facts = fact_rows(public.get("facts"))
         self.actors = actor_rows(public.get("top_actors"))
-        self.ports = fact_text(public.get("ports") or [])
+        # a pair's incident (a beacon) keeps no port tally: its service is its port
+        ports = public.get("ports") or ([public["service"]] if public["service"] else [])
+        self.ports = fact_text(ports) if ports else "—"
         self.events = [event_row(DriftEventPublic.of(e).model_dump()) for e in events]
 
     async def _select(self, incident_id: str) -> EventSpec:

@@ -37,7 +37,7 @@ def _facts() -> rx.Component:
                                                        " attempts", size="1")),
                 spacing="1", id="incident-actors")),
             spacing="2"),
-        columns="2", spacing="5", width="100%",
+        columns="2", spacing="5", width="100%", align_items="start",
     )
 
 

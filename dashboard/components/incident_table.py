@@ -18,7 +18,9 @@ CLAMP = {"display": "-webkit-box", "-webkit-line-clamp": "3", "-webkit-box-orien
 def incident_filters() -> rx.Component:
     """Status, kind, direction, severity and text; Enter or the button applies them (and the URL follows)."""
     f = L.filters
-    selects = [rx.select([ANY, *allowed], name=name, default_value=f[name], size="1", id=f"incident-filter-{name}")
+    selects = [rx.hstack(rx.text(name, size="1", color_scheme="gray"),
+                         rx.select([ANY, *allowed], name=name, default_value=f[name], size="1",
+                                   id=f"incident-filter-{name}"), spacing="1", align="center")
                for name, allowed in CHOICES.items()]
     return rx.form(
         rx.hstack(

@@ -33,15 +33,17 @@ def _kpis() -> rx.Component:
 def _incident(row: Row) -> rx.Component:
     return rx.link(
         rx.hstack(
-            severity_badge(row["severity"]),
-            rx.badge(row["score"], variant="solid", color_scheme="gray"),
+            rx.hstack(severity_badge(row["severity"]), rx.badge(row["score"], variant="solid", color_scheme="gray"),
+                      width="7.5em", flex_shrink="0", spacing="2"),
             rx.vstack(rx.text(row["kind_label"], weight="medium", size="2"),
-                      rx.text(row["direction"], size="1", color_scheme="gray"), spacing="0", min_width="8em"),
-            rx.text(row["summary"], size="2", flex="1"),
+                      rx.text(row["direction"], size="1", color_scheme="gray"), spacing="0", width="7em",
+                      flex_shrink="0"),
+            rx.text(row["summary"], size="2", flex="1", color="var(--gray-12)"),
             rx.vstack(rx.text("first ", row["first_seen"], size="1", color_scheme="gray", white_space="nowrap"),
                       rx.text("last ", row["last_seen"], size="1", color_scheme="gray", white_space="nowrap"),
                       spacing="0"),
-            rx.text(row["events"], " events", size="1", white_space="nowrap"),
+            rx.text(row["events"], rx.cond(row["events"] == "1", " event", " events"), size="1", white_space="nowrap",
+                    width="5.5em", text_align="right", flex_shrink="0"),
             align="center", spacing="3", width="100%",
         ),
         href="/drift?incident=" + row["id"], underline="none", id="top-incident-" + row["id"],
