@@ -6,9 +6,10 @@
 Writes hourly windows of canonical CSV flows (5,000 workloads in 40 namespaces, one flow per edge,
 volumes varying from window to window; 2 % churn and 20 volume spikes in the last one), uploads them
 one after the other to a fresh PostgreSQL database with an in-process ARQ worker, and reports each
-job's own duration from its job_run (started → finished). The drift chain is the last window's
-`detect_drift`: load its sidecar, the previous window and the baseline, detect, score, explain,
-persist the events, publish. The issue's case is two windows; `--windows 8` gives a baseline deep
+job's own duration from its job_run (started → finished). Each window's `detect_incidents` (read the
+connections, detect, fold the findings into incidents, save the detection state, publish) prints its own
+seconds per phase. The drift chain is the last window's `detect_drift`: load its sidecar, the previous window
+and the baseline, detect, score, explain, persist the events, fold them into incidents, publish. The issue's case is two windows; `--windows 8` gives a baseline deep
 enough (6 windows) for the volume-spike detector to run on every edge.
 """
 
@@ -24,6 +25,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -72,6 +74,17 @@ async def settled(tenant_id: int) -> None:
         await asyncio.sleep(0.05)
 
 
+def print_detections(runs: list[Any], edges: int) -> None:
+    """detect_incidents' own seconds per window (budget 2 s per 50k-flow window), phase by phase."""
+    for run in [r for r in runs if r.name == "detect_incidents" and r.result and not r.result.get("note")]:
+        took = (run.finished_at - run.started_at).total_seconds()
+        result = run.result
+        phases = ", ".join(f"{name} {seconds:.2f}" for name, seconds in result["seconds"].items())
+        print(f"detect_incidents, window {result['window_start']} ({edges} flows, {result['windows']} window(s)): "
+              f"{took:.2f} s as a job (budget 2 s); {phases}; {result['findings']} findings, "
+              f"{result['incidents_new']} new / {result['incidents_updated']} updated incidents")
+
+
 async def main(edges: int, windows: int) -> None:
     from tests.conftest import create_database, drop_database
 
@@ -109,13 +122,15 @@ async def main(edges: int, windows: int) -> None:
         for run in runs:
             took = (run.finished_at - run.started_at).total_seconds() if run.finished_at and run.started_at else None
             detail = {k: v for k, v in (run.result or {}).items()
-                      if k in ("snapshot_id", "edges", "new", "total", "seconds")}
+                      if k in ("snapshot_id", "edges", "new", "total", "incidents_new", "seconds")}
             print(f"  {run.name:<18} {run.status:<10} {took:6.2f} s  {detail}" if took is not None else run.name)
+        print_detections(runs, edges)
         chain = [r for r in runs if r.name == "detect_drift"][-1]
         phases = chain.result["seconds"]
         to_publish = sum(phases[p] for p in ("load", "analyze", "persist", "publish"))
         assert events, "the second window must produce drift events"
-        print(f"drift chain for window {windows} ({edges} edges, baseline of {windows - 1}), load → publish: {to_publish:.2f} s (budget 2 s); "
+        print(f"drift chain for window {windows} ({edges} edges, baseline of {windows - 1}), load → publish incl. "
+              f"the fold into incidents (persist + fold {phases['persist']:.2f} s): {to_publish:.2f} s (budget 2 s); "
               f"then baseline slide + store {phases['baseline']:.2f} s")
     finally:
         from jobs.runtime.connections import close_connections
