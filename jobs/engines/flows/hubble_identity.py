@@ -1,10 +1,16 @@
 """Who a Hubble endpoint is: workload name, namespace and the labels worth keeping.
 
-- Name: `workloads[0].name` when Hubble knows the owner, else the pod name without its
-  ReplicaSet hash and pod suffix (`reviews-v1-545db77b95-2ps7q` → `reviews-v1`; a DaemonSet pod
-  `node-local-dns-88zrp` → `node-local-dns`; a StatefulSet pod `db-0` → `db`), else the reserved
-  identity (`reserved:world` → `world`, `host`, `remote-node`, `health`, …) with no namespace,
-  else (namespaced endpoint without pod) its `app.kubernetes.io/name`/`app`/`k8s-app` label.
+- Name: one Cilium identity is one workload, whichever record names it. An identity is its set of
+  labels, and Hubble sends those labels with every record of it, while the pod name comes only where
+  the observing node knows the pod (issue 19: identity 3418 is `productpage-v1-…` in 864 records and
+  nameless via 10.244.0.148 in 47). So the name comes from the labels first: the first of
+  `app.kubernetes.io/name`, `app`, `k8s-app`, followed by `-<version>` when a `version` label is set
+  and the name does not already end so (`app=productpage,version=v1` → `productpage-v1`; versions of
+  one app are distinct identities and stay distinct workloads). Without such a label:
+  `workloads[0].name` when Hubble knows the owner, else the pod name without its ReplicaSet hash
+  and pod suffix (`reviews-v1-545db77b95-2ps7q` → `reviews-v1`; `node-local-dns-88zrp` →
+  `node-local-dns`; a StatefulSet pod `db-0` → `db`), else the reserved identity (`reserved:world`
+  → `world`, `host`, `remote-node`, `health`, …) with no namespace.
 - Labels: only `k8s:` labels, prefix stripped; Cilium/Kubernetes meta labels
   (`io.cilium.*`, `io.kubernetes.pod.*`) are dropped. Stored as JSON with sorted keys, or None.
 """
@@ -24,8 +30,9 @@ _SUFFIXED_POD = re.compile(rf"^(.+)-(?:{_SAFE}{{5}}|\d+)$")
 META_PREFIXES: Final = ("io.cilium.", "io.cilium/", "io.kubernetes.pod.")
 K8S_SOURCE: Final = "k8s:"
 RESERVED_SOURCE: Final = "reserved:"
-# Last resort for a namespaced endpoint without pod name: the usual app-name labels.
+# The app-name labels that name a namespaced endpoint, in order; VERSION_LABEL tells its versions apart.
 NAME_LABELS: Final = ("app.kubernetes.io/name", "app", "k8s-app")
+VERSION_LABEL: Final = "version"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,18 +76,26 @@ def endpoint_identity(
     """The identity of one Hubble endpoint (see the module docstring for the rules)."""
     if not namespace:
         namespace = _label_value(labels, "k8s:io.kubernetes.pod.namespace=")
-    if workload:
-        name: str | None = workload
-    elif pod_name:
+    kept = keep_labels(labels)
+    name = label_name(kept) if namespace else None
+    if name is None and workload:
+        name = workload
+    elif name is None and pod_name:
         name = workload_from_pod(pod_name)
-    else:
+    elif name is None:
         name = _reserved_name(labels)
         # A reserved identity belongs to no namespace, whatever the labels say.
         namespace = None if name is not None else namespace
-    kept = keep_labels(labels)
-    if name is None and namespace:
-        name = next((kept[key] for key in NAME_LABELS if kept.get(key)), None)
     return Identity(name=name, namespace=namespace or None, labels=labels_json(kept))
+
+
+def label_name(kept: dict[str, str]) -> str | None:
+    """The workload name an identity's labels give (module docstring), or None without an app-name label."""
+    name = next((kept[key] for key in NAME_LABELS if kept.get(key)), None)
+    version = kept.get(VERSION_LABEL)
+    if name is not None and version and not name.endswith(f"-{version}"):
+        name = f"{name}-{version}"
+    return name
 
 
 def _reserved_name(labels: Sequence[str] | None) -> str | None:

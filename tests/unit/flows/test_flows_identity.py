@@ -38,9 +38,12 @@ def test_keep_labels_strips_k8s_prefix_and_meta_labels() -> None:
 
 
 def test_endpoint_identity_rules() -> None:
-    assert endpoint_identity("bookinfo", "reviews-v1-545db77b95-s6jb8", None, ["k8s:app=reviews"]) == Identity(
-        "reviews-v1", "bookinfo", '{"app":"reviews"}'
-    )
+    labels = ["k8s:app=reviews", "k8s:version=v1", "k8s:io.kubernetes.pod.namespace=bookinfo"]
+    expected = Identity("reviews-v1", "bookinfo", '{"app":"reviews","version":"v1"}')
+    assert endpoint_identity("bookinfo", "reviews-v1-545db77b95-s6jb8", None, labels) == expected
+    # The same identity seen without its pod (issue 19) is the same workload.
+    assert endpoint_identity(None, None, None, labels) == expected
+    assert endpoint_identity("kube-system", "coredns-558bd4d5db-w2m67", None, ["k8s:k8s-app=kube-dns"]).name == "kube-dns"
     assert endpoint_identity(None, None, None, ["reserved:world"]) == Identity("world", None, None)
     assert endpoint_identity(None, None, None, ["reserved:remote-node"]).name == "remote-node"
     assert endpoint_identity("shop", "cart-abc12", "cart", None).name == "cart"
