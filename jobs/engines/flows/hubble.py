@@ -4,9 +4,9 @@ Decisions:
 - Hubble reports events, not byte counts: every flow is 0 bytes and 1 packet.
 - verdict DROPPED/DENIED → "reject"; any other verdict (FORWARDED, REDIRECTED, AUDIT, …) →
   "accept".
-- Reply flows (`is_reply`, or the deprecated `reply`, true) are skipped with reason
-  "reply direction": the request direction already gives the edge, and counting replies would
-  add a reversed edge per connection. A flow with neither field counts as a request.
+- Reply flows are skipped with reason "reply direction": the request direction already gives the
+  edge, and counting replies would add a reversed edge per connection. A flow whose direction no
+  signal decides is skipped as "direction unknown" (`hubble_direction` lists the signals).
 - Flows without IP addresses or without an L4 protocol are skipped; a JSON object that is not a
   Hubble flow at all is a bad line.
 - ICMP type/code go to src_port/dst_port, as Zeek does. Names: see `hubble_identity`.
@@ -32,6 +32,7 @@ import polars as pl
 from jobs.engines.detect.answered import HUBBLE_REFUSED
 from jobs.engines.flows.columns import Check, Conversion, reason, select_checked
 from jobs.engines.flows.finalize import finalize
+from jobs.engines.flows.hubble_direction import DIRECTION, declared_reply, with_direction_skips
 from jobs.engines.flows.hubble_identity import endpoint_identity
 from jobs.engines.flows.hubble_scan import Endpoint, scan_chunk
 from jobs.engines.flows.result import ChunkResult
@@ -48,8 +49,8 @@ class HubbleParser:
         """Parse whole lines; returns canonical rows, bad lines and counts."""
         scanned = scan_chunk(chunk, first_line)
         flows = with_timestamps(scanned.rows, {"time": "_ts"}, epoch=False)
-        frame = _with_identities(select_checked(flows, _conversion()), flows, scanned.endpoints)
-        return finalize(frame, scanned.bad)
+        frame = with_direction_skips(select_checked(flows, _conversion()))
+        return finalize(_with_identities(frame, flows, scanned.endpoints), scanned.bad)
 
 
 def _with_identities(frame: pl.DataFrame, flows: pl.DataFrame, endpoints: list[Endpoint]) -> pl.DataFrame:
@@ -84,8 +85,7 @@ def _conversion() -> Conversion:
         (~src_port.is_between(0, 65535) | ~dst_port.is_between(0, 65535), reason("invalid L4 port")),
     ]
     skip = (
-        pl.when(pl.coalesce("is_reply", "reply").fill_null(False)).then(pl.lit("reply direction"))
-        .when(src_ip.is_null() | dst_ip.is_null()).then(pl.lit("flow without IP addresses"))
+        pl.when(src_ip.is_null() | dst_ip.is_null()).then(pl.lit("flow without IP addresses"))
         .when(protocol.is_null()).then(pl.lit("flow without L4 protocol"))
     )
     return Conversion(checks=checks, skip=skip, columns=[
@@ -100,4 +100,5 @@ def _conversion() -> Conversion:
         pl.when(pl.col("verdict").is_in(REJECT_VERDICTS)).then(pl.lit("reject"))
         .otherwise(pl.lit("accept")).alias("action"),
         pl.when(pl.col("verdict").is_in(HUBBLE_REFUSED)).then(pl.lit(False)).alias("answered"),
+        declared_reply(pl.col("is_reply"), pl.col("reply"), protocol, src_port).alias(DIRECTION),
     ])

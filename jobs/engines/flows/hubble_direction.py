@@ -1,0 +1,87 @@
+"""Which way a Hubble flow goes: a request (kept as an edge), a reply (skipped) or unknown (skipped, counted).
+
+Hubble reports packets both ways; only requests make edges, or every connection would add a reversed
+edge to an ephemeral port (issue 19: `basic-sample-400-tcp-flows.json` line 261, jaeger:14250 →
+otelcol:39472, ACK only, and line 282, ratings:9080 → 10.244.1.29:58950, SYN-ACK). The signals, first
+that decides wins:
+
+1. `is_reply` (or the deprecated `reply`) when the flow has it: Cilium's connection tracking knew.
+2. ICMP echo: type 8 (ICMPv6 128) is a request, type 0 (ICMPv6 129) a reply.
+3. A server port seen in the same batch: an address, port and protocol that is the destination of a
+   decided request or the source of a decided reply is a server. A flow from such a server to a peer
+   that is not one is a reply; the other way round, a request.
+4. Ephemeral ports: exactly one side's port in 32768–65535 (Linux 32768–60999, IANA 49152–65535)
+   and the other's below: the lower side is the server.
+
+A flow none of these decides is skipped as "direction unknown" (counted in the parse result's
+`skip_reasons`), never kept as a request to whichever port it happens to name. TCP flags and
+`traffic_direction` are not read yet (the native scanner does not extract them): see
+docs/architecture.md, "Exact policies on real captures".
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+EPHEMERAL_FIRST: Final = 32768
+ICMP_ECHO: Final = {"icmp": (8, 0), "icmp6": (128, 129)}  # protocol: (request type, reply type)
+REPLY_SKIP: Final = "reply direction"
+UNKNOWN_SKIP: Final = "direction unknown"
+DIRECTION: Final = "_reply"  # working column: True reply, False request, null undecided
+
+
+def declared_reply(is_reply: pl.Expr, reply: pl.Expr, protocol: pl.Expr, icmp_type: pl.Expr) -> pl.Expr:
+    """Signals 1 and 2 of the module docstring, per flow: True reply, False request, null undecided."""
+    echo = pl.lit(None, pl.Boolean)
+    for name, (request, answer) in ICMP_ECHO.items():
+        echo = (
+            pl.when((protocol == name) & (icmp_type == request)).then(pl.lit(False))
+            .when((protocol == name) & (icmp_type == answer)).then(pl.lit(True))
+            .otherwise(echo)
+        )
+    return pl.coalesce(is_reply, reply, echo)
+
+
+def with_direction_skips(frame: pl.DataFrame) -> pl.DataFrame:
+    """Decide the undecided flows of `frame` (signals 3 and 4), then skip replies and unknowns.
+
+    `frame` holds the canonical address, port and protocol columns, `_skip` and DIRECTION.
+    """
+    live = pl.col("_skip").is_null()
+    undecided = frame.select((live & pl.col(DIRECTION).is_null()).sum()).item()
+    if undecided:
+        frame = frame.with_columns(_resolved(frame).alias(DIRECTION))
+    skip = (
+        pl.when(~live).then(pl.col("_skip"))
+        .when(pl.col(DIRECTION)).then(pl.lit(REPLY_SKIP))
+        .when(pl.col(DIRECTION).is_null()).then(pl.lit(UNKNOWN_SKIP))
+        .otherwise(pl.lit(None, pl.Utf8))
+    )
+    return frame.with_columns(skip.alias("_skip"))
+
+
+def _endpoint(side: str) -> pl.Expr:
+    return pl.struct(pl.col(f"{side}_ip").alias("ip"), pl.col(f"{side}_port").alias("port"), "protocol")
+
+
+def _resolved(frame: pl.DataFrame) -> pl.Expr:
+    """DIRECTION with signals 3 and 4 filling its nulls."""
+    live = pl.col("_skip").is_null() & pl.col("_bad").is_null()
+    servers = frame.lazy().select(
+        pl.when(live & ~pl.col(DIRECTION)).then(_endpoint("dst"))
+        .when(live & pl.col(DIRECTION)).then(_endpoint("src"))
+        .drop_nulls().unique().alias("server")
+    ).collect()["server"]
+    known = pl.lit(servers.implode())
+    src_server, dst_server = _endpoint("src").is_in(known), _endpoint("dst").is_in(known)
+    src_low = pl.col("src_port") < EPHEMERAL_FIRST
+    dst_low = pl.col("dst_port") < EPHEMERAL_FIRST
+    by_port = (
+        pl.when(src_server & ~dst_server).then(pl.lit(True))
+        .when(dst_server & ~src_server).then(pl.lit(False))
+        .when(src_low & ~dst_low).then(pl.lit(True))
+        .when(dst_low & ~src_low).then(pl.lit(False))
+    )
+    return pl.coalesce(pl.col(DIRECTION), by_port)
