@@ -4,7 +4,9 @@ Every workload the source identifies (namespace and at least one stable label) g
 isolates it for ingress and egress and admits exactly its observed peers on their observed ports,
 one rule per peer (so ports never spill over to another peer), plus DNS to the cluster's DNS
 servers. A workload that only sends gets `ingress: []`: least privilege means none observed, none
-allowed. Anything that cannot be written as a correct rule becomes a note, never a broad rule.
+allowed. A peer no selector can name (an IP, or a workload without stable labels, such as a pod Hubble
+saw as `reserved:world`) gets an `ipBlock` /32 (/128) per address it was seen with. Anything that cannot
+be written as a correct rule becomes a note, never a broad rule.
 """
 
 from __future__ import annotations
@@ -211,14 +213,13 @@ def _rules(
 
 
 def _peer_items(node: NodeRecord, selectors: dict[str, dict[str, str]]) -> tuple[list[dict[str, Any]], str]:
-    if node.kind == "workload":
-        reason = _unidentifiable(node, selectors)
-        if reason or node.namespace is None:
-            return [], reason or "unknown namespace"
+    reason = _unidentifiable(node, selectors) if node.kind == "workload" else "not a workload"
+    if reason is None and node.namespace is not None:
         return [mf.workload_peer(node.namespace, selectors[node.key])], ""
+    # A peer no selector can name (an IP, or a pod Cilium saw as reserved:world) is its addresses (DESIGN §6).
     ips = node_ips(node)
     if not ips:
-        return [], "no IP address known for it"
+        return [], f"{reason}, and no IP address known for it" if node.kind == "workload" else "no IP address known"
     return [mf.ip_peer(ip) for ip in ips], ""
 
 
