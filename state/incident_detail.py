@@ -33,8 +33,8 @@ LABELS = {"period_s": "period (s)", "ts_score": "timestamp regularity score", "s
           "session_s": "session (s)", "session_bytes": "session bytes",
           "failure_median_bytes": "failed attempts' median bytes",
           "median_bytes": "median bytes", "day_attempts": "attempts that day"}
-# Shown elsewhere in the detail (the summary, the ports and actors lists).
-SKIPPED = frozenset({"summary", "ports_by_count", "top_actors"})
+# Shown elsewhere in the detail (the summary, the ports and actors lists), or bookkeeping (a drift event's link).
+SKIPPED = frozenset({"summary", "ports_by_count", "top_actors", "event_ref", "signature"})
 
 
 def fact_text(value: Any) -> str:
@@ -108,7 +108,9 @@ class IncidentDetailState(AppState):
             return
         public = IncidentPublic.of(row).model_dump()
         self.incident = incident_row(public)
-        self.facts = fact_rows(public.get("facts"))
+        # the facts are the latest finding's; the score starts from the incident's peak, so that comes first
+        self.facts = [["peak risk (the score before verdicts)", f"{public['peak_risk']}"],
+                      *fact_rows(public.get("facts"))]
         self.actors = actor_rows(public.get("top_actors"))
         # a pair's incident (a beacon) keeps no port tally: its service is its port
         ports = public.get("ports") or ([public["service"]] if public["service"] else [])

@@ -24,6 +24,8 @@ TIMELINE_DAYS = 7
 TIMELINE_POINTS = 1000
 TOP = 10
 DAY = timedelta(hours=24)
+# the newest window's own incidents are reported within it (windows are at most an hour)
+WINDOW_SLACK = timedelta(hours=1)
 
 
 def incident_kpis(counts: Mapping[str, Any], *, last_snapshot_at: Any = None) -> dict[str, str]:
@@ -34,6 +36,13 @@ def incident_kpis(counts: Mapping[str, Any], *, last_snapshot_at: Any = None) ->
     kpis["last_24h"] = f"{int(counts.get('since', 0)):,}"
     kpis["last_snapshot_at"] = when(last_snapshot_at) if last_snapshot_at else "none yet"
     return kpis
+
+
+def data_end(last_window_start: str | None) -> datetime:
+    """Where "the last day" and the timeline end: now, or the end of the newest snapshot when the flows are older
+    (a replayed capture), so its incidents count and show rather than reading as nothing."""
+    now = datetime.now(UTC)
+    return min(now, datetime.fromisoformat(last_window_start) + WINDOW_SLACK) if last_window_start else now
 
 
 def timeline_point(incident: Mapping[str, Any]) -> dict[str, Any]:
@@ -60,10 +69,11 @@ class OverviewState(AppState):
         await self._read()
 
     async def _read(self) -> None:
-        tenant_id, now = self._tenant_id, datetime.now(UTC)
+        tenant_id = self._tenant_id
         async with session_scope() as session:
-            counts = await incident_queries.incident_counts(session, tenant_id=tenant_id, since=now - DAY)
             drift = await drift_stats.drift_kpis(session, tenant_id=tenant_id)
+            now = data_end(drift.get("last_snapshot_at"))
+            counts = await incident_queries.incident_counts(session, tenant_id=tenant_id, since=now - DAY)
             top, _ = await incident_queries.list_incidents(session, tenant_id=tenant_id, status="open", limit=TOP)
             _, self.recorded = await incident_queries.list_incidents(session, tenant_id=tenant_id, limit=1)
             recent, _ = await incident_queries.list_incidents(session, tenant_id=tenant_id,

@@ -28,7 +28,7 @@ def _facts() -> rx.Component:
         rx.data_list.root(*[rx.data_list.item(rx.data_list.label(k), rx.data_list.value(v)) for k, v in counts],
                           size="1", id="incident-counts"),
         rx.vstack(
-            rx.text("Why this score", weight="bold", size="2"),
+            rx.text("Why this score (its latest finding's statistics)", weight="bold", size="2"),
             rx.data_list.root(rx.foreach(D.facts, lambda kv: rx.data_list.item(
                 rx.data_list.label(kv[0]), rx.data_list.value(kv[1]))), size="1", id="incident-facts"),
             rx.cond(array(D.actors).length() > 0, rx.vstack(

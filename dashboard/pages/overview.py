@@ -24,7 +24,7 @@ def _kpis() -> rx.Component:
     return rx.hstack(
         _kpi("open", "Open incidents"),
         rx.hstack(*[_kpi(k, label) for k, label in SEVERITY_KPIS], spacing="2", wrap="wrap", id="kpi-severities"),
-        _kpi("last_24h", "New, last 24 h"),
+        _kpi("last_24h", "New, last 24 h of flows"),
         _kpi("last_snapshot_at", "Last snapshot", size="3"),
         wrap="wrap", spacing="3", align="stretch",
     )
@@ -74,6 +74,6 @@ def overview() -> rx.Component:
                 rx.box(rx.plotly(data=S.timeline, on_click=S.open_point, id="timeline",
                                  config={"displaylogo": False, "responsive": True}, use_resize_handler=True,
                                  style={"width": "100%"}), width="100%"),
-                rx.text("Nothing in the last 7 days.", size="2", id="timeline-empty")),
+                rx.text("No incident in the 7 days up to the last snapshot.", size="2", id="timeline-empty")),
         spacing="4", width="100%",
     )

@@ -64,11 +64,12 @@ def test_kpis_add_up_to_the_open_total() -> None:
 
 def test_facts_read_as_words() -> None:
     rows = fact_rows({"period_s": 60.0, "ts_score": 0.987, "infrastructure": False, "summary": "skipped",
-                      "histogram": 0.5, "scanners": [f"1.2.3.{i}" for i in range(15)], "connections": 1440})
+                      "histogram": 0.5, "scanners": [f"1.2.3.{i}" for i in range(15)], "connections": 1440,
+                      "event_ref": 38, "signature": "new_external|a|b|443|tcp"})
     assert rows[0] == ["period (s)", "60.0"]
     assert ["timestamp regularity score", "0.99"] in rows and ["infrastructure", "no"] in rows
     assert ["connections", "1,440"] in rows
-    assert not [r for r in rows if r[0] == "summary"]
+    assert not [r for r in rows if r[0] in ("summary", "event ref", "signature")]
     scanners = next(v for k, v in rows if k == "scanners")
     assert scanners.endswith("… (3 more)") and "1.2.3.11" in scanners and "1.2.3.12" not in scanners
     assert fact_text([]) == "none" and fact_text(None) == "—"
@@ -88,3 +89,13 @@ def test_the_timeline_puts_each_incident_at_its_first_report_in_its_severity_tra
     assert list(traces["high"].x) == ["2024-04-19T11:00:00+00:00"] * 2
     assert list(traces["high"].marker.size) == [8.0, 12.0] and list(traces["low"].marker.size) == [20.0]
     assert "&lt;" in incident_timeline_figure([timeline_point(_incident(summary="<b>x</b>"))])[0].data[1].text[0]
+
+
+def test_the_last_day_ends_at_the_newest_data() -> None:
+    from datetime import UTC, datetime
+
+    from state.overview import data_end
+
+    assert data_end("2024-04-19T23:00:00+00:00") == datetime(2024, 4, 20, tzinfo=UTC)
+    assert abs((data_end(None) - datetime.now(UTC)).total_seconds()) < 5
+    assert abs((data_end(datetime.now(UTC).isoformat()) - datetime.now(UTC)).total_seconds()) < 5
