@@ -45,12 +45,14 @@ async def test_overview_shows_kpis_timeline_and_top_risks_that_open(browser: Bro
     page = await login(browser, live_app, "admin@charlie.test", path="/overview")
     await expect(page.locator("#kpi-open")).not_to_have_text("0", timeout=20_000)
     await page.wait_for_selector("#timeline .main-svg", timeout=20_000)
-    first = page.locator("#top-risks a").first
+    first = page.locator("#top-incidents a").first
     await expect(first).to_be_visible()
     await first.click()
-    await page.wait_for_url(re.compile(r"/drift\?event=\d+"), timeout=20_000)
+    await page.wait_for_url(re.compile(r"/drift\?incident=\d+"), timeout=20_000)
+    await expect(page.locator("#incident-summary")).not_to_be_empty(timeout=20_000)
+    await page.locator("#incident-events tbody tr").first.get_by_role("button", name="Open").click()
     await expect(page.locator("#event-explanation")).not_to_be_empty(timeout=20_000)
-    await expect(page.locator("#event-reasons")).to_contain_text("kind")
+    await expect(page.locator("#event-reasons tbody tr")).not_to_have_count(0)
 
 
 async def test_filters_bulk_change_and_feedback(browser: Browser, live_app: LiveApp, charlie_token: str) -> None:
