@@ -18,7 +18,8 @@
  *   present and non-null, else from the top level (per field group, as
  *   `coalesce(flow.X, X)` did in the pyarrow version): time, verdict, IP.{source,destination},
  *   l4.{TCP,UDP,SCTP}.{source_port,destination_port}, l4.{ICMPv4,ICMPv6}.{type,code},
- *   {source,destination}.{namespace,pod_name,labels,workloads[0].name}, is_reply, reply.
+ *   {source,destination}.{namespace,pod_name,labels,workloads[0].name}, is_reply, reply, and
+ *   l4.TCP.flags as bits (SYN 1, ACK 2, FIN 4, RST 8; null when the object is absent).
  *   null is allowed everywhere; any other wrong type makes the line bad ("flow.IP is not an
  *   object"), at either level and for every occurrence of a duplicated key, as pyarrow's
  *   explicit schema did. Ports must be integers that fit in int64. Label entries must be
@@ -116,7 +117,7 @@ enum { L4_TCP, L4_UDP, L4_SCTP, L4_ICMPV4, L4_ICMPV6, L4_COUNT };
 enum {
     C_LINE, C_WRAPPED, C_TIME, C_VERDICT, C_IP, C_IP_SOURCE, C_IP_DESTINATION,
     C_L4, /* per protocol: present, first number, second number */
-    C_IS_REPLY = C_L4 + 3 * L4_COUNT, C_REPLY, C_SRC_ENDPOINT, C_DST_ENDPOINT, C_COUNT
+    C_IS_REPLY = C_L4 + 3 * L4_COUNT, C_REPLY, C_TCP_FLAGS, C_SRC_ENDPOINT, C_DST_ENDPOINT, C_COUNT
 };
 
 static const struct {
@@ -131,7 +132,7 @@ static const struct {
     {"SCTP", K_BOOL, 0}, {"SCTP.source_port", K_I64, 1}, {"SCTP.destination_port", K_I64, 1},
     {"ICMPv4", K_BOOL, 0}, {"ICMPv4.type", K_I64, 1}, {"ICMPv4.code", K_I64, 1},
     {"ICMPv6", K_BOOL, 0}, {"ICMPv6.type", K_I64, 1}, {"ICMPv6.code", K_I64, 1},
-    {"is_reply", K_BOOL, 1}, {"reply", K_BOOL, 1},
+    {"is_reply", K_BOOL, 1}, {"reply", K_BOOL, 1}, {"TCP.flags", K_I64, 1},
     {"src_endpoint", K_U32, 0}, {"dst_endpoint", K_U32, 0},
 };
 
@@ -182,7 +183,12 @@ typedef struct {
     int present;
     int has[2];
     int64_t num[2];
+    int has_flags; /* TCP only: "flags" was an object */
+    int64_t flags; /* TCP_FLAG_* bits set true */
 } L4Proto;
+
+/* TCP flags kept (as bits of the "TCP.flags" column): the ones that tell a request from a reply. */
+enum { TCP_FLAG_SYN = 1, TCP_FLAG_ACK = 2, TCP_FLAG_FIN = 4, TCP_FLAG_RST = 8 };
 
 typedef struct {
     int present;
@@ -967,6 +973,26 @@ static int parse_ip(Parser *ps, Level *level) {
     return r;
 }
 
+/* l4.TCP.flags: an object of booleans ({"SYN": true, "ACK": true}); unknown flags are type-checked only. */
+static int parse_tcp_flags(Parser *ps, L4Proto *proto) {
+    proto->has_flags = 0;
+    proto->flags = 0;
+    int r = open_object(ps, "l4.TCP.flags"), first = 1;
+    if (r <= 0)
+        return r;
+    proto->has_flags = 1;
+    Key key;
+    while ((r = next_member(ps, &first, &key)) > 0) {
+        int value = -1;
+        if (field_bool(ps, &value, "l4.TCP.flags.*") < 0)
+            return -1;
+        int64_t bit = KEY_IS(&key, "SYN") ? TCP_FLAG_SYN : KEY_IS(&key, "ACK") ? TCP_FLAG_ACK
+            : KEY_IS(&key, "FIN") ? TCP_FLAG_FIN : KEY_IS(&key, "RST") ? TCP_FLAG_RST : 0;
+        proto->flags = value > 0 ? proto->flags | bit : proto->flags & ~bit; /* the last duplicate wins */
+    }
+    return r;
+}
+
 static int parse_l4_protocol(Parser *ps, L4Proto *proto, int index) {
     memset(proto, 0, sizeof *proto);
     int r = open_object(ps, L4[index].path), first = 1;
@@ -981,6 +1007,8 @@ static int parse_l4_protocol(Parser *ps, L4Proto *proto, int index) {
                 field = i;
         if (field >= 0)
             r = field_int(ps, &proto->has[field], &proto->num[field], L4[index].paths[field]);
+        else if (index == L4_TCP && KEY_IS(&key, "flags"))
+            r = parse_tcp_flags(ps, proto);
         else
             r = skip_value(ps);
         if (r < 0)
@@ -1289,9 +1317,11 @@ static int emit_row(Part *part, const Record *rec, int64_t line) {
     set_bit(&cols[C_IP].values, n, row.ip_present);
     put_nullable_bool(&cols[C_IS_REPLY], n, row.is_reply);
     put_nullable_bool(&cols[C_REPLY], n, row.reply);
+    const L4Proto *tcp = &row.l4[L4_TCP];
     int failed = buf_put(&cols[C_LINE].values, &line, sizeof line)
         | put_str(&cols[C_TIME], n, &row.time) | put_str(&cols[C_VERDICT], n, &row.verdict)
         | put_str(&cols[C_IP_SOURCE], n, &row.ip_source) | put_str(&cols[C_IP_DESTINATION], n, &row.ip_destination)
+        | put_i64(&cols[C_TCP_FLAGS], n, tcp->has_flags, tcp->flags)
         | buf_put(&cols[C_SRC_ENDPOINT].values, &endpoints[0], sizeof endpoints[0])
         | buf_put(&cols[C_DST_ENDPOINT].values, &endpoints[1], sizeof endpoints[1]);
     for (int i = 0; i < L4_COUNT; i++) {

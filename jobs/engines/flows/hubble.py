@@ -10,8 +10,8 @@ Decisions:
 - Flows without IP addresses or without an L4 protocol are skipped; a JSON object that is not a
   Hubble flow at all is a bad line.
 - ICMP type/code go to src_port/dst_port, as Zeek does. Names: see `hubble_identity`.
-- answered: false for a DROPPED/DENIED/ERROR event, else null (unknown). The scanner reads no TCP flags,
-  so a lone SYN looks like any mid-connection packet. Pairing events with the replies of their
+- answered: false for a DROPPED/DENIED/ERROR event, else null (unknown). The scanner reads the TCP
+  flags for direction only; answered does not use them yet. Pairing events with the replies of their
   5-tuple (`detect.answered.hubble_answered`) would be per batch (a connection split across two
   batches would look unanswered) and, without flags, calls 57 of the 268 requests of
   basic-sample-400-tcp-flows.json unanswered: ACKs whose replies fell outside the capture.
@@ -100,5 +100,5 @@ def _conversion() -> Conversion:
         pl.when(pl.col("verdict").is_in(REJECT_VERDICTS)).then(pl.lit("reject"))
         .otherwise(pl.lit("accept")).alias("action"),
         pl.when(pl.col("verdict").is_in(HUBBLE_REFUSED)).then(pl.lit(False)).alias("answered"),
-        declared_reply(pl.col("is_reply"), pl.col("reply"), protocol, src_port).alias(DIRECTION),
+        declared_reply(pl.col("TCP.flags"), pl.col("is_reply"), pl.col("reply"), protocol, src_port).alias(DIRECTION),
     ])

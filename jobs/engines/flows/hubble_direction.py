@@ -5,8 +5,10 @@ edge to an ephemeral port (issue 19: `basic-sample-400-tcp-flows.json` line 261,
 otelcol:39472, ACK only, and line 282, ratings:9080 → 10.244.1.29:58950, SYN-ACK). The signals, first
 that decides wins:
 
-1. `is_reply` (or the deprecated `reply`) when the flow has it: Cilium's connection tracking knew.
-2. ICMP echo: type 8 (ICMPv6 128) is a request, type 0 (ICMPv6 129) a reply.
+1. TCP flags: a SYN without ACK opens a connection (request), a SYN-ACK answers one (reply). They come
+   first because connection tracking that missed the SYN calls the SYN-ACK a new connection.
+2. `is_reply` (or the deprecated `reply`) when the flow has it: Cilium's connection tracking knew.
+   ICMP echo: type 8 (ICMPv6 128) is a request, type 0 (ICMPv6 129) a reply.
 3. A server port seen in the same batch: an address, port and protocol that is the destination of a
    decided request or the source of a decided reply is a server. A flow from such a server to a peer
    that is not one is a reply; the other way round, a request.
@@ -14,9 +16,9 @@ that decides wins:
    and the other's below: the lower side is the server.
 
 A flow none of these decides is skipped as "direction unknown" (counted in the parse result's
-`skip_reasons`), never kept as a request to whichever port it happens to name. TCP flags and
-`traffic_direction` are not read yet (the native scanner does not extract them): see
-docs/architecture.md, "Exact policies on real captures".
+`skip_reasons`), never kept as a request to whichever port it happens to name. `traffic_direction`
+is not read: wherever Cilium knows it, it also sets `is_reply` (both come from the same
+connection-tracking verdict).
 """
 
 from __future__ import annotations
@@ -26,14 +28,20 @@ from typing import Final
 import polars as pl
 
 EPHEMERAL_FIRST: Final = 32768
+TCP_SYN: Final = 1  # bits of the scanner's "TCP.flags" column
+TCP_ACK: Final = 2
 ICMP_ECHO: Final = {"icmp": (8, 0), "icmp6": (128, 129)}  # protocol: (request type, reply type)
 REPLY_SKIP: Final = "reply direction"
 UNKNOWN_SKIP: Final = "direction unknown"
 DIRECTION: Final = "_reply"  # working column: True reply, False request, null undecided
 
 
-def declared_reply(is_reply: pl.Expr, reply: pl.Expr, protocol: pl.Expr, icmp_type: pl.Expr) -> pl.Expr:
+def declared_reply(
+    tcp_flags: pl.Expr, is_reply: pl.Expr, reply: pl.Expr, protocol: pl.Expr, icmp_type: pl.Expr
+) -> pl.Expr:
     """Signals 1 and 2 of the module docstring, per flow: True reply, False request, null undecided."""
+    syn = (tcp_flags & TCP_SYN) != 0
+    handshake = pl.when(syn).then((tcp_flags & TCP_ACK) != 0)
     echo = pl.lit(None, pl.Boolean)
     for name, (request, answer) in ICMP_ECHO.items():
         echo = (
@@ -41,7 +49,7 @@ def declared_reply(is_reply: pl.Expr, reply: pl.Expr, protocol: pl.Expr, icmp_ty
             .when((protocol == name) & (icmp_type == answer)).then(pl.lit(True))
             .otherwise(echo)
         )
-    return pl.coalesce(is_reply, reply, echo)
+    return pl.coalesce(handshake, is_reply, reply, echo)
 
 
 def with_direction_skips(frame: pl.DataFrame) -> pl.DataFrame:

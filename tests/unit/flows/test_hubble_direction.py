@@ -86,3 +86,21 @@ def test_identity_3418_is_one_workload_whichever_record_names_it() -> None:
         frame = HubbleParser().parse_chunk(json.dumps({"flow": flow}).encode(), 1).frame
         names.add((frame["src_namespace"].item(), frame["src_name"].item()))
     assert names == {("bookinfo", "productpage-v1")}
+
+
+def test_syn_ack_is_a_reply_and_syn_a_request_whatever_the_ports() -> None:
+    # Both ports ephemeral and no is_reply: only the flags tell.
+    syn_ack = _flow(src=("10.0.0.2", 50051), dst=("10.0.0.1", 40000))
+    syn_ack = syn_ack.replace(b'"destination_port": 40000', b'"destination_port": 40000, "flags": {"SYN": true, "ACK": true}')
+    syn = _flow(src=("10.0.0.1", 40001), dst=("10.0.0.2", 50051))
+    syn = syn.replace(b'"destination_port": 50051', b'"destination_port": 50051, "flags": {"SYN": true}')
+    assert HubbleParser().parse_chunk(syn_ack, 1).skip_reasons == {REPLY_SKIP: 1}
+    kept = HubbleParser().parse_chunk(syn, 1)
+    assert (kept.skip_reasons, kept.frame["dst_port"].to_list()) == ({}, [50051])
+
+
+def test_tcp_flags_of_a_wrong_type_make_a_bad_line() -> None:
+    line = _flow(src=("10.0.0.1", 40001), dst=("10.0.0.2", 80))
+    line = line.replace(b'"destination_port": 80', b'"destination_port": 80, "flags": {"SYN": 1}')
+    result = HubbleParser().parse_chunk(line, 1)
+    assert result.frame.height == 0 and "is not a boolean" in result.errors[0].reason

@@ -30,6 +30,7 @@ L4_NUMBERS = {
     "TCP": ("source_port", "destination_port"), "UDP": ("source_port", "destination_port"),
     "SCTP": ("source_port", "destination_port"), "ICMPv4": ("type", "code"), "ICMPv6": ("type", "code"),
 }
+TCP_FLAG_BITS = {"SYN": 1, "ACK": 2, "FIN": 4, "RST": 8}
 NO_ENDPOINT: Endpoint = (None, None, None, None)
 SYNTAX_REASON = re.compile(r"invalid JSON line: .+ at column \d+")
 SYNTAX = "<syntax error>"
@@ -130,12 +131,25 @@ def _l4(value: Any, prefix: str) -> dict[str, list[int | None]] | None:
         l4.pop(key, None)
         if item is None:
             continue
-        numbers: list[int | None] = [None, None]
+        numbers: list[int | None] = [None, None, None]
         for name, number in _object(item, f"{prefix}l4.{key}").pairs:
             if name in L4_NUMBERS[key]:
                 numbers[L4_NUMBERS[key].index(name)] = _integer(number, f"{prefix}l4.{key}.{name}")
+            elif key == "TCP" and name == "flags":
+                numbers[2] = _tcp_flags(number, f"{prefix}l4.TCP.flags")
         l4[key] = numbers
     return l4
+
+
+def _tcp_flags(value: Any, path: str) -> int | None:
+    """The scanner's bits (SYN 1, ACK 2, FIN 4, RST 8) of the flags set true; the last duplicate wins."""
+    if value is None:
+        return None
+    bits = 0
+    for name, flag in _object(value, path).pairs:
+        bit = TCP_FLAG_BITS.get(name, 0)
+        bits = bits | bit if _boolean(flag, path + ".*") else bits & ~bit
+    return bits
 
 
 def _labels(value: Any, path: str) -> list[str] | None:
@@ -211,8 +225,9 @@ def _row(record: Pairs, line: int) -> dict[str, Any]:
         "src_endpoint": pick("source") or NO_ENDPOINT, "dst_endpoint": pick("destination") or NO_ENDPOINT,
     }
     for key, names in L4_NUMBERS.items():
-        numbers = l4.get(key, [None, None])
+        numbers = l4.get(key, [None, None, None])
         row |= {key: key in l4, f"{key}.{names[0]}": numbers[0], f"{key}.{names[1]}": numbers[1]}
+    row["TCP.flags"] = l4.get("TCP", [None, None, None])[2]
     return row
 
 
