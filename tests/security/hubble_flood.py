@@ -79,7 +79,8 @@ LINE = (
     '{{"flow":{{"time":"2024-05-01T10:{minute:02d}:00.000000000Z","verdict":"FORWARDED",'
     '"IP":{{"source":"10.1.{a}.{b}","destination":"10.4.5.6"}},'
     '"l4":{{"TCP":{{"source_port":{port},"destination_port":8080}}}},'
-    '"source":{source},"destination":{{"namespace":"shop","pod_name":"db-0","labels":["k8s:app=db"]}}}}}}\n'
+    '"source":{source},"destination":{{"namespace":"shop","pod_name":"db-0","labels":["k8s:app=db"]}},'
+    '"is_reply":false}}}}\n'  # a request: a flow no signal orients is skipped (issue 19)
 )
 
 
