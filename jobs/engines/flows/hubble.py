@@ -32,7 +32,7 @@ import polars as pl
 from jobs.engines.detect.answered import HUBBLE_REFUSED
 from jobs.engines.flows.columns import Check, Conversion, reason, select_checked
 from jobs.engines.flows.finalize import finalize
-from jobs.engines.flows.hubble_direction import DIRECTION, declared_reply, with_direction_skips
+from jobs.engines.flows.hubble_direction import DIRECTION, REPLY_SKIP, declared_reply, with_direction_skips
 from jobs.engines.flows.hubble_identity import endpoint_identity
 from jobs.engines.flows.hubble_scan import Endpoint, scan_chunk
 from jobs.engines.flows.result import ChunkResult
@@ -84,8 +84,10 @@ def _conversion() -> Conversion:
         (ts.is_null(), reason("invalid time", pl.col("time"))),
         (~src_port.is_between(0, 65535) | ~dst_port.is_between(0, 65535), reason("invalid L4 port")),
     ]
+    direction = declared_reply(pl.col("TCP.flags"), pl.col("is_reply"), pl.col("reply"), protocol, src_port)
     skip = (
-        pl.when(src_ip.is_null() | dst_ip.is_null()).then(pl.lit("flow without IP addresses"))
+        pl.when(direction).then(pl.lit(REPLY_SKIP))
+        .when(src_ip.is_null() | dst_ip.is_null()).then(pl.lit("flow without IP addresses"))
         .when(protocol.is_null()).then(pl.lit("flow without L4 protocol"))
     )
     return Conversion(checks=checks, skip=skip, columns=[
@@ -100,5 +102,5 @@ def _conversion() -> Conversion:
         pl.when(pl.col("verdict").is_in(REJECT_VERDICTS)).then(pl.lit("reject"))
         .otherwise(pl.lit("accept")).alias("action"),
         pl.when(pl.col("verdict").is_in(HUBBLE_REFUSED)).then(pl.lit(False)).alias("answered"),
-        declared_reply(pl.col("TCP.flags"), pl.col("is_reply"), pl.col("reply"), protocol, src_port).alias(DIRECTION),
+        direction.alias(DIRECTION),
     ])

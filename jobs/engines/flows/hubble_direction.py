@@ -53,19 +53,20 @@ def declared_reply(
 
 
 def with_direction_skips(frame: pl.DataFrame) -> pl.DataFrame:
-    """Decide the undecided flows of `frame` (signals 3 and 4), then skip replies and unknowns.
+    """Decide the flows of `frame` that signals 1 and 2 left open (signals 3 and 4), then skip those that
+    turn out replies and the unknowns. Replies decided by signals 1 and 2 are already skipped
+    (in the parser's own select, which is cheaper).
 
-    `frame` holds the canonical address, port and protocol columns, `_skip` and DIRECTION.
+    `frame` holds the canonical address, port and protocol columns, `_skip`, `_bad` and DIRECTION.
     """
-    live = pl.col("_skip").is_null()
-    undecided = frame.select((live & pl.col(DIRECTION).is_null()).sum()).item()
-    if undecided:
-        frame = frame.with_columns(_resolved(frame).alias(DIRECTION))
+    if frame[DIRECTION].null_count() == 0:
+        return frame
+    open_ = pl.col("_skip").is_null() & pl.col(DIRECTION).is_null()
+    resolved = _resolved(frame)
     skip = (
-        pl.when(~live).then(pl.col("_skip"))
-        .when(pl.col(DIRECTION)).then(pl.lit(REPLY_SKIP))
-        .when(pl.col(DIRECTION).is_null()).then(pl.lit(UNKNOWN_SKIP))
-        .otherwise(pl.lit(None, pl.Utf8))
+        pl.when(open_ & resolved).then(pl.lit(REPLY_SKIP))
+        .when(open_ & resolved.is_null()).then(pl.lit(UNKNOWN_SKIP))
+        .otherwise(pl.col("_skip"))
     )
     return frame.with_columns(skip.alias("_skip"))
 
