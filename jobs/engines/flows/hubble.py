@@ -84,7 +84,8 @@ def _conversion() -> Conversion:
         (ts.is_null(), reason("invalid time", pl.col("time"))),
         (~src_port.is_between(0, 65535) | ~dst_port.is_between(0, 65535), reason("invalid L4 port")),
     ]
-    direction = declared_reply(pl.col("TCP.flags"), pl.col("is_reply"), pl.col("reply"), protocol, src_port)
+    icmp_types = {"icmp": pl.col("ICMPv4.type"), "icmp6": pl.col("ICMPv6.type")}
+    direction = declared_reply(pl.col("TCP.flags"), pl.col("is_reply"), pl.col("reply"), icmp_types)
     skip = (
         pl.when(direction).then(pl.lit(REPLY_SKIP))
         .when(src_ip.is_null() | dst_ip.is_null()).then(pl.lit("flow without IP addresses"))

@@ -36,19 +36,18 @@ UNKNOWN_SKIP: Final = "direction unknown"
 DIRECTION: Final = "_reply"  # working column: True reply, False request, null undecided
 
 
-def declared_reply(
-    tcp_flags: pl.Expr, is_reply: pl.Expr, reply: pl.Expr, protocol: pl.Expr, icmp_type: pl.Expr
-) -> pl.Expr:
-    """Signals 1 and 2 of the module docstring, per flow: True reply, False request, null undecided."""
+def declared_reply(tcp_flags: pl.Expr, is_reply: pl.Expr, reply: pl.Expr, icmp_types: dict[str, pl.Expr]) -> pl.Expr:
+    """Signals 1 and 2 of the module docstring, per flow: True reply, False request, null undecided.
+
+    `icmp_types` maps "icmp"/"icmp6" to the ICMP type column (null on other flows): integer tests on every
+    row are much cheaper than comparing the protocol's text.
+    """
     syn = (tcp_flags & TCP_SYN) != 0
     handshake = pl.when(syn).then((tcp_flags & TCP_ACK) != 0)
     echo = pl.lit(None, pl.Boolean)
     for name, (request, answer) in ICMP_ECHO.items():
-        echo = (
-            pl.when((protocol == name) & (icmp_type == request)).then(pl.lit(False))
-            .when((protocol == name) & (icmp_type == answer)).then(pl.lit(True))
-            .otherwise(echo)
-        )
+        kind = icmp_types[name]
+        echo = pl.when(kind == request).then(pl.lit(False)).when(kind == answer).then(pl.lit(True)).otherwise(echo)
     return pl.coalesce(handshake, is_reply, reply, echo)
 
 
