@@ -104,7 +104,7 @@ def incident_detail() -> rx.Component:
         status_badge(i["status"]),
         rx.cond(i["status_by"] != "", rx.text("by ", i["status_by"], ", ", i["status_at"], size="1",
                                               color_scheme="gray")),
-        rx.spacer(), rx.text("#", i["id"], size="1", color_scheme="gray"),
+        rx.spacer(), rx.text("incident id ", i["id"], size="1", color_scheme="gray"),
         rx.button("Close", size="1", variant="soft", on_click=D.close, id="incident-close"),
         align="center", width="100%")
     card = rx.card(rx.vstack(

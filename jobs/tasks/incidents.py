@@ -142,14 +142,22 @@ def incident_row(ranked: Ranked) -> IncidentRow:
     )
 
 
-def feedback_of(rows: Iterable[IncidentFeedback]) -> list[Feedback]:
-    """The ranking engine's verdicts from stored ones (a verdict of another kind is refused)."""
+def feedback_of(rows: Iterable[IncidentFeedback], judged_last_seen: Mapping[int, datetime] | None = None,
+                ) -> list[Feedback]:
+    """The ranking engine's verdicts from stored ones (a verdict of another kind is refused).
+
+    A verdict counts from the judged incident's last activity in flow time (or from when it was given, if earlier):
+    incidents are dated by their flows, so a capture replayed after the verdict is still judged by it."""
     found = []
+    judged = judged_last_seen or {}
     for row in rows:
         if row.verdict not in get_args(VerdictKind):
             raise ValueError(f"incident feedback {row.id} has the unknown verdict {row.verdict!r}")
+        at = row.created_at
+        if row.incident_id is not None and row.incident_id in judged:
+            at = min(at, judged[row.incident_id])
         found.append(Feedback(incident_id=str(row.incident_id), key=row.key, shape=row.shape,
-                              verdict=cast(VerdictKind, row.verdict), at=row.created_at.timestamp()))
+                              verdict=cast(VerdictKind, row.verdict), at=at.timestamp()))
     return found
 
 
@@ -194,7 +202,10 @@ async def fold_findings(session: AsyncSession, *, tenant_id: int, findings: Sequ
     stored = await incident_store.open_incidents(session, tenant_id=tenant_id, since=since)
     known = {(row.key, _micros(row.first_seen)) for row in stored}
     touched, links = fold(findings, [incident_of(row) for row in stored], params)
-    verdicts = feedback_of(await incident_store.ranking_feedback(session, tenant_id=tenant_id))
+    verdict_rows = await incident_store.ranking_feedback(session, tenant_id=tenant_id)
+    judged = await incident_store.last_seen_of(
+        session, tenant_id=tenant_id, incident_ids=[r.incident_id for r in verdict_rows if r.incident_id is not None])
+    verdicts = feedback_of(verdict_rows, judged)
     rows = [incident_row(ranked) for ranked in rank_incidents(touched.values(), verdicts)]
     ids = {(key, _micros(first_seen)): incident_id for (key, first_seen), incident_id in
            (await incident_store.upsert_incidents(session, tenant_id=tenant_id, rows=rows)).items()}

@@ -155,6 +155,15 @@ async def ranking_feedback(session: AsyncSession, *, tenant_id: int) -> list[Inc
     return list(reversed(list(await session.exec(query))))
 
 
+async def last_seen_of(session: AsyncSession, *, tenant_id: int, incident_ids: Sequence[int]) -> dict[int, datetime]:
+    """When each of the tenant's incidents was last seen (flow time), for the ids given that exist."""
+    if not incident_ids:
+        return {}
+    query = select(Incident.id, Incident.last_seen).where(
+        Incident.tenant_id == tenant_id, col(Incident.id).in_(sorted(set(incident_ids))))
+    return {int(row[0] or 0): row[1] for row in await session.exec(query)}
+
+
 async def linked_count(session: AsyncSession, *, tenant_id: int, incident_id: int) -> int:
     """How many events are linked to one of the tenant's incidents."""
     query = select(func.count()).select_from(IncidentEvent).where(

@@ -24,6 +24,7 @@ from models.errors import Invalid, NotFound
 from models.incidents import DIRECTIONS, INCIDENT_STATUSES, Incident, IncidentEvent, IncidentFeedback
 from models.queries.audit import record_audit
 from models.queries.incident_store import (
+    last_seen_of,
     link_events,
     linked_count,
     open_incidents,
@@ -35,8 +36,8 @@ from models.types import UTCDateTime, utcnow
 
 __all__ = [
     "add_incident_feedback", "get_incident", "incident_counts", "incident_events", "incident_target",
-    "link_events", "linked_count", "list_incidents", "open_incidents", "ranking_feedback", "set_incident_status",
-    "upsert_incidents",
+    "last_seen_of", "link_events", "linked_count", "list_incidents", "open_incidents", "ranking_feedback",
+    "set_incident_status", "upsert_incidents",
 ]
 
 MAX_PAGE = 1000

@@ -95,3 +95,19 @@ def test_a_late_window_never_rewinds_the_state() -> None:
     assert merged.excluded == {"a": START + 5 * HOUR, "c": START + 2 * HOUR}
     assert merged.habits == {"h": START, "i": START + 2 * HOUR}
     assert merged.reported == {"b": (60.0, START + 5 * HOUR)}
+
+
+def test_a_verdict_counts_from_the_judged_incidents_flow_time_so_a_replayed_capture_is_judged_by_it() -> None:
+    from datetime import UTC, datetime
+
+    from jobs.tasks.incidents import feedback_of
+    from models.incidents import IncidentFeedback
+
+    given = datetime(2026, 12, 4, 12, tzinfo=UTC)
+    judged_last_seen = datetime(2024, 4, 19, 20, tzinfo=UTC)
+    row = IncidentFeedback(id=1, tenant_id=1, incident_id=7, verdict="false_positive", key="k", shape="s",
+                           created_at=given)
+    [replayed] = feedback_of([row], {7: judged_last_seen})
+    assert replayed.at == judged_last_seen.timestamp()
+    [unknown] = feedback_of([row], {})  # the judged incident is gone: from when the verdict was given
+    assert unknown.at == given.timestamp()
