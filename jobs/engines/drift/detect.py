@@ -139,7 +139,8 @@ def _novel_edges(current: Snapshot, context: _Context) -> list[Detection]:
         facts = _edge_facts(edge, known) | {"new_peers": fan_out.get(edge.src, 0)}
         if peer is not None:
             external_pairs.add(pair)
-            facts |= {"peer": peer, "ports": current_ports.get(pair, [])}
+            facts |= {"peer": peer, "ports": current_ports.get(pair, []),
+                      "known_outside_peers": index.outside_peers.get(edge.src, 0)}
         if kind == "new_port":
             facts |= {"known_ports": known_ports.get(pair, [])}
         sources = index.reach.get((edge.dst, edge.dst_port, edge.protocol), 0)

@@ -27,6 +27,7 @@ class KnownIndex:
     reach: dict[tuple[str, int | None, str], int]  # distinct sources per (dst, port, protocol)
     sources: int  # distinct sources
     views: dict[str, NodeView]  # node views of the baseline alone (`nodes.node_views` adds the window)
+    outside_peers: dict[str, int]  # distinct outside peers each source already reaches
 
 
 def known_index(known: Baseline, home: HomeNetworks | None = None) -> KnownIndex:
@@ -37,12 +38,16 @@ def known_index(known: Baseline, home: HomeNetworks | None = None) -> KnownIndex
         return found
     edges = known.edges
     sources = {key[0] for key in edges}
+    views = baseline_views(known, home)
+    pairs = frozenset((key[0], key[1]) for key in edges)
+    outside = Counter(src for src, dst in pairs if (view := views.get(dst)) is not None and view.external)
     index = KnownIndex(
         seen=frozenset(known.nodes) | sources | {key[1] for key in edges},
-        pairs=frozenset((key[0], key[1]) for key in edges),
+        pairs=pairs,
         reach=dict(Counter((dst, port, proto) for _, dst, port, proto in edges)),
         sources=len(sources),
-        views=baseline_views(known, home),
+        views=views,
+        outside_peers=dict(outside),
     )
     known.derived[cache_key] = index
     return index

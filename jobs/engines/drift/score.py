@@ -39,6 +39,7 @@ WEIGHTS: dict[str, float] = {
     "criticality": 20.0,
     "fan_out": 20.0,
     "common_destination": 15.0,
+    "routine_outside": 25.0,
     "feedback": 25.0,
 }
 FEEDBACK_SHARE = 0.5
@@ -179,6 +180,16 @@ def _common_destination(d: Detection, _: ScoreContext) -> Reason | None:
                    f"{sources} of {known} known sources already reach {target}")
 
 
+def _routine_outside(d: Detection, _: ScoreContext) -> Reason | None:
+    """A host that already reaches many outside peers (a workstation browsing, a server behind CDNs) meets new
+    ones every hour: one more is weak evidence. A host with few outside peers keeps the whole score."""
+    known = int(d.facts.get("known_outside_peers", 0))
+    if d.kind != "new_external" or known < 3:
+        return None
+    value = -min(1.0, math.log10(known) / 2)
+    return _reason("routine_outside", value, f"{d.src} already reaches {known} outside peers")
+
+
 def _feedback(d: Detection, ctx: ScoreContext, raw: float) -> Reason | None:
     """Verdicts on the same pattern; their weight grows with the rest of the score."""
     match = ctx.feedback.match(d)
@@ -197,5 +208,5 @@ def _feedback(d: Detection, ctx: ScoreContext, raw: float) -> Reason | None:
 
 _FEATURES: tuple[Callable[[Detection, ScoreContext], Reason | None], ...] = (
     _kind, _port, _external, _novelty, _volume, _criticality, _fan_out,
-    _common_destination,
+    _common_destination, _routine_outside,
 )

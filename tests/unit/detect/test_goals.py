@@ -139,7 +139,6 @@ def test_labeled_inbound_scanning_is_low_wherever_it_folds() -> None:
 
 # measured 2026-12-04: one, the PC's outbound new_external to a new ESET server (91.228.167.25:80), medium: a
 # workstation meets new outside peers every hour, and drift rates each new one by itself
-@pytest.mark.xfail(strict=True, reason="the workstation's new outside peers after its first day rate medium")
 def test_labeled_after_the_first_day_no_benign_incident_is_above_low() -> None:
     need(LABELED)
     run, malicious = labeled()

@@ -71,6 +71,18 @@ def test_fan_out_and_common_destination() -> None:
     assert lateral.risk > score().risk > dns_like.risk
 
 
+def test_a_new_outside_peer_weighs_less_for_a_host_that_already_reaches_many() -> None:
+    kind, dst = "new_external", "45.77.23.9"
+    server = score(kind=kind, dst=dst, facts=NOVEL | {"known_outside_peers": 1})
+    browser = score(kind=kind, dst=dst, facts=NOVEL | {"known_outside_peers": 120})
+    some = score(kind=kind, dst=dst, facts=NOVEL | {"known_outside_peers": 10})
+    assert "routine_outside" not in features(server)
+    assert features(browser)["routine_outside"] == -25.0
+    assert server.risk > some.risk > browser.risk
+    # only a new outside peer: a new port on a known path says nothing about browsing habits
+    assert "routine_outside" not in features(score(kind="new_port", facts=NOVEL | {"known_outside_peers": 120}))
+
+
 def test_an_external_peer_is_named_as_outside_the_home_networks() -> None:
     [reason] = [r for r in score(kind="new_external", dst="45.77.23.9").reasons if r.feature == "external_peer"]
     assert reason.evidence == "45.77.23.9 is outside the home networks"
