@@ -120,11 +120,22 @@ def incident_of(row: IncidentModel) -> Incident:
         key=row.key, kind=_kind(row.kind), direction=as_direction(row.direction), entity=row.entity,
         service=row.service, first_seen=row.first_seen.timestamp(), first_reported=row.first_reported.timestamp(),
         last_seen=row.last_seen.timestamp(), peak_risk=float(row.peak_risk), events=row.events,
-        attempts=row.attempts, answered=row.answered, sources=frozenset(totals.get("sources", ())),
-        hosts=frozenset(totals.get("hosts", ())), ports=dict(totals.get("ports", {})),
+        attempts=row.attempts, answered=row.answered,
+        sources=_with_unlisted(totals.get("sources", ()), totals.get("source_count", 0), "source"),
+        hosts=_with_unlisted(totals.get("hosts", ()), totals.get("host_count", 0), "host"),
+        ports=dict(totals.get("ports", {})),
         actors=dict(totals.get("actors", {})), answered_ports=frozenset(totals.get("answered_ports", ())),
         latest=finding_of(totals["latest"], totals.get("facts", {})),
     )
+
+
+def _with_unlisted(listed: Iterable[str], count: object, what: str) -> frozenset[str]:
+    """The stored set, plus one stand-in per address `totals` counted but did not list (it keeps MAX_LISTED), so
+    an extended incident still counts them. Stand-ins sort after every address, so they are never listed; a later
+    finding's address that was among the unlisted is counted twice (an overcount of at most that overlap)."""
+    known = frozenset(listed)
+    missing = int(count) - len(known) if isinstance(count, int) else 0
+    return known | {f"\uffff unlisted {what} {n}" for n in range(max(0, missing))}
 
 
 def incident_row(ranked: Ranked) -> IncidentRow:

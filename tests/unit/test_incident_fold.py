@@ -111,3 +111,19 @@ def test_a_verdict_counts_from_the_judged_incidents_flow_time_so_a_replayed_capt
     assert replayed.at == judged_last_seen.timestamp()
     [unknown] = feedback_of([row], {})  # the judged incident is gone: from when the verdict was given
     assert unknown.at == given.timestamp()
+
+
+def test_an_incident_past_the_listed_addresses_keeps_its_count_when_extended() -> None:
+    from jobs.tasks.incidents import _with_unlisted
+    from models.incidents import MAX_LISTED, incident_totals
+
+    addresses = [f"10.{n // 256}.{n % 256}.1" for n in range(1_512)]
+    totals = incident_totals(sources=addresses, hosts=[], ports={}, actors={}, answered_ports=[], facts={},
+                             latest={}, shape="s")
+    assert len(totals["sources"]) == MAX_LISTED and totals["source_count"] == 1_512
+    rebuilt = _with_unlisted(totals["sources"], totals["source_count"], "source")
+    assert len(rebuilt) == 1_512
+    again = incident_totals(sources=rebuilt | {"192.0.2.7"}, hosts=[], ports={}, actors={}, answered_ports=[],
+                            facts={}, latest={}, shape="s")
+    assert again["source_count"] == 1_513
+    assert not any(a.startswith("\uffff") for a in again["sources"])
