@@ -14,7 +14,7 @@ from tests.e2e.conftest import login
 pytestmark = pytest.mark.e2e
 
 NAV_IDS = ["nav-overview", "nav-graph", "nav-drift", "nav-sources", "nav-jobs", "nav-policies", "nav-gitops",
-           "nav-users", "nav-audit-log"]
+           "nav-users", "nav-settings", "nav-audit-log"]
 
 
 async def test_the_tab_icon_is_our_logo_and_favicon_ico_is_ours(browser: Browser, live_app: LiveApp) -> None:
@@ -51,7 +51,7 @@ async def test_a_viewer_is_offered_only_the_pages_a_viewer_can_use(browser: Brow
     await expect(page.locator("#user-role")).to_have_text("viewer", timeout=20_000)
     await expect(page.locator("#nav-overview")).to_be_visible(timeout=20_000)
     ids = await page.locator("a[id^=nav-]").evaluate_all("links => links.map(a => a.id)")
-    assert ids == [i for i in NAV_IDS if i not in ("nav-users", "nav-audit-log")]
+    assert ids == [i for i in NAV_IDS if i not in ("nav-users", "nav-settings", "nav-audit-log")]
     await page.goto(f"{live_app.base_url}/users")  # typed by hand: told why, no invite form
     await expect(page.locator("#page-role-refused")).to_contain_text("for the admin role", timeout=20_000)
     assert await page.locator("#users-table").count() == 0

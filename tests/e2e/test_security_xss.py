@@ -101,6 +101,9 @@ async def test_hostile_names_notes_and_files_render_as_text(browser: Browser, li
                                                             hostile: dict[str, Any]) -> None:
     page = await login(browser, live_app, f"admin@{TENANT}.test", path="/drift")
     fired = _watch(page)
+    await expect(page.locator("#incident-table")).to_contain_text(XSS_NAME, timeout=20_000)  # incidents first
+    await _no_injected_markup(page)
+    await page.goto(f"{live_app.base_url}/drift?tab=events")
     table = page.locator("#drift-table")
     await expect(table).to_contain_text(XSS_NAME, timeout=20_000)
     await expect(table).to_contain_text(SQL_TEXT)
