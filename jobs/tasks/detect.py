@@ -33,16 +33,14 @@ from jobs.engines.detect.pipeline import DetectionState, detect_window
 from jobs.engines.detect.records import Finding
 from jobs.runtime.constants import detect_lock_key
 from jobs.runtime.home import home_of
-from jobs.runtime.tracking import PermanentJobError, report_progress, tracked
+from jobs.runtime.tracking import report_progress, tracked
 from jobs.stores.detection import KEEP_SECONDS, StateMeta, home_hash, load_meta, load_state, save_state
 from jobs.stores.flows import read_connections
-from jobs.tasks.drift import queue_detection
+from jobs.tasks.drift import job_snapshot, queue_detection
 from jobs.tasks.incidents import Folded, announce, fold_findings, incident_lock, plain
 from models.db import session_scope
-from models.errors import NotFound
 from models.graph import Snapshot as SnapshotRow
 from models.queries import drift_store, tenancy
-from models.queries import graph as graph_queries
 from models.tenancy import Tenant
 
 LOCK_SECONDS: Final = 1800
@@ -255,10 +253,7 @@ async def _run(ctx: dict[str, Any], tenant: Tenant, row: SnapshotRow, changed: b
 async def _inputs(tenant_id: int, snapshot_id: int) -> tuple[Tenant, SnapshotRow]:
     async with session_scope() as session:
         tenant = await tenancy.get_tenant(session, tenant_id=tenant_id)
-        try:
-            row = await graph_queries.get_snapshot(session, tenant_id=tenant_id, snapshot_id=snapshot_id)
-        except NotFound as exc:
-            raise PermanentJobError(f"snapshot {snapshot_id} does not exist (any more)") from exc
+        row = await job_snapshot(session, tenant_id=tenant_id, snapshot_id=snapshot_id)
     return tenant, row
 
 

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from jobs.engines.detect.drift_findings import excluded_until, exposed_keys, findings_of_drift
 from jobs.engines.detect.home import HomeNetworks
 from jobs.engines.drift import (
@@ -104,14 +106,19 @@ def deferral_of(tenant: Tenant) -> Deferral:
                     exposed=exposed_keys(services))
 
 
+async def job_snapshot(session: AsyncSession, *, tenant_id: int, snapshot_id: int) -> SnapshotRow:
+    """The snapshot a job was queued for; one that is gone makes the job fail for good (no retry can help)."""
+    try:
+        return await graph_queries.get_snapshot(session, tenant_id=tenant_id, snapshot_id=snapshot_id)
+    except NotFound as exc:
+        raise PermanentJobError(f"snapshot {snapshot_id} does not exist (any more)") from exc
+
+
 async def _read_inputs(tenant_id: int, snapshot_id: int) -> DetectInputs:
     now = utcnow()
     async with session_scope() as session:
         tenant = await tenancy.get_tenant(session, tenant_id=tenant_id)
-        try:
-            row = await graph_queries.get_snapshot(session, tenant_id=tenant_id, snapshot_id=snapshot_id)
-        except NotFound as exc:
-            raise PermanentJobError(f"snapshot {snapshot_id} does not exist (any more)") from exc
+        row = await job_snapshot(session, tenant_id=tenant_id, snapshot_id=snapshot_id)
         count = tenant.baseline_windows
         prior = await drift_store.prior_snapshots(session, tenant_id=tenant_id, before=row.window_start,
                                                   limit=count + 1)

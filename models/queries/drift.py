@@ -7,8 +7,7 @@ detection job writes is in `models.queries.drift_store`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +21,7 @@ from models.incidents import IncidentEvent
 from models.ops import AuditLog
 from models.queries.audit import record_audit
 from models.queries.drift_stats import drift_kpis, drift_timeline
+from models.queries.filters import MAX_PAGE, MAX_TEXT, SEVERITY_RANK, as_utc, check_choice
 from models.queries.whitelist import create_whitelist, delete_whitelist, list_whitelist
 from models.tenancy import User
 from models.types import utcnow
@@ -32,21 +32,6 @@ __all__ = [
 ]
 
 SORT_KEYS = ("risk", "created_at", "kind", "severity")
-MAX_PAGE = 1000
-MAX_TEXT = 200
-_SEVERITY_RANK = {name: len(SEVERITIES) - i for i, name in enumerate(SEVERITIES)}
-
-
-def _choice(name: str, value: str | None, allowed: Sequence[str]) -> None:
-    if value is not None and value not in allowed:
-        raise Invalid(f"unknown {name} {value!r}: choose one of {', '.join(allowed)}")
-
-
-def _utc(name: str, moment: datetime | None) -> datetime | None:
-    if moment is not None and not isinstance(moment, datetime):
-        raise Invalid(f"{name} must be a date and time")
-    # a moment without zone is taken as UTC, as everywhere else in SecureGuard
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def _like(text: str) -> str:
@@ -78,7 +63,7 @@ def _conditions(
 def _order(sort: str, descending: bool) -> list[Any]:
     keys: dict[str, Any] = {
         "risk": col(DriftEvent.risk), "created_at": col(DriftEvent.created_at), "kind": col(DriftEvent.kind),
-        "severity": sa.case(_SEVERITY_RANK, value=col(DriftEvent.severity), else_=0),
+        "severity": sa.case(SEVERITY_RANK, value=col(DriftEvent.severity), else_=0),
     }
     key, tie = keys[sort], col(DriftEvent.id)
     return [key.desc(), tie.desc()] if descending else [key.asc(), tie.asc()]
@@ -96,15 +81,15 @@ async def list_events(
     the explanation, case-insensitively; `incident_id` keeps the events linked to that incident.
     Bad values raise Invalid with a message for the user.
     """
-    _choice("kind", kind, EVENT_KINDS)
-    _choice("status", status, EVENT_STATUSES)
-    _choice("severity", severity, SEVERITIES)
-    _choice("sort key", sort, SORT_KEYS)
+    check_choice("kind", kind, EVENT_KINDS)
+    check_choice("status", status, EVENT_STATUSES)
+    check_choice("severity", severity, SEVERITIES)
+    check_choice("sort key", sort, SORT_KEYS)
     if min_risk is not None and not 0 <= min_risk <= 100:
         raise Invalid("min_risk must lie between 0 and 100")
     if not 1 <= limit <= MAX_PAGE or offset < 0:
         raise Invalid(f"limit must lie between 1 and {MAX_PAGE} and offset must not be negative")
-    since, until = _utc("since", since), _utc("until", until)
+    since, until = as_utc("since", since), as_utc("until", until)
     if since is not None and until is not None and since >= until:
         raise Invalid("since must be before until")
     text = (text or "").strip()[:MAX_TEXT] or None
@@ -144,7 +129,7 @@ async def set_event_status(
     Events already in `status` are returned untouched. NotFound names the first id that is not
     the tenant's.
     """
-    _choice("status", status, EVENT_STATUSES)
+    check_choice("status", status, EVENT_STATUSES)
     ids = list(dict.fromkeys(event_ids))
     if not ids or len(ids) > MAX_PAGE:
         raise Invalid(f"choose between 1 and {MAX_PAGE} events")
@@ -172,7 +157,7 @@ async def add_feedback(
 
     Verdicts feed the scoring of later windows' events with the same pattern (audited).
     """
-    _choice("verdict", verdict, VERDICTS)
+    check_choice("verdict", verdict, VERDICTS)
     row = await get_event(session, tenant_id=tenant_id, event_id=event_id)
     if user_id is not None:
         found = await session.exec(select(User.id).where(User.tenant_id == tenant_id, User.id == user_id))

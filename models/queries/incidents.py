@@ -9,8 +9,7 @@ events it moved.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +22,7 @@ from models.drift import EVENT_KINDS, SEVERITIES, VERDICTS, DriftEvent, Feedback
 from models.errors import Invalid, NotFound
 from models.incidents import DIRECTIONS, INCIDENT_STATUSES, Incident, IncidentEvent, IncidentFeedback
 from models.queries.audit import record_audit
+from models.queries.filters import MAX_PAGE, MAX_TEXT, SEVERITY_RANK, as_utc, check_choice
 from models.queries.incident_store import (
     last_seen_of,
     link_events,
@@ -40,21 +40,6 @@ __all__ = [
     "set_incident_status", "upsert_incidents",
 ]
 
-MAX_PAGE = 1000
-MAX_TEXT = 200
-_SEVERITY_RANK = {name: len(SEVERITIES) - i for i, name in enumerate(SEVERITIES)}
-
-
-def _choice(name: str, value: str | None, allowed: Sequence[str]) -> None:
-    if value is not None and value not in allowed:
-        raise Invalid(f"unknown {name} {value!r}: choose one of {', '.join(allowed)}")
-
-
-def _utc(name: str, moment: datetime | None) -> datetime | None:
-    if moment is not None and not isinstance(moment, datetime):
-        raise Invalid(f"{name} must be a date and time")
-    # a moment without zone is taken as UTC, as everywhere else in SecureGuard
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def _page(limit: int, offset: int) -> None:
@@ -97,11 +82,11 @@ async def list_incidents(
     """
     for name, value, allowed in (("status", status, INCIDENT_STATUSES), ("kind", kind, EVENT_KINDS),
                                  ("direction", direction, DIRECTIONS), ("severity", severity, SEVERITIES)):
-        _choice(name, value, allowed)
+        check_choice(name, value, allowed)
     if min_score is not None and not 0 <= min_score <= 100:
         raise Invalid("min_score must lie between 0 and 100")
     _page(limit, offset)
-    since, until = _utc("since", since), _utc("until", until)
+    since, until = as_utc("since", since), as_utc("until", until)
     if since is not None and until is not None and since >= until:
         raise Invalid("since must be before until")
     q = (q or "").strip()[:MAX_TEXT] or None
@@ -110,7 +95,7 @@ async def list_incidents(
     if min_score is not None:
         where.append(col(Incident.score) >= min_score)
     total = (await session.exec(select(func.count()).select_from(Incident).where(*where))).one()
-    order = [col(Incident.score).desc(), sa.case(_SEVERITY_RANK, value=col(Incident.severity), else_=0).desc(),
+    order = [col(Incident.score).desc(), sa.case(SEVERITY_RANK, value=col(Incident.severity), else_=0).desc(),
              col(Incident.last_seen).desc(), col(Incident.id).desc()]
     query = select(Incident).where(*where).order_by(*order).limit(limit).offset(offset)
     return list(await session.exec(query)), int(total)
@@ -165,7 +150,7 @@ async def set_incident_status(
 ) -> Incident:
     """Set an incident's status (open, acknowledged, resolved, false_positive, suppressed); its linked events take
     the same status in the same transaction. Audited (`incident.status`) when anything changed."""
-    _choice("status", status, INCIDENT_STATUSES)
+    check_choice("status", status, INCIDENT_STATUSES)
     row = await get_incident(session, tenant_id=tenant_id, incident_id=incident_id, lock=True)
     before = row.status
     moved = await _carry_status(session, tenant_id, row, status, by)
@@ -200,7 +185,7 @@ async def add_incident_feedback(
     `shape` is what "an incident like this one" means for ranking (`jobs.engines.detect.ranking.shape_of`); by
     default the one the fold stored in `totals["shape"]`.
     """
-    _choice("verdict", verdict, VERDICTS)
+    check_choice("verdict", verdict, VERDICTS)
     row = await get_incident(session, tenant_id=tenant_id, incident_id=incident_id, lock=True)
     if user_id is not None:
         found = await session.exec(select(User.id).where(User.tenant_id == tenant_id, User.id == user_id))
@@ -225,7 +210,7 @@ async def add_incident_feedback(
 async def incident_counts(session: AsyncSession, *, tenant_id: int, since: datetime) -> dict[str, Any]:
     """The Overview's KPIs: open incidents per severity (`open`: every severity, zeros included) and in all
     (`open_total`), and how many incidents were first reported at or after `since` (`since`)."""
-    since = _utc("since", since) or since
+    since = as_utc("since", since) or since
     query = (select(Incident.severity, func.count()).where(Incident.tenant_id == tenant_id, Incident.status == "open")
              .group_by(col(Incident.severity)))
     found = {severity: int(n) for severity, n in await session.exec(query)}

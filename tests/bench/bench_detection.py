@@ -48,7 +48,7 @@ from jobs.engines.detect.ranking import Ranked, rank_incidents
 from jobs.engines.detect.records import Finding
 from jobs.engines.flows import parse_file
 from tests.unit.detect.chain import day_rankings as chain_rankings
-from tests.unit.detect.chain import run_chain
+from tests.unit.detect.chain import run_chain, strip_labels
 
 DAY, HOUR = 86_400.0, 3600.0
 LABELED = "labeled/stratosphere-008-zeek-mixed/conn.log.labeled"
@@ -70,23 +70,6 @@ class Capture:
     end: float
     canonical: pl.DataFrame  # what the parser gave, for the chain with drift
     home: HomeNetworks
-
-
-def strip_labels(text: str) -> tuple[str, list[str]]:
-    """The conn.log without its last two columns (`label`, `detailedlabel`), and the labels of its data lines."""
-    kept, labels = [], []
-    for line in text.splitlines():
-        if line.startswith(("#fields", "#types")):
-            line = "\t".join(line.split("\t")[:-2])
-        elif line and not line.startswith("#"):
-            parts = line.split("\t")
-            labels.append(parts[-2])
-            line = "\t".join(parts[:-2])
-        kept.append(line)
-    stripped = "\n".join(kept) + "\n"
-    if "Malicious" in stripped or "detailedlabel" in stripped:
-        raise AssertionError("ground truth leaked into the text the product parses")
-    return stripped, labels
 
 
 def raw_fields(text: str) -> pl.DataFrame:

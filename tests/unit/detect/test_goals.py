@@ -22,7 +22,7 @@ from jobs.engines.flows import parse_file
 from jobs.engines.flows.schema import canonical_select
 from tests.conftest import SHARED_DATA
 
-from .chain import DAY, ChainRun, day_rankings, run_chain
+from .chain import DAY, ChainRun, day_rankings, run_chain, strip_labels
 
 RITA = SHARED_DATA / "zeek" / "rita-missing-host"
 LABELED = SHARED_DATA / "labeled" / "stratosphere-008-zeek-mixed" / "conn.log.labeled"
@@ -104,16 +104,8 @@ def test_estate_every_injected_attack_is_covered_by_the_last_days_top_ten() -> N
 
 @cache
 def labeled() -> tuple[ChainRun, set[str]]:
-    kept, labels = [], []
-    for line in LABELED.read_text().splitlines():
-        if line.startswith(("#fields", "#types")):
-            line = "\t".join(line.split("\t")[:-2])
-        elif line and not line.startswith("#"):
-            parts = line.split("\t")
-            labels.append(parts[-2])
-            line = "\t".join(parts[:-2])
-        kept.append(line)
-    canonical = parse_file(("\n".join(kept) + "\n").encode()).frame
+    stripped, labels = strip_labels(LABELED.read_text())
+    canonical = parse_file(stripped.encode()).frame
     malicious = set(canonical.filter(pl.Series(labels) == "Malicious")["src_ip"].to_list())
     return run_chain(canonical, HomeNetworks.of(sensors=[LABELED_PC])), malicious
 
