@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
@@ -36,7 +36,7 @@ from jobs.runtime.home import home_of
 from jobs.runtime.tracking import report_progress, tracked
 from jobs.stores.detection import KEEP_SECONDS, StateMeta, home_hash, load_meta, load_state, save_state
 from jobs.stores.flows import read_connections
-from jobs.tasks.drift import job_snapshot, queue_detection
+from jobs.tasks.drift import PhaseClock, job_snapshot, queue_detection
 from jobs.tasks.incidents import Folded, announce, fold_findings, incident_lock, plain
 from models.db import session_scope
 from models.graph import Snapshot as SnapshotRow
@@ -49,22 +49,6 @@ MAX_CATCH_UP: Final = 96
 # windows remembered as done (by build): two days, so a job queued late still sees its window was detected
 WINDOWS_KEPT_S: Final = 2 * KEEP_SECONDS
 MAX_LISTED: Final = 100
-
-
-class PhaseSeconds:
-    """Seconds per phase, summed over the windows of a run (the Jobs page shows where time went)."""
-
-    def __init__(self) -> None:
-        self.laps: defaultdict[str, float] = defaultdict(float)
-        self._mark = time.perf_counter()
-
-    def lap(self, phase: str) -> None:
-        now = time.perf_counter()
-        self.laps[phase] += now - self._mark
-        self._mark = now
-
-    def rounded(self) -> dict[str, float]:
-        return {phase: round(seconds, 3) for phase, seconds in self.laps.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +165,7 @@ async def _store(ctx: dict[str, Any], tenant_id: int, row: SnapshotRow, findings
 
 
 async def _window(ctx: dict[str, Any], tenant: Tenant, home: HomeNetworks, row: SnapshotRow,
-                  current: tuple[DetectionState, StateMeta], clock: PhaseSeconds) -> tuple[DetectionState,
+                  current: tuple[DetectionState, StateMeta], clock: PhaseClock) -> tuple[DetectionState,
                                                                                           StateMeta, WindowDone]:
     """Detect one window, store and fold its findings, save the state, publish."""
     state, meta = current
@@ -190,8 +174,7 @@ async def _window(ctx: dict[str, Any], tenant: Tenant, home: HomeNetworks, row: 
     findings, after, exposed, read = await asyncio.to_thread(
         _detect, _without_window(state, start, end), tenant_id, row, tenant.window_seconds, home)
     clock.lap("detect")
-    clock.laps["detect"] -= read
-    clock.laps["read"] += read
+    clock.move("read", read, from_phase="detect")
     done = await _store(ctx, tenant_id, row, findings)
     clock.lap("fold")
     after = _merged(state, after) if late else after
@@ -221,7 +204,7 @@ async def _plan(tenant_id: int, row: SnapshotRow, meta: StateMeta, changed: bool
 
 
 async def _run(ctx: dict[str, Any], tenant: Tenant, row: SnapshotRow, changed: bool) -> dict[str, Any]:
-    clock, tenant_id = PhaseSeconds(), tenant.id or 0
+    clock, tenant_id = PhaseClock(), tenant.id or 0
     home = home_of(tenant)
     before = await asyncio.to_thread(load_meta, tenant_id)
     plan = await _plan(tenant_id, row, before, changed)

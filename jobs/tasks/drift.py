@@ -190,16 +190,27 @@ async def _roll_baseline(
 
 
 class PhaseClock:
-    """Seconds spent per phase of a run, kept in its result (the Jobs page shows where time went)."""
+    """Seconds spent per phase of a run, summed when a phase comes again (a job of several windows), kept in its
+    result (the Jobs page shows where time went)."""
 
     def __init__(self) -> None:
         self.laps: dict[str, float] = {}
         self._mark = time.perf_counter()
 
     def lap(self, phase: str) -> None:
+        """Charge the time since the last lap to `phase`."""
         now = time.perf_counter()
-        self.laps[phase] = round(now - self._mark, 3)
+        self.move(phase, now - self._mark)
         self._mark = now
+
+    def move(self, phase: str, seconds: float, *, from_phase: str | None = None) -> None:
+        """Add `seconds` to `phase` (taken from `from_phase` when given: time measured inside another lap)."""
+        self.laps[phase] = self.laps.get(phase, 0.0) + seconds
+        if from_phase is not None:
+            self.laps[from_phase] = self.laps.get(from_phase, 0.0) - seconds
+
+    def rounded(self) -> dict[str, float]:
+        return {phase: round(seconds, 3) for phase, seconds in self.laps.items()}
 
 
 def live_event(row: DriftEvent | Mapping[str, Any]) -> dict[str, Any]:
@@ -264,7 +275,7 @@ async def _detect(ctx: dict[str, Any], tenant_id: int, snapshot_id: int) -> dict
         "baseline_windows": baseline.held, "events": sum(counts.values()), "new": len(changes.inserted),
         "updated": changes.updated, "removed": changes.removed, "kept": changes.kept,
         "baseline_rows": stored, "notified": notified, "incidents_new": len(folded.new),
-        "incidents_updated": len(folded.updated), "seconds": clock.laps,
+        "incidents_updated": len(folded.updated), "seconds": clock.rounded(),
     }
 
 
