@@ -64,7 +64,8 @@ class _Budget:
 def _parse_into(
     writer_args: dict[str, Any], path: str, requested: str, stop: threading.Event
 ) -> tuple[UploadWriter | None, dict[str, Any]]:
-    totals: dict[str, Any] = {"accepted": 0, "rejected": 0, "skipped": 0, "errors": [], "format": ""}
+    totals: dict[str, Any] = {"accepted": 0, "rejected": 0, "skipped": 0, "errors": [], "format": "",
+                              "skip_reasons": {}}
     writer: UploadWriter | None = None
     budget = _Budget.of_tenant(writer_args["tenant_id"])
     max_bytes = get_settings().max_upload_decompressed_bytes
@@ -85,6 +86,8 @@ def _parse_into(
             totals["format"] = batch.format
             for key in ("accepted", "rejected", "skipped"):
                 totals[key] += getattr(batch, key)
+            for why, count in batch.skip_reasons.items():  # why records were skipped, shown on the Sources page
+                totals["skip_reasons"][why] = totals["skip_reasons"].get(why, 0) + count
             room = STORED_ERRORS - len(totals["errors"])
             totals["errors"].extend({"line": e.line, "reason": e.reason} for e in batch.errors[:room])
     except (FlowFileRejected, ParseStopped):
@@ -163,4 +166,5 @@ async def ingest_flows(ctx: dict[str, Any], *, tenant_id: int, upload_id: int) -
         for w in windows
     ]
     return {"upload_id": upload_id, "accepted": totals["accepted"], "rejected": totals["rejected"],
-            "skipped": totals["skipped"], "windows": len(windows), "snapshot_jobs": [r.id for r in runs]}
+            "skipped": totals["skipped"], "skip_reasons": totals["skip_reasons"], "windows": len(windows),
+            "snapshot_jobs": [r.id for r in runs]}
