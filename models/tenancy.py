@@ -23,7 +23,7 @@ ROLE_RANK: dict[str, int] = {"viewer": 0, "analyst": 1, "approver": 2, "admin": 
 # Tenant settings and their defaults; `Tenant.setting` reads through these.
 TENANT_DEFAULTS: dict[str, Any] = {
     "window_seconds": 3600, "baseline_windows": 24, "four_eyes": True, "criticality": {}, "retention_days": 30,
-    "home_networks": [], "sensors": [], "home_private": True,
+    "home_networks": [], "sensors": [], "home_private": True, "policy_min_observation_hours": 24,
 }
 MAX_BASELINE_WINDOWS = 24 * 14
 WINDOW_CHOICES = (300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
@@ -72,6 +72,14 @@ class Tenant(SQLModel, table=True):
     def sensors(self) -> list[str]:
         """The addresses of the tenant's sensors: home hosts even when public (an internet-facing sensor)."""
         return _stored_list(self.settings.get("sensors"), normalise_sensor, MAX_SENSORS)
+
+    @property
+    def policy_min_observation_hours(self) -> int:
+        """Below this many hours of observed flows a generated policy carries a warning (1 h – 90 days)."""
+        value = self.settings.get("policy_min_observation_hours", TENANT_DEFAULTS["policy_min_observation_hours"])
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 24 * 90:
+            return int(TENANT_DEFAULTS["policy_min_observation_hours"])
+        return value
 
     @property
     def home_private(self) -> bool:
