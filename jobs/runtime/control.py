@@ -40,6 +40,9 @@ async def retry_run(*, tenant_id: int, job_run_id: int, actor: str) -> JobRun:
         old = await job_queries.get_job_run(session, tenant_id=tenant_id, job_run_id=job_run_id)
     if old.status not in RETRYABLE:
         raise Conflict(f"run #{job_run_id} is {old.status}: only failed, cancelled or lost runs can be retried")
+    if job_queries.is_permanent_failure(old):
+        raise Conflict(f"run #{job_run_id} failed permanently ({old.error.removeprefix(job_queries.PERMANENT_PREFIX)}):"
+                       " another attempt would fail the same way; fix the cause and start a new run")
     new = await requeue(old, triggered_by=actor)
     await _audit(tenant_id, actor, "job.retry", f"{old.name} #{old.id}", new_run=new.id)
     return new
@@ -67,13 +70,13 @@ async def cancel_run(*, tenant_id: int, job_run_id: int, actor: str) -> JobRun:
 
 
 async def retryable_failed_runs(*, tenant_id: int) -> list[JobRun]:
-    """Failed runs that nobody retried yet (what bulk retry would queue)."""
+    """Failed runs that nobody retried yet and another attempt could fix (what bulk retry would queue)."""
     async with session_scope() as session:
         failed = await job_queries.list_runs_in_status(
             session, tenant_id=tenant_id, statuses=("failed",), limit=BULK_LIMIT
         )
-        return [run for run in failed
-                if not await job_queries.has_retry(session, tenant_id=tenant_id, job_run_id=run.id or 0)]
+        return [run for run in failed if not job_queries.is_permanent_failure(run)
+                and not await job_queries.has_retry(session, tenant_id=tenant_id, job_run_id=run.id or 0)]
 
 
 async def bulk_retry_failed(*, tenant_id: int, actor: str, expected: int | None = None) -> list[JobRun]:

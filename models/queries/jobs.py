@@ -14,6 +14,14 @@ from models.errors import Invalid, NotFound
 from models.ops import FINISHED_STATUSES, JOB_STATUSES, JobRun
 from models.types import utcnow
 
+# How jobs.runtime.tracking records a PermanentJobError: bad input or a missing row, which another attempt cannot fix.
+PERMANENT_PREFIX = "PermanentJobError: "
+
+
+def is_permanent_failure(run: JobRun) -> bool:
+    """A failed run whose error another attempt would only repeat (retrying it cannot help)."""
+    return run.status == "failed" and run.error.startswith(PERMANENT_PREFIX)
+
 
 async def create_job_run(
     session: AsyncSession, *, tenant_id: int, name: str, arq_job_id: str,
@@ -199,3 +207,21 @@ async def mark_job_finished(
         run.finished_at = utcnow()
     session.add(run)
     return run
+
+
+async def ingest_results(session: AsyncSession, *, tenant_id: int, upload_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The result of the newest succeeded ingest_flows run of each of `upload_ids` (absent: none succeeded)."""
+    if not upload_ids:
+        return {}
+    query = (
+        select(JobRun)
+        .where(JobRun.tenant_id == tenant_id, JobRun.name == "ingest_flows", JobRun.status == "succeeded")
+        .order_by(col(JobRun.id).desc())
+        .limit(max(len(upload_ids) * 4, 100))
+    )
+    wanted, found = set(upload_ids), {}
+    for run in await session.exec(query):
+        upload_id = (run.result or {}).get("upload_id")
+        if upload_id in wanted and upload_id not in found:
+            found[int(upload_id)] = dict(run.result)
+    return found

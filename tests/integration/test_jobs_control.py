@@ -30,6 +30,12 @@ CONN_LOG = SHARED_DATA / "zeek" / "rita-truncated" / "conn.log"
 
 @tracked(timeout=10, max_tries=1)
 async def doomed(ctx: dict[str, Any], *, tenant_id: int) -> dict[str, Any]:
+    # An unexpected error: another attempt may pass (after a fix or when the cause went away), so retry is offered.
+    raise RuntimeError("the scratch disk was full")
+
+
+@tracked(timeout=10, max_tries=1)
+async def hopeless(ctx: dict[str, Any], *, tenant_id: int) -> dict[str, Any]:
     raise PermanentJobError("the window 2024-13-01 does not exist")
 
 
@@ -120,7 +126,7 @@ async def test_sigkilled_worker_mid_build_the_build_runs_again_and_the_snapshot_
     assert await sweep_lost_runs({"redis": get_redis()}) == {"lost": 0, "requeued": 0}
 
 
-async def test_permanent_failure_keeps_its_message_and_retry_links_a_new_run(
+async def test_a_failure_keeps_its_message_and_retry_links_a_new_run(
     client: httpx.AsyncClient, worker_factory: Any
 ) -> None:
     acme = await make_tenant("acme", token_role="analyst")
@@ -128,7 +134,7 @@ async def test_permanent_failure_keeps_its_message_and_retry_links_a_new_run(
         run = await enqueue_job("doomed", tenant_id=acme.tenant_id, triggered_by="tester")
         await wait_for(acme.tenant_id, run.id or 0, {"failed"})
         got = (await client.get(f"/api/v1/jobs/{run.id}", headers=bearer(acme.token))).json()
-        assert got["error"] == "PermanentJobError: the window 2024-13-01 does not exist"
+        assert got["error"] == "RuntimeError: the scratch disk was full"
         retried = await client.post(f"/api/v1/jobs/{run.id}/retry", headers=bearer(acme.token))
         assert retried.status_code == 200, retried.text
         new = retried.json()
@@ -140,6 +146,29 @@ async def test_permanent_failure_keeps_its_message_and_retry_links_a_new_run(
     async with session_scope() as session:
         entries = await list_audit(session, tenant_id=acme.tenant_id, action="job.retry")
     assert entries and entries[0].actor.startswith("token:") and entries[0].after["new_run"] == new["id"]
+
+
+async def test_a_permanent_failure_is_not_retried_alone_or_in_bulk(
+    client: httpx.AsyncClient, worker_factory: Any
+) -> None:
+    acme = await make_tenant("acme", token_role="admin")
+    async with worker_factory([hopeless, doomed]):
+        permanent = await enqueue_job("hopeless", tenant_id=acme.tenant_id, triggered_by="tester")
+        other = await enqueue_job("doomed", tenant_id=acme.tenant_id, triggered_by="tester")
+        await wait_for(acme.tenant_id, permanent.id or 0, {"failed"})
+        await wait_for(acme.tenant_id, other.id or 0, {"failed"})
+        refused = await client.post(f"/api/v1/jobs/{permanent.id}/retry", headers=bearer(acme.token))
+        assert refused.status_code == 409
+        assert "the window 2024-13-01 does not exist" in refused.json()["error"]["message"]
+        assert "fail the same way" in refused.json()["error"]["message"]
+        stale = await client.post("/api/v1/jobs/retry-failed", headers=bearer(acme.token), json={"expected": 2})
+        assert stale.status_code == 409 and "1 failed runs" in stale.json()["error"]["message"]
+        ok = await client.post("/api/v1/jobs/retry-failed", headers=bearer(acme.token), json={"expected": 1})
+        assert ok.status_code == 200 and len(ok.json()["job_ids"]) == 1
+        await settled(acme.tenant_id)
+    async with session_scope() as session:
+        retried = await job_queries.get_job_run(session, tenant_id=acme.tenant_id, job_run_id=ok.json()["job_ids"][0])
+    assert retried.retry_of == other.id
 
 
 async def test_cancel_queued_and_running_runs(client: httpx.AsyncClient, worker_factory: Any) -> None:
