@@ -33,6 +33,7 @@ from jobs.engines.detect.answered import canonical_answered
 from jobs.engines.flows.schema import UTC_US
 from jobs.engines.snapshot.aggregate import EDGE_SCHEMA
 from jobs.engines.snapshot.builder import SnapshotAccumulator
+from jobs.stores import enrichment
 from models.settings import get_settings
 
 PARTITION_SECONDS = 300
@@ -72,6 +73,8 @@ class UploadWriter:
         self.staging = get_settings().flow_dir / str(tenant_id) / ".staging" / staging_name
         self.batches = 0
         self.staged: set[int] = set()
+        # the distinct addresses' ASN, organisation and country (`jobs.stores.enrichment`), published with the rest
+        self.enricher = enrichment.BatchEnricher()
 
     def add(self, frame: pl.DataFrame) -> None:
         """Aggregate a canonical frame into 5-minute partials and stage them, one edge, node and connection
@@ -85,6 +88,8 @@ class UploadWriter:
         accumulator = SnapshotAccumulator(window_seconds=PARTITION_SECONDS)
         accumulator.add(frame)
         edges, nodes = accumulator.partials()
+        # the node partials hold the batch's distinct addresses (a few per partition), not one per flow
+        self.enricher.add(nodes["ips"].explode())
         by_window = {"edges": edges.partition_by("window", as_dict=True),
                      "nodes": nodes.partition_by("window", as_dict=True)}
         for (epoch,), _ in by_window["edges"].items():
@@ -111,6 +116,7 @@ class UploadWriter:
         root = get_settings().flow_dir / str(self.tenant_id)
         staged = sorted(self.staged)
         touched = set(staged)
+        enrichment.publish(self.tenant_id, self.upload_id, self.enricher.write(self.staging, self.upload_id))
         # A build finds a partition's partials by their edge file: it goes last in, first out.
         for old in sorted(root.glob(f"window=*/partial-{self.upload_id}-*.parquet"), key=_edges_first):
             touched.add(int(old.parent.name.split("=", 1)[1]))

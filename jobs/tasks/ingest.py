@@ -152,6 +152,7 @@ async def ingest_flows(ctx: dict[str, Any], *, tenant_id: int, upload_id: int) -
         raise
     # Merging and writing the partials is CPU work too.
     partitions = await asyncio.to_thread(writer.commit) if writer is not None else []
+    enriched = _enrichment_result(writer)
     windows = sorted({align(p, tenant.window_seconds) for p in partitions})
     async with session_scope() as session:
         await graph_queries.finish_upload(
@@ -167,4 +168,12 @@ async def ingest_flows(ctx: dict[str, Any], *, tenant_id: int, upload_id: int) -
     ]
     return {"upload_id": upload_id, "accepted": totals["accepted"], "rejected": totals["rejected"],
             "skipped": totals["skipped"], "skip_reasons": totals["skip_reasons"], "windows": len(windows),
-            "snapshot_jobs": [r.id for r in runs]}
+            "snapshot_jobs": [r.id for r in runs], "enrichment": enriched}
+
+
+def _enrichment_result(writer: UploadWriter | None) -> dict[str, Any]:
+    """How many outside addresses got an ASN/organisation/country, or why none did (the tables are missing:
+    said once here and in the worker's log; ingest went on without them)."""
+    if writer is None:
+        return {"addresses": 0, "missing": None}
+    return {"addresses": writer.enricher.frame().height, "missing": writer.enricher.missing}

@@ -1,0 +1,132 @@
+"""The enrichment of a tenant's outside addresses on disk: ASN, AS organisation and country, looked up at ingest.
+
+    {flow_dir}/{tenant}/enrichment/upload-{upload}.parquet    address, asn, as_org, country
+
+Ingest (`UploadWriter`) looks up the distinct addresses of each batch, columnar, with the offline tables of
+`jobs.engines.enrich`, and publishes one file per upload beside its partials (replaced whole when the upload is
+ingested again). Only global addresses the tables know are kept: private, reserved and unknown ones have no row.
+Later stages (drift's "new ASN for this host", explanations, incident details, graph node details) read the
+answers here and never look an address up again.
+
+`read_enrichment` / `enrichment_of` are the readers; whatever shows their answers carries
+`jobs.engines.enrich.ATTRIBUTION` and, on a web page, a link to `DBIP_LINK`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from pathlib import Path
+from typing import Final
+
+import polars as pl
+
+from jobs.engines.enrich import DEFAULT_DATA_DIR, ENRICH_SCHEMA, EnrichDataMissing, Enrichment, lookup_distinct
+from models.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+STORE_SCHEMA: Final[dict[str, pl.DataType]] = {"address": pl.Utf8(), **ENRICH_SCHEMA}
+FILE_PREFIX: Final = "upload-"
+# where ingest reads the offline tables (`./run` installs them there)
+DATA_DIR: Path = DEFAULT_DATA_DIR
+
+
+def enrichment_dir(tenant_id: int) -> Path:
+    """The folder of a tenant's enrichment files."""
+    if isinstance(tenant_id, bool) or not isinstance(tenant_id, int) or tenant_id < 1:
+        raise ValueError(f"tenant_id must be a positive integer, got {tenant_id!r}")
+    return get_settings().flow_dir / str(tenant_id) / "enrichment"
+
+
+class BatchEnricher:
+    """The distinct addresses of one upload, looked up batch by batch; an address is looked up once per upload.
+
+    When the offline tables are missing, `missing` holds the reason (said once, in the job's result and log)
+    and nothing is looked up: ingest goes on without enrichment.
+    """
+
+    def __init__(self, data_dir: Path | None = None) -> None:
+        self.data_dir = DATA_DIR if data_dir is None else data_dir
+        self.seen: set[str] = set()
+        self.found: list[pl.DataFrame] = []
+        self.missing: str | None = None
+
+    def add(self, addresses: pl.Series) -> None:
+        """Look up the addresses of `addresses` not met before in this upload (nulls and duplicates skipped)."""
+        if self.missing is not None:
+            return
+        distinct = addresses.drop_nulls().unique()
+        fresh = distinct.filter(~distinct.is_in(list(self.seen))) if self.seen else distinct
+        if fresh.len() == 0:
+            return
+        self.seen.update(fresh.to_list())
+        try:
+            answers = lookup_distinct(fresh, data_dir=self.data_dir)
+        except EnrichDataMissing as exc:
+            self.missing = str(exc)
+            log.warning("ingest goes on without IP enrichment: %s", exc)
+            return
+        known = answers.filter(pl.any_horizontal(pl.col(name).is_not_null() for name in ENRICH_SCHEMA))
+        if known.height:
+            self.found.append(known)
+
+    def frame(self) -> pl.DataFrame:
+        """What this upload found: one row per address the tables know, by address."""
+        if not self.found:
+            return pl.DataFrame(schema=STORE_SCHEMA)
+        return pl.concat(self.found).unique("address", keep="first").sort("address")
+
+    def write(self, folder: Path, upload_id: int) -> Path | None:
+        """Stage this upload's file in `folder` (None when it found nothing)."""
+        frame = self.frame()
+        if frame.height == 0:
+            return None
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{FILE_PREFIX}{upload_id}.parquet"
+        frame.write_parquet(path, compression="zstd", compression_level=1)
+        return path
+
+
+def publish(tenant_id: int, upload_id: int, staged: Path | None) -> None:
+    """Replace the upload's published enrichment with the staged file (or remove it when none was staged)."""
+    target = enrichment_dir(tenant_id) / f"{FILE_PREFIX}{upload_id}.parquet"
+    if staged is None:
+        target.unlink(missing_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged.replace(target)
+
+
+def _files(tenant_id: int) -> list[Path]:
+    """The tenant's enrichment files, newest upload first (its answer wins when the tables changed)."""
+
+    def upload_of(path: Path) -> int:
+        number = path.stem.removeprefix(FILE_PREFIX)
+        return int(number) if number.isdigit() else -1
+
+    return sorted(enrichment_dir(tenant_id).glob(f"{FILE_PREFIX}*.parquet"), key=upload_of, reverse=True)
+
+
+def read_enrichment(*, tenant_id: int, addresses: Collection[str] | None = None) -> pl.DataFrame:
+    """The stored enrichment of the tenant's addresses (all of them, or those of `addresses`): one row per
+    address in STORE_SCHEMA (address, asn, as_org, country), sorted by address. Addresses never stored, and
+    private or unknown ones, have no row.
+
+    The function the graph's node details and filters call: e.g.
+    `read_enrichment(tenant_id=t, addresses=["203.0.113.9"])`.
+    """
+    files = _files(tenant_id)
+    if not files or (addresses is not None and not addresses):
+        return pl.DataFrame(schema=STORE_SCHEMA)
+    scan = pl.scan_parquet(files, hive_partitioning=False, glob=False, schema=STORE_SCHEMA)
+    if addresses is not None:
+        scan = scan.filter(pl.col("address").is_in(list(addresses)))
+    # the files are read newest upload first and keep="first" keeps the newest answer
+    return scan.unique("address", keep="first", maintain_order=True).sort("address").collect()
+
+
+def enrichment_of(*, tenant_id: int, addresses: Collection[str]) -> dict[str, Enrichment]:
+    """address → (asn, as_org, country) for the stored ones among `addresses`."""
+    frame = read_enrichment(tenant_id=tenant_id, addresses=addresses)
+    return {row[0]: (row[1], row[2], row[3]) for row in frame.iter_rows()}
