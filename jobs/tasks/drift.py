@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -45,6 +45,7 @@ from jobs.engines.drift import (
 from jobs.engines.drift.criticality import validate_criticality
 from jobs.engines.drift.detect import prepare
 from jobs.engines.drift.records import EventKind, VerdictKind
+from jobs.engines.enrich import Enrichment
 from jobs.runtime.constants import drift_lock_key
 from jobs.runtime.events import publish_event
 from jobs.runtime.gcpause import gc_paused
@@ -53,6 +54,7 @@ from jobs.runtime.notify import NOTIFY_SEVERITIES, notify_high_severity
 from jobs.runtime.queue import enqueue_job
 from jobs.runtime.tracking import PermanentJobError, report_progress, tracked
 from jobs.stores.detection import load_excluded, load_meta
+from jobs.stores.enrichment import enrichment_of
 from jobs.tasks.baseline import WindowLoader, baseline_of, baselines, cache_key, store_baseline
 from jobs.tasks.incidents import Folded, announce, fold_findings, incident_lock
 from models.db import session_scope
@@ -142,10 +144,16 @@ def _analyze(
     inputs: DetectInputs, current: Snapshot, previous: Snapshot | None, baseline: Baseline
 ) -> list[dict[str, Any]]:
     deferral = inputs.deferral
+    tenant_id = inputs.row.tenant_id
+
+    def owners(addresses: Collection[str]) -> dict[str, Enrichment]:
+        # ASN, organisation and country stored at ingest (jobs.stores.enrichment): no lookup here
+        return enrichment_of(tenant_id=tenant_id, addresses=addresses)
+
     records: list[DriftEventRecord] = analyze(
         current, previous, baseline, feedback=inputs.verdicts, whitelist=inputs.whitelist,
         criticality=inputs.criticality, now=inputs.now,
-        home=deferral.home, excluded=deferral.excluded, exposed=deferral.exposed,
+        home=deferral.home, excluded=deferral.excluded, exposed=deferral.exposed, enrich=owners,
     )
 
     return [record.to_dict() for record in records]

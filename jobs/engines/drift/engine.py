@@ -7,12 +7,14 @@ from collections.abc import Set as AbstractSet
 from datetime import datetime
 
 from jobs.engines.detect.home import HomeNetworks
+from jobs.engines.drift.asn import EnrichLookup, owner_text, with_owners
 from jobs.engines.drift.baseline import Baseline
 from jobs.engines.drift.criticality import validate_criticality
 from jobs.engines.drift.defer import Deferral, ServiceKey
 from jobs.engines.drift.detect import DetectParams, detect_with_context
 from jobs.engines.drift.explain import explain
 from jobs.engines.drift.feedback import FeedbackIndex
+from jobs.engines.drift.known import known_index
 from jobs.engines.drift.records import EVENT_KINDS, Detection, DriftEventRecord, Snapshot, Verdict
 from jobs.engines.drift.score import ScoreContext, score_detection
 from jobs.engines.drift.whitelist import WhitelistEntry, apply_whitelist
@@ -31,6 +33,7 @@ def analyze(
     home: HomeNetworks | None = None,
     excluded: Mapping[str, float] | None = None,
     exposed: AbstractSet[ServiceKey] = frozenset(),
+    enrich: EnrichLookup | None = None,
 ) -> list[DriftEventRecord]:
     """Scored, explained drift events of `current`, highest risk first.
 
@@ -48,9 +51,10 @@ def analyze(
     criticality = dict(criticality or {})
     validate_criticality(criticality)
     deferral = Deferral(home=home, excluded=dict(excluded or {}), exposed=frozenset(exposed))
-    detections, _, nodes = detect_with_context(current, previous, baseline, params, deferral)
+    detections, known, nodes = detect_with_context(current, previous, baseline, params, deferral)
     if not detections:
         return []
+    detections = with_owners(detections, known_index(known, home), nodes, enrich)
     context = ScoreContext(
         nodes=nodes,
         criticality=criticality,
@@ -78,6 +82,16 @@ def _event(detection: Detection, context: ScoreContext) -> DriftEventRecord:
         risk=scored.risk,
         severity=scored.severity,
         reasons=scored.reasons,
-        explanation=explain(d.kind, d.src, d.dst, d.dst_port, d.protocol, scored.reasons),
+        explanation=explain(d.kind, d.src, d.dst, d.dst_port, d.protocol, scored.reasons, owner=_owner(d)),
         evidence=dict(d.facts),
     )
+
+
+def _owner(d: Detection) -> str | None:
+    """"203.0.113.9 is AS14061 DigitalOcean (NL)" when the event's outside end has stored enrichment."""
+    facts = d.facts
+    text = owner_text(facts.get("peer_asn"), facts.get("peer_org"), facts.get("peer_country"))
+    if not text:
+        return None
+    outside = d.dst if facts.get("host") == d.src else d.src
+    return f"{outside} is {text}"

@@ -28,6 +28,8 @@ class KnownIndex:
     sources: int  # distinct sources
     views: dict[str, NodeView]  # node views of the baseline alone (`nodes.node_views` adds the window)
     outside_peers: dict[str, int]  # distinct outside peers each source already reaches
+    # the outside ends each node already has edges with, either way (what "a new ASN for this host" compares to)
+    outside_of: dict[str, tuple[str, ...]]
 
 
 def known_index(known: Baseline, home: HomeNetworks | None = None) -> KnownIndex:
@@ -41,6 +43,11 @@ def known_index(known: Baseline, home: HomeNetworks | None = None) -> KnownIndex
     views = baseline_views(known, home)
     pairs = frozenset((key[0], key[1]) for key in edges)
     outside = Counter(src for src, dst in pairs if (view := views.get(dst)) is not None and view.external)
+    counterparts: dict[str, set[str]] = {}
+    for src, dst in pairs:
+        for host, other in ((src, dst), (dst, src)):
+            if (view := views.get(other)) is not None and view.external:
+                counterparts.setdefault(host, set()).add(other)
     index = KnownIndex(
         seen=frozenset(known.nodes) | sources | {key[1] for key in edges},
         pairs=pairs,
@@ -48,6 +55,7 @@ def known_index(known: Baseline, home: HomeNetworks | None = None) -> KnownIndex
         sources=len(sources),
         views=views,
         outside_peers=dict(outside),
+        outside_of={host: tuple(sorted(others)) for host, others in counterparts.items()},
     )
     known.derived[cache_key] = index
     return index

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from jobs.engines.drift.asn import owner_text
 from jobs.engines.drift.criticality import node_criticality
 from jobs.engines.drift.feedback import FeedbackIndex
 from jobs.engines.drift.nodes import NodeView
@@ -40,6 +41,7 @@ WEIGHTS: dict[str, float] = {
     "fan_out": 20.0,
     "common_destination": 15.0,
     "routine_outside": 25.0,
+    "new_asn": 12.0,
     "feedback": 25.0,
 }
 FEEDBACK_SHARE = 0.5
@@ -190,6 +192,19 @@ def _routine_outside(d: Detection, _: ScoreContext) -> Reason | None:
     return _reason("routine_outside", value, f"{d.src} already reaches {known} outside peers")
 
 
+def _asn_novelty(d: Detection, _: ScoreContext) -> Reason | None:
+    """A new peer in an autonomous system the host never reached is a new party (stronger than a new address);
+    one more address in an ASN it already reaches is routine (weaker). Needs the peer's stored enrichment."""
+    facts = d.facts
+    if d.kind != "new_external" or not facts.get("peer_asn") or "asn_known_peers" not in facts:
+        return None
+    owner = owner_text(facts["peer_asn"], facts.get("peer_org"), facts.get("peer_country"))
+    host, known = facts.get("host", d.src), int(facts["asn_known_peers"])
+    if known == 0:
+        return _reason("new_asn", 1.0, f"first contact with {owner} for {host}")
+    return _reason("new_asn", -0.75, f"{host} already reaches {known} peer{'s' if known > 1 else ''} in {owner}")
+
+
 def _feedback(d: Detection, ctx: ScoreContext, raw: float) -> Reason | None:
     """Verdicts on the same pattern; their weight grows with the rest of the score."""
     match = ctx.feedback.match(d)
@@ -208,5 +223,5 @@ def _feedback(d: Detection, ctx: ScoreContext, raw: float) -> Reason | None:
 
 _FEATURES: tuple[Callable[[Detection, ScoreContext], Reason | None], ...] = (
     _kind, _port, _external, _novelty, _volume, _criticality, _fan_out,
-    _common_destination, _routine_outside,
+    _common_destination, _routine_outside, _asn_novelty,
 )
