@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import reflex as rx
+from reflex_base.event import EventSpec
 
 from jobs.runtime import control, triggers
 from jobs.runtime.windows import BadRange
@@ -18,8 +19,36 @@ from state.base import AppState, guarded
 from state.live import listens_to
 
 
+def run_in_url(run_id: str) -> EventSpec:
+    """Put (or take) `run=ID` in the address bar without navigating, so the open run's link can be shared."""
+    change = f"u.searchParams.set('run', {json.dumps(run_id)})" if run_id else "u.searchParams.delete('run')"
+    return rx.call_script("const u = new URL(window.location.href); " + change +
+                          "; window.history.replaceState(null, '', u.pathname + u.search);")
+
+
+def retry_advice(status: str, error: str) -> tuple[bool, str]:
+    """Whether another attempt can help a finished run, and why (said next to the Retry button or instead of it)."""
+    if status == "cancelled":
+        return True, "Cancelled before it finished: a retry runs it again with the same parameters."
+    if status == "lost":
+        return True, "Its worker stopped without reporting: a retry runs it again with the same parameters."
+    if status != "failed":
+        return False, ""
+    if error.startswith(job_queries.PERMANENT_PREFIX):
+        return False, ("A permanent failure: its input (a file, a window, a row it needs) is wrong, so another "
+                       "attempt would fail the same way. Fix the cause, then start a new run.")
+    if error.startswith("transient failure"):
+        return True, ("The database, Redis or the network failed on every attempt: a retry can pass now that "
+                      "they answer again.")
+    if error == "timed out":
+        return True, "It ran past its time limit: a retry can pass when the workers are less busy."
+    return True, ("An unexpected error (a defect, or a state that may have changed): a retry may pass; if it fails "
+                  "the same way, report the error.")
+
+
 def detail_of(run: dict[str, Any]) -> dict[str, str]:
     """A run as the detail panel shows it (strings only)."""
+    can_retry, advice = retry_advice(run["status"], run.get("error") or "")
     links = {key: str(value) for key, value in (run.get("result") or {}).items() if key.endswith("_id") and value}
     return {
         "id": str(run["id"]), "name": run["name"], "status": run["status"], "arq_job_id": run["arq_job_id"],
@@ -28,6 +57,7 @@ def detail_of(run: dict[str, Any]) -> dict[str, str]:
         "params": json.dumps(run.get("params") or {}, sort_keys=True),
         "links": ", ".join(f"{k.removesuffix('_id')} #{v}" for k, v in links.items()),
         "retry_of": str(run.get("retry_of") or ""),
+        "retry_helps": "yes" if can_retry else "", "advice": advice,
     }
 
 
@@ -56,25 +86,47 @@ class JobsControlState(AppState):
 
     @rx.event
     @guarded("viewer")
-    async def lookup(self, form: dict[str, Any]) -> None:
+    async def open_from_url(self) -> None:
+        """on_load: `?run=ID` (a number or an ARQ job id) opens that run; one the tenant has not says so."""
+        self.detail, self.attempts, self.message = {}, [], ""
+        text = self.router.url.query_parameters.get("run")
+        if text is not None:
+            await self._open(text)
+
+    @rx.event
+    @guarded("viewer")
+    async def lookup(self, form: dict[str, Any]) -> EventSpec:
         """Open a run by number or ARQ job id."""
         await self._open(str(form.get("lookup", "")))
+        return run_in_url(self.detail.get("id", ""))
 
     async def _open(self, text: str) -> None:
+        if not text.strip():
+            self.message, self.detail = "Type a run number (42) or an ARQ job id to find a run.", {}
+            return
         try:
             async with session_scope() as session:
                 run = await job_queries.find_job_run(session, tenant_id=self._tenant_id, lookup=text)
-        except NotFound as exc:
-            self.message, self.detail = exc.message, {}
+        except NotFound:
+            self.message, self.detail = (f"Job run {text[:60]!r} not found: no run of {self.tenant_name} has that "
+                                         "number or job id."), {}
             return
         self.message = ""
         self._show(JobRunPublic.of(run).model_dump())
 
     @rx.event
     @guarded("viewer")
-    async def open_run(self, run_id: str) -> None:
-        """Open a run from the table."""
+    async def open_run(self, run_id: str) -> EventSpec:
+        """Open a run from the table, and put it in the address bar."""
         await self._open(run_id)
+        return run_in_url(self.detail.get("id", ""))
+
+    @rx.event
+    @guarded("viewer")
+    def close_run(self) -> EventSpec:
+        """Close the detail (and take the run out of the address bar)."""
+        self.detail, self.attempts = {}, []
+        return run_in_url("")
 
     @rx.event
     @guarded("analyst")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import plotly.graph_objects as go
@@ -14,12 +15,40 @@ from jobs.worker import CRON_JOBS
 from models.db import session_scope
 from models.ops import JOB_STATUSES
 from models.queries import job_metrics
+from models.queries import jobs as job_queries
 from models.types import utcnow
 from state.base import AppState, guarded
 from state.live import listens_to
 
 # Under a burst of job updates the panel re-reads its metrics at most this often.
 LIVE_REFRESH_SECONDS = 2.0
+
+
+STATUS_COLORS = {"succeeded": "#30a46c", "failed": "#e5484d", "cancelled": "#8b8d98", "lost": "#f76b15"}
+
+
+def rate_label(counts: dict[str, int]) -> str:
+    """Succeeded of finished runs as "99.6 % (498 of 500)": 100 % only when every finished run succeeded."""
+    finished = sum(counts[s] for s in job_metrics.FINAL_STATUSES)
+    if not finished:
+        return "—"
+    succeeded = counts["succeeded"]
+    if succeeded == finished:
+        return f"100 % ({finished:,} of {finished:,})"
+    # Rounded down: 499 of 500 is 99.8 %, 9,999 of 10,000 is 99.9 %, never 100 %.
+    tenths = succeeded * 1000 // finished
+    return f"{tenths / 10:.1f} % ({succeeded:,} of {finished:,})"
+
+
+def throughput_figure(series: dict[str, list[int]]) -> go.Figure:
+    """Runs finished per minute over the last hour, stacked by final status."""
+    minutes = [datetime.fromtimestamp(m, tz=UTC) for m in series["minutes"]]
+    figure = go.Figure([go.Bar(name=status, x=minutes, y=series[status], marker_color=color)
+                        for status, color in STATUS_COLORS.items()])
+    figure.update_layout(barmode="stack", height=220, margin={"l": 40, "r": 10, "t": 10, "b": 30},
+                         yaxis={"title": "runs / min", "rangemode": "tozero"}, xaxis={"title": "UTC"},
+                         template="plotly_white", legend={"orientation": "h"})
+    return figure
 
 
 def durations_figure(rows: list[dict[str, object]]) -> go.Figure:
@@ -41,6 +70,9 @@ class JobsMetricsState(AppState):
     workers: list[dict[str, str]] = []
     scheduled: list[dict[str, str]] = []
     durations: go.Figure = go.Figure()
+    throughput: go.Figure = go.Figure()
+    # This tenant's runs now waiting, retrying or running (all time), beside the shared queue's depth.
+    waiting: str = ""
 
     _loaded_at: float = 0.0
 
@@ -61,12 +93,14 @@ class JobsMetricsState(AppState):
         now = utcnow()
         async with session_scope() as session:
             metrics = await job_metrics.run_metrics(session, tenant_id=tenant_id, now=now)
-        rows = []
-        for period, counts in metrics["counts"].items():
-            rate = metrics["success_rate"][period]
-            rows.append([period, *(str(counts[s]) for s in JOB_STATUSES), "—" if rate is None else f"{rate:.0%}"])
-        self.period_rows = rows
+            series = await job_metrics.throughput(session, tenant_id=tenant_id, now=now)
+            current = await job_queries.count_job_runs_by_status(session, tenant_id=tenant_id)
+        self.period_rows = [[period, *(str(counts[s]) for s in JOB_STATUSES), rate_label(counts)]
+                            for period, counts in metrics["counts"].items()]
         self.durations = durations_figure(metrics["durations"])
+        self.throughput = throughput_figure(series)
+        self.waiting = (f"{current['queued']} waiting, {current['retrying']} waiting to retry, "
+                        f"{current['running']} running")
         redis = get_redis()
         self.queue_depth = await monitor.queue_depth(redis)
         self.workers = [{"id": str(w["id"]), "last_seen": f"{w['seconds_ago']} s ago"}

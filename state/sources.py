@@ -10,11 +10,13 @@ import reflex as rx
 from reflex_base.event import EventHandler, EventSpec
 
 from jobs.engines.flows.formats import FORMAT_ALIASES
+from jobs.engines.flows.result import explain_skips
 from jobs.runtime.uploads import EmptyUpload, UploadTooLarge, receive_upload
 from models.db import session_scope
 from models.graph import FlowUpload
 from models.public.graph import SnapshotPublic
 from models.queries import graph as graph_queries
+from models.queries import jobs as job_queries
 from models.queries import tenancy
 from models.queries.audit import record_audit
 from models.tenancy import WINDOW_CHOICES
@@ -34,9 +36,10 @@ def _when(stamp: datetime | str | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def upload_row(upload: FlowUpload) -> dict[str, Any]:
-    """An upload as the table shows it."""
+def upload_row(upload: FlowUpload, result: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An upload as the table shows it; `result` (its ingest job's) tells why records were skipped."""
     return {
+        "skip_reasons": explain_skips((result or {}).get("skip_reasons") or {}),
         "id": str(upload.id), "filename": upload.filename, "format": upload.source_format, "status": upload.status,
         "accepted": f"{upload.rows_accepted:,}", "rejected": f"{upload.rows_rejected:,}",
         "skipped": f"{upload.rows_skipped:,}", "reason": upload.reason, "when": _when(upload.created_at),
@@ -69,6 +72,8 @@ class SourcesState(AppState):
     uploading: bool = False
     upload_message: str = ""
     upload_error: bool = False
+    # The uploads the message above speaks of, until each is parsed or refused.
+    _pending: list[int] = []
     window: str = "1h"
     window_choices: list[str] = [tenancy.describe_window(c) for c in WINDOW_CHOICES]
 
@@ -88,10 +93,9 @@ class SourcesState(AppState):
         async with session_scope() as session:
             tenant = await tenancy.get_tenant(session, tenant_id=tenant_id)
             self.window = tenancy.describe_window(tenant.window_seconds)
-            uploads = await graph_queries.list_uploads(session, tenant_id=tenant_id, limit=20)
             snapshots = await graph_queries.list_snapshots(session, tenant_id=tenant_id, limit=SHOWN)
             self.snapshot_total = await graph_queries.count_snapshots(session, tenant_id=tenant_id)
-        self.uploads = [upload_row(u) for u in uploads]
+        await self._refresh_uploads(tenant_id)
         self.snapshots = [snapshot_row(SnapshotPublic.of(s).model_dump()) for s in snapshots]
 
     @rx.event
@@ -135,6 +139,7 @@ class SourcesState(AppState):
             self.upload_message, self.upload_error = "Choose or drop at least one flow file first.", True
             return None
         queued: list[str] = []
+        self._pending = []
         for file in files:
             try:
                 upload, _ = await receive_upload(_chunks(file), tenant_id=tenant_id, filename=file.filename or "upload",
@@ -147,6 +152,7 @@ class SourcesState(AppState):
                 await self._refresh(tenant_id)
                 return None
             queued.append(f"#{upload.id} {upload.filename}")
+            self._pending = [*self._pending, upload.id or 0]
         self.uploading, self.upload_percent, self.upload_error = False, 100, False
         self.upload_message = f"Queued {', '.join(queued)}: results appear below as the worker parses them."
         await self._refresh(tenant_id)
@@ -158,9 +164,7 @@ class SourcesState(AppState):
         data = event.get("data", {})
         if event.get("type") == "job.updated":
             if data.get("name") == "ingest_flows" and data.get("status") in ("succeeded", "failed", "cancelled"):
-                async with session_scope() as session:
-                    uploads = await graph_queries.list_uploads(session, tenant_id=self._tenant_id, limit=20)
-                self.uploads = [upload_row(u) for u in uploads]
+                await self._refresh_uploads(self._tenant_id)
             return
         row = snapshot_row(data)
         rows = [r for r in self.snapshots if r["id"] != row["id"]]
@@ -168,3 +172,33 @@ class SourcesState(AppState):
             self.snapshot_total += 1
         rows.append(row)
         self.snapshots = sorted(rows, key=lambda r: r["window_start"], reverse=True)[:SHOWN]
+
+    async def _refresh_uploads(self, tenant_id: int) -> None:
+        async with session_scope() as session:
+            uploads = await graph_queries.list_uploads(session, tenant_id=tenant_id, limit=20)
+            results = await job_queries.ingest_results(session, tenant_id=tenant_id,
+                                                       upload_ids=[u.id for u in uploads if u.status == "ingested"
+                                                                   and u.id is not None])
+        self.uploads = [upload_row(u, results.get(u.id or 0)) for u in uploads]
+        self._settle_message(uploads)
+
+    def _settle_message(self, uploads: list[FlowUpload]) -> None:
+        """Once every upload the message spoke of is parsed or refused, say how each ended (not "Queued")."""
+        by_id = {u.id: u for u in uploads}
+        mine = [by_id[i] for i in self._pending if i in by_id]
+        if not mine or any(u.status == "received" for u in mine):
+            return
+        self._pending = []
+        self.upload_error = any(u.status != "ingested" for u in mine)
+        self.upload_message = " ".join(upload_outcome(u) for u in mine)
+
+
+def upload_outcome(upload: FlowUpload) -> str:
+    """How a parse ended, in one sentence."""
+    name = f"#{upload.id} {upload.filename}"
+    if upload.status == "ingested":
+        return (f"{name} ingested: {upload.rows_accepted:,} flows accepted, {upload.rows_rejected:,} bad lines, "
+                f"{upload.rows_skipped:,} skipped (see the table).")
+    if upload.status == "rejected":
+        return f"{name} was rejected, nothing of it was kept: {upload.reason.rstrip('.')}."
+    return f"{name} failed: {upload.reason or upload.status}."

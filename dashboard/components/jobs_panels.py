@@ -12,22 +12,32 @@ from state.jobs_metrics import JobsMetricsState
 
 def metrics_panel() -> rx.Component:
     """Counts per period with success rate, duration percentiles, queue, workers, cron."""
-    header = rx.table.row(*[rx.table.column_header_cell(h) for h in ("period", *JOB_STATUSES, "success")])
+    header = rx.table.row(*[rx.table.column_header_cell(h) for h in ("queued in", *JOB_STATUSES,
+                                                                      "succeeded of finished")])
     return rx.card(rx.vstack(
         rx.hstack(rx.heading("Workers and queue", size="3"), rx.spacer(),
                   rx.button("Refresh", size="1", variant="soft", on_click=JobsMetricsState.load_metrics), width="100%"),
         rx.table.root(rx.table.header(header), rx.table.body(rx.foreach(
             JobsMetricsState.period_rows,
             lambda row: rx.table.row(rx.foreach(row, lambda cell: rx.table.cell(cell))))), size="1", id="jobs-metrics"),
+        rx.text("Each row counts this tenant's runs queued in that period, by the status they have now; finished "
+                "means succeeded, failed, cancelled or lost.", size="1", color_scheme="gray"),
         rx.hstack(
-            rx.text("Queue depth: ", rx.text(JobsMetricsState.queue_depth, as_="span", weight="bold",
-                                             id="queue-depth")),
+            rx.text("Your runs now: ", rx.text(JobsMetricsState.waiting, as_="span", weight="bold", id="runs-waiting")),
+            rx.text("Workers' queue, all tenants: ", rx.text(JobsMetricsState.queue_depth, as_="span", weight="bold",
+                                                             id="queue-depth"),
+                    " jobs waiting, deferred or running", title="ARQ's queue in Redis, shared by every tenant"),
             rx.text("Workers: ", rx.foreach(JobsMetricsState.workers, lambda w: rx.badge(
                 w["id"], " · ", w["last_seen"], color_scheme="grass", class_name="worker")), id="workers"),
             rx.text("Scheduled: ", rx.foreach(JobsMetricsState.scheduled, lambda c: rx.badge(
                 c["name"], " next ", c["next_run"], variant="outline")), id="scheduled"),
             spacing="4", wrap="wrap"),
-        rx.box(rx.plotly(data=JobsMetricsState.durations, id="durations-chart"), width="100%"),
+        rx.grid(
+            rx.box(rx.text("Runs finished per minute, last hour", size="2", weight="bold"),
+                   rx.plotly(data=JobsMetricsState.throughput, id="throughput-chart"), min_width="0"),
+            rx.box(rx.text("Duration of succeeded runs, last 7 days", size="2", weight="bold"),
+                   rx.plotly(data=JobsMetricsState.durations, id="durations-chart"), min_width="0"),
+            columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%"),
         width="100%"), width="100%")
 
 
@@ -63,20 +73,23 @@ def run_detail() -> rx.Component:
     """The open run: params, attempts with errors, progress, links; retry/cancel by role."""
     d = mapping(JobsControlState.detail)
     actions = rx.hstack(
-        rx.cond(JobsControlState.can_retry & ((d["status"] == "failed") | (d["status"] == "cancelled")
-                                              | (d["status"] == "lost")),
+        rx.cond(JobsControlState.can_retry & (d["retry_helps"] == "yes"),
                 rx.button("Retry", on_click=JobsControlState.retry, id="detail-retry")),
         rx.cond(JobsControlState.can_cancel & ((d["status"] == "queued") | (d["status"] == "running")
                                                | (d["status"] == "retrying")),
                 rx.button("Cancel", color_scheme="red", on_click=JobsControlState.cancel, id="detail-cancel")))
     return rx.cond(d.length() > 0, rx.card(rx.vstack(
-        rx.heading("Run #", d["id"], " · ", d["name"], size="3"),
+        rx.hstack(rx.heading("Run #", d["id"], " · ", d["name"], size="3"), rx.spacer(),
+                  rx.button("Close", size="1", variant="soft", on_click=JobsControlState.close_run, id="detail-close"),
+                  width="100%"),
         *[_field(label, key) for label, key in (
             ("Status", "status"), ("Job id", "arq_job_id"), ("Triggered by", "triggered_by"), ("Retry of", "retry_of"),
             ("Params", "params"), ("Progress", "progress"), ("Attempts", "attempts"), ("Error", "error"),
             ("Produced", "links"))],
         rx.foreach(JobsControlState.attempts, lambda a: rx.text(
             "attempt ", a["attempt"], " at ", a["at"], ": ", a["error"], size="1", color_scheme="red")),
+        rx.cond(d["advice"] != "", rx.callout(d["advice"], size="1", id="detail-advice", width="100%",
+                                              color_scheme=rx.cond(d["retry_helps"] == "yes", "blue", "amber"))),
         actions, width="100%"), id="run-detail", width="100%"))
 
 

@@ -32,13 +32,33 @@ class NavEntry:
 
 # Filled by @protected_page as the page modules are imported.
 NAV: list[NavEntry] = []
+# Below this width the header's links fold into a Menu button (the whole row fits 1024 px without wrapping).
+NAV_COLLAPSE_PX = 1360
+WIDE_ONLY = {f"@media (max-width: {NAV_COLLAPSE_PX - 1}px)": {"display": "none"}}
+NARROW_ONLY = {"display": "none", f"@media (max-width: {NAV_COLLAPSE_PX - 1}px)": {"display": "flex"}}
+
+
+def _slug(entry: NavEntry) -> str:
+    return entry.label.lower().replace(" ", "-")
+
+
+def _for_role(entry: NavEntry, component: rx.Component) -> rx.Component:
+    # a page the role cannot use is not offered (its handlers refuse it anyway)
+    return component if entry.role == "viewer" else rx.cond(AppState.role_rank >= ROLE_RANK[entry.role], component)
 
 
 def _nav_link(entry: NavEntry) -> rx.Component:
-    link = rx.link(entry.label, href=entry.route, size="3", weight="medium",
-                   id=f"nav-{entry.label.lower().replace(' ', '-')}")
-    # a page the role cannot use is not offered (its handlers refuse it anyway)
-    return link if entry.role == "viewer" else rx.cond(AppState.role_rank >= ROLE_RANK[entry.role], link)
+    return _for_role(entry, rx.link(entry.label, href=entry.route, size="3", weight="medium", white_space="nowrap",
+                                    id=f"nav-{_slug(entry)}"))
+
+
+def _nav_menu() -> rx.Component:
+    """The same links in a menu, for narrow windows (its items exist only while it is open: no twin ids)."""
+    return rx.menu.root(
+        rx.menu.trigger(rx.button(rx.icon("menu", size=16), "Menu", variant="soft", size="2", id="nav-menu-button")),
+        rx.menu.content(*[_for_role(entry, rx.menu.item(entry.label, on_select=rx.redirect(entry.route),
+                                                        id=f"navmenu-{_slug(entry)}")) for entry in sorted(NAV)]),
+    )
 
 
 def for_role(role: str, body: rx.Component) -> rx.Component:
@@ -83,17 +103,31 @@ def brand(size: str = "5") -> rx.Component:
 
 
 def header() -> rx.Component:
-    """Brand, navigation, tenant and user, sign-out."""
+    """Brand, navigation (a menu below NAV_COLLAPSE_PX), tenant and user, sign-out: one row at any width."""
     return rx.hstack(
         brand(),
-        rx.hstack(*[_nav_link(entry) for entry in sorted(NAV)], spacing="5", margin_left="2em"),
+        rx.hstack(*[_nav_link(entry) for entry in sorted(NAV)], spacing="4", margin_left="1.5em", align="center",
+                  style=WIDE_ONLY, id="nav-links"),
+        rx.box(_nav_menu(), style=NARROW_ONLY, margin_left="1em"),
         rx.spacer(),
         _live_feed(),
         rx.badge(AppState.tenant_name, variant="surface", id="tenant-name"),
-        rx.text(AppState.user_email, size="2", id="user-email"),
+        rx.text(AppState.user_email, size="2", id="user-email", white_space="nowrap", overflow="hidden",
+                text_overflow="ellipsis", max_width="16em", title=AppState.user_email),
         rx.badge(AppState.role, color_scheme="indigo", id="user-role"),
-        rx.button("Sign out", variant="soft", size="1", on_click=AppState.sign_out, id="sign-out"),
+        rx.button("Sign out", variant="soft", size="1", on_click=AppState.sign_out, id="sign-out",
+                  white_space="nowrap"),
         align="center", padding="0.8em 1.5em", border_bottom="1px solid var(--gray-a5)", width="100%",
+        wrap="nowrap", spacing="3", id="app-header",
+    )
+
+
+def shell(body: rx.Component) -> rx.Component:
+    """The header above `body`; a table wider than the window scrolls inside the page, not the page itself."""
+    return rx.vstack(
+        header(),
+        body,
+        width="100%", spacing="0", align="center",
     )
 
 
@@ -114,12 +148,8 @@ def protected_page(route: str, title: str, *, nav: str | None, order: int = 0, r
             # Below the page's role, `for_role` says why in the page itself: one refusal, not two.
             banner = denied_banner() if role == "viewer" else rx.cond(
                 AppState.role_rank >= ROLE_RANK[role], denied_banner())
-            return rx.vstack(
-                header(),
-                banner,
-                rx.box(body(), padding="1.5em", width="100%", max_width="1400px"),
-                width="100%", spacing="0", align="center",
-            )
+            return shell(rx.fragment(banner, rx.box(body(), padding="1.5em", width="100%", max_width="1400px",
+                                                    min_width="0", overflow_x="auto", id="page-body")))
 
         page.__name__ = body.__name__
         return public_page(route, f"{title} · SecureGuard", on_load=[AppState.check_session, *on_load])(page)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dashboard.components.bindings import Row, array, event
-from dashboard.components.shell import protected_page
+from dashboard.components.shell import for_role, protected_page
 from state.audit import AUDIT_READ_ROLE, AuditState
 
 
@@ -43,7 +43,7 @@ def _row(row: Row) -> rx.Component:
 @protected_page("/audit", "Audit log", nav="Audit log", order=90, role=AUDIT_READ_ROLE, on_load=[AuditState.load])
 def audit() -> rx.Component:
     headers = ("When (UTC)", "Actor", "Action", "Target", "Changes", "Address")
-    return rx.vstack(
+    return for_role(AUDIT_READ_ROLE, rx.vstack(
         rx.heading("Audit log", size="6"),
         rx.text("Every sign-in, failed sign-in, role change, token, approval and job control action of this tenant, "
                 "newest first.", size="2", color_scheme="gray"),
@@ -60,4 +60,4 @@ def audit() -> rx.Component:
                   rx.text(AuditState.page_label, size="2", id="audit-page"),
                   rx.button("Next →", size="1", variant="soft", on_click=event(AuditState.page)(1)), align="center"),
         spacing="3", width="100%",
-    )
+    ))

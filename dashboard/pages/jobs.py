@@ -71,7 +71,8 @@ def _filters() -> rx.Component:
         width="100%", align="center", wrap="wrap")
 
 
-@protected_page("/jobs", "Jobs", nav="Jobs", order=50, on_load=[JobsState.load, JobsMetricsState.load_metrics])
+@protected_page("/jobs", "Jobs", nav="Jobs", order=50, on_load=[JobsState.load, JobsMetricsState.load_metrics,
+                                                                    JobsControlState.open_from_url])
 def jobs() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -83,7 +84,8 @@ def jobs() -> rx.Component:
             width="100%", align="center",
         ),
         rx.cond(JobsState.notice != "", rx.callout(JobsState.notice, id="jobs-notice", size="1")),
-        rx.cond(JobsControlState.message != "", rx.callout(JobsControlState.message, id="control-notice", size="1")),
+        rx.cond(JobsControlState.message != "", rx.callout(JobsControlState.message, id="control-notice", size="1",
+                                                           role="status")),
         _counts(),
         metrics_panel(),
         rx.cond(JobsControlState.can_retry, build_form()),

@@ -29,8 +29,10 @@ def login() -> rx.Component:
                              required=True, width="100%"),
                     # Disabled until the page is live: a native submit before that would send the password
                     # in a plain request instead of to the login handler.
-                    rx.button("Sign in", type="submit", loading=LoginState.busy, width="100%", id="sign-in",
-                              disabled=~LoginState.is_hydrated),
+                    # Until then it says so: Enter or a click meanwhile is not silently lost.
+                    rx.button(rx.cond(LoginState.is_hydrated, "Sign in", "Connecting…"), type="submit",
+                              loading=LoginState.busy, width="100%", id="sign-in", disabled=~LoginState.is_hydrated,
+                              aria_busy=~LoginState.is_hydrated),
                     rx.cond(
                         LoginState.oidc_enabled,
                         # A document navigation, not a client-side route: the SSO route is HTTP and redirects

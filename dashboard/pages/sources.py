@@ -59,7 +59,10 @@ def _upload_row(row: ObjectVar[dict[str, Any]]) -> rx.Component:
                                rx.badge(row["status"])), class_name="upload-status"),
         rx.table.cell(row["accepted"], class_name="upload-accepted"),
         rx.table.cell(row["rejected"], class_name="upload-rejected"),
-        rx.table.cell(row["skipped"]),
+        rx.table.cell(rx.vstack(rx.text(row["skipped"], size="2"),
+                                rx.foreach(row["skip_reasons"].to(list[str]),
+                                           lambda why: rx.text(why, size="1", color_scheme="gray")),
+                                spacing="0"), class_name="upload-skipped"),
         rx.table.cell(rx.vstack(rx.text(row["reason"], size="1", color_scheme="red"),
                                 rx.foreach(row["errors"].to(list[str]), lambda e: rx.code(e, size="1")),
                                 spacing="1"), class_name="upload-errors"),
@@ -69,7 +72,8 @@ def _upload_row(row: ObjectVar[dict[str, Any]]) -> rx.Component:
 
 
 def _uploads() -> rx.Component:
-    headers = ("#", "File", "Format", "Status", "Accepted", "Rejected", "Skipped", "Reason / first bad lines", "When")
+    headers = ("#", "File", "Format", "Status", "Accepted", "Bad lines", "Skipped (why)", "Reason / first bad lines",
+               "When")
     return rx.cond(
         array(SourcesState.uploads).length() > 0,
         rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),

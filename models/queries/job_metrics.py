@@ -79,6 +79,32 @@ async def durations_by_name(session: AsyncSession, *, tenant_id: int, since: dat
             for name, n, p50, p95 in rows]
 
 
+FINAL_STATUSES = ("succeeded", "failed", "cancelled", "lost")
+
+
+async def throughput(session: AsyncSession, *, tenant_id: int, now: datetime,
+                     span: timedelta = timedelta(hours=1)) -> dict[str, list[int]]:
+    """Runs that finished in each minute of the last `span`, per final status: {"minutes": [epoch seconds of each
+    minute, oldest first], status: [count per minute]} (every minute and status present, zero if none)."""
+    end = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    minutes = [end - timedelta(minutes=m) for m in range(int(span.total_seconds() // 60), 0, -1)]
+    minute = func.date_trunc("minute", col(JobRun.finished_at))
+    rows = await session.exec(
+        select(minute, JobRun.status, func.count())
+        .where(JobRun.tenant_id == tenant_id, col(JobRun.finished_at) >= minutes[0], col(JobRun.finished_at) < end)
+        .where(col(JobRun.status).in_(FINAL_STATUSES))
+        .group_by(minute, JobRun.status)
+    )
+    index = {int(m.timestamp()): i for i, m in enumerate(minutes)}
+    out: dict[str, list[int]] = {"minutes": list(index)}
+    out.update({status: [0] * len(minutes) for status in FINAL_STATUSES})
+    for stamp, status, count in rows:
+        slot = index.get(int(stamp.timestamp()))
+        if slot is not None:
+            out[status][slot] = int(count)
+    return out
+
+
 async def job_names(session: AsyncSession, *, tenant_id: int) -> list[str]:
     """The job names the tenant has runs of (the name filter's choices)."""
     rows = await session.exec(select(JobRun.name).where(JobRun.tenant_id == tenant_id).distinct())

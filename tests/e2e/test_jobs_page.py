@@ -120,3 +120,52 @@ async def test_viewer_sees_no_controls(browser: Browser, live_app: LiveApp) -> N
     await expect(page.locator("#jobs-metrics")).to_be_visible()
     assert await page.locator("#trigger-build").count() == 0
     assert await page.locator("#bulk-retry").count() == 0
+
+
+async def test_a_run_has_its_own_url_and_a_permanent_failure_is_not_offered_a_retry(
+    browser: Browser, live_app: LiveApp
+) -> None:
+    token = sg(live_app.env, "token", "create", "--tenant", "charlie", "--role", "analyst")
+    async with httpx.AsyncClient(base_url=live_app.base_url, headers={"Authorization": f"Bearer {token}"},
+                                 timeout=30) as client:
+        pushed = (await client.post("/api/v1/flows?format=auto",
+                                    content=b"\x89PNG\r\n\x1a\n" + b"\x00" * 200)).json()
+        for _ in range(100):
+            if (await client.get(f"/api/v1/jobs/{pushed['job_id']}")).json()["status"] == "failed":
+                break
+            await asyncio.sleep(0.2)
+    page = await login(browser, live_app, "admin@charlie.test", path=f"/jobs?run={pushed['job_id']}")
+    detail = page.locator("#run-detail")
+    await expect(detail).to_contain_text(f"Run #{pushed['job_id']}", timeout=20_000)
+    await expect(page.locator("#detail-error")).to_contain_text("file rejected")
+    await expect(page.locator("#detail-advice")).to_contain_text("would fail the same way")
+    assert await page.locator("#detail-retry").count() == 0
+    await page.click("#detail-close")
+    await expect(detail).to_have_count(0)
+    await expect(page).to_have_url(f"{live_app.base_url}/jobs")
+
+    # A run opened from the table puts itself in the address bar; that address opens it again.
+    failed = enqueue_ping(live_app, "charlie", '{"delay": "not-a-number"}')
+    await expect(page.locator(f"#job-{failed} .job-status")).to_have_text("failed", timeout=20_000)
+    await page.locator(f"#job-{failed} .job-open").click()
+    await expect(page).to_have_url(f"{live_app.base_url}/jobs?run={failed}", timeout=10_000)
+    await expect(page.locator("#detail-advice")).to_contain_text("An unexpected error")
+    await expect(page.locator("#detail-retry")).to_be_visible()
+    await page.reload()
+    await expect(detail).to_contain_text(f"Run #{failed}", timeout=20_000)
+
+    await page.goto(f"{live_app.base_url}/jobs?run=987654")
+    await expect(page.locator("#control-notice")).to_contain_text("Job run '987654' not found", timeout=20_000)
+    assert await detail.count() == 0
+
+
+async def test_the_monitoring_panel_says_what_each_number_counts(browser: Browser, live_app: LiveApp) -> None:
+    page = await login(browser, live_app, "viewer@charlie.test")
+    panel = page.locator("#jobs-metrics")
+    await expect(panel).to_contain_text("succeeded of finished")
+    await expect(page.locator("#runs-waiting")).to_contain_text("waiting to retry")
+    await expect(page.get_by_text("Workers' queue, all tenants")).to_be_visible()
+    # Runs per minute by status over the last hour, drawn (one trace per final status).
+    await expect(page.locator("#throughput-chart .main-svg").first).to_be_visible(timeout=20_000)
+    legend = await page.locator("#throughput-chart .legendtext").all_inner_texts()
+    assert legend == ["succeeded", "failed", "cancelled", "lost"]

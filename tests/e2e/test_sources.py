@@ -30,6 +30,11 @@ async def test_upload_shows_counts_bad_lines_and_new_snapshots_live(browser: Bro
     await expect(zeek.locator(".upload-rejected")).to_have_text("1")
     await expect(zeek.locator(".upload-errors")).to_contain_text("line 67")
     await expect(hubble.locator(".upload-status")).to_have_text("ingested", timeout=20_000)
+    # Half of a Hubble capture is replies: the count says why (issue 21).
+    await expect(hubble.locator(".upload-skipped")).to_contain_text(
+        "173 replies (the request of the same connection already gives the edge)", timeout=20_000)
+    # Once both are parsed the message says how each ended, not "Queued".
+    await expect(page.locator("#upload-message")).to_contain_text(f"#{ids[1]} conn.log ingested: 58 flows accepted")
     # Two windows (2021 Hubble, 2018 Zeek) arrive as snapshot.built events, without a reload.
     await expect(page.locator("#snapshots-table tbody tr")).to_have_count(2, timeout=20_000)
     await expect(page.locator("#snapshots-table")).to_contain_text("2021-10-04 14:00")
@@ -46,6 +51,11 @@ async def test_a_png_is_rejected_with_its_reason(browser: Browser, live_app: Liv
     row = page.locator("#uploads-table tbody tr").first
     await expect(row.locator(".upload-status")).to_have_text("rejected", timeout=20_000)
     await expect(row.locator(".upload-errors")).to_contain_text("PNG")
+    # The blue "Queued…" turns into a red message naming the refusal (issue 21).
+    message = page.locator("#upload-message")
+    await expect(message).to_contain_text("diagram.png was rejected, nothing of it was kept", timeout=20_000)
+    await expect(message).not_to_contain_text("Queued")
+    assert await message.get_attribute("data-accent-color") == "red"
 
 
 async def test_admin_creates_a_token_that_works_then_revokes_it(browser: Browser, live_app: LiveApp) -> None:

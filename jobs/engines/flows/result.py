@@ -18,6 +18,23 @@ import polars as pl
 from jobs.engines.flows.names import FlowFormat
 from jobs.engines.flows.schema import empty_frame
 
+# What each parser's skip reason means to a reader of the Sources page (reasons not listed are shown as they are).
+SKIP_EXPLANATIONS: dict[str, str] = {
+    "reply direction": "replies (the request of the same connection already gives the edge)",
+    "direction unknown": "direction unknown (no flag, reply field or ICMP type says which side asked)",
+    "flow without IP addresses": "events without IP addresses (not IP traffic)",
+    "flow without L4 protocol": "events without an L4 protocol (no TCP, UDP, ICMP or SCTP)",
+    "vpc NODATA": "VPC NODATA rows (no traffic in the interval)",
+    "vpc SKIPDATA": "VPC SKIPDATA rows (records AWS skipped in the interval)",
+}
+
+
+def explain_skips(skip_reasons: dict[str, int]) -> list[str]:
+    """Each skip reason as "412 replies (…)", most frequent first."""
+    ordered = sorted(skip_reasons.items(), key=lambda item: (-item[1], item[0]))
+    return [f"{count:,} {SKIP_EXPLANATIONS.get(reason, reason)}" for reason, count in ordered if count]
+
+
 # The error list is capped so a file of garbage cannot exhaust memory; the count stays exact.
 MAX_STORED_ERRORS = 1000
 
