@@ -1,0 +1,151 @@
+"""What one replay frame shows, from plain data: the window's graph on the period's fixed layout, the change
+since the previous window, the drift timeline up to the window, and the flows the policies then in force block."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import plotly.graph_objects as go
+
+from jobs.engines.graph.diff import classify, union
+from jobs.engines.graph.layout import Layout, compute_layout
+from jobs.engines.graph.model import EdgeKey, Graph, GraphView
+from jobs.engines.graph.view import ViewOptions, build_view
+from jobs.engines.policy.impact import BlockedEdge, blocked_edges
+from jobs.engines.replay.history import PolicyVersion
+from jobs.engines.snapshot.types import EdgeRecord, NodeRecord
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+SEVERITY_COLORS = {"critical": "#b3261e", "high": "#e8590c", "medium": "#f2b705", "low": "#4c8bf5", "info": "#9aa0a6"}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """One frame's stored snapshot."""
+
+    snapshot_id: int
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WindowCounts:
+    """A window's drift events by severity and its incidents (active in it; first seen in it)."""
+
+    events: Mapping[str, int] = field(default_factory=dict)
+    incidents_active: int = 0
+    incidents_new: int = 0
+
+    @property
+    def total_events(self) -> int:
+        """All of the window's events."""
+        return sum(self.events.values())
+
+
+def period_layout(nodes: Iterable[NodeRecord], pairs: Iterable[tuple[str, str]]) -> Layout:
+    """One layout for every node seen in the period (grouped as the Graph page groups), so a node keeps its place
+    from frame to frame and what changes is what moves the eye."""
+    edges = [EdgeRecord(src, dst, None, "", 0, 0, 0, 0, _EPOCH, _EPOCH) for src, dst in pairs]
+    return compute_layout(Graph.of(nodes, edges))
+
+
+def frame_view(current: Graph, previous: Graph | None, layout: Layout, drift: Iterable[EdgeKey] = ()) -> GraphView:
+    """The window's graph; with the previous window's, what it added and lost since (lost edges drawn dashed)."""
+    base = previous if previous is not None else current
+    diff = classify(base, current, drift)
+    shown = union(previous, current) if previous is not None else current
+    return build_view(shown, layout, ViewOptions(diff=diff))
+
+
+def blocked_flows(policies: Sequence[PolicyVersion], graph: Graph) -> list[BlockedEdge]:
+    """The window's edges that `policies` (those in force then) would deny, heaviest first."""
+    if not policies or not graph.edges:
+        return []
+    return blocked_edges([p.manifest for p in policies], [(list(graph.nodes.values()), list(graph.edges))])
+
+
+def window_counts(
+    windows: Sequence[Window],
+    events: Iterable[tuple[datetime, str, int]],
+    incidents: Iterable[tuple[datetime, datetime]],
+) -> list[WindowCounts]:
+    """Per window: events `(window_start, severity, count)` filed under it, and incidents `(first_seen, last_seen)`
+    active in it (seen before its end and last seen at or after its start) and first seen in it."""
+    by_start: dict[datetime, dict[str, int]] = {}
+    for start, severity, count in events:
+        slot = by_start.setdefault(start, {})
+        slot[severity] = slot.get(severity, 0) + count
+    spans = list(incidents)
+    return [
+        WindowCounts(
+            events=by_start.get(w.start, {}),
+            incidents_active=sum(1 for first, last in spans if first < w.end and last >= w.start),
+            incidents_new=sum(1 for first, _ in spans if w.start <= first < w.end),
+        )
+        for w in windows
+    ]
+
+
+def timeline_figure(windows: Sequence[Window], counts: Sequence[WindowCounts], current: int) -> go.Figure:
+    """Drift events per window by severity (stacked) and active incidents, up to window `current` (0-based); the
+    x axis spans the whole period so nothing moves while playing, and the current window is shaded."""
+    shown = range(min(current + 1, len(windows)))
+    xs = [windows[i].start for i in shown]
+    traces: list[go.Bar | go.Scatter] = [
+        go.Bar(
+            x=xs,
+            y=[counts[i].events.get(severity, 0) for i in shown],
+            name=severity,
+            marker={"color": SEVERITY_COLORS[severity]},
+            hovertemplate="%{y} " + severity + "<br>%{x}<extra></extra>",
+        )
+        for severity in SEVERITIES
+    ]
+    traces.append(
+        go.Scatter(
+            x=xs,
+            y=[counts[i].incidents_active for i in shown],
+            name="active incidents",
+            mode="lines",
+            line={"color": "#5f3dc4", "width": 2},
+            yaxis="y2",
+            hovertemplate="%{y} active incidents<br>%{x}<extra></extra>",
+        )
+    )
+    layout: dict[str, object] = {
+        "barmode": "stack",
+        "height": 220,
+        "autosize": True,
+        "template": "plotly_white",
+        "margin": {"l": 40, "r": 40, "t": 10, "b": 30},
+        "legend": {"orientation": "h", "y": -0.25},
+        "yaxis": {"title": "events", "rangemode": "nonnegative"},
+        "yaxis2": {
+            "title": "incidents",
+            "overlaying": "y",
+            "side": "right",
+            "rangemode": "nonnegative",
+            "showgrid": False,
+        },
+        "uirevision": "replay-timeline",
+    }
+    if windows:
+        layout["xaxis"] = {"range": [windows[0].start, windows[-1].end], "title": None}
+        at = windows[min(max(current, 0), len(windows) - 1)]
+        layout["shapes"] = [
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "paper",
+                "x0": at.start,
+                "x1": at.end,
+                "y0": 0,
+                "y1": 1,
+                "fillcolor": "rgba(34, 139, 230, 0.25)",
+                "line": {"width": 1, "color": "#1c7ed6"},
+            }
+        ]
+    return go.Figure(data=traces, layout=layout)
