@@ -4,7 +4,8 @@ leaves the publisher's beacon to detection (decision 5 of docs/detection.md; det
 The jobs run as functions in the test's loop (a worker would also detect every one of the 73
 windows, which takes minutes); each is called with the job_run its producer queued, so the
 bookkeeping is the real one: uploads → ingest_flows → build_snapshot (all windows, in order) →
-detect_drift for the last window of each day.
+detect_drift for the last window of each day, its run queued as `detect_incidents` queues it (build_snapshot
+queues `detect_incidents`, not `detect_drift`; detection's own chain test runs that step).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from jobs.runtime.connections import get_arq, get_redis
+from jobs.runtime.queue import enqueue_job
 from jobs.runtime.uploads import file_chunks, receive_upload
 from jobs.tasks.drift import detect_drift
 from jobs.tasks.ingest import ingest_flows
@@ -62,14 +64,14 @@ async def ingest_all(tenant_id: int, files: list[Path]) -> dict[str, int]:
     return {run.params["window_start"]: run.id or 0 for run in queued}
 
 
-async def build_all(tenant_id: int, builds: dict[str, int]) -> dict[str, tuple[int, int]]:
-    """Build every window (a few at a time); returns each window's snapshot id and queued detect run."""
+async def build_all(tenant_id: int, builds: dict[str, int]) -> dict[str, int]:
+    """Build every window (a few at a time); returns each window's snapshot id."""
     gate = asyncio.Semaphore(6)
 
-    async def build(window: str) -> tuple[str, tuple[int, int]]:
+    async def build(window: str) -> tuple[str, int]:
         async with gate:
             built = await build_snapshot(job_ctx(), tenant_id=tenant_id, job_run_id=builds[window], window_start=window)
-        return window, (built["snapshot_id"], built["detect_jobs"][0])
+        return window, int(built["snapshot_id"])
 
     return dict(await asyncio.gather(*(build(w) for w in sorted(builds))))
 
@@ -78,10 +80,13 @@ async def test_drift_runs_every_day_and_leaves_the_periodic_http_client_to_detec
     a, b = await make_tenant("alpha"), await make_tenant("bravo")
     builds = await ingest_all(a.tenant_id, rita_files())
     assert len(builds) == 73  # 72 hours plus the hour before the first file, where long connections began
-    detects = await build_all(a.tenant_id, builds)
+    snapshots = await build_all(a.tenant_id, builds)
     ctx = job_ctx()
     for day in ("2024-04-19", "2024-04-20", "2024-04-21"):
-        snapshot_id, run_id = detects[f"{day}T23:00:00+00:00"]
+        snapshot_id = snapshots[f"{day}T23:00:00+00:00"]
+        queued = await enqueue_job("detect_drift", tenant_id=a.tenant_id, triggered_by="test", key=str(snapshot_id),
+                                   params={"snapshot_id": snapshot_id}, rerun_if_running=True)
+        run_id = queued.id or 0
         result = await detect_drift(ctx, tenant_id=a.tenant_id, job_run_id=run_id, snapshot_id=snapshot_id)
         assert result["baseline_windows"] == 24
         events = await all_events(a.tenant_id, snapshot_id=snapshot_id)
@@ -92,5 +97,5 @@ async def test_drift_runs_every_day_and_leaves_the_periodic_http_client_to_detec
         assert not [e for e in events if e.protocol.startswith("icmp")], day
     async with session_scope() as session:
         run = await job_queries.get_job_run(session, tenant_id=a.tenant_id, job_run_id=run_id)
-    assert run.status == "succeeded" and run.result["events"] > 0
+    assert run.name == "detect_drift" and run.status == "succeeded" and run.result["events"] > 0
     assert await all_events(b.tenant_id) == []

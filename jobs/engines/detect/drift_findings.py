@@ -23,6 +23,7 @@ import polars as pl
 
 from jobs.engines.detect.home import HomeNetworks
 from jobs.engines.detect.records import DRIFT_KINDS, Direction, Finding, Kind, port_label
+from jobs.engines.drift.asn import owner_text
 from jobs.engines.drift.defer import ServiceKey, actor_of
 from jobs.engines.drift.nodes import is_home
 
@@ -102,6 +103,10 @@ def _finding(event: DriftEventLike | Mapping[str, Any], home: HomeNetworks, star
     facts = {"event_ref": signature if stored_id is None else stored_id, "signature": signature,
              "endpoint": endpoint, "ports_by_count": [label] if label else [],
              "bytes": int(evidence.get("bytes", 0)), "event_risk": risk}
+    owner = owner_text(evidence.get("peer_asn"), evidence.get("peer_org"), evidence.get("peer_country"))
+    if owner:  # the outside end's ASN, organisation and country, stored at ingest (jobs.engines.drift.asn)
+        outside = dst if evidence.get("host") == src else src
+        facts["outside_owner"] = f"{outside}: {owner}"
     # inbound: the internet's background, folded per home network as detection folds inbound probes
     target = (home.network_of(dst) or dst) if direction == "inbound" else dst
     return Finding(

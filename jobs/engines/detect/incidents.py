@@ -251,4 +251,6 @@ def _drift_summary(i: Incident) -> str:
         return (f"{origin} {verb} {count_text(len(targets), one, many)} of {i.entity} ({shown}) over {span}: "
                 f"inbound, the internet's background unless a service should not answer")
     origin = "" if len(i.sources) <= 1 else f" ({count_text(len(i.sources), 'address', 'addresses')})"
-    return f"{i.entity}{origin} {verb} {count_text(len(targets), one, many)} ({shown}) over {span}"
+    owner = i.latest.facts.get("outside_owner")
+    latest = f"; latest {owner}" if owner and len(targets) > 1 else f"; {owner}" if owner else ""
+    return f"{i.entity}{origin} {verb} {count_text(len(targets), one, many)} ({shown}) over {span}{latest}"

@@ -66,3 +66,16 @@ def test_owner_text_leaves_out_what_is_unknown() -> None:
     assert owner_text(None, None, "NL") == "NL"
     assert owner_text(13335, None, None) == "AS13335"
     assert owner_text(None, None, None) == ""
+
+
+def test_the_incident_folded_from_the_event_names_the_owner() -> None:
+    from jobs.engines.detect.drift_findings import findings_of_drift
+    from jobs.engines.detect.home import HomeNetworks
+    from jobs.engines.detect.incidents import group_incidents
+
+    events = run(Store(OWNERS))
+    home = HomeNetworks.of(["10.0.0.0/8"])
+    [finding] = findings_of_drift([events[B].to_dict()], home=home, window_start=0.0, window_end=3600.0)
+    assert finding.facts["outside_owner"] == "164.90.2.2: AS14061 DigitalOcean (NL)"
+    [incident] = group_incidents([finding])
+    assert incident.summary.endswith("; 164.90.2.2: AS14061 DigitalOcean (NL)")
