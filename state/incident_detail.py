@@ -4,16 +4,19 @@ changes every one of its events or the ranking of incidents still to come."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import reflex as rx
 from reflex_base.event import EventSpec
 
+from jobs.engines.drift.asn import owner_text
+from jobs.stores.enrichment import attribution, enrichment_of
 from models.db import session_scope
 from models.errors import NotFound
 from models.public.drift import DriftEventPublic
-from models.public.incidents import IncidentPublic
+from models.public.incidents import IncidentPublic, incident_addresses
 from models.queries import incidents as incident_queries
 from state.base import AppState, guarded
 from state.drift import event_row
@@ -35,6 +38,9 @@ LABELS = {"period_s": "period (s)", "ts_score": "timestamp regularity score", "s
           "median_bytes": "median bytes", "day_attempts": "attempts that day"}
 # Shown elsewhere in the detail (the summary, the ports and actors lists), or bookkeeping (a drift event's link).
 SKIPPED = frozenset({"summary", "ports_by_count", "top_actors", "event_ref", "signature"})
+SHOWN_OWNERS = 20
+# the text and link the enrichment data's licences ask for wherever its answers are shown
+ATTRIBUTION_TEXT, ATTRIBUTION_LINK = attribution()
 
 
 def fact_text(value: Any) -> str:
@@ -59,6 +65,14 @@ def fact_rows(facts: Mapping[str, Any] | None) -> list[list[str]]:
     return [[LABELS.get(k, k.replace("_", " ")), fact_text(v)] for k, v in (facts or {}).items() if k not in SKIPPED]
 
 
+def owner_rows(owners: Mapping[str, tuple[int | None, str | None, str | None]]) -> list[dict[str, str]]:
+    """`{address, owner}` per enriched address ("AS14061 DigitalOcean (NL)"), by address, the first SHOWN_OWNERS
+    and a last row saying how many more there are."""
+    rows = [{"address": a, "owner": owner_text(*o)} for a, o in sorted(owners.items())]
+    more = len(rows) - SHOWN_OWNERS
+    return rows[:SHOWN_OWNERS] + ([{"address": f"+{more:,} more", "owner": ""}] if more > 0 else [])
+
+
 def actor_rows(actors: Sequence[Any] | None) -> list[dict[str, str]]:
     """The heaviest actors as `{actor, attempts}` (the engine writes dicts; a [name, count] pair is read too)."""
     rows = []
@@ -77,6 +91,8 @@ class IncidentDetailState(AppState):
     events: list[dict[str, str]] = []
     events_total: int = 0
     events_offset: int = 0
+    # owners (ASN, organisation, country) of the incident's outside addresses, from ingest's enrichment
+    owners: list[dict[str, str]] = []
     # The action waiting for the analyst's confirmation ("" when none).
     pending: str = ""
     notice: str = ""
@@ -116,6 +132,8 @@ class IncidentDetailState(AppState):
         ports = public.get("ports") or ([public["service"]] if public["service"] else [])
         self.ports = fact_text(ports) if ports else "—"
         self.events = [event_row(DriftEventPublic.of(e).model_dump()) for e in events]
+        found = await asyncio.to_thread(enrichment_of, tenant_id=tenant_id, addresses=incident_addresses(row, events))
+        self.owners = owner_rows(found)
 
     async def _select(self, incident_id: str) -> EventSpec:
         listing = await self.get_state(IncidentListState)

@@ -7,13 +7,15 @@ exist; a bad filter, status or verdict answers 422 (`Invalid`, or the request's 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from dashboard.api.deps import Caller, DbSession
-from models.public.incidents import IncidentDetailPublic, IncidentPublic
+from jobs.stores.enrichment import attribution, enrichment_of
+from models.public.incidents import IncidentDetailPublic, IncidentPublic, incident_addresses
 from models.queries import incidents as incident_queries
 
 router = APIRouter(prefix="/incidents")
@@ -48,12 +50,15 @@ async def list_incidents(
 
 @router.get("/{incident_id}")
 async def get_incident(caller: Caller, session: DbSession, incident_id: int) -> IncidentDetailPublic:
-    """One incident with its 100 riskiest events; the rest at `GET /drift-events?incident_id=`."""
+    """One incident with its 100 riskiest events (the rest at `GET /drift-events?incident_id=`) and the owners
+    (ASN, organisation, country) of its outside addresses, with the data's attribution."""
     caller.require("viewer")
     row = await incident_queries.get_incident(session, tenant_id=caller.tenant_id, incident_id=incident_id)
     events, linked = await incident_queries.incident_events(
         session, tenant_id=caller.tenant_id, incident_id=incident_id, limit=TOP_EVENTS)
-    return IncidentDetailPublic.with_events(row, events, linked)
+    owners = await asyncio.to_thread(enrichment_of, tenant_id=caller.tenant_id,
+                                     addresses=incident_addresses(row, events))
+    return IncidentDetailPublic.with_events(row, events, linked, owners, attribution())
 
 
 @router.patch("/{incident_id}")

@@ -8,7 +8,7 @@ import reflex as rx
 from dashboard.components.badges import severity_badge, status_badge
 from dashboard.components.bindings import Row, array, event
 from state.drift_detail import DriftDetailState
-from state.incident_detail import IncidentDetailState
+from state.incident_detail import ATTRIBUTION_LINK, ATTRIBUTION_TEXT, IncidentDetailState
 
 D = IncidentDetailState
 QUESTIONS = {
@@ -39,6 +39,16 @@ def _facts() -> rx.Component:
             spacing="2"),
         columns="2", spacing="5", width="100%", align_items="start",
     )
+
+
+def _owners() -> rx.Component:
+    """Who holds the incident's outside addresses (ASN, organisation, country), with the data's attribution."""
+    return rx.cond(array(D.owners).length() > 0, rx.vstack(
+        rx.text("Outside addresses", weight="bold", size="2"),
+        rx.foreach(D.owners, lambda o: rx.text(rx.code(o["address"], size="1"), " ", o["owner"], size="1")),
+        rx.text(ATTRIBUTION_TEXT, " ", rx.link("db-ip.com", href=ATTRIBUTION_LINK, is_external=True), size="1",
+                color_scheme="gray", id="incident-owners-attribution"),
+        spacing="1", id="incident-owners"))
 
 
 def _actions() -> rx.Component:
@@ -115,6 +125,7 @@ def incident_detail() -> rx.Component:
         rx.cond(D.notice != "", rx.callout(D.notice, size="1", id="incident-notice")),
         rx.cond(D.can_change, _actions()),
         _facts(),
+        _owners(),
         _events(),
         spacing="3", width="100%"), width="100%", id="incident-detail")
     return rx.fragment(

@@ -21,7 +21,15 @@ from typing import Final
 
 import polars as pl
 
-from jobs.engines.enrich import DEFAULT_DATA_DIR, ENRICH_SCHEMA, EnrichDataMissing, Enrichment, lookup_distinct
+from jobs.engines.enrich import (
+    ATTRIBUTION,
+    DBIP_LINK,
+    DEFAULT_DATA_DIR,
+    ENRICH_SCHEMA,
+    EnrichDataMissing,
+    Enrichment,
+    lookup_distinct,
+)
 from models.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -130,3 +138,8 @@ def enrichment_of(*, tenant_id: int, addresses: Collection[str]) -> dict[str, En
     """address → (asn, as_org, country) for the stored ones among `addresses`."""
     frame = read_enrichment(tenant_id=tenant_id, addresses=addresses)
     return {row[0]: (row[1], row[2], row[3]) for row in frame.iter_rows()}
+
+
+def attribution() -> tuple[str, str]:
+    """(licence text, link) to show wherever stored answers appear: the data's ATTRIBUTION, and DB-IP's link."""
+    return f"{ATTRIBUTION} {DBIP_LINK[0]}.", DBIP_LINK[1]

@@ -18,6 +18,10 @@
 
 Any key may be missing (an incident folded from drift events has no actors, say): the public model reads each
 with a neutral default. Counts fall back to the listed sets' lengths.
+
+`IncidentDetailPublic.outside` names the owners (ASN, organisation, country) of the incident's outside addresses
+that ingest enriched (`incident_addresses` says which addresses are asked for; the caller reads the tenant's
+enrichment store); `attribution` is the data's licence text, to show with them.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from models.public.drift import DriftEventPublic
 
 TOP_PORTS = 12
 TOP_ACTORS = 5
+MAX_OWNED = 200  # addresses of one incident whose owners are looked up (sources first, then hosts and events)
 
 
 class ActorPublic(PublicModel):
@@ -101,16 +106,56 @@ class IncidentPublic(PublicModel):
         )
 
 
+class OwnerPublic(PublicModel):
+    """Who holds an outside address, from the offline tables looked up at ingest."""
+
+    address: str
+    asn: int | None
+    as_org: str | None
+    country: str | None
+
+
+def _address_of(endpoint: str) -> str:
+    """"10.0.0.5:443/tcp" → "10.0.0.5" (a listed host is an endpoint when it names a port); else as it is."""
+    return endpoint.rsplit(":", 1)[0].strip("[]") if "/" in endpoint and ":" in endpoint else endpoint
+
+
+def incident_addresses(row: Incident, events: Sequence[DriftEvent] = ()) -> list[str]:
+    """The addresses an incident names (its entity, listed sources and hosts, its events' ends), at most
+    MAX_OWNED, in that order: the ones whose owners its detail shows."""
+    totals = row.totals if isinstance(row.totals, Mapping) else {}
+    named: list[str] = [row.entity]
+    for key in ("sources", "hosts"):
+        listed = totals.get(key)
+        # a host is listed as an endpoint, "10.0.0.5:443/tcp" or "[2001:db8::1]:443/tcp"
+        named += [_address_of(str(item)) for item in (listed if isinstance(listed, list) else [])]
+    for event in events:
+        named += [event.src, event.dst]
+    return list(dict.fromkeys(named))[:MAX_OWNED]
+
+
 class IncidentDetailPublic(IncidentPublic):
     """An incident with its riskiest events (`top_events`, at most 100) and how many events it links
-    (`linked_events`); the rest are at `GET /drift-events?incident_id=`."""
+    (`linked_events`); the rest are at `GET /drift-events?incident_id=`. `outside`: the owners of its outside
+    addresses known from ingest's enrichment, with the data's `attribution` (and `attribution_link`)."""
 
     top_events: list[DriftEventPublic]
     linked_events: int
+    outside: list[OwnerPublic] = []
+    attribution: str = ""
+    attribution_link: str = ""
 
     @classmethod
-    def with_events(cls, row: Incident, events: Sequence[DriftEvent], linked: int) -> IncidentDetailPublic:
-        """The incident `row` with its riskiest `events` and the number of events it links."""
+    def with_events(
+        cls, row: Incident, events: Sequence[DriftEvent], linked: int,
+        owners: Mapping[str, tuple[int | None, str | None, str | None]] | None = None,
+        attribution: tuple[str, str] = ("", ""),
+    ) -> IncidentDetailPublic:
+        """The incident `row` with its riskiest `events`, the number of events it links and the `owners`
+        (address → asn, as_org, country) of its addresses, shown with `attribution` (text, link)."""
         base = IncidentPublic.of(row)
+        outside = [OwnerPublic(address=address, asn=asn, as_org=org, country=country)
+                   for address, (asn, org, country) in sorted((owners or {}).items())]
         return cls(**{name: getattr(base, name) for name in IncidentPublic.model_fields},
-                   top_events=[DriftEventPublic.of(e) for e in events], linked_events=linked)
+                   top_events=[DriftEventPublic.of(e) for e in events], linked_events=linked, outside=outside,
+                   attribution=attribution[0] if outside else "", attribution_link=attribution[1] if outside else "")

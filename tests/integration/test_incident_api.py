@@ -154,3 +154,39 @@ async def test_viewers_read_and_analysts_change(client: httpx.AsyncClient) -> No
         assert refused.status_code == 403, (method, path)
         allowed = await client.request(method, path, json=body, headers=bearer(analyst))
         assert allowed.status_code == 200, allowed.text
+
+
+async def test_detail_names_the_owners_of_its_outside_addresses_with_the_attribution(
+    client: httpx.AsyncClient,
+) -> None:
+    from datetime import timedelta as _td
+
+    import polars as pl
+
+    from jobs.engines.flows import CANONICAL_SCHEMA
+    from jobs.stores.flows import UploadWriter
+
+    a, b, seen = await seeded()
+    # ingest enriches the outside addresses of alpha's upload (8.8.8.8); 198.51.100.7 is documentation space
+    flows = pl.DataFrame([{"ts_start": T0, "ts_end": T0 + _td(seconds=1), "src_ip": src, "src_port": 40000,
+                           "dst_ip": "10.0.0.5", "dst_port": 22, "protocol": "tcp", "bytes": 100, "packets": 1,
+                           "action": "accept", "answered": False, "orig_bytes": 40}
+                          for src in ("8.8.8.8", "198.51.100.7")], schema=CANONICAL_SCHEMA)
+    writer = UploadWriter(tenant_id=a.tenant_id, upload_id=1, fmt="csv")
+    writer.add(flows)
+    writer.commit()
+    async with session_scope() as session:
+        ids = await incident_queries.upsert_incidents(session, tenant_id=a.tenant_id, rows=[
+            incident("brute_force|inbound|8.8.8.8|22/tcp", score=40.0, severity="medium")])
+    guessed = next(iter(ids.values()))
+    answer = await client.get(f"/api/v1/incidents/{guessed}", headers=bearer(a.token))
+    assert answer.status_code == 200, answer.text
+    detail = answer.json()
+    assert [(o["address"], o["asn"], o["country"]) for o in detail["outside"]] == [("8.8.8.8", 15169, "US")]
+    assert "DB-IP" in detail["attribution"] and detail["attribution_link"] == "https://db-ip.com"
+    # an incident whose addresses were never enriched names no owner and carries no attribution
+    plain = (await client.get(f"/api/v1/incidents/{seen['beacon']}", headers=bearer(a.token))).json()
+    assert plain["outside"] == [] and plain["attribution"] == ""
+    # bravo's incident reads bravo's store, never alpha's
+    theirs = (await client.get(f"/api/v1/incidents/{seen['bravo']}", headers=bearer(b.token))).json()
+    assert theirs["outside"] == []
