@@ -1,15 +1,17 @@
-"""The Drift events page: filters, server-side sort and paging, bulk status change."""
+"""The Drift events page: filters, server-side sort and paging, bulk status change (the rows ticked, the page, or
+every event matching the filters, with the count in the confirmation)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import reflex as rx
 
 from models.db import session_scope
 from models.drift import EVENT_STATUSES
-from models.errors import NotFound
+from models.errors import Invalid, NotFound
 from models.public.drift import DriftEventPublic
 from models.queries import drift as drift_queries
 from state.base import AppState, guarded
@@ -18,8 +20,37 @@ from state.live import listens_to
 PAGE_SIZE = 50
 KINDS = ("new_edge", "removed_edge", "new_port", "new_external", "new_node", "traffic_spike", "beacon")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
-SORTS = ("risk", "created_at", "kind", "severity")
+SORTS = ("risk", "window_start", "kind", "severity")
 ANY = "any"
+DAY = timedelta(days=1)
+
+
+def day_bounds(since: str, until: str) -> tuple[datetime | None, datetime | None]:
+    """The [from, to] days of the form as [start, end) in UTC: a day is that whole day, so from = to is one day."""
+    bounds: list[datetime | None] = []
+    for name, text, shift in (("from", since, timedelta(0)), ("to", until, DAY)):
+        try:
+            day = date.fromisoformat(text) if text else None
+        except ValueError:
+            raise Invalid(f"the {name} day must be a date like 2024-04-19, not {text[:40]!r}") from None
+        bounds.append(datetime(day.year, day.month, day.day, tzinfo=UTC) + shift if day else None)
+    start, end = bounds
+    if start is not None and end is not None and start >= end:
+        raise Invalid(f"the to day ({until}) is before the from day ({since}): pick a later to day")
+    return start, end
+
+
+def filter_args(filters: Mapping[str, str]) -> dict[str, Any]:
+    """The form's filters as `list_events` takes them (Invalid with a message for a bad one)."""
+    since, until = day_bounds(filters.get("since", ""), filters.get("until", ""))
+    risk = filters.get("min_risk", "")
+    if risk and not risk.isdigit():
+        raise Invalid(f"min risk must be a whole number from 0 to 100, not {risk[:20]!r}")
+    return {"kind": None if filters["kind"] == ANY else filters["kind"],
+            "severity": None if filters["severity"] == ANY else filters["severity"],
+            "status": None if filters["status"] == ANY else filters["status"],
+            "min_risk": int(risk) if risk else None, "text": filters.get("text") or None,
+            "since": since, "until": until}
 
 
 def event_row(event: dict[str, Any]) -> dict[str, str]:
@@ -44,9 +75,15 @@ class DriftListState(AppState):
     sort: str = "risk"
     descending: bool = True
     selected: list[str] = []
+    # the bulk change covers every event matching the filters, not only the ticked rows
+    all_matching: bool = False
+    # how many events the pending bulk change touches (the confirmation's count)
+    bulk_count: int = 0
     pending_bulk: str = ""
     message: str = ""
     fresh: int = 0
+    # the highest event id the confirmed count covered (events arriving later are not changed)
+    _bulk_upto: int = 0
 
     @rx.var
     def page_label(self) -> str:
@@ -58,23 +95,20 @@ class DriftListState(AppState):
     def can_change(self) -> bool:
         return self.role in ("analyst", "approver", "admin")
 
+    @rx.var
+    def page_selected(self) -> bool:
+        return bool(self.rows) and {r["id"] for r in self.rows} <= set(self.selected)
+
     async def _query(self) -> None:
-        tenant_id = self._tenant_id
-        f = self.filters
         try:
-            since = datetime.fromisoformat(f["since"]) if f["since"] else None
-            until = datetime.fromisoformat(f["until"]) if f["until"] else None
             async with session_scope() as session:
                 rows, self.total = await drift_queries.list_events(
-                    session, tenant_id=tenant_id, kind=None if f["kind"] == ANY else f["kind"],
-                    severity=None if f["severity"] == ANY else f["severity"],
-                    status=None if f["status"] == ANY else f["status"],
-                    min_risk=int(f["min_risk"]) if f["min_risk"] else None, text=f["text"] or None,
-                    since=since.astimezone() if since else None, until=until.astimezone() if until else None,
-                    sort=self.sort, descending=self.descending, limit=PAGE_SIZE, offset=self.offset,
-                )
-        except ValueError as exc:
-            self.message = str(exc)
+                    session, tenant_id=self._tenant_id, **filter_args(self.filters), sort=self.sort,
+                    descending=self.descending, limit=PAGE_SIZE, offset=self.offset)
+        except Invalid as exc:
+            # refused filters show no rows: the old ones would read as their answer
+            self.rows, self.total, self.selected, self.all_matching = [], 0, [], False
+            self.message = exc.message
             return
         self.rows, self.message, self.fresh = [event_row(DriftEventPublic.of(r).model_dump()) for r in rows], "", 0
 
@@ -87,9 +121,9 @@ class DriftListState(AppState):
     @rx.event
     @guarded("viewer")
     async def apply_filters(self, form: dict[str, Any]) -> None:
-        """Filters from the form (Enter submits); back to the first page."""
+        """Filters from the form (Enter submits); back to the first page, nothing selected."""
         self.filters = {k: str(form.get(k, self.filters.get(k, ""))).strip() for k in self.filters}
-        self.offset, self.selected = 0, []
+        self.offset, self.selected, self.all_matching = 0, [], False
         await self._query()
 
     @rx.event
@@ -97,6 +131,7 @@ class DriftListState(AppState):
     async def sort_by(self, column: str) -> None:
         """Click a header: sort by it; click again to flip the order."""
         if column not in SORTS:
+            self.message = f"cannot sort by {column[:40]!r}: choose one of {', '.join(SORTS)}"
             return
         self.descending = not self.descending if self.sort == column else True
         self.sort, self.offset = column, 0
@@ -105,7 +140,7 @@ class DriftListState(AppState):
     @rx.event
     @guarded("viewer")
     async def page(self, step: int) -> None:
-        """Next (1) or previous (-1) page."""
+        """Next (1) or previous (-1) page; the ticks of a page do not carry over (a filter-wide choice does)."""
         self.offset = max(0, min(self.offset + step * PAGE_SIZE, max(self.total - 1, 0) // PAGE_SIZE * PAGE_SIZE))
         self.selected = []
         await self._query()
@@ -113,21 +148,40 @@ class DriftListState(AppState):
     @rx.event
     @guarded("viewer")
     def toggle(self, event_id: str) -> None:
+        self.all_matching = False
         self.selected = [i for i in self.selected if i != event_id] if event_id in self.selected else [
             *self.selected, event_id]
 
     @rx.event
     @guarded("viewer")
-    def toggle_page(self) -> None:
+    def select_scope(self, scope: str) -> None:
+        """"page" ticks (or unticks) every row shown; "matching" takes every event matching the filters, on
+        every page; "none" clears."""
         ids = [r["id"] for r in self.rows]
-        self.selected = [] if set(ids) <= set(self.selected) else ids
+        if scope == "page":
+            self.selected, self.all_matching = ([] if set(ids) <= set(self.selected) else ids), False
+        elif scope == "matching":
+            self.selected, self.all_matching = ids, True
+        else:
+            self.selected, self.all_matching = [], False
 
     @rx.event
     @guarded("viewer")
-    def ask_bulk(self, status: str) -> None:
-        """Bulk change starts with a confirmation naming how many events."""
-        if status in EVENT_STATUSES and self.selected:
-            self.pending_bulk = status
+    async def ask_bulk(self, status: str) -> None:
+        """Bulk change starts with a confirmation naming how many events (counted now, for a filter-wide one)."""
+        if status not in EVENT_STATUSES or not (self.selected or self.all_matching):
+            self.message = "Tick some events first (or select all matching the filters)."
+            return
+        self.bulk_count = len(self.selected)
+        if self.all_matching:
+            try:
+                async with session_scope() as session:
+                    self.bulk_count, self._bulk_upto = await drift_queries.count_matching(
+                        session, tenant_id=self._tenant_id, **filter_args(self.filters))
+            except Invalid as exc:
+                self.message = exc.message
+                return
+        self.pending_bulk = status
 
     @rx.event
     @guarded("viewer")
@@ -137,19 +191,28 @@ class DriftListState(AppState):
     @rx.event
     @guarded("analyst")
     async def confirm_bulk(self) -> None:
-        """Apply the confirmed status to every selected event (audited per event)."""
+        """Apply the confirmed status to the ticked events, or to every event matching the filters that was
+        counted in the confirmation (audited per event)."""
         status, ids = self.pending_bulk, [int(i) for i in self.selected]
         self.pending_bulk = ""
         try:
             async with session_scope() as session:
-                changed = await drift_queries.set_event_status(session, tenant_id=self._tenant_id, event_ids=ids,
-                                                               status=status, actor=self.actor)
-        except NotFound as exc:
+                if self.all_matching:
+                    changed = await drift_queries.set_status_matching(
+                        session, tenant_id=self._tenant_id, new_status=status, actor=self.actor,
+                        upto_id=self._bulk_upto, **filter_args(self.filters))
+                else:
+                    changed = len(await drift_queries.set_event_status(
+                        session, tenant_id=self._tenant_id, event_ids=ids, status=status, actor=self.actor))
+        except (NotFound, Invalid) as exc:
             self.message = exc.message
             return
-        self.selected = []
+        # a filter-wide change skips the events already in that status: say so, not "0 marked"
+        unchanged = self.bulk_count - changed if self.all_matching else 0
+        self.selected, self.all_matching = [], False
         await self._query()
-        self.message = f"{len(changed)} events marked {status}."
+        self.message = f"{changed:,} events marked {status}." + (
+            f" The other {unchanged:,} already were {status}." if unchanged > 0 else "")
 
     @rx.event
     @guarded("viewer")

@@ -1,11 +1,14 @@
-"""One drift event in detail: explanation, reasons with evidence, history, feedback, status, whitelist."""
+"""One drift event in detail: explanation, reasons with evidence, how they make the risk, history, feedback, status,
+whitelist. An open event is in the address bar (`?event=ID`), so a link opens it; a bad id says it is not found."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import reflex as rx
+from reflex_base.event import EventSpec
 
 from models.db import session_scope
 from models.errors import NotFound
@@ -14,21 +17,24 @@ from models.queries import drift as drift_queries
 from models.queries import whitelist as whitelist_queries
 from state.base import AppState, guarded
 from state.drift import DriftListState, event_row
+from state.evidence import evidence_rows, reason_rows, score_breakdown
 
 WHITELIST_DAYS = 30
 
 
-def _reason(reason: dict[str, Any]) -> dict[str, str]:
-    value = reason.get("contribution", reason.get("weight", 0))
-    shown = f"{float(value):+.1f}" if isinstance(value, int | float) else str(value)
-    return {"feature": str(reason.get("feature", "")), "evidence": str(reason.get("evidence", "")),
-            "contribution": shown}
+def event_in_url(event_id: str) -> EventSpec:
+    """Put (or take) `event=ID` in the address bar, keeping the rest of the view's query, without navigating."""
+    change = f"u.searchParams.set('event', {json.dumps(event_id)})" if event_id else "u.searchParams.delete('event')"
+    return rx.call_script("const u = new URL(window.location.href); " + change +
+                          "; window.history.replaceState(null, '', u.pathname + u.search);")
 
 
 class DriftDetailState(AppState):
     event: dict[str, str] = {}
     reasons: list[dict[str, str]] = []
     evidence: list[list[str]] = []
+    # how the reasons make the risk, in words and the same numbers (state.evidence.score_breakdown)
+    formation: str = ""
     history: list[dict[str, str]] = []
     notice: str = ""
 
@@ -39,15 +45,24 @@ class DriftDetailState(AppState):
     @rx.event
     @guarded("viewer")
     async def open_from_url(self) -> None:
-        """on_load: `?event=ID` opens that event (links from the timeline and top risks)."""
-        event_id = self.router.url.query_parameters.get("event", "")
-        if event_id.isdigit():
-            await self._open(int(event_id))
+        """on_load: `?event=ID` opens that event; an id that is none of the tenant's events says so."""
+        event_id = self.router.url.query_parameters.get("event")
+        self.event, self.notice = {}, ""
+        if event_id is None:
+            return
+        if not event_id.strip().isdigit():
+            self.notice = f"drift event {event_id[:40]!r} not found: an event link ends in its number (?event=123)."
+            return
+        await self._open(int(event_id))
 
     @rx.event
     @guarded("viewer")
-    async def open_event(self, event_id: str) -> None:
+    async def open_event(self, event_id: str) -> EventSpec | None:
+        """Open one event, and put it in the address bar (a link to it can be shared)."""
+        if not event_id.isdigit():
+            return None
         await self._open(int(event_id))
+        return event_in_url(event_id if self.event else "")
 
     async def _open(self, event_id: int) -> None:
         tenant_id = self._tenant_id
@@ -60,15 +75,18 @@ class DriftDetailState(AppState):
             return
         public = DriftEventPublic.of(row).model_dump()
         self.event = event_row(public)
-        self.reasons = [_reason(r) for r in public["reasons"]]
-        self.evidence = [[str(k), str(v)] for k, v in (public.get("evidence") or {}).items()]
+        self.reasons = reason_rows(public["reasons"])
+        self.formation = score_breakdown(public["reasons"], float(public["risk"]))
+        self.evidence = evidence_rows(public.get("evidence"))
         self.history = [{k: str(v) for k, v in h.items()} for h in history]
         self.notice = ""
 
     @rx.event
     @guarded("viewer")
-    def close(self) -> None:
+    def close(self) -> EventSpec:
+        """Close the detail; the address bar drops the event."""
         self.event, self.notice = {}, ""
+        return event_in_url("")
 
     async def _after_change(self, message: str) -> None:
         await self._open(int(self.event["id"]))

@@ -131,9 +131,13 @@ class IncidentListState(AppState):
         """on_load: the tab and filters from the URL (`?tab=events&status=any&kind=scan&q=…&incident=ID`)."""
         params = self.router.url.query_parameters
         self.filters, refused = filters_from(params)
-        self.tab = "events" if params.get("tab") == "events" or params.get("event") else "incidents"
-        selected = params.get("incident", "")
+        # an event opened from an incident's list keeps the incidents tab; one on its own opens the events tab
+        alone = bool(params.get("event")) and not params.get("incident")
+        self.tab = "events" if params.get("tab") == "events" or alone else "incidents"
+        selected = params.get("incident", "").strip()
         self.selected = selected if selected.isdigit() else ""
+        if selected and not selected.isdigit():
+            refused.append(f"incident {selected[:40]!r} not found: an incident link ends in its number (?incident=12)")
         self.offset = 0
         self.message = "Ignored from the link: " + "; ".join(refused) + "." if refused else ""
         await self._query()

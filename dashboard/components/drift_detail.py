@@ -10,13 +10,27 @@ from state.drift_detail import DriftDetailState
 
 
 def _reasons() -> rx.Component:
-    return rx.table.root(
-        rx.table.header(rx.table.row(rx.table.column_header_cell("Reason"), rx.table.column_header_cell("Evidence"),
-                                     rx.table.column_header_cell("Risk"))),
-        rx.table.body(rx.foreach(DriftDetailState.reasons, lambda r: rx.table.row(
-            rx.table.cell(r["feature"]), rx.table.cell(r["evidence"]), rx.table.cell(r["contribution"])))),
-        size="1", width="100%", id="event-reasons",
+    headers = ("Reason", "Evidence", "Strength", "× Weight", "= Points")
+    return rx.vstack(
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.body(rx.foreach(DriftDetailState.reasons, lambda r: rx.table.row(
+                rx.table.cell(r["feature"]), rx.table.cell(r["evidence"]),
+                rx.table.cell(r["strength"], text_align="right"), rx.table.cell(r["weight"], text_align="right"),
+                rx.table.cell(rx.text(r["contribution"], weight="medium"), text_align="right")))),
+            size="1", width="100%", id="event-reasons",
+        ),
+        rx.text(DriftDetailState.formation, size="2", id="event-score-formation"),
+        spacing="2", width="100%",
     )
+
+
+def _evidence() -> rx.Component:
+    return rx.cond(array(DriftDetailState.evidence).length() > 0, rx.vstack(
+        rx.text("Evidence", weight="bold", size="2"),
+        rx.data_list.root(rx.foreach(DriftDetailState.evidence, lambda kv: rx.data_list.item(
+            rx.data_list.label(kv[0], min_width="14em"), rx.data_list.value(kv[1]))), size="1", id="event-evidence"),
+        spacing="1", width="100%"))
 
 
 def _actions() -> rx.Component:
@@ -42,9 +56,11 @@ def _actions() -> rx.Component:
 
 
 def detail_panel() -> rx.Component:
-    """A dialog with everything about one event."""
+    """A dialog with everything about one event; a link to a missing event says so on the page."""
     e = DriftDetailState.event
-    return rx.dialog.root(rx.dialog.content(
+    missing = rx.cond(~DriftDetailState.is_open & (DriftDetailState.notice != ""),
+                      rx.callout(DriftDetailState.notice, size="1", color_scheme="amber", id="event-missing"))
+    return rx.fragment(missing, rx.dialog.root(rx.dialog.content(
         rx.vstack(
             rx.hstack(rx.badge(e["risk"], variant="solid"), severity_badge(e["severity"]),
                       rx.heading(e["kind"], size="4"), status_badge(e["status"]), align="center"),
@@ -52,9 +68,7 @@ def detail_panel() -> rx.Component:
             rx.text(e["explanation"], size="3", id="event-explanation"),
             rx.text("Window ", e["window"], size="1", color_scheme="gray"),
             _reasons(),
-            rx.cond(array(DriftDetailState.evidence).length() > 0, rx.data_list.root(rx.foreach(
-                DriftDetailState.evidence, lambda kv: rx.data_list.item(rx.data_list.label(kv[0]),
-                                                                        rx.data_list.value(kv[1]))), size="1")),
+            _evidence(),
             rx.cond(DriftDetailState.notice != "", rx.callout(DriftDetailState.notice, size="1", id="event-notice")),
             _actions(),
             rx.text("History", weight="bold", size="2"),
@@ -65,4 +79,4 @@ def detail_panel() -> rx.Component:
             spacing="3", width="100%",
         ),
         max_width="900px",
-    ), open=DriftDetailState.is_open, on_open_change=lambda _: event(DriftDetailState.close)())
+    ), open=DriftDetailState.is_open, on_open_change=lambda _: event(DriftDetailState.close)()))

@@ -7,24 +7,30 @@ import reflex as rx
 
 from dashboard.components.badges import severity_badge, status_badge
 from dashboard.components.bindings import Row, array, event
+from dashboard.components.labelled import labelled_input, labelled_select
 from models.drift import EVENT_STATUSES
 from state.drift import ANY, KINDS, SEVERITIES, DriftListState
 from state.drift_detail import DriftDetailState
 
 
 def _filters() -> rx.Component:
+    """Labelled filters; the days are whole days in UTC (from = to is that one day)."""
     f = DriftListState.filters
     return rx.form(
         rx.hstack(
-            rx.select([ANY, *KINDS], name="kind", default_value=f["kind"], size="1"),
-            rx.select([ANY, *SEVERITIES], name="severity", default_value=f["severity"], size="1"),
-            rx.select([ANY, *EVENT_STATUSES], name="status", default_value=f["status"], size="1"),
-            rx.input(name="min_risk", placeholder="min risk", type="number", min=0, max=100, width="7em", size="1",
-                     default_value=f["min_risk"]),
-            rx.input(name="text", placeholder="search src, dst, explanation", width="16em", size="1",
-                     default_value=f["text"], id="drift-search"),
-            rx.input(name="since", type="date", size="1", default_value=f["since"]),
-            rx.input(name="until", type="date", size="1", default_value=f["until"]),
+            labelled_select("Kind", [ANY, *KINDS], name="kind", default=f["kind"], field_id="drift-filter-kind"),
+            labelled_select("Severity", [ANY, *SEVERITIES], name="severity", default=f["severity"],
+                            field_id="drift-filter-severity"),
+            labelled_select("Status", [ANY, *EVENT_STATUSES], name="status", default=f["status"],
+                            field_id="drift-filter-status"),
+            labelled_input("Min risk", name="min_risk", field_id="drift-filter-min-risk", type="number", min=0,
+                           max=100, width="5em", default_value=f["min_risk"]),
+            labelled_input("Search", name="text", field_id="drift-search", placeholder="src, dst, explanation",
+                           width="14em", default_value=f["text"]),
+            labelled_input("From day", name="since", field_id="drift-filter-since", type="date",
+                           default_value=f["since"]),
+            labelled_input("To day (inclusive, UTC)", name="until", field_id="drift-filter-until", type="date",
+                           default_value=f["until"]),
             rx.button("Filter", type="submit", size="1", id="drift-filter"),
             wrap="wrap", align="center",
         ),
@@ -42,8 +48,9 @@ def _header(label: str, column: str | None = None) -> rx.Component:
 
 def _row(row: Row) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.checkbox(checked=array(DriftListState.selected).contains(row["id"]),
-                                  on_change=lambda _: event(DriftListState.toggle)(row["id"]))),
+        rx.table.cell(rx.checkbox(checked=DriftListState.all_matching | array(DriftListState.selected).contains(
+            row["id"]), on_change=lambda _: event(DriftListState.toggle)(row["id"]),
+            custom_attrs={"aria-label": "select event " + row["id"]})),
         rx.table.cell(rx.text(row["risk"], weight="bold")),
         rx.table.cell(severity_badge(row["severity"])),
         rx.table.cell(row["kind"]),
@@ -52,34 +59,54 @@ def _row(row: Row) -> rx.Component:
         rx.table.cell(status_badge(row["status"])),
         rx.table.cell(row["window"]),
         rx.table.cell(rx.button("Open", size="1", variant="soft",
-                                on_click=event(DriftDetailState.open_event)(row["id"]))),
+                                on_click=event(DriftDetailState.open_event)(row["id"]), id="open-event-" + row["id"])),
         id="event-" + row["id"],
     )
 
 
+def _scope() -> rx.Component:
+    """What the bulk change covers: the ticked rows, or every event matching the filters."""
+    L = DriftListState
+    matching = rx.text("All ", L.total, " events matching these filters are selected. ",
+                       rx.link("Clear", on_click=event(L.select_scope)("none"), cursor="pointer"), size="2",
+                       id="bulk-scope")
+    ticked = rx.text(array(L.selected).length(), " selected",
+                     rx.cond(L.page_selected & (L.total > array(L.rows).length()), rx.fragment(
+                         ". ", rx.link("Select all ", L.total, " matching this filter", cursor="pointer",
+                                       on_click=event(L.select_scope)("matching"), id="bulk-select-matching"))),
+                     size="2", id="bulk-scope")
+    return rx.cond(L.all_matching, matching, ticked)
+
+
 def _bulk() -> rx.Component:
+    L = DriftListState
+    nothing = (array(L.selected).length() == 0) & ~L.all_matching
     return rx.hstack(
-        rx.text(array(DriftListState.selected).length(), " selected", size="2"),
-        *[rx.button(s.replace("_", " "), size="1", variant="soft", on_click=event(DriftListState.ask_bulk)(s),
-                    disabled=array(DriftListState.selected).length() == 0, id=f"bulk-{s}")
-          for s in ("acknowledged", "resolved", "false_positive")],
+        _scope(),
+        *[rx.button(s.replace("_", " "), size="1", variant="soft", on_click=event(L.ask_bulk)(s),
+                    disabled=nothing, id=f"bulk-{s}") for s in ("acknowledged", "resolved", "false_positive")],
         rx.alert_dialog.root(rx.alert_dialog.content(
-            rx.alert_dialog.title("Change ", array(DriftListState.selected).length(), " events?"),
-            rx.alert_dialog.description("They will be marked ", DriftListState.pending_bulk,
+            rx.alert_dialog.title("Change ", L.bulk_count, " events?"),
+            rx.alert_dialog.description("They will be marked ", L.pending_bulk,
+                                        rx.cond(L.all_matching, " (every event matching the filters, on every "
+                                                                "page)", ""),
                                         ". Each change is audited with your name."),
-            rx.hstack(rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", on_click=DriftListState.cancel_bulk)),
-                      rx.alert_dialog.action(rx.button("Confirm", on_click=DriftListState.confirm_bulk,
-                                                       id="bulk-confirm")),
+            rx.hstack(rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", on_click=L.cancel_bulk)),
+                      rx.alert_dialog.action(rx.button("Confirm", on_click=L.confirm_bulk, id="bulk-confirm")),
                       justify="end", spacing="3", margin_top="1em"),
-        ), open=DriftListState.pending_bulk != ""),
-        align="center",
+        ), open=L.pending_bulk != ""),
+        align="center", wrap="wrap",
     )
 
 
 def events_list() -> rx.Component:
     """The raw list, as the Drift page showed it before incidents."""
-    headers = [_header(""), _header("Risk", "risk"), _header("Severity", "severity"), _header("Kind", "kind"),
-               _header("Source"), _header("Destination"), _header("Status"), _header("Window", "created_at"),
+    select_page = rx.table.column_header_cell(rx.checkbox(
+        checked=DriftListState.page_selected | DriftListState.all_matching,
+        on_change=lambda _: event(DriftListState.select_scope)("page"), id="bulk-select-page",
+        custom_attrs={"aria-label": "select every event on this page"}))
+    headers = [select_page, _header("Risk", "risk"), _header("Severity", "severity"), _header("Kind", "kind"),
+               _header("Source"), _header("Destination"), _header("Status"), _header("Window (UTC)", "window_start"),
                _header("")]
     return rx.vstack(
         _filters(),

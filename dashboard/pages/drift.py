@@ -37,6 +37,8 @@ def _incidents() -> rx.Component:
 def drift() -> rx.Component:
     return rx.vstack(
         rx.heading("Drift", size="6"),
+        # the event detail opens from either tab; a link to a missing event says so here, above the tabs
+        detail_panel(),
         rx.tabs.root(
             rx.tabs.list(
                 rx.tabs.trigger(rx.hstack(rx.text("Incidents"), rx.badge(L.total, variant="soft"), spacing="2",
@@ -47,7 +49,5 @@ def drift() -> rx.Component:
             rx.tabs.content(events_list(), value="events", padding_top="1em"),
             value=L.tab, on_change=L.set_tab, width="100%",
         ),
-        # the event detail opens from either tab
-        detail_panel(),
         spacing="3", width="100%",
     )

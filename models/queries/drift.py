@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.bulk import insert_rows
 from models.drift import EVENT_KINDS, EVENT_STATUSES, SEVERITIES, VERDICTS, DriftEvent, Feedback
 from models.errors import Invalid, NotFound
 from models.incidents import IncidentEvent
@@ -29,9 +30,15 @@ from models.types import utcnow
 __all__ = [
     "SORT_KEYS", "add_feedback", "create_whitelist", "delete_whitelist", "drift_kpis", "drift_timeline",
     "event_history", "event_target", "get_event", "list_events", "list_whitelist", "set_event_status",
+    "set_status_matching",
 ]
 
-SORT_KEYS = ("risk", "created_at", "kind", "severity")
+# "window_start": the flow window an event was found in (the table's Window column); "created_at": detection time
+SORT_KEYS = ("risk", "window_start", "created_at", "kind", "severity")
+# One bulk change by filter touches at most this many events (the confirmation names the count first).
+MAX_BULK = 50_000
+BULK_CHUNK = 5_000
+AUDIT_COLUMNS = ("tenant_id", "actor", "action", "target", "before", "after", "client_ip", "created_at")
 
 
 def _like(text: str) -> str:
@@ -63,10 +70,28 @@ def _conditions(
 def _order(sort: str, descending: bool) -> list[Any]:
     keys: dict[str, Any] = {
         "risk": col(DriftEvent.risk), "created_at": col(DriftEvent.created_at), "kind": col(DriftEvent.kind),
+        "window_start": col(DriftEvent.window_start),
         "severity": sa.case(SEVERITY_RANK, value=col(DriftEvent.severity), else_=0),
     }
     key, tie = keys[sort], col(DriftEvent.id)
     return [key.desc(), tie.desc()] if descending else [key.asc(), tie.asc()]
+
+
+def _checked_conditions(
+    tenant_id: int, snapshot_id: int | None, kind: str | None, status: str | None, severity: str | None,
+    min_risk: int | None, text: str | None, since: datetime | None, until: datetime | None,
+) -> list[ColumnElement[bool]]:
+    """The filters' conditions after checking them (Invalid with a message for the user)."""
+    check_choice("kind", kind, EVENT_KINDS)
+    check_choice("status", status, EVENT_STATUSES)
+    check_choice("severity", severity, SEVERITIES)
+    if min_risk is not None and not 0 <= min_risk <= 100:
+        raise Invalid("min_risk must lie between 0 and 100")
+    since, until = as_utc("since", since), as_utc("until", until)
+    if since is not None and until is not None and since >= until:
+        raise Invalid("since must be before until")
+    text = (text or "").strip()[:MAX_TEXT] or None
+    return _conditions(tenant_id, snapshot_id, kind, status, severity, min_risk, text, since, until)
 
 
 async def list_events(
@@ -81,19 +106,10 @@ async def list_events(
     the explanation, case-insensitively; `incident_id` keeps the events linked to that incident.
     Bad values raise Invalid with a message for the user.
     """
-    check_choice("kind", kind, EVENT_KINDS)
-    check_choice("status", status, EVENT_STATUSES)
-    check_choice("severity", severity, SEVERITIES)
     check_choice("sort key", sort, SORT_KEYS)
-    if min_risk is not None and not 0 <= min_risk <= 100:
-        raise Invalid("min_risk must lie between 0 and 100")
     if not 1 <= limit <= MAX_PAGE or offset < 0:
         raise Invalid(f"limit must lie between 1 and {MAX_PAGE} and offset must not be negative")
-    since, until = as_utc("since", since), as_utc("until", until)
-    if since is not None and until is not None and since >= until:
-        raise Invalid("since must be before until")
-    text = (text or "").strip()[:MAX_TEXT] or None
-    where = _conditions(tenant_id, snapshot_id, kind, status, severity, min_risk, text, since, until)
+    where = _checked_conditions(tenant_id, snapshot_id, kind, status, severity, min_risk, text, since, until)
     if incident_id is not None:
         where.append(col(DriftEvent.id).in_(select(IncidentEvent.event_id).where(
             IncidentEvent.tenant_id == tenant_id, IncidentEvent.incident_id == incident_id)))
@@ -201,3 +217,47 @@ async def event_history(session: AsyncSession, *, tenant_id: int, event_id: int)
         detail += f"; suppressed by whitelist: {row.evidence['whitelist'].get('reason') or 'no reason given'}"
     history.append({"at": row.created_at.isoformat(), "actor": "detector", "action": "detected", "detail": detail})
     return history
+
+
+async def count_matching(
+    session: AsyncSession, *, tenant_id: int, kind: str | None = None, status: str | None = None,
+    severity: str | None = None, min_risk: int | None = None, text: str | None = None,
+    since: datetime | None = None, until: datetime | None = None,
+) -> tuple[int, int]:
+    """How many events match the filters (as `list_events` takes them) and the highest id among them (0 when
+    none): a bulk change by filter is confirmed on this count and touches no event that arrives after it."""
+    where = _checked_conditions(tenant_id, None, kind, status, severity, min_risk, text, since, until)
+    count, upto = (await session.exec(select(func.count(), func.max(DriftEvent.id)).where(*where))).one()
+    return int(count), int(upto or 0)
+
+
+async def set_status_matching(
+    session: AsyncSession, *, tenant_id: int, new_status: str, actor: str, upto_id: int, kind: str | None = None,
+    status: str | None = None, severity: str | None = None, min_risk: int | None = None, text: str | None = None,
+    since: datetime | None = None, until: datetime | None = None,
+) -> int:
+    """Set `new_status` on every event matching the filters with an id up to `upto_id` (the one the count was
+    confirmed on); each real change audited as `set_event_status` does. Returns how many changed."""
+    check_choice("status", new_status, EVENT_STATUSES)
+    where = _checked_conditions(tenant_id, None, kind, status, severity, min_risk, text, since, until)
+    where += [col(DriftEvent.id) <= upto_id, col(DriftEvent.status) != new_status]
+    query = select(DriftEvent.id, DriftEvent.status).where(*where).order_by(col(DriftEvent.id))
+    found = list(await session.exec(query.limit(MAX_BULK + 1).with_for_update()))
+    if len(found) > MAX_BULK:
+        raise Invalid(f"a bulk change touches at most {MAX_BULK:,} events: narrow the filters")
+    if not found:
+        return 0
+    now, actor = utcnow(), actor[:254]
+    ids = [event_id for event_id, _ in found]
+    # in chunks: PostgreSQL takes at most 32,767 parameters in one statement
+    for start in range(0, len(ids), BULK_CHUNK):
+        await session.exec(sa.update(DriftEvent)
+                           .where(col(DriftEvent.tenant_id) == tenant_id,
+                                  col(DriftEvent.id).in_(ids[start:start + BULK_CHUNK]))
+                           .values(status=new_status, status_by=actor, status_at=now)
+                           .execution_options(synchronize_session="fetch"))
+    audits = [{"tenant_id": tenant_id, "actor": actor, "action": "drift_event.status", "target": event_target(i),
+               "before": {"status": before}, "after": {"status": new_status}, "client_ip": "", "created_at": now}
+              for i, before in found]
+    await insert_rows(session, AuditLog, AUDIT_COLUMNS, audits)
+    return len(found)

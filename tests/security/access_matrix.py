@@ -116,8 +116,9 @@ STATE: dict[str, Handler] = {
     "DriftListState.sort_by": Handler("viewer", args=("risk",)),
     "DriftListState.page": Handler("viewer", args=(1,)),
     "DriftListState.toggle": Handler("ui", args=("{event}",)),
-    "DriftListState.toggle_page": Handler("ui"),
-    "DriftListState.ask_bulk": Handler("ui", args=("resolved",)),
+    "DriftListState.select_scope": Handler("ui", args=("page",)),
+    # with "all matching" it counts the tenant's events
+    "DriftListState.ask_bulk": Handler("viewer", args=("resolved",), prep={"all_matching": True}),
     "DriftListState.cancel_bulk": Handler("ui"),
     "DriftListState.confirm_bulk": Handler("analyst", prep={"selected": ["{event}"], "pending_bulk": "resolved"}),
     "DriftListState.show_fresh": Handler("viewer"),
