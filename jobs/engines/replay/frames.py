@@ -89,45 +89,26 @@ def window_counts(
     ]
 
 
-def timeline_figure(windows: Sequence[Window], counts: Sequence[WindowCounts], current: int) -> go.Figure:
-    """Drift events per window by severity (stacked) and active incidents, up to window `current` (0-based); the
-    x axis spans the whole period so nothing moves while playing, and the current window is shaded."""
-    shown = range(min(current + 1, len(windows)))
-    xs = [windows[i].start for i in shown]
-    traces: list[go.Bar | go.Scatter] = [
-        go.Bar(
-            x=xs,
-            y=[counts[i].events.get(severity, 0) for i in shown],
-            name=severity,
-            marker={"color": SEVERITY_COLORS[severity]},
-            hovertemplate="%{y} " + severity + "<br>%{x}<extra></extra>",
-        )
-        for severity in SEVERITIES
-    ]
-    traces.append(
-        go.Scatter(
-            x=xs,
-            y=[counts[i].incidents_active for i in shown],
-            name="active incidents",
-            mode="lines",
-            line={"color": "#5f3dc4", "width": 2},
-            yaxis="y2",
-            hovertemplate="%{y} active incidents<br>%{x}<extra></extra>",
-        )
-    )
+def _count_axis(title: str, highest: int) -> dict[str, object]:
+    top = max(highest, 1)
+    return {"title": title, "range": [0, top * 1.1], "tickformat": ",d", "dtick": max(1, -(-top // 4))}
+
+
+def _timeline_layout(windows: Sequence[Window], counts: Sequence[WindowCounts], current: int) -> dict[str, object]:
     layout: dict[str, object] = {
         "barmode": "stack",
         "height": 220,
         "autosize": True,
         "template": "plotly_white",
+        "plot_bgcolor": "white",
         "margin": {"l": 40, "r": 40, "t": 10, "b": 30},
         "legend": {"orientation": "h", "y": -0.25},
-        "yaxis": {"title": "events", "rangemode": "nonnegative"},
+        # fixed over the period, so the axes do not rescale while playing
+        "yaxis": _count_axis("events", max((c.total_events for c in counts), default=0)),
         "yaxis2": {
-            "title": "incidents",
+            **_count_axis("incidents", max((c.incidents_active for c in counts), default=0)),
             "overlaying": "y",
             "side": "right",
-            "rangemode": "nonnegative",
             "showgrid": False,
         },
         "uirevision": "replay-timeline",
@@ -148,4 +129,36 @@ def timeline_figure(windows: Sequence[Window], counts: Sequence[WindowCounts], c
                 "line": {"width": 1, "color": "#1c7ed6"},
             }
         ]
-    return go.Figure(data=traces, layout=layout)
+    return layout
+
+
+def timeline_figure(windows: Sequence[Window], counts: Sequence[WindowCounts], current: int) -> go.Figure:
+    """Drift events per window by severity (stacked) and active incidents, up to window `current` (0-based); the
+    x axis spans the whole period so nothing moves while playing, and the current window is shaded."""
+    shown = range(min(current + 1, len(windows)))
+    # a bar covers its window: centred in it, 90 % of its width (plotly takes bar widths in milliseconds)
+    xs = [windows[i].start + (windows[i].end - windows[i].start) / 2 for i in shown]
+    widths = [(windows[i].end - windows[i].start).total_seconds() * 900 for i in shown]
+    traces: list[go.Bar | go.Scatter] = [
+        go.Bar(
+            x=xs,
+            y=[counts[i].events.get(severity, 0) for i in shown],
+            width=widths,
+            name=severity,
+            marker={"color": SEVERITY_COLORS[severity]},
+            hovertemplate="%{y} " + severity + "<br>%{x}<extra></extra>",
+        )
+        for severity in SEVERITIES
+    ]
+    traces.append(
+        go.Scatter(
+            x=xs,
+            y=[counts[i].incidents_active for i in shown],
+            name="active incidents",
+            mode="lines",
+            line={"color": "#5f3dc4", "width": 2},
+            yaxis="y2",
+            hovertemplate="%{y} active incidents<br>%{x}<extra></extra>",
+        )
+    )
+    return go.Figure(data=traces, layout=_timeline_layout(windows, counts, current))

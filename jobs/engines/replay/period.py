@@ -41,11 +41,14 @@ def parse_moment(text: str, field: str) -> datetime:
     raise BadPeriod(f"{field} {text.strip()!r} is not a date: write it as YYYY-MM-DD HH:MM (UTC)")
 
 
-def choose_period(start_text: str, end_text: str, newest_end: datetime) -> Period:
+def choose_period(start_text: str, end_text: str, newest_end: datetime, oldest_start: datetime | None = None) -> Period:
     """The period from the typed or linked ends; a missing end is the newest window's end, a missing start
-    DEFAULT_SPAN before the end. Raises BadPeriod for an unreadable, empty or too long period."""
+    DEFAULT_SPAN before the end (not before the oldest window). Raises BadPeriod for an unreadable, empty or too
+    long period."""
     end = parse_moment(end_text, "To") if end_text.strip() else newest_end
     start = parse_moment(start_text, "From") if start_text.strip() else end - DEFAULT_SPAN
+    if not start_text.strip() and oldest_start is not None and oldest_start < end:
+        start = max(start, oldest_start)
     if start >= end:
         raise BadPeriod("From must lie before To")
     if end - start > MAX_SPAN:

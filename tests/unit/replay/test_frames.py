@@ -114,3 +114,5 @@ def test_the_timeline_stops_at_the_current_window_and_marks_it() -> None:
         [windows[0].start, windows[3].end],
         [windows[0].start.isoformat(), windows[3].end.isoformat()],
     )
+    # the event axis is fixed by the busiest window of the whole period, not of the windows shown so far
+    assert list(figure.layout.yaxis.range) == [0, 4 * 1.1]

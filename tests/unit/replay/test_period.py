@@ -14,6 +14,10 @@ NEWEST = datetime(2026, 11, 30, 18, tzinfo=UTC)
 def test_defaults_are_the_seven_days_up_to_the_newest_window() -> None:
     assert choose_period("", "", NEWEST) == Period(NEWEST - timedelta(days=7), NEWEST)
     assert choose_period("2026-11-29 06:00", "", NEWEST).start == datetime(2026, 11, 29, 6, tzinfo=UTC)
+    # a shorter history starts at its oldest window; a typed start is kept
+    oldest = NEWEST - timedelta(hours=8)
+    assert choose_period("", "", NEWEST, oldest) == Period(oldest, NEWEST)
+    assert choose_period("2026-11-29 06:00", "", NEWEST, oldest).start == datetime(2026, 11, 29, 6, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,73 @@
+"""Replay: a past period window by window, from the stored snapshots (graph, drift timeline, policies then)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from dashboard.components.replay_controls import period_form, player
+from dashboard.components.replay_panels import counts, legend, policies
+from dashboard.components.shell import protected_page
+from state.replay import ReplayState
+
+PLOT_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "scrollZoom": True,
+    "toImageButtonOptions": {"format": "png", "filename": "secureguard-replay", "scale": 2},
+}
+
+
+@protected_page("/replay", "Replay", nav="Replay", order=25, on_load=[ReplayState.load])
+def replay() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Replay", size="6"),
+        rx.text(
+            "Watch a past period window by window as it was stored: the service graph, the drift timeline up to "
+            "that window, and what the policies approved at that time would have blocked. Share the address "
+            "to show someone the same frame.",
+            size="2",
+            color_scheme="gray",
+        ),
+        period_form(),
+        rx.cond(
+            ReplayState.message != "",
+            rx.callout(ReplayState.message, icon="info", size="1", color_scheme="amber", id="replay-message"),
+        ),
+        rx.cond(
+            ReplayState.frame_count > 0,
+            rx.vstack(
+                player(),
+                counts(),
+                rx.box(
+                    rx.plotly(
+                        data=ReplayState.timeline,
+                        config={"displaylogo": False, "responsive": True},
+                        use_resize_handler=True,
+                        style={"width": "100%"},
+                    ),
+                    width="100%",
+                    id="replay-timeline",
+                ),
+                legend(),
+                rx.hstack(
+                    rx.box(
+                        rx.plotly(
+                            data=ReplayState.figure,
+                            config=PLOT_CONFIG,
+                            use_resize_handler=True,
+                            style={"width": "100%"},
+                        ),
+                        width="100%",
+                        id="replay-plot",
+                    ),
+                    rx.box(policies(), width="30em", flex_shrink="0"),
+                    width="100%",
+                    align="start",
+                ),
+                spacing="3",
+                width="100%",
+            ),
+        ),
+        spacing="3",
+        width="100%",
+    )
