@@ -51,11 +51,24 @@ def incident_row(incident: Mapping[str, Any]) -> dict[str, str]:
         "direction": str(i["direction"]), "entity": str(i["entity"]), "service": str(i["service"] or ""),
         "severity": str(i["severity"]), "score": f"{float(i['score']):.0f}",
         "peak_risk": f"{float(i['peak_risk']):.0f}", "rank_note": str(i.get("rank_note") or ""),
+        "score_note": score_note(float(i["score"]), float(i["peak_risk"]), str(i.get("rank_note") or "")),
         "status": str(i["status"]), "status_by": str(i.get("status_by") or ""),
         "status_at": when(i.get("status_at")), "first_seen": when(i["first_seen"]), "last_seen": when(i["last_seen"]),
         "events": f"{int(i['events']):,}", "attempts": f"{int(i['attempts']):,}", "answered": f"{int(i['answered']):,}",
         "sources": f"{int(i['sources']):,}", "hosts": f"{int(i['hosts']):,}", "summary": str(i["summary"]),
     }
+
+
+def score_note(score: float, peak_risk: float, rank_note: str = "") -> str:
+    """How an incident's score is made (jobs.engines.detect.ranking): its peak risk, times a factor from analysts'
+    verdicts on the same or similar incidents (×2 per confirmation of the same, ×2^(1/3) of a similar one, /2 and
+    /2^(1/3) per false positive; at most ×10 or /10), capped at 100."""
+    if peak_risk <= 0 or abs(score - peak_risk) < 0.05:
+        return f"score {score:.0f} = the peak risk of its events (no analyst verdict on the same or similar ones)"
+    factor = score / peak_risk
+    capped = " (capped at 100)" if score >= 100 else ""
+    why = f" ({rank_note.removeprefix('analysts: ')})" if rank_note else ""
+    return f"score {score:.0f} = peak risk {peak_risk:.0f} × {factor:.2f} from analysts' verdicts{capped}{why}"
 
 
 def filters_from(params: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:

@@ -7,6 +7,7 @@ from reflex_base.vars import NumberVar
 
 from dashboard.components.badges import severity_badge, status_badge
 from dashboard.components.bindings import Row, event
+from dashboard.components.labelled import labelled_input, labelled_select
 from state.incident_detail import IncidentDetailState
 from state.incidents import ANY, CHOICES, IncidentListState
 
@@ -18,15 +19,13 @@ CLAMP = {"display": "-webkit-box", "-webkit-line-clamp": "3", "-webkit-box-orien
 def incident_filters() -> rx.Component:
     """Status, kind, direction, severity and text; Enter or the button applies them (and the URL follows)."""
     f = L.filters
-    selects = [rx.hstack(rx.text(name, size="1", color_scheme="gray"),
-                         rx.select([ANY, *allowed], name=name, default_value=f[name], size="1",
-                                   id=f"incident-filter-{name}"), spacing="1", align="center")
-               for name, allowed in CHOICES.items()]
+    selects = [labelled_select(name.capitalize(), [ANY, *allowed], name=name, default=f[name],
+                               field_id=f"incident-filter-{name}") for name, allowed in CHOICES.items()]
     return rx.form(
         rx.hstack(
             *selects,
-            rx.input(name="q", placeholder="search summary, address, service", width="18em", size="1",
-                     default_value=f["q"], id="incident-search"),
+            labelled_input("Search", name="q", field_id="incident-search", width="18em",
+                           placeholder="summary, address, service", default_value=f["q"]),
             rx.button("Filter", type="submit", size="1", id="incident-filter"),
             wrap="wrap", align="center",
         ),
@@ -40,8 +39,7 @@ def _row(row: Row, index: NumberVar[int]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(index + L.offset + 1, color_scheme="gray")),
         rx.table.cell(severity_badge(row["severity"])),
-        rx.table.cell(rx.tooltip(rx.text(row["score"], weight="bold"),
-                                 content="score: peak risk " + row["peak_risk"] + " moved by analysts' verdicts")),
+        rx.table.cell(rx.tooltip(rx.text(row["score"], weight="bold"), content=row["score_note"])),
         rx.table.cell(rx.vstack(rx.text(row["kind_label"], weight="medium"),
                                 rx.text(row["direction"], size="1", color_scheme="gray"), spacing="0")),
         rx.table.cell(rx.vstack(rx.code(row["entity"], size="1"),

@@ -1,4 +1,4 @@
-"""Overview: incident KPIs, the incident timeline (click a point to open it), the top 10 incidents."""
+"""Overview: incident KPIs, the top 10 incidents, open incidents over a picked period (click a bar to list them)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import reflex as rx
 
 from dashboard.components.badges import severity_badge
 from dashboard.components.bindings import Row, array
+from dashboard.components.labelled import labelled_input, labelled_select
 from dashboard.components.shell import protected_page
 from state.overview import OverviewState
+from state.timeline import PERIOD_LABELS
 
 S = OverviewState
 SEVERITY_KPIS = (("open_critical", "Critical"), ("open_high", "High"), ("open_medium", "Medium"), ("open_low", "Low"),
@@ -50,6 +52,24 @@ def _incident(row: Row) -> rx.Component:
     )
 
 
+def _period_picker() -> rx.Component:
+    """Last 24 h / 7 days / 30 days / all, counted back from the newest data, or custom whole days (UTC; the days
+    count with "custom" only)."""
+    return rx.form(
+        rx.hstack(
+            labelled_select("Period", list(PERIOD_LABELS), name="period", default=S.period, field_id="period-pick"),
+            labelled_input("From day", name="from", field_id="period-from", type="date", default_value=S.since_day),
+            labelled_input("To day (inclusive)", name="to", field_id="period-to", type="date",
+                           default_value=S.until_day),
+            rx.button("Show", type="submit", size="1", id="period-show"),
+            wrap="wrap", align="center", spacing="3",
+        ),
+        on_submit=S.pick_period, reset_on_submit=False,
+        # the form keeps its defaults: remount it when the URL or a pick changes the period
+        key=S.period + S.since_day + S.until_day,
+    )
+
+
 EMPTY = ("No incidents yet: upload flows on the Sources page (or through the API). Detection groups what it finds "
          "into incidents once a snapshot is built from them.")
 
@@ -67,13 +87,20 @@ def overview() -> rx.Component:
                         rx.callout(rx.text("No open incidents: the ", S.recorded, " recorded are acknowledged, "
                                            "resolved or marked. ", rx.link("See them all", href="/drift?status=any"),
                                            "."), size="1", id="top-incidents-empty"))),
-        rx.heading("Incident timeline", size="4"),
-        rx.text("Each point is an incident at its first report, coloured by severity, higher when it ranks higher, "
-                "larger with more events; click one to open it.", size="2", color_scheme="gray"),
+        rx.heading("Open incidents over time", size="4"),
+        _period_picker(),
+        rx.cond(S.period_message != "", rx.callout(S.period_message, size="1", color_scheme="amber",
+                                                   id="period-message")),
+        rx.text("Open incidents by when they started in the flows, stacked by severity (the ones the KPIs count); "
+                "click a bar to list that severity.", size="2", color_scheme="gray"),
+        rx.text(S.plotted, " of the ", S.open_total, " open incidents started in this period (", S.period_label,
+                ").", size="2", id="timeline-count"),
         rx.cond(S.plotted > 0,
                 rx.box(rx.plotly(data=S.timeline, on_click=S.open_point, id="timeline",
                                  config={"displaylogo": False, "responsive": True}, use_resize_handler=True,
                                  style={"width": "100%"}), width="100%"),
-                rx.text("No incident in the 7 days up to the last snapshot.", size="2", id="timeline-empty")),
+                rx.text(rx.cond(S.open_total > 0, "No open incident started in this period: pick a longer one "
+                                                  "(all shows every one).", "No open incidents."),
+                        size="2", id="timeline-empty")),
         spacing="4", width="100%",
     )

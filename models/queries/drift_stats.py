@@ -1,4 +1,5 @@
-"""Drift figures for the Overview: the timeline by window and severity, and the KPIs."""
+"""Figures for the Overview: drift events by window and severity, drift KPIs, and the open incidents' start times
+and severities the incident timeline bins (the same incidents the KPIs count as open)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.drift import SEVERITIES, DriftEvent
 from models.graph import Snapshot
+from models.incidents import Incident
+from models.queries.filters import as_utc
 from models.types import utcnow
 
 HIGH = ("high", "critical")
@@ -54,3 +57,22 @@ async def drift_kpis(session: AsyncSession, *, tenant_id: int) -> dict[str, Any]
         "last_snapshot_at": newest.isoformat() if newest else None,
         "suppressed": await _count(session, mine, col(DriftEvent.status) == "suppressed"),
     }
+
+
+async def open_incident_extent(session: AsyncSession, *, tenant_id: int) -> tuple[datetime | None, datetime | None]:
+    """The first-seen times of the tenant's oldest and newest open incidents (None, None when there is none)."""
+    query = select(func.min(Incident.first_seen), func.max(Incident.first_seen)).where(
+        Incident.tenant_id == tenant_id, Incident.status == "open")
+    oldest, newest = (await session.exec(query)).one()
+    return oldest, newest
+
+
+async def open_incident_starts(
+    session: AsyncSession, *, tenant_id: int, since: datetime, until: datetime
+) -> list[tuple[datetime, str]]:
+    """(first seen, severity) of the tenant's open incidents first seen in [since, until), for the timeline."""
+    since, until = as_utc("since", since) or since, as_utc("until", until) or until
+    query = select(Incident.first_seen, Incident.severity).where(
+        Incident.tenant_id == tenant_id, Incident.status == "open", col(Incident.first_seen) >= since,
+        col(Incident.first_seen) < until)
+    return [(when, severity) for when, severity in await session.exec(query)]

@@ -169,7 +169,18 @@ async def test_overview_leads_with_incidents_and_the_top_one_opens_with_its_even
     await expect(rows.first).to_contain_text("every 60 s")
     await expect(rows.first).to_contain_text("6 events")
     await page.wait_for_selector("#timeline .main-svg", timeout=20_000)
-    assert await page.locator("#timeline .scatterlayer .point").count() == 4
+    # the bars count the incidents the KPIs count: four open, one bar segment per severity and hour
+    await expect(page.locator("#timeline-count")).to_contain_text("4 of the 4 open incidents")
+    assert await page.locator("#timeline .barlayer .point").count() >= 3
+    # a period travels in the URL; a link with a bad one says so and shows the default week
+    await page.locator("#period-pick").click()
+    await page.get_by_role("option", name="all", exact=True).click()
+    await page.click("#period-show")
+    await page.wait_for_function("location.search === '?period=all'", timeout=10_000)
+    await expect(page.locator("#timeline-count")).to_contain_text("4 of the 4 open incidents (all:")
+    await page.goto(f"{live_app.base_url}/overview?period=1y")
+    await expect(page.locator("#period-message")).to_contain_text("unknown period '1y'", timeout=20_000)
+    await expect(page.locator("#timeline-count")).to_contain_text("(last 7 days:")
     await page.set_viewport_size({"width": 1400, "height": 1100})
     await page.screenshot(path=str(_shots(live_app) / "overview-incidents.png"), full_page=True)
 
@@ -289,6 +300,8 @@ async def test_uploaded_flows_become_incidents_whose_counts_add_up(browser: Brow
     # the replayed day is "the last day of flows": its incidents count and are on the timeline
     assert int(await page.locator("#kpi-last_24h").inner_text()) > 0
     await page.wait_for_selector("#timeline .main-svg", timeout=20_000)
+    # the week ends at the replayed capture's newest hour, so all of its open incidents are on the bars
+    await expect(page.locator("#timeline-count")).to_contain_text(f"{open_total} of the {open_total} open incidents")
     await expect(page.locator("#top-incidents a")).to_have_count(min(10, open_total))
     await page.set_viewport_size({"width": 1400, "height": 1100})
     await page.screenshot(path=str(_shots(live_app) / "overview-rita.png"), full_page=True)

@@ -177,6 +177,7 @@ STATE: dict[str, Handler] = {
     # Overview
     "OverviewState.load": Handler("viewer"),
     "OverviewState.open_point": Handler("ui", args=([{"curveNumber": 0, "pointNumber": 0}],)),
+    "OverviewState.pick_period": Handler("viewer", args=({"period": "all"},)),
     # Sources and tokens
     "SourcesState.load": Handler("viewer"),
     "SourcesState.set_upload_format": Handler("ui", args=("zeek",)),

@@ -66,3 +66,13 @@ def test_one_day_is_the_whole_day_and_a_backwards_range_says_so() -> None:
                     "until": datetime(2024, 4, 20, tzinfo=UTC)}
     with pytest.raises(Invalid, match="min risk must be a whole number"):
         filter_args({"kind": "any", "severity": "any", "status": "any", "min_risk": "4x"})
+
+
+def test_an_incident_score_says_how_it_comes_from_the_peak_risk() -> None:
+    from state.incidents import score_note
+
+    assert score_note(84.0, 84.0) == ("score 84 = the peak risk of its events (no analyst verdict on the same or "
+                                      "similar ones)")
+    assert score_note(66.7, 84.0, "analysts: 1 similar marked false positive") == (
+        "score 67 = peak risk 84 × 0.79 from analysts' verdicts (1 similar marked false positive)")
+    assert "(capped at 100)" in score_note(100.0, 81.0, "analysts: 1 the same confirmed")

@@ -1,14 +1,13 @@
 """What the Overview and Drift pages make of incidents: rows, KPIs that add up, facts in words, the shareable URL,
-the timeline's points (pure functions of state/incidents.py, state/incident_detail.py, state/overview.py)."""
+(pure functions of state/incidents.py, state/incident_detail.py, state/overview.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from state.figures import incident_timeline_figure
 from state.incident_detail import actor_rows, fact_rows, fact_text
 from state.incidents import DEFAULT_FILTERS, changed_ids, filters_from, incident_row, share_query, when
-from state.overview import incident_kpis, timeline_point
+from state.overview import incident_kpis
 
 
 def _incident(**overrides: Any) -> dict[str, Any]:
@@ -78,17 +77,6 @@ def test_facts_read_as_words() -> None:
 def test_actor_rows_read_dicts_and_pairs() -> None:
     assert actor_rows([{"actor": "1.2.3.4", "attempts": 1500, "ports": 3}, ["5.6.7.8", 2]]) == [
         {"actor": "1.2.3.4", "attempts": "1,500"}, {"actor": "5.6.7.8", "attempts": "2"}]
-
-
-def test_the_timeline_puts_each_incident_at_its_first_report_in_its_severity_trace() -> None:
-    points = [timeline_point(_incident(id=i, severity=s, events=e))
-              for i, s, e in ((1, "high", 1), (2, "low", 1000), (3, "high", 10))]
-    figure, ids = incident_timeline_figure(points)
-    traces = {t.name: t for t in figure.data}
-    assert ids[1] == [1, 3] and ids[3] == [2]  # SEVERITIES order: critical, high, medium, low, info
-    assert list(traces["high"].x) == ["2024-04-19T11:00:00+00:00"] * 2
-    assert list(traces["high"].marker.size) == [8.0, 12.0] and list(traces["low"].marker.size) == [20.0]
-    assert "&lt;" in incident_timeline_figure([timeline_point(_incident(summary="<b>x</b>"))])[0].data[1].text[0]
 
 
 def test_the_last_day_ends_at_the_newest_data() -> None:

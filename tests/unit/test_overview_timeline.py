@@ -1,0 +1,67 @@
+"""The Overview timeline (issue 21): it plots what the KPIs count (open incidents, all of them, not the newest
+1,000), binned per period and severity, on an axis that follows the data (a 3-day capture of 2024 does not shrink
+to a stripe of 2021–2024), with a period picker in the URL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from models.errors import Invalid
+from state.figures import incident_bars_figure
+from state.overview import period_from, period_query
+from state.timeline import bin_counts, bin_width, period_of, total
+
+NEWEST = datetime(2024, 4, 21, 23, 30, tzinfo=UTC)
+OLDEST = datetime(2021, 3, 1, tzinfo=UTC)
+
+
+def _rows() -> list[tuple[datetime, str]]:
+    # 405 critical in the newest three days, 2,000 low ones, and one old medium from 2021
+    crit = [(NEWEST - timedelta(minutes=10 * i), "critical") for i in range(405)]
+    low = [(NEWEST - timedelta(minutes=2 * i), "low") for i in range(2000)]
+    return [*crit, *low, (OLDEST, "medium")]
+
+
+def test_all_plots_every_open_incident_so_the_bars_add_up_to_the_kpi() -> None:
+    rows = _rows()
+    period = period_of("all", newest=NEWEST, oldest=OLDEST)
+    binned = bin_counts(rows, period)
+    assert total(binned) == len(rows) == 2406
+    assert sum(n for _, n in binned["critical"]) == 405  # none vanish behind 1,000 newer ones
+    figure = incident_bars_figure(binned, period)
+    assert [t.name for t in figure.data] == ["critical", "high", "medium", "low", "info"]
+    assert sum(sum(t.y) for t in figure.data) == 2406
+    assert period.bin == timedelta(days=30)
+
+
+def test_the_default_week_ends_at_the_newest_data_and_the_axis_spans_it() -> None:
+    period = period_of("7d", newest=NEWEST, oldest=OLDEST)
+    assert period.bin == timedelta(hours=6)
+    assert period.end > NEWEST >= period.end - period.bin and period.end - period.start <= timedelta(days=7, hours=12)
+    figure = incident_bars_figure(bin_counts(_rows(), period), period)
+    assert figure.layout.xaxis.range == (period.start.isoformat(), period.end.isoformat())
+    # the 2021 incident is outside; the three days of the capture fill the week's bars
+    assert total(bin_counts(_rows(), period)) == 2405
+    assert bin_width(timedelta(hours=24)) == timedelta(hours=1)
+
+
+def test_custom_days_and_bad_periods() -> None:
+    day = period_of("custom", newest=NEWEST, oldest=OLDEST, start=datetime(2024, 4, 20, tzinfo=UTC),
+                    end=datetime(2024, 4, 21, tzinfo=UTC))
+    assert (day.start, day.end, day.bin) == (datetime(2024, 4, 20, tzinfo=UTC), datetime(2024, 4, 21, tzinfo=UTC),
+                                             timedelta(hours=1))
+    with pytest.raises(Invalid, match="custom period needs"):
+        period_of("custom", newest=NEWEST, oldest=OLDEST)
+    with pytest.raises(Invalid, match="unknown period"):
+        period_of("1y", newest=NEWEST, oldest=OLDEST)
+
+
+def test_the_period_travels_in_the_url() -> None:
+    assert period_from({}) == ("7d", "", "", "")
+    assert period_from({"period": "all"}) == ("all", "", "", "")
+    assert period_from({"from": "2024-04-19", "to": "2024-04-19"}) == ("custom", "2024-04-19", "2024-04-19", "")
+    assert period_from({"period": "<x>"})[3] == "Ignored from the link: unknown period '<x>'."
+    assert period_query("7d", "", "") == "" and period_query("30d", "", "") == "?period=30d"
+    assert period_query("custom", "2024-04-19", "2024-04-20") == "?from=2024-04-19&to=2024-04-20"
