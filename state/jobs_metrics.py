@@ -42,12 +42,14 @@ def rate_label(counts: dict[str, int]) -> str:
 
 def throughput_figure(series: dict[str, list[int]]) -> go.Figure:
     """Runs finished per minute over the last hour, stacked by final status."""
-    minutes = [datetime.fromtimestamp(m, tz=UTC) for m in series["minutes"]]
+    # plotly.js reads no UTC offset in a date: naive UTC times, the axis says UTC
+    minutes = [datetime.fromtimestamp(m, tz=UTC).strftime("%Y-%m-%d %H:%M") for m in series["minutes"]]
     figure = go.Figure([go.Bar(name=status, x=minutes, y=series[status], marker_color=color)
                         for status, color in STATUS_COLORS.items()])
     figure.update_layout(barmode="stack", height=220, margin={"l": 40, "r": 10, "t": 10, "b": 30},
-                         yaxis={"title": "runs / min", "rangemode": "tozero"}, xaxis={"title": "UTC"},
-                         template="plotly_white", legend={"orientation": "h"})
+                         yaxis={"title": "runs / min", "rangemode": "tozero"},
+                         template="plotly_white", legend={"orientation": "h", "traceorder": "normal"},
+                         autosize=True)
     return figure
 
 
@@ -59,7 +61,8 @@ def durations_figure(rows: list[dict[str, object]]) -> go.Figure:
         go.Bar(name="p95", x=names, y=[r["p95_seconds"] for r in rows]),
     ])
     figure.update_layout(barmode="group", height=260, margin={"l": 40, "r": 10, "t": 10, "b": 40},
-                         yaxis={"title": "seconds"}, template="plotly_white", legend={"orientation": "h"})
+                         yaxis={"title": "seconds"}, template="plotly_white", legend={"orientation": "h"},
+                         autosize=True)
     return figure
 
 

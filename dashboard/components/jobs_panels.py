@@ -33,10 +33,12 @@ def metrics_panel() -> rx.Component:
                 c["name"], " next ", c["next_run"], variant="outline")), id="scheduled"),
             spacing="4", wrap="wrap"),
         rx.grid(
-            rx.box(rx.text("Runs finished per minute, last hour", size="2", weight="bold"),
-                   rx.plotly(data=JobsMetricsState.throughput, id="throughput-chart"), min_width="0"),
+            rx.box(rx.text("Runs finished per minute, last hour (UTC)", size="2", weight="bold"),
+                   rx.plotly(data=JobsMetricsState.throughput, id="throughput-chart", use_resize_handler=True,
+                             style={"width": "100%"}), min_width="0"),
             rx.box(rx.text("Duration of succeeded runs, last 7 days", size="2", weight="bold"),
-                   rx.plotly(data=JobsMetricsState.durations, id="durations-chart"), min_width="0"),
+                   rx.plotly(data=JobsMetricsState.durations, id="durations-chart", use_resize_handler=True,
+                             style={"width": "100%"}), min_width="0"),
             columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%"),
         width="100%"), width="100%")
 

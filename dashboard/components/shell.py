@@ -32,8 +32,11 @@ class NavEntry:
 
 # Filled by @protected_page as the page modules are imported.
 NAV: list[NavEntry] = []
-# Below this width the header's links fold into a Menu button (the whole row fits 1024 px without wrapping).
-NAV_COLLAPSE_PX = 1360
+# Below this width the header's links fold into a Menu button (one row at 1024 px); from it up (Playwright's
+# default 1280 px too) they are in the header.
+NAV_COLLAPSE_PX = 1280
+# From here up the name beside the logo fits beside every link too.
+NAV_ROOMY_PX = 1440
 WIDE_ONLY = {f"@media (max-width: {NAV_COLLAPSE_PX - 1}px)": {"display": "none"}}
 NARROW_ONLY = {"display": "none", f"@media (max-width: {NAV_COLLAPSE_PX - 1}px)": {"display": "flex"}}
 
@@ -48,7 +51,7 @@ def _for_role(entry: NavEntry, component: rx.Component) -> rx.Component:
 
 
 def _nav_link(entry: NavEntry) -> rx.Component:
-    return _for_role(entry, rx.link(entry.label, href=entry.route, size="3", weight="medium", white_space="nowrap",
+    return _for_role(entry, rx.link(entry.label, href=entry.route, size="2", weight="medium", white_space="nowrap",
                                     id=f"nav-{_slug(entry)}"))
 
 
@@ -96,24 +99,27 @@ def _live_feed() -> rx.Component:
     )
 
 
-def brand(size: str = "5") -> rx.Component:
-    """Our logo and name."""
-    return rx.hstack(rx.image(src=LOGO, alt="", width="1.75em", height="1.75em", id="brand-logo"),
-                     rx.heading("SecureGuard", size=size), align="center", spacing="2")
+def brand(size: str = "5", *, compact_between: tuple[int, int] | None = None) -> rx.Component:
+    """Our logo and name; the name gives its room to the header's links at widths in `compact_between`."""
+    name_style = {} if compact_between is None else {
+        f"@media (min-width: {compact_between[0]}px) and (max-width: {compact_between[1] - 1}px)": {"display": "none"}}
+    return rx.hstack(rx.image(src=LOGO, alt="SecureGuard", width="1.75em", height="1.75em", id="brand-logo"),
+                     rx.heading("SecureGuard", size=size, white_space="nowrap", style=name_style),
+                     align="center", spacing="2", flex_shrink="0")
 
 
 def header() -> rx.Component:
     """Brand, navigation (a menu below NAV_COLLAPSE_PX), tenant and user, sign-out: one row at any width."""
     return rx.hstack(
-        brand(),
-        rx.hstack(*[_nav_link(entry) for entry in sorted(NAV)], spacing="4", margin_left="1.5em", align="center",
+        brand(compact_between=(NAV_COLLAPSE_PX, NAV_ROOMY_PX)),
+        rx.hstack(*[_nav_link(entry) for entry in sorted(NAV)], spacing="3", margin_left="1em", align="center",
                   style=WIDE_ONLY, id="nav-links"),
         rx.box(_nav_menu(), style=NARROW_ONLY, margin_left="1em"),
         rx.spacer(),
         _live_feed(),
         rx.badge(AppState.tenant_name, variant="surface", id="tenant-name"),
         rx.text(AppState.user_email, size="2", id="user-email", white_space="nowrap", overflow="hidden",
-                text_overflow="ellipsis", max_width="16em", title=AppState.user_email),
+                text_overflow="ellipsis", max_width="14em", title=AppState.user_email),
         rx.badge(AppState.role, color_scheme="indigo", id="user-role"),
         rx.button("Sign out", variant="soft", size="1", on_click=AppState.sign_out, id="sign-out",
                   white_space="nowrap"),
