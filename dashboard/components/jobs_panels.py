@@ -100,7 +100,9 @@ def bulk_retry() -> rx.Component:
     return rx.alert_dialog.root(
         rx.alert_dialog.content(
             rx.alert_dialog.title("Retry failed runs"),
-            rx.alert_dialog.description("Retry ", JobsControlState.bulk_count, " failed runs?", id="bulk-question"),
+            rx.alert_dialog.description("Retry ", JobsControlState.bulk_count, " failed runs? Runs that failed "
+                                        "permanently are left out: another attempt would fail the same way.",
+                                        id="bulk-question"),
             rx.hstack(rx.button("Cancel", variant="soft", on_click=JobsControlState.close_bulk),
                       rx.button("Retry them", on_click=JobsControlState.confirm_bulk_retry, id="bulk-confirm"),
                       justify="end")),

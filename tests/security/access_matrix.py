@@ -154,6 +154,8 @@ STATE: dict[str, Handler] = {
     "JobsState.trigger_ping": Handler("admin"),
     "JobsControlState.lookup": Handler("viewer", args=({"lookup": "{job}"},)),
     "JobsControlState.open_run": Handler("viewer", args=("{job}",)),
+    "JobsControlState.open_from_url": Handler("ui"),  # no ?run= in the URL here; with one it is open_run
+    "JobsControlState.close_run": Handler("ui"),
     "JobsControlState.retry": Handler("analyst", prep={"detail": {"id": "{job}"}}),
     "JobsControlState.cancel": Handler("admin", prep={"detail": {"id": "{job}"}}),
     "JobsControlState.trigger_build": Handler("analyst", args=({"window_start": "x", "window_end": "y"},)),
