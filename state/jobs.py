@@ -33,6 +33,13 @@ def _duration(run: dict[str, Any]) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
+def error_label(error: str) -> str:
+    """A run's error as the table shows it: a permanent failure says so in words, not as an exception's name."""
+    if error.startswith(job_queries.PERMANENT_PREFIX):
+        return "permanent: " + error.removeprefix(job_queries.PERMANENT_PREFIX)
+    return error
+
+
 def job_row(run: dict[str, Any]) -> dict[str, str]:
     """A job run as the table shows it (strings only)."""
     return {
@@ -43,7 +50,7 @@ def job_row(run: dict[str, Any]) -> dict[str, str]:
         "attempts": str(run["attempts"]),
         "progress": f"{round(float(run['progress']) * 100)}%",
         "message": run.get("progress_message") or "",
-        "error": run.get("error") or "",
+        "error": error_label(run.get("error") or ""),
         "enqueued_at": _clock(run.get("enqueued_at")),
         "duration": _duration(run),
         "retry_of": str(run.get("retry_of") or ""),

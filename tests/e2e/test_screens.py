@@ -32,6 +32,7 @@ PAGES = {
     "graph": "#graph-plot .main-svg, #graph-message",
     "policies": "#user-role",
     "jobs": "#jobs-table, #jobs-empty",
+    "sources": "#uploads-table, #uploads-empty",
 }
 HTTP_FLOWS = SHARED_DATA / "hubble/basic-sample-348-http-flows.json"
 

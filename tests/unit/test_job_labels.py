@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from jobs.engines.flows.result import explain_skips
+from state.jobs import error_label
 from state.jobs_control import retry_advice
 from state.jobs_metrics import rate_label
 
@@ -55,3 +56,8 @@ def test_skip_reasons_are_explained_with_counts_most_frequent_first() -> None:
     assert lines == ["1,173 replies (the request of the same connection already gives the edge)",
                      "3 direction unknown (no flag, reply field or ICMP type says which side asked)",
                      "2 a new reason"]
+
+
+def test_a_permanent_error_reads_as_words_in_the_table() -> None:
+    assert error_label("PermanentJobError: file rejected: a PNG image") == "permanent: file rejected: a PNG image"
+    assert error_label("TypeError: bad operand") == "TypeError: bad operand"
