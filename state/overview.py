@@ -24,7 +24,7 @@ from state.drift import day_bounds
 from state.figures import incident_bars_figure
 from state.incidents import incident_row, when
 from state.live import listens_to
-from state.timeline import DEFAULT_PERIOD, PERIOD_LABELS, PERIODS, Period, bin_counts, period_of, total
+from state.timeline import DEFAULT_PERIOD, PERIOD_LABELS, PERIODS, Period, bin_counts, period_of, span_text, total
 
 TOP = 10
 DAY = timedelta(hours=24)
@@ -123,9 +123,11 @@ class OverviewState(AppState):
         if period is None:
             self.plotted, self.period_label, self.timeline = 0, "", go.Figure()
             return
-        binned = bin_counts(starts, period)
-        self.timeline, self.plotted = incident_bars_figure(binned, period), total(binned)
-        self.period_label = period.label
+        axis = period.fitted(when for when, _ in starts)
+        binned = bin_counts(starts, axis)
+        self.timeline, self.plotted = incident_bars_figure(binned, axis), total(binned)
+        shown = f"; shown from {axis.start:%Y-%m-%d %H:%M}, where they start" if axis.start != period.start else ""
+        self.period_label = f"{period.label}{shown}; bars of {span_text(axis.bin)}"
 
     def _period(self, now: datetime, oldest: datetime | None, newest: datetime | None) -> Period | None:
         """The period shown, ending at the newest data (the last snapshot, or a newer incident); None (with a

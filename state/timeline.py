@@ -21,6 +21,7 @@ BINS: tuple[tuple[timedelta, timedelta], ...] = (
     (timedelta(days=120), timedelta(days=1)), (timedelta(days=800), timedelta(days=7)),
 )
 LONGEST_BIN = timedelta(days=30)
+MIN_AXIS = timedelta(hours=12)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -35,11 +36,26 @@ class Period:
 
     @property
     def label(self) -> str:
-        days = f"{self.start:%Y-%m-%d %H:%M} – {self.end:%Y-%m-%d %H:%M} UTC"
-        return f"{PERIOD_LABELS[self.key]}: {days}, bars of {_span_text(self.bin)}"
+        return f"{PERIOD_LABELS[self.key]}: {self.start:%Y-%m-%d %H:%M} – {self.end:%Y-%m-%d %H:%M} UTC"
+
+    def fitted(self, starts: Iterable[datetime]) -> Period:
+        """The axis of this period narrowed to where its incidents start (at least MIN_AXIS wide), with bars to
+        match: three days of flows in a week or in four years fill the plot instead of one stripe."""
+        inside = [m for m in map(utc, starts) if self.start <= m < self.end]
+        if not inside:
+            return self
+        begin = max(self.start, min(min(inside), self.end - MIN_AXIS))
+        width = bin_width(self.end - begin)
+        begin = floor_to(begin, width)
+        return Period(self.key, begin, max(self.end, begin + width), width)
 
 
-def _span_text(span: timedelta) -> str:
+def utc(moment: datetime) -> datetime:
+    """A stored time in UTC (naive = UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def span_text(span: timedelta) -> str:
     hours = int(span.total_seconds() // 3600)
     return f"{hours} h" if hours < 24 else f"{hours // 24} day" + ("s" if hours >= 48 else "")
 
@@ -82,7 +98,7 @@ def bin_counts(rows: Iterable[tuple[datetime, str]], period: Period) -> dict[str
     incidents left out, every severity present (an empty list when none)."""
     counts: dict[str, dict[datetime, int]] = {s: {} for s in SEVERITIES}
     for moment, severity in rows:
-        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+        moment = utc(moment)
         if period.start <= moment < period.end and severity in counts:
             key = floor_to(moment, period.bin)
             counts[severity][key] = counts[severity].get(key, 0) + 1

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+from pathlib import Path
 
 import httpx
 import pytest
@@ -162,6 +164,33 @@ async def test_labelled_filters_take_one_whole_day(browser: Browser, live_app: L
     await page.click("#drift-filter")
     await expect(page.locator("#drift-message")).to_contain_text("is before the from day", timeout=10_000)
     await expect(page.locator("#drift-table tbody tr")).to_have_count(0)
+
+
+@pytest.mark.parametrize("size", [(1440, 900), (1024, 768)])
+async def test_screenshots_overview_and_drift(browser: Browser, live_app: LiveApp, charlie_token: str,
+                                              size: tuple[int, int]) -> None:
+    """The pages at two sizes, for a person to look at (SG_E2E_SHOTS); the counts on them add up."""
+    folder = Path(os.environ.get("SG_E2E_SHOTS") or live_app.log_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    width, height = size
+    page = await login(browser, live_app, "admin@charlie.test", path="/overview")
+    await page.set_viewport_size({"width": width, "height": height})
+    await page.wait_for_selector("#timeline .main-svg", timeout=20_000)
+    total = (await page.locator("#kpi-open").inner_text()).replace(",", "")
+    parts = [int((await page.locator(f"#kpi-open_{s}").inner_text()).replace(",", ""))
+             for s in ("critical", "high", "medium", "low", "info")]
+    assert sum(parts) == int(total), parts
+    await page.screenshot(path=str(folder / f"overview-{width}.png"), full_page=True)
+    await page.goto(f"{live_app.base_url}/drift")
+    await page.wait_for_selector("#incident-table tbody tr", timeout=20_000)
+    await page.screenshot(path=str(folder / f"drift-incidents-{width}.png"), full_page=True)
+    await page.goto(f"{live_app.base_url}/drift?tab=events")
+    await page.wait_for_selector("#drift-table tbody tr", timeout=20_000)
+    await page.screenshot(path=str(folder / f"drift-events-{width}.png"), full_page=True)
+    await page.locator("#drift-table tbody tr").first.get_by_role("button", name="Open").click()
+    await expect(page.locator("#event-score-formation")).not_to_be_empty(timeout=10_000)
+    await page.wait_for_timeout(500)  # the dialog's fade-in
+    await page.screenshot(path=str(folder / f"drift-event-{width}.png"), full_page=False)
 
 
 async def test_window_sorts_by_window_and_bulk_takes_every_match(browser: Browser, live_app: LiveApp,

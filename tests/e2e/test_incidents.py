@@ -177,10 +177,11 @@ async def test_overview_leads_with_incidents_and_the_top_one_opens_with_its_even
     await page.get_by_role("option", name="all", exact=True).click()
     await page.click("#period-show")
     await page.wait_for_function("location.search === '?period=all'", timeout=10_000)
-    await expect(page.locator("#timeline-count")).to_contain_text("4 of the 4 open incidents (all:")
+    await expect(page.locator("#timeline-count")).to_contain_text(
+        "4 of the 4 open incidents started in this period (all:")
     await page.goto(f"{live_app.base_url}/overview?period=1y")
     await expect(page.locator("#period-message")).to_contain_text("unknown period '1y'", timeout=20_000)
-    await expect(page.locator("#timeline-count")).to_contain_text("(last 7 days:")
+    await expect(page.locator("#timeline-count")).to_contain_text("in this period (last 7 days:")
     await page.set_viewport_size({"width": 1400, "height": 1100})
     await page.screenshot(path=str(_shots(live_app) / "overview-incidents.png"), full_page=True)
 

@@ -65,3 +65,16 @@ def test_the_period_travels_in_the_url() -> None:
     assert period_from({"period": "<x>"})[3] == "Ignored from the link: unknown period '<x>'."
     assert period_query("7d", "", "") == "" and period_query("30d", "", "") == "?period=30d"
     assert period_query("custom", "2024-04-19", "2024-04-20") == "?from=2024-04-19&to=2024-04-20"
+
+
+def test_the_axis_fits_where_the_incidents_start() -> None:
+    week = period_of("7d", newest=NEWEST, oldest=OLDEST)
+    hours = [(NEWEST - timedelta(hours=h), "high") for h in range(5)]
+    axis = week.fitted(m for m, _ in hours)
+    # five hours of data in a week: a 12-hour axis of hourly bars, not a stripe at the right edge
+    assert axis.end == week.end and axis.end - axis.start <= timedelta(hours=13) and axis.bin == timedelta(hours=1)
+    assert total(bin_counts(hours, axis)) == 5
+    assert week.fitted([]) == week
+    # a 2021 incident and three days of 2024 under "all": the axis keeps 2021 (it is data), bars of 30 days
+    everything = period_of("all", newest=NEWEST, oldest=OLDEST)
+    assert everything.fitted(m for m, _ in _rows()).start == everything.start
