@@ -56,11 +56,11 @@ if (!window.__sgReplayKeys) { window.__sgReplayKeys = true;
     const t = e.target || {}; const tag = t.tagName || '';
     if (['INPUT', 'TEXTAREA', 'SELECT'].includes(tag) || t.isContentEditable) return;
     if (t.getAttribute && t.getAttribute('role') === 'slider') return;
-    if (e.key === ' ' && tag === 'BUTTON') return;
     const id = {' ': 'replay-play', 'ArrowRight': 'replay-next', 'ArrowLeft': 'replay-prev'}[e.key];
     const button = id && document.getElementById(id);
     if (!button || button.disabled) return;
-    e.preventDefault(); button.click();
+    /* a focused button would take space as its own click: here the key belongs to the player */
+    e.preventDefault(); if (tag === 'BUTTON') t.blur(); button.click();
   });
 }
 """

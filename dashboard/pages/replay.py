@@ -49,7 +49,8 @@ def replay() -> rx.Component:
                     id="replay-timeline",
                 ),
                 legend(),
-                rx.hstack(
+                # side by side on a wide screen; the policies go below the graph on a narrow one
+                rx.flex(
                     rx.box(
                         rx.plotly(
                             data=ReplayState.figure,
@@ -57,12 +58,15 @@ def replay() -> rx.Component:
                             use_resize_handler=True,
                             style={"width": "100%"},
                         ),
-                        width="100%",
+                        flex="1 1 560px",
+                        min_width="0",
                         id="replay-plot",
                     ),
-                    rx.box(policies(), width="30em", flex_shrink="0"),
+                    rx.box(policies(), flex="0 1 30em"),
                     width="100%",
                     align="start",
+                    wrap="wrap",
+                    gap="3",
                 ),
                 spacing="3",
                 width="100%",

@@ -93,7 +93,19 @@ async def test_replay_opens_on_frame_1_steps_plays_and_shares_the_frame(
     await page.screenshot(path=str(_shot(live_app, "frame4")), full_page=True)
     await page.locator("body").press("ArrowLeft")
     await frame_drawn(page, f"Frame 3 of {HOURS}")
+    # space plays and pauses (1× is one frame a second: the pause lands within a frame or two)
+    await page.locator("body").press(" ")
+    await expect(page.locator("#replay-play")).to_have_text("Pause")
+    await page.locator("body").press(" ")
+    await expect(page.locator("#replay-play")).to_have_text("Play")
+    paused_at = int((await page.inner_text("#replay-frame")).split()[1])
+    assert 3 <= paused_at <= 5
+    await page.wait_for_timeout(1500)
+    assert int((await page.inner_text("#replay-frame")).split()[1]) == paused_at
 
+    await page.set_viewport_size({"width": 760, "height": 1000})
+    await page.screenshot(path=str(_shot(live_app, "narrow")), full_page=True)
+    await page.set_viewport_size({"width": 1500, "height": 1100})
     await page.select_option("#replay-speed", "4")
     await page.click("#replay-play")
     await expect(page.locator("#replay-play")).to_have_text("Pause")
