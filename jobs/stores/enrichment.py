@@ -28,7 +28,8 @@ from jobs.engines.enrich import (
     ENRICH_SCHEMA,
     EnrichDataMissing,
     Enrichment,
-    lookup_distinct,
+    load_tables,
+    lookup_addresses,
 )
 from models.settings import get_settings
 
@@ -38,6 +39,7 @@ STORE_SCHEMA: Final[dict[str, pl.DataType]] = {"address": pl.Utf8(), **ENRICH_SC
 FILE_PREFIX: Final = "upload-"
 # where ingest reads the offline tables (`./run` installs them there)
 DATA_DIR: Path = DEFAULT_DATA_DIR
+_UNKNOWN: Final[Enrichment] = (None, None, None)
 
 
 def enrichment_dir(tenant_id: int) -> Path:
@@ -57,33 +59,36 @@ class BatchEnricher:
     def __init__(self, data_dir: Path | None = None) -> None:
         self.data_dir = DATA_DIR if data_dir is None else data_dir
         self.seen: set[str] = set()
-        self.found: list[pl.DataFrame] = []
+        self.found: list[tuple[str, int | None, str | None, str | None]] = []  # each address once
         self.missing: str | None = None
+        self._frame: pl.DataFrame | None = None
 
     def add(self, addresses: pl.Series) -> None:
         """Look up the addresses of `addresses` not met before in this upload (nulls and duplicates skipped)."""
         if self.missing is not None:
             return
-        distinct = addresses.drop_nulls().unique()
-        fresh = distinct.filter(~distinct.is_in(list(self.seen))) if self.seen else distinct
-        if fresh.len() == 0:
+        fresh = [text for text in addresses.drop_nulls().unique().to_list() if text not in self.seen]
+        if not fresh:
             return
-        self.seen.update(fresh.to_list())
+        self.seen.update(fresh)
         try:
-            answers = lookup_distinct(fresh, data_dir=self.data_dir)
+            tables = load_tables(self.data_dir)
         except EnrichDataMissing as exc:
             self.missing = str(exc)
             log.warning("ingest goes on without IP enrichment: %s", exc)
             return
-        known = answers.filter(pl.any_horizontal(pl.col(name).is_not_null() for name in ENRICH_SCHEMA))
-        if known.height:
-            self.found.append(known)
+        # one batched search of what the process has not met yet; private and unknown addresses give no row
+        answers = lookup_addresses(tables, fresh)
+        for text, answer in zip(fresh, answers, strict=True):
+            if answer != _UNKNOWN:
+                self.found.append((text, *answer))
+        self._frame = None
 
     def frame(self) -> pl.DataFrame:
-        """What this upload found: one row per address the tables know, by address."""
-        if not self.found:
-            return pl.DataFrame(schema=STORE_SCHEMA)
-        return pl.concat(self.found).unique("address", keep="first").sort("address")
+        """What this upload found: one row per address the tables know (in the order met)."""
+        if self._frame is None:
+            self._frame = pl.DataFrame(self.found, schema=STORE_SCHEMA, orient="row")
+        return self._frame
 
     def write(self, folder: Path, upload_id: int) -> Path | None:
         """Stage this upload's file in `folder` (None when it found nothing)."""
@@ -92,7 +97,7 @@ class BatchEnricher:
             return None
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{FILE_PREFIX}{upload_id}.parquet"
-        frame.write_parquet(path, compression="zstd", compression_level=1)
+        frame.write_parquet(path, compression="zstd", compression_level=1, statistics=False)
         return path
 
 

@@ -18,8 +18,13 @@ CPU is process time (polars' threads included), best of --repeat runs. Each run 
 cache ("cold"); "warm" repeats the enrichment with the cache the cold run left, as the next windows of the
 same sensor would. The tables are loaded before timing (their one-off load per process is printed apart).
 
+`--ingest` measures the wiring as it landed instead: the ingest path (parse, then `UploadWriter.add` and
+`commit`: edge, node and connection partials, plus the enrichment store of `jobs.stores.enrichment`) with
+enrichment on and off, rounds interleaved, best CPU of each; the added CPU in % of the whole ingest without it.
+
     .venv/bin/python tests/bench/bench_enrich.py
     .venv/bin/python tests/bench/bench_enrich.py --rows 1000000 --outside 50000 --repeat 3
+    .venv/bin/python tests/bench/bench_enrich.py --ingest --repeat 5
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from jobs.engines.enrich import Enrichment, address_key, load_tables, lookup_addresses, lookup_distinct, lookup_frame
 from jobs.engines.flows import iter_batches, parse_file
+from jobs.stores import enrichment
+from jobs.stores.flows import UploadWriter
+from models.settings import get_settings
 
 RITA = Path(__file__).resolve().parents[3] / "shared" / "data" / "zeek" / "rita-missing-host"
 ZEEK_HEADER = (
@@ -163,11 +171,85 @@ def bench_synthetic(rows: int, outside: int, repeat: int) -> None:
                 repeat)
 
 
+class NoEnrichment(enrichment.BatchEnricher):
+    """The writer as it was before enrichment: nothing looked up, nothing stored."""
+
+    def add(self, addresses: pl.Series) -> None:
+        return None
+
+
+class TimedEnrichment(enrichment.BatchEnricher):
+    """The writer's enrichment, its own CPU summed (`spent`): what ingest pays for it, measured where it is paid
+    rather than as the difference of two noisy totals on a shared machine."""
+
+    spent = 0.0
+
+    def add(self, addresses: pl.Series) -> None:
+        began = time.process_time()
+        super().add(addresses)
+        TimedEnrichment.spent += time.process_time() - began
+
+    def write(self, folder: Path, upload_id: int) -> Path | None:
+        began = time.process_time()
+        written = super().write(folder, upload_id)
+        TimedEnrichment.spent += time.process_time() - began
+        return written
+
+
+def write_uploads(uploads: list[list[pl.DataFrame]], enrich: bool) -> int:
+    """Each upload's batches through the writer, committed: what `ingest_flows` does after parsing."""
+    partitions = 0
+    for upload_id, frames in enumerate(uploads, start=1):
+        writer = UploadWriter(tenant_id=1, upload_id=upload_id, fmt="zeek_tsv")
+        writer.enricher = TimedEnrichment() if enrich else NoEnrichment()
+        for frame in frames:
+            writer.add(frame)
+        partitions += len(writer.commit())
+    return partitions
+
+
+def measure_ingest(name: str, uploads: list[list[pl.DataFrame]], parse_cpu: float, repeat: int) -> None:
+    """Ingest CPU without enrichment (best of `repeat`) and enrichment's own CPU, cold cache then warm (best of
+    `repeat`); the on-minus-off difference of totals is printed too, as a cross-check."""
+    best: dict[str, float] = {}
+    own: dict[str, float] = {}
+    for _ in range(repeat):
+        for mode in ("off", "cold", "warm"):
+            if mode == "cold":
+                load_tables().cache.clear()
+            TimedEnrichment.spent = 0.0
+            _, cpu, _ = timed(partial(write_uploads, uploads, mode != "off"), 1)
+            best[mode] = min(best.get(mode, float("inf")), cpu)
+            own[mode] = min(own.get(mode, float("inf")), TimedEnrichment.spent)
+    base = parse_cpu + best["off"]
+    print(f"{name}: ingest without enrichment {base:.3f} s CPU (parse {parse_cpu:.3f}, write {best['off']:.3f})")
+    for mode in ("cold", "warm"):
+        print(f"  enrichment at ingest, {mode}: {own[mode] * 1000:7.1f} ms CPU = {100 * own[mode] / base:5.1f} % of "
+              f"ingest CPU (totals on - off: {1000 * (best[mode] - best['off']):+7.1f} ms)")
+
+
+def bench_ingest(rows: int, outside: int, repeat: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        import os
+
+        os.environ["SG_DATA_DIR"] = str(Path(folder) / "data")
+        get_settings.cache_clear()
+        files = sorted(RITA.rglob("conn*.log*"))
+        uploads, parse_cpu, _ = timed(lambda: [[parse_file(path).frame] for path in files], 1)
+        measure_ingest(f"rita-missing-host, {len(files)} uploads", uploads, parse_cpu, repeat)
+        path = Path(folder) / "conn.log"
+        write_synthetic(path, rows, outside)
+        batches, parse_cpu, _ = timed(lambda: [b.frame for b in iter_batches(path)], 1)
+        measure_ingest(f"synthetic {rows:,} flows to {outside:,} outside addresses, 500k-row batches", [batches],
+                       parse_cpu, repeat)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--outside", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--ingest", action="store_true", help="measure the ingest path with enrichment on and off")
     args = parser.parse_args()
     cpu, wall = time.process_time(), time.perf_counter()
     tables = load_tables()
@@ -175,6 +257,9 @@ def main() -> None:
     country_ranges = sum(len(f.country_ranges.low) for f in tables.families.values())
     print(f"tables {tables.version}: {asn_ranges:,} ASN ranges, {country_ranges:,} country ranges, loaded once per "
           f"process in {time.perf_counter() - wall:.2f} s wall, {time.process_time() - cpu:.2f} s CPU")
+    if args.ingest:
+        bench_ingest(args.rows, args.outside, args.repeat)
+        return
     bench_rita(args.repeat)
     bench_synthetic(args.rows, args.outside, args.repeat)
 
