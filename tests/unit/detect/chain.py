@@ -10,7 +10,7 @@ epoch hour, as the snapshot builder and the scorecard align them.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -25,6 +25,7 @@ from jobs.engines.detect.ranking import Ranked, rank_incidents
 from jobs.engines.detect.records import Finding
 from jobs.engines.drift import Baseline, Snapshot, analyze, update_baseline
 from jobs.engines.drift.defer import ServiceKey
+from jobs.engines.enrich import Enrichment, load_tables, lookup_addresses
 from jobs.engines.snapshot.builder import WindowSnapshot, build_snapshots
 
 HOUR, DAY = 3600.0, 86_400.0
@@ -57,6 +58,14 @@ def _snapshot(built: WindowSnapshot) -> Snapshot:
     return Snapshot(built.window_start, built.window_end, tuple(built.nodes), tuple(built.edges))
 
 
+def owners(addresses: Collection[str]) -> dict[str, Enrichment]:
+    """What the job reads from the tenant's enrichment store: the same offline tables' answers, here looked up
+    directly (ingest stores exactly these for every global address it meets)."""
+    wanted = list(addresses)
+    found = lookup_addresses(load_tables(), wanted)
+    return {address: answer for address, answer in zip(wanted, found, strict=True) if answer != (None, None, None)}
+
+
 def run_chain(canonical: pl.DataFrame, home: HomeNetworks, *, count_undeferred: bool = False) -> ChainRun:
     """Every hourly window of `canonical` through detection and drift, the state of both carried along."""
     frame = prepare(canonical, home).sort("ts")
@@ -78,7 +87,7 @@ def run_chain(canonical: pl.DataFrame, home: HomeNetworks, *, count_undeferred: 
         if current is None:
             continue
         events = analyze(current, previous, baseline, now=NOW, home=home, excluded=excluded_until(state.excluded),
-                         exposed=set(exposed_seen))
+                         exposed=set(exposed_seen), enrich=owners)
         if count_undeferred:
             run.undeferred_events += len(analyze(current, previous, baseline, now=NOW))
         run.drift_events += len(events)
