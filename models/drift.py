@@ -15,9 +15,12 @@ EVENT_STATUSES = ("open", "acknowledged", "resolved", "false_positive", "suppres
 # detection's findings (jobs.engines.detect.records `Kind`), stored as drift events of origin 'detect'.
 DRIFT_KINDS = ("beacon", "traffic_spike", "new_external", "new_port", "new_edge", "new_node", "removed_edge")
 DETECT_KINDS = ("scan", "brute_force", "intrusion", "beacon")
-EVENT_KINDS = (*DRIFT_KINDS, *(kind for kind in DETECT_KINDS if kind not in DRIFT_KINDS))
-# who wrote an event: the drift job, or the detection job (a finding); each replaces only its own rows
-EVENT_ORIGINS = ("drift", "detect")
+# monitor mode (jobs.tasks.monitor): a flow the approved policies of a monitored namespace would deny
+MONITOR_KINDS = ("violation",)
+EVENT_KINDS = (*DRIFT_KINDS, *(kind for kind in DETECT_KINDS if kind not in DRIFT_KINDS), *MONITOR_KINDS)
+# who wrote an event: the drift job, the detection job (a finding) or the monitor job (a violation); each
+# replaces only its own rows
+EVENT_ORIGINS = ("drift", "detect", "monitor")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 VERDICTS = ("true_positive", "false_positive")
 
@@ -75,6 +78,8 @@ class DriftEvent(SQLModel, table=True):
     status_at: datetime | None = Field(default=None, sa_column=ts_column())
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, index=True))
     origin: str = Field(default="drift", max_length=8, sa_column_kwargs={"server_default": "drift"})
+    # a violation's policy: the approved version that would deny the flow (None for other kinds)
+    policy_id: int | None = Field(default=None, foreign_key="policy.id", index=True, ondelete="SET NULL")
 
 
 class Feedback(SQLModel, table=True):

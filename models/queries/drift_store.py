@@ -106,7 +106,7 @@ def _new_row(
         "dst_port": event["dst_port"], "protocol": event["protocol"][:16], "severity": event["severity"],
         "risk": _risk(float(event["risk"])), "reasons": list(event["reasons"]), "evidence": dict(event["evidence"]),
         "explanation": event["explanation"], "status": event["status"], "status_by": "", "status_at": None,
-        "created_at": now, "origin": origin,
+        "created_at": now, "origin": origin, "policy_id": event.get("policy_id"),
     }
 
 

@@ -136,3 +136,43 @@ def test_incidents_migration_on_existing_data_on_postgresql() -> None:
 
 def test_incidents_migration_on_existing_data_on_sqlite(tmp_path: Path) -> None:
     _incidents_on_existing_data(f"sqlite+aiosqlite:///{tmp_path / 'sg.db'}")
+
+
+def _namespace_modes_on_existing_data(url: str) -> None:
+    """0004 on a database with events: they get no policy; a namespace mode is unique per cluster; down again drops
+    the monitor's violations (and their feedback) and keeps drift's events."""
+    migrate.upgrade(url, "0003")
+    asyncio.run(_insert(url, [
+        "INSERT INTO tenant (id, name, settings, created_at) VALUES (1, 't', '{}', '2026-01-05 10:00:00+00')",
+        "INSERT INTO snapshot (id, tenant_id, window_start, window_end, status, source, node_count, edge_count) "
+        "VALUES (1, 1, '2026-01-05 10:00:00+00', '2026-01-05 11:00:00+00', 'ready', 'test', 0, 0)",
+        EVENT_0002, "SELECT 1"]))
+    migrate.upgrade(url)
+    assert _schema_differences(url) == []
+    mode = ("INSERT INTO namespace_mode (tenant_id, cluster, namespace, mode, reason, changed_by, changed_at) "
+            "VALUES (1, 'default', 'shop', 'monitor', 'r', 'a', '2026-01-05 10:00:00+00')")
+    violation = EVENT_0002.replace("(tenant_id,", "(origin, tenant_id,").replace("VALUES (1,", "VALUES ('monitor', 1,")
+    rows = asyncio.run(_insert(url, [
+        mode, violation.replace("'new_edge', 'a'", "'violation', 'a'"),
+        "INSERT INTO feedback (tenant_id, event_id, verdict, note, created_at) SELECT 1, id, 'true_positive', '', "
+        "'2026-01-05 10:00:00+00' FROM drift_event WHERE origin = 'monitor'",
+        "SELECT kind, policy_id FROM drift_event ORDER BY id"]))
+    assert [tuple(r) for r in rows] == [("new_edge", None), ("violation", None)]
+    with pytest.raises(sa.exc.IntegrityError):
+        asyncio.run(_insert(url, [mode, "SELECT 1"]))
+    migrate.downgrade(url, "0003")
+    left = asyncio.run(_insert(url, ["SELECT kind, (SELECT count(*) FROM feedback) FROM drift_event"]))
+    assert [tuple(r) for r in left] == [("new_edge", 0)]
+    assert "namespace_mode" not in asyncio.run(_tables(url))
+
+
+def test_namespace_modes_migration_on_existing_data_on_postgresql() -> None:
+    url = asyncio.run(create_database())
+    try:
+        _namespace_modes_on_existing_data(url)
+    finally:
+        asyncio.run(drop_database(url))
+
+
+def test_namespace_modes_migration_on_existing_data_on_sqlite(tmp_path: Path) -> None:
+    _namespace_modes_on_existing_data(f"sqlite+aiosqlite:///{tmp_path / 'sg.db'}")
