@@ -29,6 +29,10 @@ class VerificationPublic(PublicModel):
     observed_not_allowed_count: int
     schema_valid: bool
     schema_errors: list[str]
+    observed_from: str | None = None
+    observed_to: str | None = None
+    observed_flows: int | None = None
+    observed_windows: int | None = None
 
     @classmethod
     def of(cls, check: dict[str, Any]) -> VerificationPublic:
@@ -40,6 +44,8 @@ class VerificationPublic(PublicModel):
             allowed_not_observed_count=int(check.get("allowed_not_observed_count", 0)),
             observed_not_allowed_count=int(check.get("observed_not_allowed_count", 0)),
             schema_valid=not check.get("schema_errors"), schema_errors=list(check.get("schema_errors", [])),
+            observed_from=check.get("observed_from"), observed_to=check.get("observed_to"),
+            observed_flows=check.get("observed_flows"), observed_windows=check.get("observed_windows"),
         )
 
 
@@ -174,9 +180,12 @@ class NamespaceCoveragePublic(PublicModel):
 
 
 class CoveragePublic(PublicModel):
-    """Per namespace, the share of the newest snapshot's edges that approved or deployed policies govern."""
+    """Per namespace, the share of the newest workload-holding snapshot's edges that approved or deployed
+    policies govern; `ready_snapshots` counts all ready snapshots."""
 
     snapshot_id: int | None
+    window_start: str | None
+    ready_snapshots: int
     namespaces: list[NamespaceCoveragePublic]
     edges: int
     covered: int
@@ -200,11 +209,18 @@ class BlockedEdgePublic(PublicModel):
 
 
 class ImpactPublic(PublicModel):
-    """The flows of the newest snapshots that approving a policy would block."""
+    """The flows that approving a policy would block, over the newest windows holding workloads of its
+    namespace (`snapshots` of them, from `windows_from` to `windows_to`, `checked_flows` flows touching the
+    pods it selects)."""
 
     policy_id: int
+    namespace: str
     snapshot_ids: list[int]
     snapshots: int
+    windows_from: str | None
+    windows_to: str | None
+    checked_flows: int
+    checked_edges: int
     selected: list[str]
     blocked: list[BlockedEdgePublic]
     blocked_edges: int

@@ -28,6 +28,7 @@ from models.errors import Conflict, Forbidden, Invalid, NotFound
 from models.graph import Edge, Node, Snapshot
 from models.policy import POLICY_STATUSES, Policy, PolicyReview
 from models.queries.audit import record_audit
+from models.queries.policy_windows import newest_workload_window
 from models.tenancy import ROLE_RANK, TENANT_DEFAULTS, Tenant, person_of
 from models.types import utcnow
 
@@ -297,15 +298,19 @@ async def edges_touching(
 
 
 async def policy_coverage(session: AsyncSession, *, tenant_id: int) -> dict[str, Any]:
-    """Per namespace, the share of the latest snapshot's edges that approved or deployed policies govern.
+    """Per namespace, the share of the newest workload-holding snapshot's edges that approved or deployed
+    policies govern; `ready_snapshots` counts all ready ones (a Zeek or VPC window holds no workload).
 
     An edge counts in the namespace of each workload endpoint it has; it is covered there when a
     policy in force selects one of its endpoints in that namespace (that policy's rules decide it).
     """
-    snapshots = await latest_snapshots(session, tenant_id=tenant_id, limit=1)
-    if not snapshots:
-        return {"snapshot_id": None, "namespaces": [], "edges": 0, "covered": 0}
-    sid = snapshots[0].id or 0
+    ready = (await session.exec(select(func.count()).select_from(Snapshot).where(
+        Snapshot.tenant_id == tenant_id, Snapshot.status == "ready"))).one()
+    window = await newest_workload_window(session, tenant_id=tenant_id)
+    if window is None:
+        return {"snapshot_id": None, "window_start": None, "ready_snapshots": int(ready), "namespaces": [],
+                "edges": 0, "covered": 0}
+    sid = window.id or 0
     governed = {row.target for row in await in_force(session, tenant_id=tenant_id)}
     nodes = await session.exec(select(Node.key, Node.namespace).where(
         Node.tenant_id == tenant_id, Node.snapshot_id == sid, Node.kind == "workload"))
@@ -322,5 +327,5 @@ async def policy_coverage(session: AsyncSession, *, tenant_id: int) -> dict[str,
             counts[namespace][1] += any(key in governed for key in keys)
     rows = [{"namespace": ns, "edges": n, "covered": c, "percent": round(100 * c / n, 1) if n else 0.0}
             for ns, (n, c) in sorted(counts.items())]
-    return {"snapshot_id": sid, "namespaces": rows, "edges": sum(r["edges"] for r in rows),
-            "covered": sum(r["covered"] for r in rows)}
+    return {"snapshot_id": sid, "window_start": window.window_start.isoformat(), "ready_snapshots": int(ready),
+            "namespaces": rows, "edges": sum(r["edges"] for r in rows), "covered": sum(r["covered"] for r in rows)}

@@ -15,6 +15,7 @@ from jobs.engines.policy.proof import rules_fingerprint
 from jobs.engines.policy.validate import parse_model, validate_yaml
 from models.db import session_scope
 from models.errors import NotFound
+from models.policy import GitopsConfig
 from models.queries import jobs as job_queries
 from models.queries import policies as policy_queries
 from models.queries import tenancy
@@ -211,10 +212,12 @@ async def test_rest_roles_four_eyes_states_and_tenants(client: httpx.AsyncClient
     async with session_scope() as session:
         runs = await job_queries.list_job_runs(session, tenant_id=a.tenant_id, name="sync_gitops")
         audit = await list_audit(session, tenant_id=a.tenant_id)
-    assert [run.params for run in runs] == [{"policy_id": pid}]
+    assert runs == [], "GitOps is not configured: approval queues no pull request"
     moves = [(e.action, e.before.get("status"), e.after.get("status")) for e in audit if e.target == f"policy:{pid}"]
-    assert moves[:3] == [("policy.approve", "pending", "approved"), ("policy.submit", "draft", "pending"),
-                         ("policy.generate", None, "draft")]
+    assert moves[:1] == [("policy.approve", "pending", "approved")]
+    assert ("policy.submit", "draft", "pending") in moves and moves[-1] == ("policy.generate", None, "draft")
+    refused = [e for e in audit if e.action == "policy.approve.refused" and e.target == f"policy:{pid}"]
+    assert any("four-eyes" in e.after["reason"] for e in refused), "the self-approval attempt is audited"
     assert (await client.get("/api/v1/policies", headers=bearer(b_admin))).json() == []
 
 
@@ -275,3 +278,16 @@ async def test_versions_supersede_and_four_eyes_can_be_turned_off(app_ctx: str) 
     assert [p.id for p in in_force] == [v3]
     async with session_scope() as session:
         assert (await policy_queries.list_policies(session, tenant_id=b.tenant_id))[1] == 0
+
+
+async def test_approval_queues_a_pull_request_only_when_gitops_is_configured(client: httpx.AsyncClient) -> None:
+    a = await make_tenant("alpha")
+    analyst, approver = await token(a.tenant_id, "analyst"), await token(a.tenant_id, "approver")
+    async with session_scope() as session:
+        session.add(GitopsConfig(tenant_id=a.tenant_id, repo_url="https://github.com/acme/policies"))
+    (pid,) = (await store(a.tenant_id, hand_draft())).created
+    assert (await client.post(f"/api/v1/policies/{pid}/submit", json={}, headers=bearer(analyst))).status_code == 200
+    assert (await client.post(f"/api/v1/policies/{pid}/approve", json={}, headers=bearer(approver))).status_code == 200
+    async with session_scope() as session:
+        runs = await job_queries.list_job_runs(session, tenant_id=a.tenant_id, name="sync_gitops")
+    assert [run.params for run in runs] == [{"policy_id": pid}]

@@ -17,6 +17,7 @@ from typing import Any
 from jobs.engines.policy.diff import PROVENANCE_ANNOTATIONS
 from jobs.engines.policy.evaluate import verify
 from jobs.engines.policy.generate import GeneratedPolicy, SkippedWorkload, generate_policies
+from jobs.engines.policy.generation_input import observations, workload_part
 from jobs.engines.policy.preview import policy_verifications
 from jobs.engines.policy.union import Snapshot
 from jobs.engines.policy.validate import validate_manifest
@@ -47,6 +48,8 @@ class ProvenSet:
     allowed_not_observed: int
     observed_not_allowed: int
     invalid: list[str] = field(default_factory=list)
+    windows: int = 0
+    workload_windows: int = 0
 
 
 def rules_fingerprint(manifest: dict[str, Any]) -> str:
@@ -59,8 +62,17 @@ def rules_fingerprint(manifest: dict[str, Any]) -> str:
 
 def generate_and_prove(snapshots: Sequence[Snapshot], *, snapshot_ids: Sequence[int] = ()) -> ProvenSet:
     """Generate one policy per identifiable workload of the union of `snapshots`, validate each and
-    verify the set; unidentifiable workloads come back in `skipped` with the reason."""
-    result = generate_policies(snapshots, snapshot_ids=list(snapshot_ids))
+    verify the set; unidentifiable workloads come back in `skipped` with the reason.
+
+    Only the windows' workload part takes part (`generation_input.workload_part`: the proof is the same);
+    each policy's verification also carries its workload's observation (span, flows, windows).
+    """
+    part = workload_part(snapshots)
+    if not part:
+        return ProvenSet(policies=[], skipped=[], exact=True, allowed_not_observed=0, observed_not_allowed=0,
+                         windows=len(snapshots), workload_windows=0)
+    seen = observations(part)
+    result = generate_policies(part, snapshot_ids=list(snapshot_ids))
     proof = verify(result.manifests(), result.nodes, result.edges, limit=VERIFY_LIMIT)
     shares = policy_verifications([p.workload for p in result.policies], proof, result.edges)
     proven, invalid = [], []
@@ -68,11 +80,12 @@ def generate_and_prove(snapshots: Sequence[Snapshot], *, snapshot_ids: Sequence[
         errors = validate_manifest(policy.manifest, client_model=False).errors
         if errors:
             invalid.append(f"{policy.namespace}/{policy.name}")
-        proven.append(_proven(policy, {**share, "schema_errors": errors}))
+        watched = seen[policy.workload].public() if policy.workload in seen else {"observed_flows": 0}
+        proven.append(_proven(policy, {**share, **watched, "schema_errors": errors}))
     return ProvenSet(
         policies=proven, skipped=result.skipped, exact=proof.exact,
         allowed_not_observed=proof.allowed_not_observed_count, observed_not_allowed=proof.observed_not_allowed_count,
-        invalid=invalid,
+        invalid=invalid, windows=len(snapshots), workload_windows=len(part),
     )
 
 
