@@ -24,6 +24,8 @@ ROLE_RANK: dict[str, int] = {"viewer": 0, "analyst": 1, "approver": 2, "admin": 
 TENANT_DEFAULTS: dict[str, Any] = {
     "window_seconds": 3600, "baseline_windows": 24, "four_eyes": True, "criticality": {}, "retention_days": 30,
     "home_networks": [], "sensors": [], "home_private": True, "policy_min_observation_hours": 24,
+    # monitor mode's readiness rule (models.queries.namespaces): days in monitor, open violations allowed
+    "readiness_days": 7, "readiness_max_open": 0,
 }
 MAX_BASELINE_WINDOWS = 24 * 14
 WINDOW_CHOICES = (300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
