@@ -126,7 +126,8 @@ class OverviewState(AppState):
         axis = period.fitted(when for when, _ in starts)
         binned = bin_counts(starts, axis)
         self.timeline, self.plotted = incident_bars_figure(binned, axis), total(binned)
-        shown = f"; shown from {axis.start:%Y-%m-%d %H:%M}, where they start" if axis.start != period.start else ""
+        shown = (f"; shown {axis.start:%Y-%m-%d %H:%M} – {axis.end:%Y-%m-%d %H:%M}, where they start"
+                 if axis != period else "")
         self.period_label = f"{period.label}{shown}; bars of {span_text(axis.bin)}"
 
     def _period(self, now: datetime, oldest: datetime | None, newest: datetime | None) -> Period | None:

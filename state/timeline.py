@@ -21,7 +21,7 @@ BINS: tuple[tuple[timedelta, timedelta], ...] = (
     (timedelta(days=120), timedelta(days=1)), (timedelta(days=800), timedelta(days=7)),
 )
 LONGEST_BIN = timedelta(days=30)
-MIN_AXIS = timedelta(hours=12)
+MIN_AXIS = timedelta(hours=6)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -39,15 +39,16 @@ class Period:
         return f"{PERIOD_LABELS[self.key]}: {self.start:%Y-%m-%d %H:%M} – {self.end:%Y-%m-%d %H:%M} UTC"
 
     def fitted(self, starts: Iterable[datetime]) -> Period:
-        """The axis of this period narrowed to where its incidents start (at least MIN_AXIS wide), with bars to
-        match: three days of flows in a week or in four years fill the plot instead of one stripe."""
+        """The axis of this period narrowed to where its incidents start (at least MIN_AXIS wide, widened to the
+        left), with bars to match: three days of flows in a week or in four years fill the plot, not a stripe."""
         inside = [m for m in map(utc, starts) if self.start <= m < self.end]
         if not inside:
             return self
-        begin = max(self.start, min(min(inside), self.end - MIN_AXIS))
-        width = bin_width(self.end - begin)
-        begin = floor_to(begin, width)
-        return Period(self.key, begin, max(self.end, begin + width), width)
+        low, high = min(inside), max(inside)
+        width = bin_width(max(high - low, MIN_AXIS))
+        finish = floor_to(high, width) + width
+        begin = floor_to(min(low, finish - MIN_AXIS), width)
+        return Period(self.key, begin, finish, width)
 
 
 def utc(moment: datetime) -> datetime:
