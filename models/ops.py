@@ -1,4 +1,4 @@
-"""Operations: job runs, integrations and the audit log."""
+"""Operations: job runs and the audit log (integrations are in `models.notifications`)."""
 
 from __future__ import annotations
 
@@ -42,17 +42,6 @@ class JobRun(SQLModel, table=True):
     enqueued_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
     started_at: datetime | None = Field(default=None, sa_column=ts_column())
     finished_at: datetime | None = Field(default=None, sa_column=ts_column())
-
-
-class Integration(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    tenant_id: int = Field(foreign_key="tenant.id", index=True)
-    kind: str = Field(max_length=24)
-    name: str = Field(default="", max_length=80)
-    config_encrypted: str = ""
-    min_severity: str = Field(default="high", max_length=16)
-    enabled: bool = True
-    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
 
 
 class AuditLog(SQLModel, table=True):

@@ -6,7 +6,8 @@ from models.drift import Baseline, DriftEvent, Feedback, Whitelist
 from models.graph import Edge, FlowUpload, Node, Snapshot
 from models.incidents import Incident, IncidentEvent, IncidentFeedback
 from models.namespaces import NamespaceMode
-from models.ops import AuditLog, Integration, JobRun
+from models.notifications import Integration, NotificationDelivery
+from models.ops import AuditLog, JobRun
 from models.policy import GitopsConfig, Policy, PolicyReview, PullRequest
 from models.tenancy import ApiToken, Tenant, User, UserSession
 
@@ -14,6 +15,6 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "ApiToken", "AuditLog", "Baseline", "DriftEvent", "Edge", "Feedback", "FlowUpload", "GitopsConfig", "Incident",
-    "IncidentEvent", "IncidentFeedback", "Integration", "JobRun", "NamespaceMode", "Node", "Policy", "PolicyReview",
-    "PullRequest", "Snapshot", "Tenant", "User", "UserSession", "Whitelist", "metadata",
+    "IncidentEvent", "IncidentFeedback", "Integration", "JobRun", "NamespaceMode", "Node", "NotificationDelivery",
+    "Policy", "PolicyReview", "PullRequest", "Snapshot", "Tenant", "User", "UserSession", "Whitelist", "metadata",
 ]
