@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     # Hosts a tenant's repository URL may name (https only), comma-separated `host` or `host:port`; local paths
     # and file:// URLs only when gitops_allow_local is on (a mirror on this machine, the tests).
     gitops_allowed_hosts: str = "github.com,gitlab.com"
+    # Notification receivers on a local or private address are refused unless named here (`host` or `host:port`).
+    notify_allowed_hosts: str = ""
     gitops_allow_local: bool = False
     # Single sign-on (OpenID Connect); on only when issuer and client id are both set. See README "Single sign-on".
     oidc_issuer: str = ""
@@ -126,19 +128,24 @@ class Settings(BaseSettings):
                 raise ValueError(f"SG_TRUSTED_PROXIES: {item!r} is not an address or CIDR") from exc
         return value
 
-    @field_validator("gitops_allowed_hosts")
+    @field_validator("gitops_allowed_hosts", "notify_allowed_hosts")
     @classmethod
-    def _hosts_are_names(cls, value: str) -> str:
+    def _hosts_are_names(cls, value: str, info: ValidationInfo) -> str:
         for item in _split_list(value):
             host, _, port = item.rpartition(":") if item.count(":") == 1 else (item, "", "")
             if not _HOST.match(host) or (port and not (port.isdigit() and 0 < int(port) < 65536)):
-                raise ValueError(f"SG_GITOPS_ALLOWED_HOSTS: {item!r} is not a host name or host:port")
+                raise ValueError(f"SG_{str(info.field_name).upper()}: {item!r} is not a host name or host:port")
         return value
 
     @property
     def gitops_hosts(self) -> frozenset[str]:
         """The hosts of SG_GITOPS_ALLOWED_HOSTS, lower case (`host` or `host:port`)."""
         return frozenset(item.lower().rstrip(".") for item in _split_list(self.gitops_allowed_hosts))
+
+    @property
+    def notify_hosts(self) -> frozenset[str]:
+        """The hosts of SG_NOTIFY_ALLOWED_HOSTS, lower case: receivers allowed on a local or private address."""
+        return frozenset(item.lower().rstrip(".") for item in _split_list(self.notify_allowed_hosts))
 
     @property
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

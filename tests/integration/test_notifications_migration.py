@@ -16,11 +16,15 @@ from tests.integration.test_migrations import _insert, _schema_differences, _tab
 pytestmark = pytest.mark.integration
 
 TENANT = "INSERT INTO tenant (id, name, settings, created_at) VALUES (1, 't', '{}', '2026-01-05 10:00:00+00')"
-INTEGRATION_0001 = ("INSERT INTO integration (tenant_id, kind, name, config_encrypted, min_severity, enabled, "
-                    "created_at) VALUES (1, 'slack', 'ops', 'sealed', 'high', true, '2026-01-05 10:00:00+00')")
-DELIVERY = ("INSERT INTO notification_delivery (tenant_id, integration_id, idempotency_key, kind, status, severity, "
-            "events, attempts, next_attempt_at, last_error, external_ref, created_at) VALUES (1, 1, 'k-1', 'test', "
-            "'pending', 'info', 0, 0, '2026-01-05 10:00:00+00', '', '', '2026-01-05 10:00:00+00')")
+INTEGRATION_0001 = (
+    "INSERT INTO integration (tenant_id, kind, name, config_encrypted, min_severity, enabled, "
+    "created_at) VALUES (1, 'slack', 'ops', 'sealed', 'high', true, '2026-01-05 10:00:00+00')"
+)
+DELIVERY = (
+    "INSERT INTO notification_delivery (tenant_id, integration_id, idempotency_key, kind, status, severity, "
+    "events, attempts, next_attempt_at, last_error, external_ref, created_at) VALUES (1, 1, 'k-1', 'test', "
+    "'pending', 'info', 0, 0, '2026-01-05 10:00:00+00', '', '', '2026-01-05 10:00:00+00')"
+)
 
 
 def _notifications_on_existing_data(url: str) -> None:
