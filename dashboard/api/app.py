@@ -8,6 +8,7 @@ from dashboard.api import audit as audit_api
 from dashboard.api import auth, drift, flows, health, jobs, snapshots, whitelist
 from dashboard.api import gitops as gitops_api
 from dashboard.api import incidents as incidents_api
+from dashboard.api import namespaces as namespaces_api
 from dashboard.api import oidc as oidc_api
 from dashboard.api import policies as policies_api
 from dashboard.api import policy_downloads as downloads_api
@@ -35,6 +36,7 @@ def build_api() -> FastAPI:
     # Before any policies router: `/policies/bundle/approved` must not be read as a policy id.
     v1.include_router(downloads_api.router)
     v1.include_router(policies_api.router)
+    v1.include_router(namespaces_api.router)
     v1.include_router(gitops_api.router)
     v1.include_router(users_api.router)
     v1.include_router(audit_api.router)

@@ -29,12 +29,13 @@ class DriftEventPublic(PublicModel):
     created_at: IsoTime
     window_start: IsoTime
     evidence: dict[str, Any]
+    policy_id: int | None = None  # a violation's policy (kind `violation`)
 
     @classmethod
     def of(cls, row: DriftEvent | Mapping[str, Any]) -> DriftEventPublic:
         """A stored event, or its column values (as `drift_store` returns the ones it inserted)."""
         values = row if isinstance(row, Mapping) else {name: getattr(row, name) for name in cls.model_fields}
-        return cls(**{name: values[name] for name in cls.model_fields})
+        return cls(**{name: values[name] for name in cls.model_fields if name in values})
 
 
 class WhitelistPublic(PublicModel):
@@ -54,6 +55,14 @@ class WhitelistPublic(PublicModel):
     def of(cls, entry: Whitelist, *, now: datetime | None = None) -> WhitelistPublic:
         """The public view of a stored entry, expired or not at `now` (default: now)."""
         moment = now or utcnow()
-        return cls(id=entry.id, src_pattern=entry.src_pattern, dst_pattern=entry.dst_pattern, port=entry.port,
-                   expires_at=entry.expires_at, reason=entry.reason, author=entry.author,
-                   created_at=entry.created_at, expired=entry.expires_at is not None and entry.expires_at <= moment)
+        return cls(
+            id=entry.id,
+            src_pattern=entry.src_pattern,
+            dst_pattern=entry.dst_pattern,
+            port=entry.port,
+            expires_at=entry.expires_at,
+            reason=entry.reason,
+            author=entry.author,
+            created_at=entry.created_at,
+            expired=entry.expires_at is not None and entry.expires_at <= moment,
+        )

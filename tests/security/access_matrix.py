@@ -61,6 +61,12 @@ REST: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/drift-events/{event_id}"): Route("viewer"),
     ("PATCH", "/api/v1/drift-events/{event_id}"): Route("analyst", body={"status": "resolved"}),
     ("POST", "/api/v1/drift-events/{event_id}/feedback"): Route("analyst", body={"verdict": "false_positive"}),
+    # monitor mode (issue 19 Part B): modes are an approver's call; amend/confirm a violation is an analyst's
+    ("GET", "/api/v1/namespaces"): Route("viewer"),
+    ("PUT", "/api/v1/namespaces/{cluster}/{namespace}/mode"): Route("approver", body={"mode": "monitor",
+                                                                                     "reason": "matrix"}),
+    ("POST", "/api/v1/violations/{event_id}/amend"): Route("analyst"),
+    ("POST", "/api/v1/violations/{event_id}/confirm"): Route("analyst", body={"note": "matrix"}),
     ("GET", "/api/v1/incidents"): Route("viewer"),
     ("GET", "/api/v1/incidents/{incident_id}"): Route("viewer"),
     ("PATCH", "/api/v1/incidents/{incident_id}"): Route("analyst", body={"status": "resolved"}),

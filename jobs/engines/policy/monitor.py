@@ -210,3 +210,35 @@ def severity_of(risk: int) -> str:
     if risk >= 40:
         return "medium"
     return "low" if risk >= 20 else "info"
+
+
+def amend_manifest(
+    manifest: Mapping[str, Any],
+    *,
+    direction: Direction,
+    peer: NodeRecord,
+    port: int | None,
+    protocol: str,
+) -> dict[str, Any]:
+    """The policy with one more rule that admits `peer` on `port`/`protocol` in `direction` (what "amend" proposes
+    for a violation): a pod by its labels and namespace, anything else by its address (/32 or /128)."""
+    spec = dict(manifest.get("spec") or {})
+    field_name = "from" if direction == "ingress" else "to"
+    rule: dict[str, Any] = {field_name: [_peer_of(peer)]}
+    proto = normalize_protocol(protocol)
+    if port is not None and proto in ("TCP", "UDP", "SCTP"):
+        rule["ports"] = [{"port": port, "protocol": proto}]
+    spec[direction] = [*list(spec.get(direction) or []), rule]
+    return {**dict(manifest), "spec": spec}
+
+
+def _peer_of(node: NodeRecord) -> dict[str, Any]:
+    if node.kind == "workload" and node.namespace:
+        labels = {k: v for k, v in node.labels.items() if k in _NAME_LABELS} or dict(node.labels)
+        pods: dict[str, Any] = {"matchLabels": labels} if labels else {}
+        return {
+            "podSelector": pods,
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": node.namespace}},
+        }
+    address = node.ips[0] if node.ips else node.key
+    return {"ipBlock": {"cidr": f"{address}/{128 if ':' in address else 32}"}}

@@ -94,3 +94,22 @@ def test_risk_grows_with_traffic_and_criticality_and_bands_match() -> None:
     assert violation_risk(small) < violation_risk(big) < violation_risk(big, criticality=1.0) <= 100
     assert result.violations[0] is big  # highest traffic first
     assert severity_of(90) == "critical" and severity_of(45) == "medium" and severity_of(5) == "info"
+
+
+def test_amending_admits_exactly_the_violating_flow() -> None:
+    from jobs.engines.policy.monitor import amend_manifest
+
+    nodes = {n.key: n for n in NODES}
+    flow = edge("shop/checkout", "shop/payments", 8443)
+    amended = amend_manifest(
+        _payments_policy(), direction="ingress", peer=nodes["shop/checkout"], port=8443, protocol="TCP"
+    )
+    assert evaluate_window([amended], NODES, [flow], monitored={"shop"}).violations == []
+    other_port = edge("shop/checkout", "shop/payments", 9000)
+    assert len(evaluate_window([amended], NODES, [other_port], monitored={"shop"}).violations) == 1
+    egress = _payments_policy(policyTypes=["Egress"], egress=[])
+    out = amend_manifest(egress, direction="egress", peer=nodes["203.0.113.9"], port=443, protocol="tcp")
+    assert out["spec"]["egress"] == [
+        {"to": [{"ipBlock": {"cidr": "203.0.113.9/32"}}], "ports": [{"port": 443, "protocol": "TCP"}]}
+    ]
+    assert _payments_policy()["spec"]["ingress"][0]["ports"] == [{"port": 8443}]  # the original is left alone

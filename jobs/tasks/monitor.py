@@ -1,0 +1,218 @@
+"""The `monitor_window` job (issue 19 Part B): a window's flows against the approved policies of monitored namespaces.
+
+Queued after each snapshot build, after a namespace's mode changes and after a violation is amended (for the newest
+window). Reads the namespaces in monitor or enforce, the newest approved or deployed version of their policies and
+the window's nodes and edges; `jobs.engines.policy.monitor.evaluate_window` finds the flows those policies would
+deny; each becomes a drift event of kind `violation`, origin `monitor`, naming the policy version (`policy_id`),
+stored idempotently (`models.queries.drift_store` rule). A violation of this window that the policies now admit (an
+amendment was approved) is marked `resolved` by `monitor` instead of vanishing.
+
+Live event `violation.changed` on `sg:{tenant}:events` when the run inserted, updated or resolved any:
+    {"snapshot_id", "window_start", "new": n, "resolved": n, "total": n, "namespaces": [...]}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+from sqlmodel import col, select
+
+from jobs.engines.policy.errors import PolicyError
+from jobs.engines.policy.monitor import (
+    Direction,
+    MonitorResult,
+    Violation,
+    amend_manifest,
+    evaluate_window,
+    severity_of,
+    violation_risk,
+)
+from jobs.engines.policy.union import placeholder_node
+from jobs.engines.snapshot.types import NodeRecord
+from jobs.runtime.events import publish_event
+from jobs.runtime.queue import enqueue_job
+from jobs.runtime.tracking import tracked
+from jobs.tasks.baseline import WindowLoader
+from jobs.tasks.drift import job_snapshot
+from models.db import session_scope
+from models.drift import DriftEvent
+from models.graph import Snapshot as SnapshotRow
+from models.policy import Policy
+from models.queries import drift_store, namespaces
+from models.queries import graph as graph_queries
+from models.queries import policies as policy_queries
+from models.types import utcnow
+
+ORIGIN = "monitor"
+RESOLVED_BY = "monitor"
+
+
+def manifest_of(policy: Policy) -> dict[str, Any]:
+    """A stored policy's manifest (its YAML), with its namespace when the YAML has none."""
+    loaded = yaml.safe_load(policy.yaml) or {}
+    if not isinstance(loaded, dict):
+        raise PolicyError(f"policy {policy.id} is not a mapping")
+    metadata = loaded.setdefault("metadata", {})
+    metadata.setdefault("namespace", policy.namespace)
+    metadata.setdefault("name", policy.name)
+    return loaded
+
+
+def event_of(violation: Violation, policy_ids: dict[str, int]) -> dict[str, Any]:
+    """A violation as `drift_store.replace_snapshot_events` takes it."""
+    risk = violation_risk(violation)
+    reason = {"code": "policy_denies", "detail": violation.missing, "policy": violation.policy}
+    return {
+        "signature": violation.signature,
+        "kind": "violation",
+        "src": violation.src,
+        "dst": violation.dst,
+        "dst_port": violation.dst_port,
+        "protocol": violation.protocol,
+        "severity": severity_of(risk),
+        "risk": risk,
+        "reasons": [reason],
+        "explanation": violation.explanation,
+        "status": "open",
+        "policy_id": policy_ids.get(violation.policy),
+        "evidence": {
+            "direction": violation.direction,
+            "namespace": violation.namespace,
+            "flows": violation.flows,
+            "bytes": violation.bytes,
+            "policies": list(violation.policies),
+            "missing": violation.missing,
+        },
+    }
+
+
+async def _inputs(tenant_id: int, snapshot_id: int) -> tuple[SnapshotRow, list[str], list[Policy]]:
+    async with session_scope() as session:
+        row = await job_snapshot(session, tenant_id=tenant_id, snapshot_id=snapshot_id)
+        watched = await namespaces.monitored_namespaces(session, tenant_id=tenant_id)
+        in_force = await policy_queries.in_force(session, tenant_id=tenant_id)
+    return row, watched, [p for p in in_force if p.namespace in watched]
+
+
+async def _resolve_gone(tenant_id: int, snapshot_id: int, keep: set[str]) -> int:
+    """Open violations of the window the policies now admit: resolved by the monitor (kept as history)."""
+    async with session_scope() as session:
+        query = select(DriftEvent).where(
+            DriftEvent.tenant_id == tenant_id,
+            DriftEvent.snapshot_id == snapshot_id,
+            DriftEvent.origin == ORIGIN,
+            DriftEvent.status == "open",
+            col(DriftEvent.signature).not_in(keep) if keep else sa.true(),
+        )
+        rows = list(await session.exec(query.with_for_update()))
+        for row in rows:
+            row.status, row.status_by, row.status_at = "resolved", RESOLVED_BY, utcnow()
+            session.add(row)
+    return len(rows)
+
+
+@tracked(timeout=600, max_tries=3)
+async def monitor_window(ctx: dict[str, Any], *, tenant_id: int, snapshot_id: int) -> dict[str, Any]:
+    """Evaluate one window against the approved policies of the monitored namespaces; store the violations."""
+    row, watched, policies = await _inputs(tenant_id, snapshot_id)
+    if not watched:
+        return {"snapshot_id": snapshot_id, "namespaces": [], "violations": 0, "skipped": "no namespace in monitor"}
+    window = await WindowLoader(tenant_id).load(row)
+    manifests = [manifest_of(p) for p in policies]
+    result: MonitorResult = await asyncio.to_thread(
+        evaluate_window, manifests, window.nodes, window.edges, monitored=watched
+    )
+    ids = {f"{p.namespace}/{p.name}": p.id or 0 for p in policies}
+    events = [event_of(v, ids) for v in result.violations]
+    resolved = await _resolve_gone(tenant_id, snapshot_id, {e["signature"] for e in events})
+    async with session_scope() as session:
+        changes = await drift_store.replace_snapshot_events(
+            session,
+            tenant_id=tenant_id,
+            snapshot_id=snapshot_id,
+            window_start=row.window_start,
+            events=events,
+            origin=ORIGIN,
+        )
+    if changes.inserted or changes.updated or resolved:
+        await publish_event(
+            ctx["redis"],
+            tenant_id=tenant_id,
+            kind="violation.changed",
+            data={
+                "snapshot_id": snapshot_id,
+                "window_start": row.window_start.isoformat(),
+                "new": len(changes.inserted),
+                "resolved": resolved,
+                "total": len(events),
+                "namespaces": watched,
+            },
+        )
+    return {
+        "snapshot_id": snapshot_id,
+        "namespaces": watched,
+        "policies": len(policies),
+        "evaluated": result.evaluated,
+        "violations": len(events),
+        "new": len(changes.inserted),
+        "resolved": resolved,
+    }
+
+
+async def queue_monitor(*, tenant_id: int, snapshot_id: int | None = None, reason: str) -> int | None:
+    """Queue `monitor_window` for a snapshot (default: the newest ready one); None when there is none."""
+    if snapshot_id is None:
+        async with session_scope() as session:
+            newest = await policy_queries.latest_snapshots(session, tenant_id=tenant_id, limit=1)
+        if not newest:
+            return None
+        snapshot_id = newest[0].id or 0
+    run = await enqueue_job(
+        "monitor_window",
+        tenant_id=tenant_id,
+        triggered_by=reason[:200],
+        params={"snapshot_id": snapshot_id},
+        key=str(snapshot_id),
+        rerun_if_running=True,
+    )
+    return run.id
+
+
+def amended_yaml(policy: Policy, event: DriftEvent, nodes: Sequence[NodeRecord]) -> tuple[str, str]:
+    """The YAML of the policy amended to admit the violation's flow, and its rules fingerprint."""
+    direction: Direction = "egress" if (event.evidence or {}).get("direction") == "egress" else "ingress"
+    peer_key = event.dst if direction == "egress" else event.src
+    peer = next((n for n in nodes if n.key == peer_key), None) or placeholder_node(peer_key)
+    amended = amend_manifest(
+        manifest_of(policy), direction=direction, peer=peer, port=event.dst_port, protocol=event.protocol
+    )
+    text = yaml.safe_dump(amended, sort_keys=False)
+    return text, hashlib.sha256(json.dumps(amended, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+async def amend_violation(*, tenant_id: int, event_id: int, actor: str, role: str) -> int:
+    """Amend: a new draft version of the violation's policy admitting its flow (then the usual review → PR).
+    Returns the new policy's id; the violation stays open until an approved version admits the flow."""
+    async with session_scope() as session:
+        event, policy = await namespaces.violation_and_policy(session, tenant_id=tenant_id, event_id=event_id)
+        row = await graph_queries.get_snapshot(session, tenant_id=tenant_id, snapshot_id=event.snapshot_id)
+    window = await WindowLoader(tenant_id).load(row)
+    text, fingerprint = amended_yaml(policy, event, window.nodes)
+    async with session_scope() as session:
+        event, policy = await namespaces.violation_and_policy(session, tenant_id=tenant_id, event_id=event_id)
+        return await namespaces.store_amendment(
+            session,
+            tenant_id=tenant_id,
+            event=event,
+            policy=policy,
+            yaml_text=text,
+            rules_sha256=fingerprint,
+            actor=actor,
+            role=role,
+        )

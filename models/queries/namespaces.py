@@ -1,0 +1,317 @@
+"""Namespace modes (learn → monitor → enforce), readiness, and what an approver does with a violation.
+
+A namespace without a `namespace_mode` row is in learn. The namespaces listed are those with policies and those
+with a row. Readiness (the tenant's rule, `readiness_days` and `readiness_max_open`): the namespace has been in
+monitor at least that many days and has at most that many open (unexplained) violations. Enforce is refused
+(Conflict, with the reason) while the rule does not hold. Every mode change is audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.drift import DriftEvent
+from models.errors import Conflict, Forbidden, Invalid, NotFound
+from models.graph import Snapshot
+from models.namespaces import DEFAULT_CLUSTER, NAMESPACE_MODES, NamespaceMode
+from models.policy import Policy
+from models.queries.audit import record_audit
+from models.queries.drift import add_feedback, set_event_status
+from models.queries.policies import IN_FORCE, PolicyDraft, get_policy, store_generated
+from models.tenancy import ROLE_RANK, TENANT_DEFAULTS, Tenant
+from models.types import utcnow
+
+OPEN = "open"
+MAX_REASON = 1000
+READINESS_WINDOWS = 24  # the "last N windows" of would-be-blocked flows
+
+
+@dataclass(frozen=True)
+class ReadinessRule:
+    days: int
+    max_open: int
+
+
+@dataclass(frozen=True)
+class NamespaceStatus:
+    """One namespace's mode and readiness as the list shows it."""
+
+    cluster: str
+    namespace: str
+    mode: str
+    reason: str
+    changed_by: str
+    changed_at: datetime | None
+    monitor_since: datetime | None
+    days_in_monitor: float
+    open_violations: int
+    blocked_flows: int  # flows of the last READINESS_WINDOWS windows the policies would block
+    windows: int
+    ready: bool
+    not_ready_because: str
+
+
+def readiness_rule(tenant: Tenant) -> ReadinessRule:
+    """The tenant's rule; a stored value out of range falls back to the default."""
+    days = tenant.settings.get("readiness_days", TENANT_DEFAULTS["readiness_days"])
+    most = tenant.settings.get("readiness_max_open", TENANT_DEFAULTS["readiness_max_open"])
+    ok_days = isinstance(days, int) and not isinstance(days, bool) and 0 <= days <= 90
+    ok_most = isinstance(most, int) and not isinstance(most, bool) and 0 <= most <= 1000
+    return ReadinessRule(
+        days=days if ok_days else int(TENANT_DEFAULTS["readiness_days"]),
+        max_open=most if ok_most else int(TENANT_DEFAULTS["readiness_max_open"]),
+    )
+
+
+def _why_not(mode: str, days: float, open_count: int, rule: ReadinessRule) -> str:
+    if mode == "learn":
+        return f"the namespace is in learn: monitor it for {rule.days} days first"
+    if days < rule.days:
+        return f"{days:.1f} of {rule.days} days in monitor"
+    if open_count > rule.max_open:
+        return f"{open_count} open violations (the rule allows {rule.max_open}): amend or confirm them"
+    return ""
+
+
+async def _rows(session: AsyncSession, tenant_id: int) -> dict[tuple[str, str], NamespaceMode]:
+    query = select(NamespaceMode).where(NamespaceMode.tenant_id == tenant_id)
+    return {(row.cluster, row.namespace): row for row in await session.exec(query)}
+
+
+async def _violation_counts(session: AsyncSession, tenant_id: int) -> tuple[dict[str, int], dict[str, int], int]:
+    """Per policy namespace: open violations, and flows of the last windows' violations; and how many windows."""
+    recent = select(Snapshot.id).where(Snapshot.tenant_id == tenant_id, Snapshot.status == "ready")
+    window_ids = list(await session.exec(recent.order_by(col(Snapshot.window_start).desc()).limit(READINESS_WINDOWS)))
+    query = (
+        select(Policy.namespace, DriftEvent.status, DriftEvent.snapshot_id, DriftEvent.evidence)
+        .join(Policy, col(Policy.id) == col(DriftEvent.policy_id))
+        .where(DriftEvent.tenant_id == tenant_id, Policy.tenant_id == tenant_id, DriftEvent.kind == "violation")
+        .where((col(DriftEvent.status) == OPEN) | col(DriftEvent.snapshot_id).in_(window_ids))
+    )
+    opened: dict[str, int] = {}
+    flows: dict[str, int] = {}
+    for namespace, status, snapshot_id, evidence in await session.exec(query):
+        if status == OPEN:
+            opened[namespace] = opened.get(namespace, 0) + 1
+        if snapshot_id in window_ids:
+            flows[namespace] = flows.get(namespace, 0) + int((evidence or {}).get("flows", 0))
+    return opened, flows, len(window_ids)
+
+
+async def list_namespaces(session: AsyncSession, *, tenant_id: int, tenant: Tenant) -> list[NamespaceStatus]:
+    """Every namespace with policies in force or a mode, with its readiness, by cluster and name."""
+    rule, now = readiness_rule(tenant), utcnow()
+    rows = await _rows(session, tenant_id)
+    names = select(Policy.namespace).where(Policy.tenant_id == tenant_id, col(Policy.status).in_(IN_FORCE))
+    keys = set(rows) | {(DEFAULT_CLUSTER, ns) for ns in await session.exec(names.distinct())}
+    opened, flows, windows = await _violation_counts(session, tenant_id)
+    out = []
+    for cluster, namespace in sorted(keys):
+        row = rows.get((cluster, namespace))
+        mode = row.mode if row else "learn"
+        since = row.monitor_since if row and mode != "learn" else None
+        days = (now - since).total_seconds() / 86400 if since else 0.0
+        why = _why_not(mode, days, opened.get(namespace, 0), rule)
+        out.append(
+            NamespaceStatus(
+                cluster=cluster,
+                namespace=namespace,
+                mode=mode,
+                reason=row.reason if row else "",
+                changed_by=row.changed_by if row else "",
+                changed_at=row.changed_at if row else None,
+                monitor_since=since,
+                days_in_monitor=round(days, 2),
+                open_violations=opened.get(namespace, 0),
+                blocked_flows=flows.get(namespace, 0),
+                windows=windows,
+                ready=not why,
+                not_ready_because=why,
+            )
+        )
+    return out
+
+
+async def monitored_namespaces(session: AsyncSession, *, tenant_id: int, cluster: str = DEFAULT_CLUSTER) -> list[str]:
+    """The namespaces whose windows the monitor job evaluates: those in monitor or enforce."""
+    query = select(NamespaceMode.namespace).where(
+        NamespaceMode.tenant_id == tenant_id,
+        NamespaceMode.cluster == cluster,
+        col(NamespaceMode.mode).in_(("monitor", "enforce")),
+    )
+    return sorted(await session.exec(query))
+
+
+def _check_mode_request(role: str, mode: str, reason: str) -> str:
+    if ROLE_RANK.get(role, -1) < ROLE_RANK["approver"]:
+        raise Forbidden("changing a namespace's mode needs role approver or higher")
+    if mode not in NAMESPACE_MODES:
+        raise Invalid(f"mode must be one of {', '.join(NAMESPACE_MODES)}, not {mode!r}")
+    note = reason.strip()
+    if not note:
+        raise Invalid("say why the mode changes (reason)")
+    if len(note) > MAX_REASON:
+        raise Invalid(f"the reason is longer than {MAX_REASON} characters")
+    return note
+
+
+async def set_mode(
+    session: AsyncSession,
+    *,
+    tenant_id: int,
+    tenant: Tenant,
+    cluster: str,
+    namespace: str,
+    mode: str,
+    reason: str,
+    actor: str,
+    role: str,
+    client_ip: str = "",
+) -> NamespaceStatus:
+    """Move a namespace to `mode` (approver); enforce only when ready (Conflict names why not). Audited."""
+    note = _check_mode_request(role, mode, reason)
+    statuses = {(s.cluster, s.namespace): s for s in await list_namespaces(session, tenant_id=tenant_id, tenant=tenant)}
+    current = statuses.get((cluster, namespace))
+    if current is None:
+        raise NotFound(f"namespace {cluster}/{namespace} has no policies in force")
+    if mode == "enforce" and current.mode != "enforce" and not current.ready:
+        raise Conflict(f"{namespace} is not ready to enforce: {current.not_ready_because}")
+    query = select(NamespaceMode).where(
+        NamespaceMode.tenant_id == tenant_id, NamespaceMode.cluster == cluster, NamespaceMode.namespace == namespace
+    )
+    row = (await session.exec(query.with_for_update())).first() or NamespaceMode(
+        tenant_id=tenant_id, cluster=cluster, namespace=namespace
+    )
+    before = {"mode": current.mode}
+    now = utcnow()
+    if mode == "learn":
+        row.monitor_since = None
+    elif mode == "monitor" and current.mode == "learn":
+        row.monitor_since = now
+    row.mode, row.reason, row.changed_by, row.changed_at = mode, note, actor[:254], now
+    session.add(row)
+    await record_audit(
+        session,
+        tenant_id=tenant_id,
+        actor=actor,
+        action="namespace.mode",
+        target=f"namespace:{cluster}/{namespace}",
+        before=before,
+        after={"mode": mode, "reason": note},
+        client_ip=client_ip,
+    )
+    await session.flush()
+    return next(
+        s
+        for s in await list_namespaces(session, tenant_id=tenant_id, tenant=tenant)
+        if (s.cluster, s.namespace) == (cluster, namespace)
+    )
+
+
+async def violation_and_policy(session: AsyncSession, *, tenant_id: int, event_id: int) -> tuple[DriftEvent, Policy]:
+    """A violation and the policy version it names (NotFound / Conflict when it is not a violation with one)."""
+    row = (
+        await session.exec(select(DriftEvent).where(DriftEvent.tenant_id == tenant_id, DriftEvent.id == event_id))
+    ).first()
+    if row is None:
+        raise NotFound(f"drift event {event_id} not found")
+    if row.kind != "violation" or row.policy_id is None:
+        raise Conflict(f"drift event {event_id} is a {row.kind}, not a violation naming a policy")
+    return row, await get_policy(session, tenant_id=tenant_id, policy_id=row.policy_id)
+
+
+async def store_amendment(
+    session: AsyncSession,
+    *,
+    tenant_id: int,
+    event: DriftEvent,
+    policy: Policy,
+    yaml_text: str,
+    rules_sha256: str,
+    actor: str,
+    role: str,
+) -> int:
+    """A new draft version of the violation's policy that admits its flow (then the usual review); audited."""
+    if ROLE_RANK.get(role, -1) < ROLE_RANK["analyst"]:
+        raise Forbidden("amending a policy needs role analyst or higher")
+    note = f"amended to admit violation #{event.id}: {event.src} → {event.dst}:{event.dst_port}/{event.protocol}"
+    draft = PolicyDraft(
+        name=policy.name,
+        namespace=policy.namespace,
+        target=policy.target,
+        yaml=yaml_text,
+        rules_sha256=rules_sha256,
+        notes=[note, *policy.notes],
+        verification={"amends": policy.id, "violation": event.id},
+    )
+    outcome = await store_generated(
+        session, tenant_id=tenant_id, snapshot_ids=list(policy.snapshot_ids), drafts=[draft], actor=actor
+    )
+    if not outcome.created:
+        raise Conflict(
+            f"{policy.namespace}/{policy.name} already has a version with these rules (policy {outcome.unchanged[0]})"
+        )
+    await record_audit(
+        session,
+        tenant_id=tenant_id,
+        actor=actor,
+        action="violation.amend",
+        target=f"drift_event:{event.id}",
+        before={"policy_id": policy.id},
+        after={"policy_id": outcome.created[0]},
+    )
+    return outcome.created[0]
+
+
+async def confirm_violation(
+    session: AsyncSession,
+    *,
+    tenant_id: int,
+    event_id: int,
+    actor: str,
+    role: str,
+    user_id: int | None,
+    note: str = "",
+) -> DriftEvent:
+    """Keep the flow blocked: the violation becomes a true positive and is acknowledged (explained); audited."""
+    if ROLE_RANK.get(role, -1) < ROLE_RANK["analyst"]:
+        raise Forbidden("confirming a violation needs role analyst or higher")
+    event, _ = await violation_and_policy(session, tenant_id=tenant_id, event_id=event_id)
+    await add_feedback(
+        session,
+        tenant_id=tenant_id,
+        event_id=event_id,
+        verdict="true_positive",
+        actor=actor,
+        user_id=user_id,
+        note=note or "confirmed: keep it blocked",
+    )
+    (row,) = await set_event_status(
+        session, tenant_id=tenant_id, event_ids=[event.id or 0], status="acknowledged", actor=actor
+    )
+    return row
+
+
+def status_dict(status: NamespaceStatus) -> dict[str, Any]:
+    """Plain values (for states and answers)."""
+    return dict(status.__dict__)
+
+
+__all__: Sequence[str] = (
+    "NamespaceStatus",
+    "ReadinessRule",
+    "confirm_violation",
+    "list_namespaces",
+    "monitored_namespaces",
+    "readiness_rule",
+    "set_mode",
+    "status_dict",
+    "store_amendment",
+    "violation_and_policy",
+)
