@@ -18,7 +18,7 @@ from jobs.tasks.detect import detect_incidents
 from jobs.tasks.drift import detect_drift
 from jobs.tasks.gitops import schedule_pull_tracking, sync_gitops, track_pull_requests
 from jobs.tasks.ingest import ingest_flows
-from jobs.tasks.monitor import monitor_window
+from jobs.tasks.monitor import monitor_window, schedule_monitor
 from jobs.tasks.ping import ping
 from jobs.tasks.policy import generate_policies
 from jobs.tasks.schedules import cleanup_retention, schedule_retention, schedule_window_builds
@@ -45,6 +45,8 @@ JOBS += [sync_gitops, track_pull_requests]
 JOBS += [generate_policies]
 # Monitor mode: each window against the approved policies of monitored namespaces (issue 19 Part B).
 JOBS += [monitor_window]
+CRON_JOBS.append(cron(schedule_monitor, name="schedule_monitor", second={0, 15, 30, 45}, run_at_startup=False,
+                      unique=True, timeout=30))
 CRON_JOBS.append(cron(schedule_pull_tracking, name="schedule_pull_tracking", minute=set(range(0, 60, 5)),
                       run_at_startup=False, unique=True, timeout=60))
 

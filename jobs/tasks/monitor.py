@@ -51,6 +51,7 @@ from models.types import utcnow
 
 ORIGIN = "monitor"
 RESOLVED_BY = "monitor"
+FINGERPRINT_TTL = 7 * 86400
 
 
 def manifest_of(policy: Policy) -> dict[str, Any]:
@@ -140,6 +141,7 @@ async def monitor_window(ctx: dict[str, Any], *, tenant_id: int, snapshot_id: in
             events=events,
             origin=ORIGIN,
         )
+    await _remember(ctx, tenant_id, snapshot_id, watched, policies)
     if changes.inserted or changes.updated or resolved:
         await publish_event(
             ctx["redis"],
@@ -163,6 +165,36 @@ async def monitor_window(ctx: dict[str, Any], *, tenant_id: int, snapshot_id: in
         "new": len(changes.inserted),
         "resolved": resolved,
     }
+
+
+def fingerprint_key(tenant_id: int) -> str:
+    return f"sg:{tenant_id}:monitor:fingerprint"
+
+
+async def _remember(
+    ctx: dict[str, Any], tenant_id: int, snapshot_id: int, watched: list[str], policies: list[Policy]
+) -> None:
+    """After evaluating the newest window: what the verdict depended on, so the scheduler skips it until it changes."""
+    async with session_scope() as session:
+        newest = await policy_queries.latest_snapshots(session, tenant_id=tenant_id, limit=1)
+    if newest and newest[0].id == snapshot_id:
+        value = namespaces.fingerprint(snapshot_id, watched, [p.id for p in policies])
+        await ctx["redis"].set(fingerprint_key(tenant_id), value, ex=FINGERPRINT_TTL)
+
+
+async def schedule_monitor(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Cron, every 15 s: queue `monitor_window` on the newest window of each tenant in monitor whose window, monitored
+    namespaces or policies in force there changed since the last evaluation (an approval, a new window)."""
+    async with session_scope() as session:
+        states = await namespaces.monitor_fingerprints(session)
+    queued = 0
+    for tenant_id, (snapshot_id, value) in states.items():
+        stored = await ctx["redis"].get(fingerprint_key(tenant_id))
+        if stored is not None and (stored.decode() if isinstance(stored, bytes) else stored) == value:
+            continue
+        await queue_monitor(tenant_id=tenant_id, snapshot_id=snapshot_id, reason="schedule: policies or window changed")
+        queued += 1
+    return {"tenants": len(states), "queued": queued}
 
 
 async def queue_monitor(*, tenant_id: int, snapshot_id: int | None = None, reason: str) -> int | None:

@@ -148,6 +148,44 @@ async def monitored_namespaces(session: AsyncSession, *, tenant_id: int, cluster
     return sorted(await session.exec(query))
 
 
+async def monitor_fingerprints(session: AsyncSession) -> dict[int, tuple[int, str]]:
+    """Every tenant with a namespace in monitor or enforce: its newest ready window and a fingerprint of what the
+    monitor job's verdict on it depends on (the window, the monitored namespaces, the policy versions in force
+    there). Cross-tenant by design: the scheduler's fan-out, which then works per tenant."""
+    query = select(NamespaceMode.tenant_id, NamespaceMode.namespace).where(
+        col(NamespaceMode.mode).in_(("monitor", "enforce"))
+    )
+    watched: dict[int, list[str]] = {}
+    for tenant_id, namespace in await session.exec(query):
+        watched.setdefault(tenant_id, []).append(namespace)
+    out: dict[int, tuple[int, str]] = {}
+    for tenant_id, names in watched.items():
+        newest = (
+            await session.exec(
+                select(Snapshot.id)
+                .where(Snapshot.tenant_id == tenant_id, Snapshot.status == "ready")
+                .order_by(col(Snapshot.window_start).desc())
+                .limit(1)
+            )
+        ).first()
+        if newest is None:
+            continue
+        policies = await session.exec(
+            select(Policy.id).where(
+                Policy.tenant_id == tenant_id, col(Policy.status).in_(IN_FORCE), col(Policy.namespace).in_(names)
+            )
+        )
+        out[tenant_id] = (newest, fingerprint(newest, names, list(policies)))
+    return out
+
+
+def fingerprint(snapshot_id: int, namespaces: Sequence[str], policy_ids: Sequence[int | None]) -> str:
+    """What a monitor verdict on the newest window depends on, as one string."""
+    return (
+        f"{snapshot_id}|{','.join(sorted(namespaces))}|{','.join(str(i) for i in sorted(i or 0 for i in policy_ids))}"
+    )
+
+
 def _check_mode_request(role: str, mode: str, reason: str) -> str:
     if ROLE_RANK.get(role, -1) < ROLE_RANK["approver"]:
         raise Forbidden("changing a namespace's mode needs role approver or higher")

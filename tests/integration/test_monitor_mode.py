@@ -11,6 +11,8 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from jobs.runtime.connections import get_redis
+from jobs.tasks.monitor import schedule_monitor
 from models.db import session_scope
 from models.graph import Edge, Node, Snapshot
 from models.namespaces import NamespaceMode
@@ -151,10 +153,11 @@ async def test_monitor_amend_approve_resolves_and_enforce_waits_for_readiness(
                 f"/api/v1/policies/{new_id}/{action}", json={"reason": "admit checkout"}, headers=bearer(token)
             )
             assert done.status_code == 200, done.text
-        from jobs.tasks.monitor import queue_monitor
-
-        await queue_monitor(tenant_id=tenant.tenant_id, reason="policy approved")
+        # the scheduler sees the approval (the policies in force changed) and re-evaluates the newest window once
+        assert (await schedule_monitor({"redis": get_redis()}))["queued"] >= 1
         await settled(tenant.tenant_id)
+        await settled(tenant.tenant_id)
+        assert (await schedule_monitor({"redis": get_redis()}))["queued"] == 0
     (after,) = await _violations(client, tenant.token)
     assert (after["id"], after["status"]) == (violation["id"], "resolved")
     async with session_scope() as session:
