@@ -314,4 +314,12 @@ async def test_uploaded_flows_become_incidents_whose_counts_add_up(browser: Brow
     shown = min(20, int(events.group(1).replace(",", "")))
     await expect(page.locator("#incident-events tbody tr")).to_have_count(shown, timeout=10_000)
     await expect(page.locator("#incident-events-page")).to_have_text(f"1–{shown} of {events.group(1)}")
+    # every RITA incident names the sensor 64.225.56.201 (DigitalOcean): its owner, from ingest's enrichment,
+    # shown with the data's attribution and DB-IP's link
+    owners = page.locator("#incident-owners")
+    await expect(owners).to_contain_text("64.225.56.201", timeout=10_000)
+    await expect(owners).to_contain_text("AS14061")
+    await expect(page.locator("#incident-owners-attribution")).to_contain_text("DB-IP")
+    link = page.locator("#incident-owners-attribution a")
+    assert await link.get_attribute("href") == "https://db-ip.com"
     await page.screenshot(path=str(_shots(live_app) / "drift-rita.png"), full_page=True)

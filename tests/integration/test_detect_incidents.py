@@ -199,6 +199,8 @@ async def test_windows_detected_out_of_order_are_caught_up_and_a_late_window_rer
                                        fmt="csv", created_by="test")
     ingested = await ingest_flows(job_ctx(), tenant_id=a.tenant_id, job_run_id=run.id, upload_id=upload.id)
     [build_run] = ingested["snapshot_jobs"]
+    # the tables are installed; 192.0.2.80 is documentation space and 10.9.9.9 private: nothing to enrich
+    assert ingested["enrichment"] == {"addresses": 0, "missing": None}
     snapshot_id, run_id = await build(a.tenant_id, {window: build_run}, window)
     async with session_scope() as session:
         row = await graph_queries.get_snapshot(session, tenant_id=a.tenant_id, snapshot_id=snapshot_id)
