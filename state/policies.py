@@ -1,38 +1,52 @@
-"""The Policies page list: filters, coverage per namespace, and generation with a live result."""
+"""The Policies page list: filters, each policy's observation behind it, and coverage per namespace."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import plotly.graph_objects as go
 import reflex as rx
 
-from jobs.tasks.policy import MAX_UNION, queue_generation
 from models.db import session_scope
 from models.policy import POLICY_STATUSES
 from models.public.policy import PolicyPublic
 from models.queries import policies as policy_queries
+from models.queries import tenancy
 from state.base import AppState, guarded
 from state.live import listens_to
 
 PAGE_SIZE = 100
 ANY = "any"
 CURRENT = "current"
-SKIPPED_SHOWN = 5
 
 
-def policy_row(policy: dict[str, Any]) -> dict[str, str]:
+def observation_text(check: dict[str, Any], min_hours: int) -> tuple[str, bool]:
+    """How long and how much traffic a policy was learned from, and whether that is below the tenant minimum."""
+    if not check.get("observed_from") or not check.get("observed_to"):
+        return "not recorded (generated before spans were kept)", False
+    first, last = datetime.fromisoformat(check["observed_from"]), datetime.fromisoformat(check["observed_to"])
+    hours = (last - first).total_seconds() / 3600
+    span = f"{hours / 24:.1f} days" if hours >= 48 else (f"{hours:.1f} h" if hours >= 1 else
+                                                         f"{hours * 60:.0f} min")
+    flows, windows = int(check.get("observed_flows") or 0), int(check.get("observed_windows") or 0)
+    return f"{span}, {flows:,} flows in {windows} window(s)", hours < min_hours
+
+
+def policy_row(policy: dict[str, Any], min_hours: int = 24) -> dict[str, str]:
     """A policy version as the table shows it."""
     check = policy["verification"]
     if check["exact"]:
         proof = f"exact ({check['observed']})"
     else:
         proof = f"+{check['allowed_not_observed_count']} / -{check['observed_not_allowed_count']}"
+    observed, brief = observation_text(check, min_hours)
     return {
         "id": str(policy["id"]), "name": policy["name"], "namespace": policy["namespace"],
         "workload": policy["workload"], "status": policy["status"], "version": f"v{policy['version']}",
         "proof": proof, "exact": "yes" if check["exact"] else "no", "notes": str(len(policy["notes"])),
-        "updated": policy["updated_at"][:16].replace("T", " "),
+        "updated": policy["updated_at"][:16].replace("T", " "), "observed": observed,
+        "brief": f"learned from less than the tenant minimum of {min_hours} h" if brief else "",
     }
 
 
@@ -49,20 +63,19 @@ def coverage_figure(rows: list[dict[str, Any]]) -> go.Figure:
     return figure
 
 
-def generation_message(data: dict[str, Any]) -> str:
-    """What a finished generation did, naming the workloads that got no policy and why."""
-    text = (f"Generated {data.get('policies', 0)} policies: {len(data.get('created', []))} new versions, "
-            f"{data.get('unchanged', 0)} unchanged.")
-    text += " The set allows exactly the observed traffic." if data.get("exact") else " The set is not exact."
-    skipped = data.get("skipped", [])
-    if skipped:
-        named = "; ".join(f"{s['workload']} ({s['reason']})" for s in skipped[:SKIPPED_SHOWN])
-        more = f" and {len(skipped) - SKIPPED_SHOWN} more" if len(skipped) > SKIPPED_SHOWN else ""
-        text += f" No policy for {named}{more}."
-    return text
+def coverage_note(coverage: dict[str, Any]) -> str:
+    """What the coverage is measured on, or why there is none, in words."""
+    ready = coverage.get("ready_snapshots", 0)
+    if not ready:
+        return "No snapshot yet: coverage appears once flows are ingested."
+    if coverage.get("snapshot_id") is None:
+        return (f"{ready} snapshot(s), none holding Kubernetes workloads (their flows name addresses only, "
+                "e.g. Zeek or VPC flow logs): coverage needs workload flows such as Hubble's.")
+    start = str(coverage.get("window_start") or "")[:16].replace("T", " ")
+    return f"Measured on the window of {start} UTC, the newest of {ready} snapshot(s) that holds workloads."
 
 
-@listens_to("policy.updated", "job.updated")
+@listens_to("policy.updated")
 class PoliciesState(AppState):
     rows: list[dict[str, str]] = []
     total: int = 0
@@ -71,10 +84,8 @@ class PoliciesState(AppState):
     coverage: list[dict[str, str]] = []
     coverage_total: str = ""
     coverage_chart: go.Figure = go.Figure()
-    message: str = ""
-    message_error: bool = False
-    generating: bool = False
-    _generate_run: int = 0
+    coverage_note: str = ""
+    min_hours: int = 24
 
     @rx.var
     def can_generate(self) -> bool:
@@ -96,7 +107,10 @@ class PoliciesState(AppState):
                 namespace=None if f["namespace"] == ANY else f["namespace"], text=f["text"] or None, limit=PAGE_SIZE)
             self.namespaces = [ANY, *await policy_queries.list_policy_namespaces(session, tenant_id=tenant_id)]
             coverage = await policy_queries.policy_coverage(session, tenant_id=tenant_id)
-        self.rows = [policy_row(PolicyPublic.of(r).model_dump()) for r in rows]
+            tenant = await tenancy.get_tenant(session, tenant_id=tenant_id)
+        self.min_hours = tenant.policy_min_observation_hours
+        self.rows = [policy_row(PolicyPublic.of(r).model_dump(), self.min_hours) for r in rows]
+        self.coverage_note = coverage_note(coverage)
         self.coverage = [{k: str(v) for k, v in r.items()} for r in coverage["namespaces"]]
         edges, covered = coverage["edges"], coverage["covered"]
         share = f"{covered:,} of {edges:,} observed edges ({100 * covered / edges:.0f} %)" if edges else ""
@@ -114,29 +128,7 @@ class PoliciesState(AppState):
         }
         await self._refresh()
 
-    @rx.event
-    @guarded("analyst")
-    async def generate(self, form: dict[str, Any]) -> None:
-        """Queue generation from the newest snapshot, or the union of the newest N (analyst or higher)."""
-        text = str(form.get("last", "1")).strip() or "1"
-        if not text.isdigit() or not 1 <= int(text) <= MAX_UNION:
-            self.message, self.message_error = f"choose between 1 and {MAX_UNION} snapshots", True
-            return
-        last = int(text)
-        self._generate_run = await queue_generation(tenant_id=self._tenant_id, actor=self.actor, last=last)
-        self.generating, self.message_error = True, False
-        what = "the newest snapshot" if last == 1 else f"the union of the newest {last} snapshots"
-        self.message = f"Generating policies from {what}: the list updates when the job finishes."
-
     async def _on_live_event(self, event: dict[str, Any]) -> None:
-        """A generation or review anywhere in the tenant refreshes the list; our own run reports its result."""
-        data = event.get("data", {})
-        if event.get("type") == "job.updated":
-            if data.get("id") == self._generate_run and data.get("status") == "failed":
-                self.generating, self.message_error = False, True
-                self.message = f"Generation failed: {data.get('error') or 'see the Jobs page'}"
-            return
-        if data.get("action") == "generated" and self.generating:
-            self.generating, self.message_error = False, False
-            self.message = generation_message(data)
-        await self._refresh()
+        """A generation or review anywhere in the tenant refreshes the list."""
+        if event.get("type") == "policy.updated":
+            await self._refresh()

@@ -11,11 +11,13 @@ from typing import Any
 import reflex as rx
 
 from jobs.engines.policy.diff import diff_yaml
-from jobs.tasks.policy import MAX_IMPACT_SNAPSHOTS, announce_transition, policy_impact
+from jobs.tasks.policy import MAX_IMPACT_SNAPSHOTS, announce_transition, audit_refusal, gitops_configured, policy_impact
 from models.db import session_scope
 from models.errors import Conflict, Forbidden, NotFound
 from models.public.policy import PolicyPublic, ReviewPublic
 from models.queries import policies as policy_queries
+from models.queries import tenancy
+from models.tenancy import person_of
 from state.base import AppState, guarded
 from state.policies import PoliciesState, policy_row
 
@@ -34,6 +36,31 @@ def _blocked(item: dict[str, Any]) -> dict[str, str]:
     port = "" if item["dst_port"] is None else f":{item['dst_port']}"
     return {"flow": f"{item['src']} → {item['dst']}{port}/{item['protocol']}", "flows": f"{item['flows']:,}",
             "bytes": f"{item['bytes']:,}", "snapshots": str(item["snapshots"]), "side": item["side"]}
+
+
+def impact_summary(found: dict[str, Any]) -> str:
+    """The preview's verdict with what it was checked against: windows of the namespace, and flows."""
+    namespace, windows = found.get("namespace", ""), found["snapshots"]
+    if not windows:
+        return f"No snapshot holds workloads of {namespace}: nothing to preview against."
+    span = f"{str(found['windows_from'])[:16].replace('T', ' ')} to {str(found['windows_to'])[:16].replace('T', ' ')}"
+    checked = (f"the {windows} newest window(s) holding workloads of {namespace} ({span} UTC, "
+               f"{found['checked_flows']:,} flows of the pods it selects)")
+    if not found["blocked"]:
+        return f"Blocks none of the traffic in {checked}."
+    blocked = f"{found['blocked_edges']} observed connection(s), {found['blocked_flows']:,} flows"
+    return f"Would block {blocked}, in {checked}."
+
+
+async def _shipping(tenant_id: int, action: str, run: int | None) -> str:
+    if action != "approve":
+        return ""
+    if run:
+        return f" GitOps job #{run} is opening a pull request (see Jobs)."
+    if not await gitops_configured(tenant_id=tenant_id):
+        return (" GitOps is not configured, so no pull request is opened: download the YAML, or set a repository"
+                " on the GitOps page.")
+    return " No pull request was queued."
 
 
 class PolicyDetailState(AppState):
@@ -61,6 +88,14 @@ class PolicyDetailState(AppState):
         return self.role in ("approver", "admin") and self.policy.get("status") == "pending"
 
     @rx.var
+    def approve_blocked(self) -> str:
+        """Why this user may not approve (four eyes: they submitted it), shown beside the disabled button."""
+        if self.policy.get("four_eyes") == "yes" and self.policy.get("submitted_by") and (
+                person_of(self.policy.get("submitted_by", "")) == person_of(self.user_email)):
+            return "You submitted this policy: under the four-eyes rule another approver must approve it."
+        return ""
+
+    @rx.var
     def can_submit(self) -> bool:
         return self.role in ("analyst", "approver", "admin") and self.policy.get("status") == "draft"
 
@@ -71,6 +106,8 @@ class PolicyDetailState(AppState):
         policy_id = self.router.url.query_parameters.get("policy", "")
         if policy_id.isdigit():
             await self._open(int(policy_id))
+        elif policy_id:
+            self.policy, self.notice, self.notice_error = {}, f"policy {policy_id[:40]!r} not found", True
 
     @rx.event
     @guarded("viewer")
@@ -85,13 +122,16 @@ class PolicyDetailState(AppState):
                 row = await policy_queries.get_policy(session, tenant_id=tenant_id, policy_id=policy_id)
                 approved = await policy_queries.approved_version(session, tenant_id=tenant_id, policy=row)
                 reviews = await policy_queries.list_reviews(session, tenant_id=tenant_id, policy_id=policy_id)
+                tenant = await tenancy.get_tenant(session, tenant_id=tenant_id)
+                four_eyes = await policy_queries.four_eyes(session, tenant_id=tenant_id)
         except NotFound as exc:
             self.policy, self.notice, self.notice_error = {}, exc.message, True
             return
         public = PolicyPublic.of(row).model_dump()
         check = public["verification"]
-        self.policy = {**policy_row(public), "submitted_by": row.submitted_by,
-                       "approved_id": str(approved.id) if approved else ""}
+        self.policy = {**policy_row(public, tenant.policy_min_observation_hours), "submitted_by": row.submitted_by,
+                       "approved_id": str(approved.id) if approved else "", "four_eyes": "yes" if four_eyes else "no",
+                       "gitops": "yes" if await gitops_configured(tenant_id=tenant_id) else "no"}
         self.yaml_text, self.notes = row.yaml, list(row.notes)
         self.diff_text = diff_yaml(approved.yaml if approved else None, row.yaml, name=row.name)
         self.proof = {"exact": "yes" if check["exact"] else "no", "observed": str(check["observed"]),
@@ -108,13 +148,7 @@ class PolicyDetailState(AppState):
         found = await policy_impact(tenant_id=tenant_id, policy_id=policy_id,
                                     snapshots=max(1, min(count, MAX_IMPACT_SNAPSHOTS)))
         self.impact = [_blocked(b) for b in found["blocked"][:SHOWN]]
-        if not found["snapshots"]:
-            self.impact_summary = "No snapshot yet: nothing to preview."
-        elif not found["blocked"]:
-            self.impact_summary = f"Blocks none of the traffic seen in the last {found['snapshots']} snapshot(s)."
-        else:
-            self.impact_summary = (f"Would block {found['blocked_edges']} observed connection(s), "
-                                   f"{found['blocked_flows']:,} flows in the last {found['snapshots']} snapshot(s).")
+        self.impact_summary = impact_summary(found)
 
     @rx.event
     @guarded("viewer")
@@ -162,7 +196,12 @@ class PolicyDetailState(AppState):
             async with session_scope() as session:
                 row = await steps[action](session, tenant_id=tenant_id, policy_id=int(self.policy["id"]),
                                           actor=self.actor, role=self._role, reason=reason)
-        except (Forbidden, Conflict, NotFound) as exc:
+        except Forbidden as exc:
+            await audit_refusal(tenant_id=tenant_id, policy_id=int(self.policy["id"]), actor=self.actor,
+                                action=action, reason=exc.message)
+            self.notice, self.notice_error = f"Refused: {exc.message}", True
+            return
+        except (Conflict, NotFound) as exc:
             self.notice, self.notice_error = f"Refused: {exc.message}", True
             return
         except ValueError as exc:
@@ -171,6 +210,6 @@ class PolicyDetailState(AppState):
         run = await announce_transition(tenant_id=tenant_id, policy=row, action=ACTIONS[action], actor=self.actor)
         await self._open(row.id or 0)
         self.notice_error = False
-        self.notice = f"Policy {ACTIONS[action]}." + (" A pull request is being prepared (see Jobs)." if run else "")
+        self.notice = f"Policy {ACTIONS[action]}." + await _shipping(tenant_id, action, run)
         listing = await self.get_state(PoliciesState)
         await listing._refresh()

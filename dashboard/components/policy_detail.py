@@ -49,10 +49,10 @@ def _impact() -> rx.Component:
         rx.hstack(
             rx.text("Impact preview", weight="bold", size="2"),
             rx.form(rx.hstack(
-                rx.text("last", size="1"),
+                rx.text("newest", size="1"),
                 rx.input(name="snapshots", type="number", min=1, max=168, default_value=S.impact_snapshots,
                          size="1", width="5em"),
-                rx.text("snapshots", size="1"),
+                rx.text("windows of this namespace", size="1"),
                 rx.button("Preview", size="1", variant="soft", type="submit", id="impact-preview")),
                 on_submit=S.preview_impact, reset_on_submit=False),
             align="center", spacing="3"),
@@ -66,7 +66,9 @@ def _actions() -> rx.Component:
         rx.cond(S.can_submit, rx.button("Submit for review", size="2", on_click=event(S.ask)("submit"),
                                         id="policy-submit")),
         rx.cond(S.can_review, rx.button("Approve", size="2", color_scheme="grass", on_click=event(S.ask)("approve"),
-                                        id="policy-approve")),
+                                        disabled=S.approve_blocked != "", id="policy-approve")),
+        rx.cond(S.can_review & (S.approve_blocked != ""),
+                rx.text(S.approve_blocked, size="1", color_scheme="amber", id="policy-approve-blocked")),
         rx.cond(S.can_review, rx.button("Reject", size="2", color_scheme="red", variant="soft",
                                         on_click=event(S.ask)("reject"), id="policy-reject")),
         rx.button("Download YAML", size="2", variant="outline", id="policy-download",
@@ -81,8 +83,11 @@ def _confirm() -> rx.Component:
         rx.alert_dialog.title(rx.match(S.confirming, *words.items(), "")),
         rx.alert_dialog.description(
             S.policy["namespace"], "/", S.policy["name"], " ", S.policy["version"], ". ",
-            rx.match(S.confirming, ("approve", S.impact_summary + " Approval opens a pull request."),
+            rx.match(S.confirming, ("approve", S.impact_summary),
                      ("reject", "The submitter will read your reason."), ""),
+            rx.cond(S.confirming == "approve", rx.cond(
+                S.policy["gitops"] == "yes", " Approval opens a pull request.",
+                " GitOps is not configured: approval opens no pull request."), ""),
             size="2"),
         rx.form(
             rx.vstack(
@@ -104,7 +109,13 @@ def detail_panel() -> rx.Component:
             rx.hstack(rx.heading(p["namespace"], "/", p["name"], size="4", id="policy-title"),
                       rx.badge(p["version"], variant="surface"), policy_status_badge(p["status"]), align="center"),
             rx.text("Workload ", rx.code(p["workload"]),
-                    rx.cond(p["submitted_by"] != "", rx.text.span(" · submitted by ", p["submitted_by"])), size="2"),
+                    rx.cond(p["submitted_by"] != "", rx.text.span(" · submitted by ", p["submitted_by"])), " · ",
+                    rx.link("link to this policy", href="/policies?policy=" + p["id"], id="policy-link"), size="2"),
+            rx.text("Learned from ", p["observed"], size="2", id="policy-observed"),
+            rx.cond(p["brief"] != "", rx.callout(
+                rx.text("Observed only briefly: ", p["brief"], ". Traffic that did not occur in that time (a nightly "
+                        "job, a failover) would be blocked; Calico advises about 5 days of observation."),
+                icon="triangle-alert", color_scheme="amber", size="1", id="policy-brief")),
             rx.cond(S.notice != "", rx.callout(S.notice, size="1", color_scheme=rx.cond(S.notice_error, "red", "grass"),
                                                id="policy-notice")),
             _actions(),

@@ -12,6 +12,7 @@ from models.policy import POLICY_STATUSES
 from state.policies import ANY, CURRENT, PoliciesState
 from state.policy_detail import PolicyDetailState
 from state.policy_downloads import PolicyDownloadState
+from state.policy_generation import GenerationState
 
 S = PoliciesState
 
@@ -30,17 +31,44 @@ def _filters() -> rx.Component:
         on_submit=S.apply_filters, reset_on_submit=False)
 
 
+G = GenerationState
+
+
 def _generate() -> rx.Component:
+    mode = rx.radio_group.root(
+        rx.hstack(rx.radio_group.item(value="period", id="generate-mode-period"), rx.text("period", size="2"),
+                  rx.radio_group.item(value="newest", id="generate-mode-newest"), rx.text("newest", size="2"),
+                  align="center", spacing="2"),
+        name="mode", default_value="period", size="1")
     return rx.form(
-        rx.hstack(
-            rx.text("Generate from the newest", size="2"),
-            rx.input(name="last", type="number", min=1, max=168, default_value="1", size="1", width="5em",
-                     id="generate-last"),
-            rx.text("snapshot(s)", size="2"),
-            rx.button(rx.cond(S.generating, "Generating…", "Generate"), type="submit", size="1",
-                      disabled=S.generating, id="policy-generate"),
-            align="center"),
-        on_submit=S.generate, reset_on_submit=False)
+        rx.vstack(
+            rx.hstack(
+                rx.text("Generate from", size="2"), mode,
+                rx.text("from (UTC)", size="1"),
+                rx.input(name="start", type="datetime-local", default_value=G.period["start"], size="1",
+                         id="generate-start", aria_label="period start (UTC)"),
+                rx.text("to", size="1"),
+                rx.input(name="end", type="datetime-local", default_value=G.period["end"], size="1",
+                         id="generate-end", aria_label="period end (UTC)"),
+                rx.text("or newest", size="1"),
+                rx.input(name="last", type="number", min=1, max=744, default_value="24", size="1", width="5em",
+                         id="generate-last", aria_label="newest N windows"),
+                rx.text("source", size="1"),
+                rx.select(G.sources, name="source", default_value="any", size="1", id="generate-source"),
+                rx.text("cluster", size="1"),
+                rx.select(G.clusters, name="cluster", default_value="default", size="1", id="generate-cluster"),
+                rx.button(rx.cond(G.running, "Generating…", "Generate"), type="submit", size="1",
+                          disabled=G.running, id="policy-generate"),
+                wrap="wrap", align="center", spacing="2"),
+            rx.text(G.available, size="1", color_scheme="gray", id="generate-available"),
+            rx.cond(G.running, rx.hstack(
+                rx.progress(value=G.progress, max=100, width="16em", id="generate-progress"),
+                rx.text(G.progress, " % · ", G.progress_text, size="1", id="generate-progress-text"),
+                rx.button("Cancel", size="1", color_scheme="red", variant="soft", type="button",
+                          on_click=G.cancel, id="generate-cancel"),
+                align="center")),
+            spacing="1", width="100%"),
+        on_submit=G.generate, reset_on_submit=False)
 
 
 def _coverage() -> rx.Component:
@@ -50,7 +78,9 @@ def _coverage() -> rx.Component:
         rx.cond(
             array(S.coverage).length() > 0,
             rx.box(rx.plotly(data=S.coverage_chart, id="coverage-chart"), width="100%"),
-            rx.text("No snapshot yet: coverage appears once flows are ingested.", size="2", id="coverage-empty")),
+            rx.text(S.coverage_note, size="2", id="coverage-empty")),
+        rx.cond(array(S.coverage).length() > 0, rx.text(S.coverage_note, size="1", color_scheme="gray",
+                                                         id="coverage-note")),
         rx.foreach(S.coverage, lambda c: rx.text(c["namespace"], ": ", c["covered"], " of ", c["edges"], " edges (",
                                                  c["percent"], " %)", size="1", id="coverage-" + c["namespace"])),
         spacing="2", width="100%")
@@ -64,6 +94,9 @@ def _row(row: Row) -> rx.Component:
         rx.table.cell(policy_status_badge(row["status"])),
         rx.table.cell(rx.code(row["workload"], size="1")),
         rx.table.cell(rx.badge(row["proof"], color_scheme=rx.cond(row["exact"] == "yes", "grass", "amber"))),
+        rx.table.cell(rx.hstack(rx.text(row["observed"], size="1"), rx.cond(
+            row["brief"] != "", rx.tooltip(rx.badge("too short", color_scheme="amber"), content=row["brief"])),
+            align="center"), id="policy-observed-" + row["id"]),
         rx.table.cell(row["notes"]),
         rx.table.cell(row["updated"]),
         rx.table.cell(rx.button("Review", size="1", variant="soft",
@@ -73,7 +106,8 @@ def _row(row: Row) -> rx.Component:
 
 
 def _table() -> rx.Component:
-    headers = ("Namespace", "Policy", "Version", "Status", "Workload", "Proof", "Notes", "Updated", "")
+    headers = ("Namespace", "Policy", "Version", "Status", "Workload", "Proof", "Learned from", "Notes", "Updated",
+               "")
     return rx.cond(
         array(S.rows).length() > 0,
         rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
@@ -83,7 +117,7 @@ def _table() -> rx.Component:
 
 
 @protected_page("/policies", "Policies", nav="Policies", order=60,
-                on_load=[PoliciesState.load, PolicyDetailState.open_from_url])
+                on_load=[PoliciesState.load, GenerationState.load, PolicyDetailState.open_from_url])
 def policies() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -92,8 +126,10 @@ def policies() -> rx.Component:
                       on_click=PolicyDownloadState.download_bundle),
             width="100%", align="center"),
         rx.cond(S.can_generate, _generate()),
-        rx.cond(S.message != "", rx.callout(S.message, size="1", id="policies-message",
-                                            color_scheme=rx.cond(S.message_error, "red", "blue"))),
+        rx.cond(G.message != "", rx.callout(G.message, size="1", id="policies-message",
+                                            color_scheme=rx.cond(G.message_error, "red", "blue"))),
+        rx.cond((PolicyDetailState.notice != "") & ~PolicyDetailState.is_open,
+                rx.callout(PolicyDetailState.notice, size="1", color_scheme="red", id="policy-not-found")),
         _filters(),
         _table(),
         rx.text(S.total, " version(s)", size="1", color_scheme="gray"),
