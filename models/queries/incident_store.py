@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.drift import DriftEvent
 from models.errors import NotFound
 from models.incidents import ACTIVE_STATUSES, Incident, IncidentEvent, IncidentFeedback, IncidentRow
+from models.queries.notification_outbox import enqueue_incident_notices
 from models.types import utcnow
 
 MAX_VERDICTS = 20_000
@@ -80,7 +81,10 @@ async def upsert_incidents(
         set_={name: insert.excluded[name] for name in _REFRESHED},
     ).returning(_INCIDENT.c.id, _INCIDENT.c.key, _INCIDENT.c.first_seen)
     result = await session.exec(statement, params=values)
-    return {(key, first_seen): int(incident_id) for incident_id, key, first_seen in result}
+    ids = {(key, first_seen): int(incident_id) for incident_id, key, first_seen in result}
+    # the notices go in the change's own transaction, so neither is ever lost without the other (issue 18)
+    await enqueue_incident_notices(session, tenant_id=tenant_id, incident_ids=list(ids.values()))
+    return ids
 
 
 async def _staged(
