@@ -21,8 +21,9 @@ def incident_bars_figure(binned: Mapping[str, list[tuple[datetime, int]]], perio
     for severity in SEVERITIES:
         bins = binned.get(severity, [])
         figure.add_trace(go.Bar(
-            x=[(start + period.bin / 2).isoformat() for start, _ in bins], y=[n for _, n in bins], name=severity,
-            width=[width_ms * 0.9] * len(bins), marker={"color": SEVERITY_COLORS[severity]},
+            # a bar spans its bin from its start, so the ticks fall on whole hours and days
+            x=[start.isoformat() for start, _ in bins], y=[n for _, n in bins], name=severity,
+            width=[width_ms * 0.9] * len(bins), offset=width_ms * 0.05, marker={"color": SEVERITY_COLORS[severity]},
             customdata=[start.strftime("%Y-%m-%d %H:%M") for start, _ in bins],
             hovertemplate="%{y} " + severity + " from %{customdata} UTC<extra></extra>",
             showlegend=True,
