@@ -134,7 +134,8 @@ def read_enrichment(*, tenant_id: int, addresses: Collection[str] | None = None)
         return pl.DataFrame(schema=STORE_SCHEMA)
     scan = pl.scan_parquet(files, hive_partitioning=False, glob=False, schema=STORE_SCHEMA)
     if addresses is not None:
-        scan = scan.filter(pl.col("address").is_in(list(addresses)))
+        wanted = pl.LazyFrame({"address": list(addresses)}, schema={"address": pl.Utf8()})
+        scan = scan.join(wanted, on="address", how="semi")
     # the files are read newest upload first and keep="first" keeps the newest answer
     return scan.unique("address", keep="first", maintain_order=True).sort("address").collect()
 
@@ -142,7 +143,8 @@ def read_enrichment(*, tenant_id: int, addresses: Collection[str] | None = None)
 def enrichment_of(*, tenant_id: int, addresses: Collection[str]) -> dict[str, Enrichment]:
     """address → (asn, as_org, country) for the stored ones among `addresses`."""
     frame = read_enrichment(tenant_id=tenant_id, addresses=addresses)
-    return {row[0]: (row[1], row[2], row[3]) for row in frame.iter_rows()}
+    columns = [frame[name].to_list() for name in STORE_SCHEMA]
+    return {address: (asn, org, country) for address, asn, org, country in zip(*columns, strict=True)}
 
 
 def attribution() -> tuple[str, str]:
