@@ -10,7 +10,8 @@ from typing import Any
 import reflex as rx
 
 from models.db import session_scope
-from models.drift import EVENT_STATUSES
+from models.drift import EVENT_KINDS, EVENT_STATUSES
+from models.drift import SEVERITIES as SEVERITIES
 from models.errors import Invalid, NotFound
 from models.public.drift import DriftEventPublic
 from models.queries import drift as drift_queries
@@ -18,8 +19,8 @@ from state.base import AppState, guarded
 from state.live import listens_to
 
 PAGE_SIZE = 50
-KINDS = ("new_edge", "removed_edge", "new_port", "new_external", "new_node", "traffic_spike", "beacon")
-SEVERITIES = ("critical", "high", "medium", "low", "info")
+# every stored kind (drift's, detection's findings, monitor violations), so each can be filtered for
+KINDS = EVENT_KINDS
 SORTS = ("risk", "window_start", "kind", "severity")
 ANY = "any"
 DAY = timedelta(days=1)
