@@ -122,6 +122,14 @@ STATE: dict[str, Handler] = {
     "DriftListState.sort_by": Handler("viewer", args=("risk",)),
     "DriftListState.page": Handler("viewer", args=(1,)),
     "DriftListState.toggle": Handler("ui", args=("{event}",)),
+    # Policies › Readiness (issue 19 Part B)
+    "ReadinessState.load": Handler("viewer"),
+    "ReadinessState.ask_mode": Handler("approver", args=("default", "shop", "monitor")),
+    "ReadinessState.cancel_mode": Handler("viewer"),
+    "ReadinessState.set_mode": Handler("approver", args=({"reason": "matrix"},),
+                                       prep={"pending": {"cluster": "default", "namespace": "shop", "mode": "monitor"}}),
+    "ReadinessState.amend": Handler("analyst", args=("{event}",)),
+    "ReadinessState.confirm": Handler("analyst", args=("{event}",)),
     "DriftListState.select_scope": Handler("ui", args=("page",)),
     # with "all matching" it counts the tenant's events
     "DriftListState.ask_bulk": Handler("viewer", args=("resolved",), prep={"all_matching": True}),
