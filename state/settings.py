@@ -11,9 +11,10 @@ import reflex as rx
 from models.db import session_scope
 from models.errors import Invalid
 from models.public.tenancy import HomeSettingsPublic
+from models.queries import namespaces as namespace_queries
 from models.queries import tenancy
 from models.queries.audit import record_audit
-from models.tenancy import HomeProblem, check_home
+from models.tenancy import TENANT_DEFAULTS, HomeProblem, check_home
 from state.base import AppState, guarded
 
 # One entry per line; a pasted "10.0.0.0/8, 192.168.0.0/16" is read as two entries of that line.
@@ -54,6 +55,10 @@ class SettingsState(AppState):
     is_error: bool = False
     # Bumped when the stored settings are shown again, so the form re-reads its default values.
     form_key: int = 0
+    # Policies: monitor mode's readiness rule and the minimum observation span of generated policies
+    policy_values: dict[str, str] = {}
+    policy_problems: dict[str, str] = {}
+    policy_message: str = ""
 
     def _show(self, home: HomeSettingsPublic) -> None:
         self.networks_text, self.sensors_text = "\n".join(home.home_networks), "\n".join(home.sensors)
@@ -69,6 +74,31 @@ class SettingsState(AppState):
             tenant = await tenancy.get_tenant(session, tenant_id=self._tenant_id)
         self._show(HomeSettingsPublic.of(tenant))
         self.message, self.is_error = "", False
+        self._show_policies({k: int(tenant.settings.get(k, TENANT_DEFAULTS[k]))
+                             for k in namespace_queries.POLICY_SETTING_RANGES})
+
+    def _show_policies(self, values: dict[str, int]) -> None:
+        self.policy_values = {k: str(v) for k, v in values.items()}
+        self.policy_problems, self.policy_message = {}, ""
+
+    @rx.event
+    @guarded("admin")
+    async def save_policies(self, form: dict[str, Any]) -> None:
+        """Check the three numbers; save only when all are good (audited)."""
+        good, problems = namespace_queries.check_policy_settings({k: str(v) for k, v in form.items()})
+        if problems:
+            self.policy_problems = problems
+            self.policy_message = f"Not saved: {_plural(len(problems), 'field')} to fix (said under each)."
+            return
+        async with session_scope() as session:
+            before, after = await namespace_queries.set_policy_settings(
+                session, tenant_id=self._tenant_id, values=good, actor=self.actor)
+        self._show_policies(after)
+        self.form_key += 1
+        self.policy_message = ("Nothing changed: these were already the settings." if after == before else
+                               f"Saved: enforce needs {after['readiness_days']} days in monitor and at most "
+                               f"{after['readiness_max_open']} open violations; policies observed for less than "
+                               f"{after['policy_min_observation_hours']} h carry a warning.")
 
     @rx.event
     @guarded("admin")

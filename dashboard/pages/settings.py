@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from dashboard.components.bindings import array
+from dashboard.components.bindings import array, mapping
 from dashboard.components.shell import for_role, protected_page
 from jobs.engines.detect.home import PRIVATE_NETWORKS
 from models.tenancy import MAX_HOME_NETWORKS, MAX_SENSORS
@@ -57,6 +57,44 @@ def _form() -> rx.Component:
     )
 
 
+_POLICY_FIELDS = (
+    ("readiness_days", "Days in monitor before enforce", "0–90 days with the namespace in monitor (default 7)."),
+    ("readiness_max_open", "Open violations allowed at enforce", "0–1000 unexplained violations (default 0)."),
+    ("policy_min_observation_hours", "Minimum observation span of a policy",
+     "1–2160 hours of observed flows; a generated policy seen for less carries a warning (default 24)."),
+)
+
+
+def _number_field(name: str, label: str, hint: str) -> rx.Component:
+    field_id = f"settings-{name.replace('_', '-')}"
+    problem = mapping(SettingsState.policy_problems).get(name, "")
+    return rx.vstack(
+        rx.el.label(rx.text(label, size="2", weight="medium", as_="span"), html_for=field_id),
+        rx.input(name=name, id=field_id, type="number", width="8em",
+                 default_value=mapping(SettingsState.policy_values).get(name, ""),
+                 custom_attrs={"aria-describedby": f"{field_id}-hint"}),
+        rx.text(hint, size="1", color_scheme="gray", id=f"{field_id}-hint"),
+        rx.cond(problem != "", rx.text(problem, size="1", color_scheme="red", role="alert")),
+        spacing="1",
+    )
+
+
+def _policies_card() -> rx.Component:
+    return rx.card(rx.vstack(
+        rx.heading("Policies", size="4"),
+        rx.text("Monitor mode's readiness rule (Policies › Readiness): a namespace may be enforced once it has been "
+                "in monitor this long with at most this many open violations.", size="2", color_scheme="gray"),
+        rx.form(rx.vstack(
+            rx.hstack(*[_number_field(*field) for field in _POLICY_FIELDS], spacing="4", wrap="wrap"),
+            rx.button(rx.icon("save"), "Save", type="submit", id="settings-policies-save"),
+            spacing="3"), on_submit=SettingsState.save_policies, reset_on_submit=False,
+            key=SettingsState.form_key),
+        rx.cond(SettingsState.policy_message != "",
+                rx.callout(SettingsState.policy_message, size="1", id="settings-policies-message", role="status",
+                           color_scheme=rx.cond(mapping(SettingsState.policy_problems).length() > 0, "red", "grass"))),
+        spacing="3", width="100%"), width="100%")
+
+
 @protected_page("/settings", "Settings", nav="Settings", order=85, role="admin", on_load=[SettingsState.load])
 def settings() -> rx.Component:
     return for_role("admin", rx.vstack(
@@ -75,6 +113,7 @@ def settings() -> rx.Component:
             ),
             width="100%",
         ),
+        _policies_card(),
         rx.text("Only admins change these settings; every change is in the audit log with its before and after.",
                 size="1", color_scheme="gray"),
         spacing="3", width="100%",

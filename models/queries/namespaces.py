@@ -186,6 +186,44 @@ def fingerprint(snapshot_id: int, namespaces: Sequence[str], policy_ids: Sequenc
     )
 
 
+POLICY_SETTING_RANGES = {
+    "readiness_days": (0, 90),
+    "readiness_max_open": (0, 1000),
+    "policy_min_observation_hours": (1, 24 * 90),
+}
+
+
+def check_policy_settings(values: dict[str, str]) -> tuple[dict[str, int], dict[str, str]]:
+    """Whole numbers within their ranges: (the good values, a problem per bad field)."""
+    good: dict[str, int] = {}
+    problems: dict[str, str] = {}
+    for name, (low, high) in POLICY_SETTING_RANGES.items():
+        text = str(values.get(name, "")).strip()
+        if not text.isdigit() or not low <= int(text) <= high:
+            problems[name] = f"a whole number from {low} to {high}, not {text or 'nothing'!r}"
+        else:
+            good[name] = int(text)
+    return good, problems
+
+
+async def set_policy_settings(
+    session: AsyncSession, *, tenant_id: int, values: dict[str, int], actor: str
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Store the readiness rule and the policies' minimum observation span (admin; audited). Returns before, after."""
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound(f"tenant {tenant_id} not found")
+    before = {name: int(tenant.settings.get(name, TENANT_DEFAULTS[name])) for name in POLICY_SETTING_RANGES}
+    after = {**before, **{k: v for k, v in values.items() if k in POLICY_SETTING_RANGES}}
+    if after != before:
+        tenant.settings = {**tenant.settings, **after}
+        session.add(tenant)
+        await record_audit(
+            session, tenant_id=tenant_id, actor=actor, action="tenant.policies", before=before, after=after
+        )
+    return before, after
+
+
 def _check_mode_request(role: str, mode: str, reason: str) -> str:
     if ROLE_RANK.get(role, -1) < ROLE_RANK["approver"]:
         raise Forbidden("changing a namespace's mode needs role approver or higher")

@@ -236,6 +236,8 @@ STATE: dict[str, Handler] = {
     "UsersState.dismiss_link": Handler("ui"),
     # Settings (home networks)
     "SettingsState.load": Handler("admin"),
+    "SettingsState.save_policies": Handler("admin", args=({"readiness_days": "7", "readiness_max_open": "0",
+                                                            "policy_min_observation_hours": "24"},)),
     "SettingsState.save": Handler("admin", args=({"home_networks": "198.51.100.0/24", "sensors": "",
                                                   "home_private": "on"},)),
 }
