@@ -23,8 +23,11 @@ async def test_policy_settings_are_checked_saved_audited_and_walled(two_tenants:
     page = await _page(alpha, "admin")
     save = SettingsState.event_handlers["save_policies"].fn
     await SettingsState.event_handlers["load"].fn(page)
-    assert page.policy_values == {"readiness_days": "7", "readiness_max_open": "0",
-                                  "policy_min_observation_hours": "24"}
+    assert page.policy_values == {
+        "readiness_days": "7",
+        "readiness_max_open": "0",
+        "policy_min_observation_hours": "24",
+    }
     await save(page, {**GOOD, "readiness_days": "91", "policy_min_observation_hours": "x"})
     assert page.policy_message == "Not saved: 2 fields to fix (said under each)."
     assert page.policy_problems["readiness_days"] == "a whole number from 0 to 90, not '91'"
