@@ -180,9 +180,10 @@ async def settle(
     external_ref: str = "",
     retry_at: datetime | None = None,
     digest_id: int | None = None,
+    uncount: bool = False,
 ) -> NotificationDelivery:
     """Record what became of a try: sent, failed (permanent), dead (out of tries), skipped, or pending again at
-    `retry_at`."""
+    `retry_at`; `uncount` gives back the try its claim counted (none was made: held or released)."""
     row = (
         await session.exec(
             select(NotificationDelivery).where(
@@ -201,6 +202,8 @@ async def settle(
         row.sent_at = utcnow()
     if retry_at is not None:
         row.next_attempt_at = retry_at
+    if uncount:
+        row.attempts = max(0, row.attempts - 1)
     session.add(row)
     await session.flush()
     return row

@@ -11,7 +11,8 @@ BASE_DELAY_S = 2.0
 MAX_DELAY_S = 900.0  # 15 minutes between tries at most
 MAX_ATTEMPTS = 30  # ~6 hours of trying before a delivery is dead
 MAX_RETRY_AFTER_S = 3600.0  # a receiver may not park us for longer than an hour
-RATE_INTERVAL_S = {"slack": 1.0, "jira": 0.5, "splunk_hec": 0.0, "webhook": 0.2, "syslog": 0.0}
+# seconds between requests; Slack allows about 1 message/s per webhook, kept with a 5 % margin for jitter
+RATE_INTERVAL_S = {"slack": 1.05, "jira": 0.5, "splunk_hec": 0.0, "webhook": 0.2, "syslog": 0.0}
 DIGEST_THRESHOLD = 10  # more than this many due in one window → one summary
 DIGEST_KINDS = ("slack", "webhook")  # Jira keeps an issue per incident; a SIEM wants every line
 
