@@ -39,6 +39,7 @@ LABELS = {"period_s": "period (s)", "ts_score": "timestamp regularity score", "s
 # Shown elsewhere in the detail (the summary, the ports and actors lists), or bookkeeping (a drift event's link).
 SKIPPED = frozenset({"summary", "ports_by_count", "top_actors", "event_ref", "signature"})
 SHOWN_OWNERS = 20
+PEAK_LABEL = "risk (its peak, settling while weaker findings go on; before verdicts)"
 # the text and link the enrichment data's licences ask for wherever its answers are shown
 ATTRIBUTION_TEXT, ATTRIBUTION_LINK = attribution()
 
@@ -124,9 +125,9 @@ class IncidentDetailState(AppState):
             return
         public = IncidentPublic.of(row).model_dump()
         self.incident = incident_row(public)
-        # the facts are the latest finding's; the score starts from the incident's peak, so that comes first
-        self.facts = [["peak risk (the score before verdicts)", f"{public['peak_risk']}"],
-                      *fact_rows(public.get("facts"))]
+        # the facts are the latest finding's; the score starts from the incident's risk (its peak, settling while
+        # weaker findings go on: jobs.engines.detect.incidents), so that comes first
+        self.facts = [[PEAK_LABEL, f"{public['peak_risk']}"], *fact_rows(public.get("facts"))]
         self.actors = actor_rows(public.get("top_actors"))
         # a pair's incident (a beacon) keeps no port tally: its service is its port
         ports = public.get("ports") or ([public["service"]] if public["service"] else [])

@@ -11,6 +11,13 @@ The entity of a finding decides its incident:
 A finding joins the open incident of its key when it comes within `quiet_gap_s` of the incident's last
 finding; incidents other than beacons also close after `max_span_s`, so their counts read as a day's and a
 status or verdict applies to that day. A beacon stays one incident while it lasts.
+
+An incident's risk (`peak_risk`, its severity and the ranking's base) is its strongest finding, settling while the
+incident keeps going with weaker ones: it halves every `settle_half_life_s` of flow time since the incident's
+previous finding, never below the newest finding's risk. So a workstation's first-hour burst of new peers that
+goes on as routine traffic reads as what it does now, while a stronger finding raises the incident at once.
+Beacons keep their peak: each beacon finding restates the channel's whole history, and a channel once clearly
+regular stays as bad as it was when a later window is noisier.
 """
 
 from __future__ import annotations
@@ -42,10 +49,13 @@ class IncidentParams:
     quiet_gap_s: float = 86_400.0
     # an analyst reads and closes background noise a day at a time; a beacon is exempt (one per pair)
     max_span_s: float = 86_400.0
+    # an incident that keeps going with lower findings settles: its risk (`peak_risk`) halves every
+    # `settle_half_life_s` of flow time down to its latest finding's, and a stronger finding raises it at once
+    settle_half_life_s: float = 21_600.0
 
     def __post_init__(self) -> None:
-        if self.quiet_gap_s <= 0 or self.max_span_s <= 0:
-            raise ValueError("quiet_gap_s and max_span_s must be positive")
+        if self.quiet_gap_s <= 0 or self.max_span_s <= 0 or self.settle_half_life_s <= 0:
+            raise ValueError("quiet_gap_s, max_span_s and settle_half_life_s must be positive")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +128,7 @@ def group_incidents(findings: Iterable[Finding], params: IncidentParams | None =
         key = key_of(finding)
         incident = current.get(key)
         if incident is not None and _continues(incident, finding, params):
-            current[key] = _extended(incident, finding)
+            current[key] = _extended(incident, finding, params)
             continue
         if incident is not None:
             done.append(incident)
@@ -150,13 +160,22 @@ def _started(key: str, finding: Finding) -> Incident:
         answered_ports=frozenset(finding.facts.get("answered_ports", ())), latest=finding)
 
 
-def _extended(incident: Incident, finding: Finding) -> Incident:
+def settled_risk(incident: Incident, finding: Finding, params: IncidentParams) -> float:
+    """The incident's risk once `finding` joins: its risk halved every `settle_half_life_s` since its previous
+    finding, or the finding's, whichever is higher (a beacon's: the higher of the two)."""
+    if finding.kind == "beacon":
+        return max(incident.peak_risk, finding.risk)  # a channel once clearly regular stays as bad as it was
+    elapsed = max(0.0, finding.last_ts - incident.last_seen)
+    return max(finding.risk, incident.peak_risk * float(0.5 ** (elapsed / params.settle_half_life_s)))
+
+
+def _extended(incident: Incident, finding: Finding, params: IncidentParams) -> Incident:
     ports, actors = _tallies(finding)
     # a beacon's finding restates its whole history: its latest counts replace, a campaign's add up
     adds = finding.kind != "beacon"
     return replace(
         incident, first_seen=min(incident.first_seen, finding.first_ts),
-        last_seen=max(incident.last_seen, finding.last_ts), peak_risk=max(incident.peak_risk, finding.risk),
+        last_seen=max(incident.last_seen, finding.last_ts), peak_risk=settled_risk(incident, finding, params),
         events=incident.events + 1, attempts=incident.attempts * adds + finding.attempts,
         answered=incident.answered * adds + finding.answered, sources=incident.sources | finding.sources,
         hosts=incident.hosts | finding.hosts, ports=_add(incident.ports, ports), actors=_add(incident.actors, actors),

@@ -87,3 +87,33 @@ def test_extending_open_incidents_window_by_window_equals_grouping_all_at_once()
     assert [(i.key, i.events, i.attempts, i.summary) for i in stepwise] == [
         (i.key, i.events, i.attempts, i.summary) for i in at_once]
     assert len(at_once) == 3
+
+
+def new_peers_at(hour: float, risk: float) -> Finding:
+    """A drift new_external finding of the workstation 10.0.0.7 in the hour ending at `hour`."""
+    at = START + hour * HOUR
+    return Finding(kind="new_external", direction="outbound", actor="10.0.0.7", target=f"203.0.113.{int(hour)}",
+                   service="443/tcp", first_ts=at - HOUR, last_ts=at, attempts=3, answered=3, risk=risk,
+                   explanation="new peer", sources=frozenset({"10.0.0.7"}),
+                   hosts=frozenset({f"203.0.113.{int(hour)}:443/tcp"}))
+
+
+def test_an_incident_going_on_with_routine_findings_settles_and_a_stronger_one_raises_it() -> None:
+    burst = [new_peers_at(1, 66.0)]  # the learning hour: everything is new
+    routine = [new_peers_at(h, 36.0) for h in range(2, 14)]
+    [first] = group_incidents(burst)
+    assert first.severity == "high"
+    [settled] = group_incidents(burst + routine)
+    # 66 halves every 6 h of flow time, never below the newest finding's 36: after 12 h it reads as routine
+    assert settled.severity == "low" and settled.peak_risk == 36.0
+    [midway] = group_incidents(burst + routine[:5])  # 5 h on: 66 × 0.5^(5/6) = 37.04
+    assert midway.severity == "low" and 37.0 < midway.peak_risk < 37.1
+    [raised] = group_incidents([*burst, *routine, new_peers_at(14, 70.0)])
+    assert raised.severity == "high" and raised.peak_risk == 70.0
+    # the same incident throughout: its counts add up
+    assert raised.events == 14 and len(raised.hosts) == 14
+
+
+def test_a_beacon_keeps_its_peak_while_it_lasts() -> None:
+    [incident] = group_incidents([beacon_finding_at(h, 62.0 if h == 1 else 35.0) for h in range(1, 30)])
+    assert incident.peak_risk == 62.0 and incident.severity == "high"
