@@ -53,7 +53,8 @@ async def syslog_receiver() -> AsyncIterator[SyslogReceiver]:
     server = await asyncio.start_server(receiver._client, "127.0.0.1", 0)
     receiver.port = server.sockets[0].getsockname()[1]
     transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
-        lambda: _Udp(receiver), local_addr=("127.0.0.1", receiver.port))
+        lambda: _Udp(receiver), local_addr=("127.0.0.1", receiver.port)
+    )
     try:
         yield receiver
     finally:

@@ -17,7 +17,6 @@ from jobs.tasks import notify
 from models.db import session_scope
 from models.notifications import NotificationDelivery
 from models.queries import incidents as incident_queries
-from models.queries import notification_outbox as outbox
 from models.queries import notifications as q
 from models.settings import get_settings
 from tests.builders import make_tenant
@@ -39,9 +38,16 @@ def allowed(db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 async def _integration(tenant_id: int, kind: str, config: dict, **extra: object) -> int:
     async with session_scope() as session:
-        created, _ = await q.create_integration(session, tenant_id=tenant_id, actor="admin@t", kind=kind,
-                                                name=f"{kind}-{len(config)}", min_severity="info", config=config,
-                                                **extra)  # type: ignore[arg-type]
+        created, _ = await q.create_integration(
+            session,
+            tenant_id=tenant_id,
+            actor="admin@t",
+            kind=kind,
+            name=f"{kind}-{len(config)}",
+            min_severity="info",
+            config=config,
+            **extra,
+        )  # type: ignore[arg-type]
     return int(created.id or 0)
 
 
@@ -53,25 +59,35 @@ async def _incidents(tenant_id: int, count: int, **changes: object) -> list[int]
 
 async def _all(tenant_id: int) -> list[NotificationDelivery]:
     async with session_scope() as session:
-        result = await session.exec(sa.select(NotificationDelivery).where(  # type: ignore[call-overload]
-            NotificationDelivery.tenant_id == tenant_id).order_by(NotificationDelivery.id))
+        result = await session.exec(
+            sa.select(NotificationDelivery)
+            .where(  # type: ignore[call-overload]
+                NotificationDelivery.tenant_id == tenant_id
+            )
+            .order_by(NotificationDelivery.id)
+        )
         return [r[0] for r in result]
 
 
 async def _wake(tenant_id: int) -> None:
     """The simulated clock: every waiting row is due now."""
     async with session_scope() as session:
-        await session.exec(sa.update(NotificationDelivery).where(  # type: ignore[call-overload]
-            NotificationDelivery.tenant_id == tenant_id, NotificationDelivery.status == "pending"
-        ).values(next_attempt_at=sa.func.current_timestamp()))
+        await session.exec(
+            sa.update(NotificationDelivery)
+            .where(  # type: ignore[call-overload]
+                NotificationDelivery.tenant_id == tenant_id, NotificationDelivery.status == "pending"
+            )
+            .values(next_attempt_at=sa.func.current_timestamp())
+        )
 
 
 async def test_syslog_tcp_and_udp_lines_parse_back_with_pycef(allowed: str) -> None:
     a = (await make_tenant("alpha")).tenant_id
     async with syslog_receiver() as receiver:
         await _integration(a, "syslog", {"host": "127.0.0.1", "port": receiver.port, "transport": "tcp"})
-        await _integration(a, "syslog", {"host": "127.0.0.1", "port": receiver.port, "transport": "udp",
-                                         "format": "cef"})
+        await _integration(
+            a, "syslog", {"host": "127.0.0.1", "port": receiver.port, "transport": "udp", "format": "cef"}
+        )
         ids = await _incidents(a, 3, severity="high")
         async with HttpReceiver().client() as client:
             counts = await notify.drain_tenant(client, tenant_id=a)
@@ -85,8 +101,12 @@ async def test_syslog_tcp_and_udp_lines_parse_back_with_pycef(allowed: str) -> N
     assert sorted(int(p["incidentId"]) for p in parsed) == sorted(ids * 2)
     first = parsed[0]
     assert receiver.lines[0].startswith("<107>1 ")  # facility 13, severity error (our high)
-    assert (first["DeviceVendor"], first["Severity"], first["cat"], first["act"]) == ("SecureGuard", "8", "scan",
-                                                                                      "open")
+    assert (first["DeviceVendor"], first["Severity"], first["cat"], first["act"]) == (
+        "SecureGuard",
+        "8",
+        "scan",
+        "open",
+    )
     assert first["src"] == "198.51.100.7" and first["dst"] == "10.0.0.5" and first["dpt"] == "23"
     assert {r.status for r in await _all(a)} == {"sent"}
 
@@ -117,8 +137,9 @@ async def test_slack_outage_ends_in_one_digest_none_lost_none_twice(allowed: str
     assert min(gaps) >= 1.0  # Slack: at most one message per second
     # an update of one incident after the digest goes on its own
     async with session_scope() as session:
-        await incident_queries.upsert_incidents(session, tenant_id=a, rows=[row("scan|inbound|10.0.0.0/24|",
-                                                                                severity="critical")])
+        await incident_queries.upsert_incidents(
+            session, tenant_id=a, rows=[row("scan|inbound|10.0.0.0/24|", severity="critical")]
+        )
     async with receiver.client() as client:
         await notify.drain_integration(client, tenant_id=a, integration_id=slack)
     assert receiver.bodies("/services/T/B/SECRETPART")[-1]["text"].startswith("Update: [CRITICAL]")
@@ -126,8 +147,13 @@ async def test_slack_outage_ends_in_one_digest_none_lost_none_twice(allowed: str
 
 async def test_jira_down_then_up_makes_one_issue_and_comments(allowed: str) -> None:
     a = (await make_tenant("alpha")).tenant_id
-    jira = {"url": "https://acme.atlassian.test", "email": "sg@acme.test", "api_token": "JIRATOKEN",
-            "project": "SEC", "issue_type": "Bug"}
+    jira = {
+        "url": "https://acme.atlassian.test",
+        "email": "sg@acme.test",
+        "api_token": "JIRATOKEN",
+        "project": "SEC",
+        "issue_type": "Bug",
+    }
     await _integration(a, "jira", jira)
     receiver = HttpReceiver(down=True)
     [incident] = await _incidents(a, 1, severity="medium")
@@ -184,9 +210,16 @@ async def test_private_receiver_refused_unless_allowed(db: str, monkeypatch: pyt
 async def test_webhook_is_signed_routing_skips_and_tenants_stay_apart(allowed: str) -> None:
     a, b = (await make_tenant("alpha")).tenant_id, (await make_tenant("bravo")).tenant_id
     async with session_scope() as session:
-        hook, secret = await q.create_integration(
-            session, tenant_id=a, actor="x", kind="webhook", name="hook", min_severity="info",
-            config={"url": "https://hooks.example.test/sg"}, routing={"kinds": {"exclude": ["beacon"]}})
+        _, secret = await q.create_integration(
+            session,
+            tenant_id=a,
+            actor="x",
+            kind="webhook",
+            name="hook",
+            min_severity="info",
+            config={"url": "https://hooks.example.test/sg"},
+            routing={"kinds": {"exclude": ["beacon"]}},
+        )
     await _incidents(a, 1)
     async with session_scope() as session:
         await incident_queries.upsert_incidents(session, tenant_id=a, rows=[row("beacon|outbound|10.0.0.5|443/tcp")])
@@ -196,9 +229,13 @@ async def test_webhook_is_signed_routing_skips_and_tenants_stay_apart(allowed: s
         assert await notify.drain_tenant(client, tenant_id=b) == {}
         await notify.drain_tenant(client, tenant_id=a)
     [request] = receiver.requests
-    assert secret and verify_webhook(request.content, secret=secret, timestamp=int(request.headers[TIMESTAMP_HEADER]),
-                                     signature=request.headers[SIGNATURE_HEADER],
-                                     now=int(request.headers[TIMESTAMP_HEADER]))
+    assert secret and verify_webhook(
+        request.content,
+        secret=secret,
+        timestamp=int(request.headers[TIMESTAMP_HEADER]),
+        signature=request.headers[SIGNATURE_HEADER],
+        now=int(request.headers[TIMESTAMP_HEADER]),
+    )
     statuses = sorted((r.status, r.last_error) for r in await _all(a))
     assert statuses == [("sent", ""), ("skipped", "kind beacon is excluded")]
     assert await _all(b) == []
