@@ -19,6 +19,7 @@ from jobs.tasks.drift import detect_drift
 from jobs.tasks.gitops import schedule_pull_tracking, sync_gitops, track_pull_requests
 from jobs.tasks.ingest import ingest_flows
 from jobs.tasks.monitor import monitor_window, schedule_monitor
+from jobs.tasks.notify import drain_notifications
 from jobs.tasks.ping import ping
 from jobs.tasks.policy import generate_policies
 from jobs.tasks.schedules import cleanup_retention, schedule_retention, schedule_window_builds
@@ -49,6 +50,9 @@ CRON_JOBS.append(cron(schedule_monitor, name="schedule_monitor", second={0, 15, 
                       unique=True, timeout=30))
 CRON_JOBS.append(cron(schedule_pull_tracking, name="schedule_pull_tracking", minute=set(range(0, 60, 5)),
                       run_at_startup=False, unique=True, timeout=60))
+# Notifications (issue 18): drain the outbox every 2 s (p95 incident → receiver within 5 s).
+CRON_JOBS.append(cron(drain_notifications, name="drain_notifications", second=set(range(0, 60, 2)),
+                      run_at_startup=False, unique=True, timeout=300))
 
 
 def functions_for(jobs: list[Any]) -> list[Function]:
