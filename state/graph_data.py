@@ -1,4 +1,5 @@
-"""Loading what the Graph page draws: a snapshot's graph from the database, its layout, its drift events."""
+"""Loading what the Graph page draws: a snapshot's graph from the database, its layout, its drift events, the
+tenant's home networks and the outside addresses' enrichment (offline tables, cached per process)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,13 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
+from jobs.engines.detect.home import HomeNetworks
+from jobs.engines.enrich import EnrichDataMissing, load_tables, lookup_addresses
 from jobs.engines.graph.layout import Layout
-from jobs.engines.graph.model import EdgeKey, Graph
+from jobs.engines.graph.model import EdgeKey, Enrichment, Graph
+from jobs.engines.graph.zones import outside_addresses, place
 from jobs.engines.snapshot.types import EdgeRecord, NodeKind, NodeRecord
+from jobs.runtime.home import home_of
 from jobs.stores.layouts import layout_for
 from models.db import session_scope
 from models.graph import Edge, Node, Snapshot
@@ -16,6 +21,7 @@ from models.public.drift import DriftEventPublic
 from models.queries import baselines as baseline_queries
 from models.queries import drift as drift_queries
 from models.queries import graph as graph_queries
+from models.queries import tenancy as tenancy_queries
 
 SNAPSHOTS_LISTED = 200
 EVENTS_PER_SNAPSHOT = 1000
@@ -35,6 +41,37 @@ def snapshot_option(row: Snapshot) -> dict[str, str]:
     """A snapshot as the pickers list it."""
     return {"id": str(row.id), "label": f"{row.window_start:%Y-%m-%d %H:%M} UTC · {row.node_count:,} nodes, "
                                         f"{row.edge_count:,} edges"}
+
+
+async def option_of(tenant_id: int, snapshot_id: int) -> dict[str, str]:
+    """One of the tenant's ready snapshots as the pickers list it (NotFound otherwise), for a link to one
+    older than the listed ones."""
+    async with session_scope() as session:
+        row = await graph_queries.get_snapshot(session, tenant_id=tenant_id, snapshot_id=snapshot_id)
+    return snapshot_option(row)
+
+
+async def home_networks(tenant_id: int) -> HomeNetworks:
+    """What the tenant calls home (its settings: home networks, sensors, the private ranges)."""
+    async with session_scope() as session:
+        tenant = await tenancy_queries.get_tenant(session, tenant_id=tenant_id)
+    return home_of(tenant)
+
+
+def _lookup(addresses: list[str]) -> dict[str, Enrichment]:
+    return dict(zip(addresses, lookup_addresses(load_tables(), addresses), strict=True))
+
+
+async def placed(graphs: list[Graph], home: HomeNetworks) -> tuple[list[Graph], str]:
+    """`graphs` with home and outside groups set and their outside addresses enriched, and a notice for
+    the page when the enrichment tables are not installed (peers are then grouped as unknown networks)."""
+    wanted = sorted({a for g in graphs for a in outside_addresses(g, home)})
+    notice = ""
+    try:
+        info = await asyncio.to_thread(_lookup, wanted) if wanted else {}
+    except EnrichDataMissing as exc:
+        info, notice = {}, f"No AS or country data: {exc}"
+    return [place(g, home, info) for g in graphs], notice
 
 
 async def list_options(tenant_id: int) -> list[dict[str, str]]:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import reflex as rx
+from reflex_base.vars import ObjectVar
 
 from dashboard.components.bindings import array, event, mapping
+from jobs.engines.enrich import ATTRIBUTION, DBIP_LINK
 from jobs.engines.graph.figure import EDGE_STYLES, NODE_KINDS
+from jobs.engines.graph.filters import DIRECTIONS
 from state.graph import GraphDetailState, GraphState
 
 
@@ -31,6 +37,11 @@ def _options(values: rx.Var[list[str]] | list[str], any_label: str) -> list[rx.C
     return [rx.el.option(any_label, value=""), rx.foreach(values, lambda v: rx.el.option(v, value=v))]
 
 
+def _peer_options(name: str) -> list[rx.Component]:
+    return [rx.el.option("any", value=""),
+            rx.foreach(GraphState.peer_options[name], lambda o: rx.el.option(o["label"], value=o["value"]))]
+
+
 def snapshot_pickers() -> rx.Component:
     """The open snapshot and the diff base."""
     snapshot_options = rx.foreach(GraphState.snapshots, lambda s: rx.el.option(s["label"], value=s["id"]))
@@ -40,6 +51,10 @@ def snapshot_pickers() -> rx.Component:
         _select("graph-compare", "Diff against (base)", GraphState.compare_id, GraphState.pick_compare,
                 rx.el.option("no diff overlay", value=""),
                 rx.el.option("baseline (earlier windows) — latest snapshot only", value="baseline"), compare_options),
+        rx.cond(GraphState.compare_id != "", rx.vstack(
+            rx.text("Only changes", size="1", color_scheme="gray"),
+            rx.switch(checked=~GraphState.show_all, id="graph-changes-only",
+                      on_change=GraphState.set_changes_only), spacing="2")),
         rx.spacer(),
         rx.button(rx.icon("download", size=14), "Graph JSON", variant="soft", size="2",
                   on_click=GraphState.download_json, id="graph-download-json"),
@@ -58,6 +73,13 @@ def filter_bar() -> rx.Component:
                 lambda v: event(GraphState.set_filter)("kind", v),
                 rx.el.option("any", value=""), rx.el.option("workload", value="workload"),
                 rx.el.option("ip", value="ip"), rx.el.option("external", value="external")),
+        _select("graph-direction", "Direction", GraphState.filters["direction"],
+                lambda v: event(GraphState.set_filter)("direction", v),
+                rx.el.option("any", value=""), *[rx.el.option(d, value=d) for d in DIRECTIONS]),
+        _select("graph-country", "Peer country", GraphState.filters["country"],
+                lambda v: event(GraphState.set_filter)("country", v), *_peer_options("country")),
+        _select("graph-asn", "Peer network (AS)", GraphState.filters["asn"],
+                lambda v: event(GraphState.set_filter)("asn", v), *_peer_options("asn")),
         _filter_input("port", "Port", "any"),
         _filter_input("min_bytes", "Min bytes", "0"),
         _filter_input("text", "Search", "name, IP, label", width="14em"),
@@ -98,6 +120,19 @@ def _edge_table(title: str, rows: rx.Var[list[dict[str, str]]] | list[dict[str, 
     )
 
 
+def attribution() -> rx.Component:
+    """The enrichment data's licence terms: shown wherever its AS and country answers are."""
+    return rx.text(ATTRIBUTION, " ", rx.link(DBIP_LINK[0], href=DBIP_LINK[1], is_external=True, id="graph-dbip-link"),
+                   size="1", color_scheme="gray", class_name="graph-attribution")
+
+
+def _peer_facts(d: ObjectVar[Mapping[str, Any]]) -> rx.Component:
+    return rx.vstack(
+        rx.text("AS ", d["asn"], " · ", d["as_org"], " · country ", d["country"], size="2", id="graph-detail-peer"),
+        attribution(), spacing="1",
+    )
+
+
 def details_panel() -> rx.Component:
     """The clicked node: identity, labels, in/out edges with volumes, times, drift events with links."""
     d = mapping(GraphDetailState.detail)
@@ -107,7 +142,9 @@ def details_panel() -> rx.Component:
             rx.hstack(rx.heading(d["key"], size="3", id="graph-detail-key"), rx.spacer(),
                       rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost",
                                      on_click=GraphDetailState.close)),
-            rx.text(d["kind"], " · namespace ", d["namespace"], " · group ", d["group"], size="1"),
+            rx.text(d["zone"], " · ", d["kind"], " · namespace ", d["namespace"], " · group ", d["group"], size="1",
+                    id="graph-detail-zone"),
+            rx.cond(d["zone"] == "outside", _peer_facts(d)),
             rx.text("seen ", d["first_seen"], " → ", d["last_seen"], size="1", color_scheme="gray"),
             rx.hstack(rx.foreach(GraphDetailState.detail_labels, lambda lab: rx.code(lab, size="1")), wrap="wrap"),
             _edge_table("Outgoing", GraphDetailState.outgoing, "graph-detail-out"),

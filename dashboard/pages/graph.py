@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dashboard.components.bindings import array, event, mapping
-from dashboard.components.graph_panel import details_panel, filter_bar, legend, snapshot_pickers
+from dashboard.components.graph_panel import attribution, details_panel, filter_bar, legend, snapshot_pickers
 from dashboard.components.shell import protected_page
 from state.graph import GraphState
 
@@ -34,11 +34,23 @@ def _matches() -> rx.Component:
     )
 
 
+def _not_found() -> rx.Component:
+    return rx.callout(rx.hstack(rx.text(GraphState.not_found), rx.link("Open the latest snapshot", href="/graph"),
+                                wrap="wrap"), icon="circle-alert", color_scheme="red", id="graph-not-found")
+
+
 @protected_page("/graph", "Graph", nav="Graph", order=20, on_load=[GraphState.load])
 def graph() -> rx.Component:
+    return rx.cond(GraphState.not_found != "", rx.vstack(rx.heading("Service graph", size="6"), _not_found()),
+                   _graph_view())
+
+
+def _graph_view() -> rx.Component:
     return rx.vstack(
         rx.heading("Service graph", size="6"),
-        rx.text("Click a node for its details, a group to open it. Export the view as PNG with the camera icon.",
+        rx.text("Home hosts sit in the centre, outside peers around them grouped by network (AS) and country; "
+                "arrows point from client to server. Click a node for its details, a group to open it; names "
+                "that would overlap show on hover. The address bar links to this view.",
                 size="2", color_scheme="gray"),
         snapshot_pickers(),
         filter_bar(),
@@ -46,7 +58,8 @@ def graph() -> rx.Component:
         rx.cond(GraphState.message != "", rx.callout(GraphState.message, size="1", color_scheme="amber",
                                                       id="graph-message")),
         legend(),
-        rx.cond(GraphState.grouped, rx.text("Large graph: grouped by namespace and /24; click a group to open it.",
+        rx.cond(GraphState.grouped, rx.text("Grouped: outside peers by AS and country, home hosts by namespace and "
+                                            "network; click a group to open it (Clear closes them).",
                                             size="1", id="graph-grouped")),
         _matches(),
         rx.hstack(
@@ -55,5 +68,6 @@ def graph() -> rx.Component:
             details_panel(),
             width="100%", align="start",
         ),
+        attribution(),
         spacing="3", width="100%",
     )

@@ -1,11 +1,12 @@
-"""The details panel of one node: identity, labels, in/out edges with volumes, first/last seen, drift events."""
+"""The details panel of one node: identity, home or outside (with the peer's autonomous system, organisation
+and country), labels, in/out edges with volumes, first/last seen, drift events."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from jobs.engines.graph.model import Graph, group_label, group_of
+from jobs.engines.graph.model import Graph, group_label
 from jobs.engines.snapshot.types import EdgeRecord
 
 MAX_EDGES_LISTED = 50
@@ -28,9 +29,12 @@ def node_details(graph: Graph, key: str, events: Iterable[Mapping[str, Any]] = (
     incoming = sorted((e for e in graph.edges if e.dst == key), key=lambda e: (-e.bytes, -e.flows, e.src))
     touching = outgoing + incoming
     last = max((e.last_seen for e in touching), default=None)
+    asn, org, country = graph.info.get(key, (None, None, None))
     return {
         "key": node.key, "name": node.name, "kind": node.kind, "namespace": node.namespace or "—",
-        "group": group_label(group_of(node)), "ips": ", ".join(node.ips) or "—",
+        "group": group_label(graph.group(key)), "ips": ", ".join(node.ips) or "—",
+        "zone": "home" if graph.is_home(key) else "outside",
+        "asn": f"AS{asn}" if asn else "—", "as_org": org or "—", "country": country or "—",
         "labels": [f"{a}={b}" for a, b in sorted(node.labels.items())],
         "first_seen": _stamp([e.first_seen for e in touching]),
         "last_seen": last.strftime("%Y-%m-%d %H:%M:%S") if last else "—",

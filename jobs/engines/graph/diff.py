@@ -44,8 +44,19 @@ def classify(base: Graph, current: Graph, drift: Iterable[EdgeKey] = ()) -> Grap
 
 
 def union(base: Graph, current: Graph) -> Graph:
-    """The current graph plus what the base had and lost, so removed nodes and edges can be drawn."""
+    """The current graph plus what the base had and lost, so removed nodes and edges can be drawn; placements
+    (groups, enrichment) are merged, the current one winning."""
     now_edges = {e.key for e in current.edges}
     nodes = {**base.nodes, **current.nodes}
     edges = current.edges + tuple(e for e in base.edges if e.key not in now_edges)
-    return Graph(dict(sorted(nodes.items())), edges)
+    return Graph(dict(sorted(nodes.items())), edges, {**base.groups, **current.groups},
+                 base.outside | current.outside, {**base.info, **current.info})
+
+
+def changes_only(graph: Graph, diff: GraphDiff) -> Graph:
+    """What changed: the added, removed and drift edges of `graph` (a union), their ends, and the nodes added
+    or removed on their own. Unchanged edges and nodes are left out."""
+    changed = diff.added_edges | diff.removed_edges | diff.drift_edges
+    edges = tuple(e for e in graph.edges if e.key in changed)
+    keep = {k for e in edges for k in (e.src, e.dst)} | diff.added_nodes | diff.removed_nodes
+    return graph.with_parts({k: n for k, n in graph.nodes.items() if k in keep}, edges)

@@ -1,17 +1,22 @@
-"""A GraphView as plotly traces: all edges of a style in one line trace (None separators), one node trace
-per kind, one hover trace for edge midpoints, one ring trace for search matches."""
+"""A GraphView as plotly traces: all edges of a style in one line trace (None separators) with an arrowhead
+trace pointing at each destination, one node trace per kind, one hover trace for edge midpoints, one ring
+trace for search matches. Labels are drawn only where they do not collide (labels.py)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import plotly.graph_objects as go
 
+from jobs.engines.graph.labels import labelled, marker_px, short
 from jobs.engines.graph.layout import SPACING
 from jobs.engines.graph.model import GraphView, ViewEdge, ViewNode
 
 WEBGL_FROM = 1000
-LABELS_UP_TO = 80
+# where along an edge its arrowhead sits (from the source): near the destination, clear of its marker
+ARROW_AT = 0.72
+ARROW_PX = 10
 # hover texts dominate the payload: past these counts only the heaviest edges and bare keys carry them
 EDGE_HOVER_MAX = 1500
 RICH_NODE_HOVER_MAX = 1000
@@ -21,8 +26,9 @@ EDGE_STYLES = {
     "removed": {"color": "#c92a2a", "width": 2, "dash": "dash", "name": "removed edge"},
     "drift": {"color": "#e8590c", "width": 4, "dash": "solid", "name": "edge with drift"},
 }
-NODE_KINDS = {"workload": ("#4c6ef5", "circle"), "ip": ("#868e96", "square"),
-              "external": ("#c2255c", "diamond"), "group": ("#7048e8", "hexagon")}
+NODE_KINDS = {"home": ("#1971c2", "circle"), "workload": ("#4c6ef5", "circle"),
+              "home group": ("#1971c2", "hexagon"), "external": ("#c2255c", "diamond"),
+              "outside group": ("#e8590c", "hexagon")}
 STATUS_LINE = {"same": "#ffffff", "added": "#2b8a3e", "removed": "#c92a2a"}
 
 
@@ -59,6 +65,7 @@ def _edge_traces(view: GraphView, at: dict[str, ViewNode], webgl: bool) -> list[
             ys += [_r(at[e.src].y), _r(at[e.dst].y), None]
         traces.append(_scatter(webgl, x=xs, y=ys, mode="lines", name=look["name"], hoverinfo="skip",
                                line={"color": look["color"], "width": look["width"], "dash": look["dash"]}))
+        traces.append(_arrows(edges, at, webgl, str(look["color"]), str(look["name"])))
     if view.edges:
         hovered = view.edges[:EDGE_HOVER_MAX]  # the view lists edges heaviest first
         mids = [((at[e.src].x + at[e.dst].x) / 2, (at[e.src].y + at[e.dst].y) / 2) for e in hovered]
@@ -68,33 +75,49 @@ def _edge_traces(view: GraphView, at: dict[str, ViewNode], webgl: bool) -> list[
     return traces
 
 
+def _arrows(edges: list[ViewEdge], at: dict[str, ViewNode], webgl: bool, color: str, name: str) -> Any:
+    """One arrowhead per edge, part way to its destination, turned along the edge (plotly's marker angle is
+    clockwise from up; the axes share one scale, so data angles are screen angles)."""
+    xs, ys, angles = [], [], []
+    for e in edges:
+        a, b = at[e.src], at[e.dst]
+        xs.append(_r(a.x + (b.x - a.x) * ARROW_AT))
+        ys.append(_r(a.y + (b.y - a.y) * ARROW_AT))
+        angles.append(round(math.degrees(math.atan2(b.x - a.x, b.y - a.y)), 1))
+    return _scatter(webgl, x=xs, y=ys, mode="markers", name=f"{name} direction", showlegend=False,
+                    hoverinfo="skip", meta={"directed": True},
+                    marker={"symbol": "triangle-up", "size": ARROW_PX, "color": color, "angle": angles})
+
+
 def _node_text(n: ViewNode) -> str:
-    if n.kind == "group":
+    if n.kind.endswith("group"):
         return f"{plot_text(n.label)}<br>{n.count:,} nodes · click to open"
     where = f"<br>namespace {plot_text(n.namespace)}" if n.namespace else ""
+    note = f"<br>{plot_text(n.note)}" if n.note else ""
     change = f"<br>{n.status} since the base snapshot" if n.status != "same" else ""
-    return f"{plot_text(n.key)}<br>{n.kind}{where}{change}"
+    return f"{plot_text(n.key)}<br>{n.kind}{where}{note}{change}"
 
 
 def _node_traces(view: GraphView, webgl: bool) -> tuple[list[Any], list[list[str]]]:
     traces, keys = [], []
-    labelled = len(view.nodes) <= LABELS_UP_TO
+    named = labelled(view.nodes)
     rich = len(view.nodes) <= RICH_NODE_HOVER_MAX
     for kind, (color, symbol) in NODE_KINDS.items():
         nodes = [n for n in view.nodes if n.kind == kind]
         if not nodes:
             continue
         keys.append([n.key for n in nodes])
+        with_text = any(n.key in named for n in nodes)
         traces.append(_scatter(
             webgl, x=[_r(n.x) for n in nodes], y=[_r(n.y) for n in nodes], name=kind,
-            mode="markers+text" if labelled else "markers",
+            mode="markers+text" if with_text else "markers",
             text=[_node_text(n) if rich else plot_text(n.key) for n in nodes],
             # a label travels as data: a template made of it would expand a `%{…}` inside a name
-            customdata=[plot_text(n.label) for n in nodes] if labelled else None,
-            texttemplate="%{customdata}" if labelled else None, textposition="top center",
-            hovertemplate="%{text}<extra>" + kind + "</extra>",
-            marker={"color": color, "symbol": symbol,
-                    "size": [min(40, 12 + 3 * n.count ** 0.5) if n.kind == "group" else 12 for n in nodes],
+            customdata=[plot_text(short(n.label)) if n.key in named else "" for n in nodes] if with_text else None,
+            texttemplate="%{customdata}" if with_text else None,
+            textposition=[named.get(n.key, "top center") for n in nodes] if with_text else None,
+            textfont={"size": 11}, hovertemplate="%{text}<extra>" + kind + "</extra>",
+            marker={"color": color, "symbol": symbol, "size": [marker_px(n) for n in nodes],
                     "line": {"color": [STATUS_LINE[n.status] for n in nodes],
                              "width": [1 if n.status == "same" else 4 for n in nodes]}},
         ))
@@ -121,7 +144,7 @@ def view_figure(view: GraphView, revision: str = "graph") -> tuple[go.Figure, li
     (curveNumber, pointNumber) maps back to a node."""
     webgl = len(view.nodes) + len(view.edges) > WEBGL_FROM
     at = {n.key: n for n in view.nodes}
-    edge_traces = _edge_traces(view, at, webgl)
+    edge_traces = _edge_traces(view, at, webgl)  # lines, arrowheads, then the hover points
     node_traces, node_keys = _node_traces(view, webgl)
     traces = [*edge_traces, *node_traces]
     keys: list[list[str]] = [[] for _ in edge_traces] + node_keys

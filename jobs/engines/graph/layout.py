@@ -1,9 +1,11 @@
 """Server-side layout: deterministic (seeded), hierarchical (groups, then members) and stable.
 
-Groups are placed with networkx's spring layout on the graph of groups; members sit around their
+Home groups (the tenant's own hosts, namespaces) take the centre, placed with networkx's spring layout on
+the graph of groups; outside groups (one per autonomous system and country) sit on rings around them,
+ordered by country and then by name, so a country's networks are neighbours. Members sit around their
 group's centre (a spring layout for small groups, a sunflower spiral for big ones, O(n)). Given the
 previous layout, every node and group that was already placed keeps its position, so a node stays
-where the analyst last saw it; only newcomers are placed.
+where the analyst last saw it; only newcomers are placed (a node whose group moved moves with it).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from jobs.engines.graph.model import Graph, Point, group_of
+from jobs.engines.graph.model import Graph, Point
 
 SEED = 7
 SPACING = 12.0
@@ -43,8 +45,8 @@ def _sunflower(index: int, count: int, radius: float) -> Point:
 
 def _group_members(graph: Graph) -> dict[str, list[str]]:
     members: dict[str, list[str]] = defaultdict(list)
-    for key, node in graph.nodes.items():
-        members[group_of(node)].append(key)
+    for key in graph.nodes:
+        members[graph.group(key)].append(key)
     return dict(sorted(members.items()))
 
 
@@ -55,8 +57,8 @@ def _place_groups(
     group_graph.add_nodes_from(members)
     owner = {key: group for group, keys in members.items() for key in keys}
     for edge in graph.edges:
-        a, b = owner[edge.src], owner[edge.dst]
-        if a != b:
+        a, b = owner.get(edge.src), owner.get(edge.dst)
+        if a is not None and b is not None and a != b:
             weight = group_graph.get_edge_data(a, b, {"weight": 0})["weight"]
             group_graph.add_edge(a, b, weight=weight + 1)
     known = {g: previous[g] for g in members if g in previous}
@@ -95,19 +97,81 @@ def _place_newcomers(keys: list[str], known: int, centre: Point) -> dict[str, Po
             for i, k in enumerate(keys) for dx, dy in [_sunflower(known + i, total, radius)]}
 
 
+def _country(group: str) -> str:
+    """The country of an outside group: the text after its label's last comma ("" when none)."""
+    head, _, country = (group.partition(":")[2] or group).rpartition(", ")
+    return country if head else ""
+
+
+def _ring_order(outside: dict[str, list[str]]) -> list[str]:
+    """Countries with the most peers first, a country's groups together, biggest first."""
+    totals: dict[str, int] = defaultdict(int)
+    for group, keys in outside.items():
+        totals[_country(group)] += len(keys)
+    return sorted(outside, key=lambda g: (-totals[_country(g)], _country(g), -len(outside[g]), g))
+
+
+def _place_ring(outside: dict[str, list[str]], inner: float) -> dict[str, Point]:
+    """Outside group centres on rings around the home disc of radius `inner`, in `_ring_order`."""
+    centres: dict[str, Point] = {}
+    order = _ring_order(outside)
+    radius = inner + SPACING * 6
+    index = 0
+    while index < len(order):
+        room = 2 * math.pi * radius
+        widths: list[float] = []
+        taken = 0.0
+        while index + len(widths) < len(order):
+            width = 2 * _radius(len(outside[order[index + len(widths)]])) + SPACING * 2
+            if widths and taken + width > room:
+                break
+            widths.append(width)
+            taken += width
+        angle = -math.pi / 2
+        for offset, width in enumerate(widths):
+            angle += width / 2 / radius
+            centres[order[index + offset]] = (radius * math.cos(angle), radius * math.sin(angle))
+            angle += width / 2 / radius
+        index += len(widths)
+        radius += max(widths) + SPACING * 2
+    return centres
+
+
+def _centres(graph: Graph, members: dict[str, list[str]], previous: Layout, seed: int) -> dict[str, Point]:
+    home = {g: keys for g, keys in members.items() if g not in graph.outside}
+    outside = {g: keys for g, keys in members.items() if g in graph.outside}
+    centres = _place_groups(graph, home, previous.groups, seed) if home else {}
+    if len(centres) > 1:  # the home disc is centred on the origin, where the rings are
+        count = len(centres)
+        cx, cy = sum(p[0] for p in centres.values()) / count, sum(p[1] for p in centres.values()) / count
+        moved = {g: (p[0] - cx, p[1] - cy) for g, p in centres.items()}
+        centres = {g: previous.groups.get(g, moved[g]) for g in centres}
+    elif centres and next(iter(centres)) not in previous.groups:
+        centres = {g: (0.0, 0.0) for g in centres}
+    if outside:
+        known = {g: previous.groups[g] for g in outside if g in previous.groups}
+        if len(known) == len(outside):
+            centres.update(known)
+        else:
+            inner = max((math.hypot(*centres[g]) + _radius(len(home[g])) for g in home), default=0.0)
+            centres.update(_place_ring(outside, inner))
+    return centres
+
+
 def compute_layout(graph: Graph, previous: Layout | None = None, *, seed: int = SEED) -> Layout:
     """Positions for every node of `graph`; nodes and groups in `previous` keep theirs."""
     previous = previous or Layout()
     members = _group_members(graph)
-    centres = _place_groups(graph, members, previous.groups, seed)
+    centres = _centres(graph, members, previous, seed)
     positions: dict[str, Point] = {}
     for group, keys in members.items():
-        known = [k for k in keys if k in previous.nodes]
-        fresh = [k for k in keys if k not in previous.nodes]
+        stayed = previous.groups.get(group) == centres[group]
+        known = [k for k in keys if stayed and k in previous.nodes]
+        fresh = [k for k in keys if not (stayed and k in previous.nodes)]
         positions.update({k: previous.nodes[k] for k in known})
         if not fresh:
             continue
-        if known or group in previous.groups:
+        if known:
             positions.update(_place_newcomers(fresh, len(known), centres[group]))
         else:
             positions.update(_place_members(graph, fresh, centres[group], seed))
@@ -116,5 +180,6 @@ def compute_layout(graph: Graph, previous: Layout | None = None, *, seed: int = 
 
 
 def covers(layout: Layout, graph: Graph) -> bool:
-    """Whether the layout already places every node of the graph."""
-    return all(key in layout.nodes for key in graph.nodes)
+    """Whether the layout already places every node of the graph, in the groups the graph puts them in."""
+    return (all(key in layout.nodes for key in graph.nodes)
+            and all(graph.group(key) in layout.groups for key in graph.nodes))

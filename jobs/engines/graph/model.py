@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from jobs.engines.snapshot.types import EdgeRecord, NodeRecord
@@ -12,14 +12,36 @@ from jobs.engines.snapshot.types import EdgeRecord, NodeRecord
 EdgeKey = tuple[str, str, int | None, str]
 Point = tuple[float, float]
 EXTERNAL_GROUP = "external"
+# asn, as_org, country of an outside address (jobs.engines.enrich's answer)
+Enrichment = tuple[int | None, str | None, str | None]
 
 
 @dataclass(frozen=True, slots=True)
 class Graph:
-    """One snapshot's nodes and edges, keyed for lookups."""
+    """One snapshot's nodes and edges, keyed for lookups.
+
+    `groups` (node key → group key, set by `zones.place`) overrides `group_of`; `outside` names the groups that
+    are not home (drawn around the home ones); `info` holds the enrichment of outside addresses.
+    """
 
     nodes: Mapping[str, NodeRecord]
     edges: tuple[EdgeRecord, ...]
+    groups: Mapping[str, str] = field(default_factory=dict)
+    outside: frozenset[str] = frozenset({EXTERNAL_GROUP})
+    info: Mapping[str, Enrichment] = field(default_factory=dict)
+
+    def group(self, key: str) -> str:
+        """The group node `key` belongs to."""
+        found = self.groups.get(key)
+        return found if found is not None else group_of(self.nodes[key])
+
+    def is_home(self, key: str) -> bool:
+        """Whether node `key` is one of the tenant's own (its group is not an outside one)."""
+        return self.group(key) not in self.outside
+
+    def with_parts(self, nodes: Mapping[str, NodeRecord], edges: tuple[EdgeRecord, ...]) -> Graph:
+        """Another node and edge set with this graph's placement (the part of it that still applies)."""
+        return replace(self, nodes=nodes, edges=edges)
 
     @classmethod
     def of(cls, nodes: Iterable[NodeRecord], edges: Iterable[EdgeRecord]) -> Graph:
@@ -47,13 +69,19 @@ def group_of(node: NodeRecord) -> str:
 
 
 def group_label(group: str) -> str:
-    """How a group key reads on the page."""
-    return group.split(":", 1)[-1]
+    """How a group key reads on the page: "bookinfo", "home 10.0.3.0/24", "AS14061 DigitalOcean, US"."""
+    kind, _, rest = group.partition(":")
+    if not rest:
+        return group
+    return f"home {rest}" if kind == "home" else rest
 
 
 @dataclass(frozen=True, slots=True)
 class ViewNode:
-    """A point on the page: one node, or a group with `count` members."""
+    """A point on the page: one node, or a group with `count` members.
+
+    `kind` is workload, home (a home address), external (an outside one), home group or outside group;
+    `note` is the outside address's "AS… organisation, country"."""
 
     key: str
     label: str
@@ -63,6 +91,7 @@ class ViewNode:
     count: int = 1
     status: str = "same"
     namespace: str = ""
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)

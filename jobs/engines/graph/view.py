@@ -7,10 +7,13 @@ from dataclasses import dataclass, field
 
 from jobs.engines.graph.diff import GraphDiff
 from jobs.engines.graph.layout import Layout
-from jobs.engines.graph.model import Graph, GraphView, Point, ViewEdge, ViewNode, group_label, group_of
+from jobs.engines.graph.model import Graph, GraphView, Point, ViewEdge, ViewNode, group_label
+from jobs.engines.graph.zones import describe
 from jobs.engines.snapshot.types import EdgeRecord
 
-GROUP_THRESHOLD = 300
+# above this many nodes the view groups them; home groups this small stay open (the centre of the picture)
+GROUP_THRESHOLD = 40
+HOME_OPEN_UP_TO = 30
 MAX_EDGES = 5000
 MAX_PORTS_SHOWN = 8
 _STYLE_RANK = {"drift": 3, "added": 2, "removed": 1, "normal": 0}
@@ -47,6 +50,18 @@ def _centroid(points: list[Point]) -> Point:
     return (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
 
 
+def _kind(graph: Graph, key: str) -> str:
+    kind = graph.nodes[key].kind
+    if kind == "workload":
+        return kind
+    return "home" if graph.is_home(key) else "external"
+
+
+def _group_status(keys: list[str], diff: GraphDiff | None) -> str:
+    found = {_node_status(k, diff) for k in keys}
+    return found.pop() if len(found) == 1 else "same"
+
+
 def _view_nodes(graph: Graph, layout: Layout, owner: dict[str, str], options: ViewOptions) -> list[ViewNode]:
     nodes: list[ViewNode] = []
     members: dict[str, list[str]] = defaultdict(list)
@@ -55,12 +70,30 @@ def _view_nodes(graph: Graph, layout: Layout, owner: dict[str, str], options: Vi
             members[owner[key]].append(key)
             continue
         x, y = layout.nodes.get(key, (0.0, 0.0))
-        nodes.append(ViewNode(key, node.name, node.kind, x, y, 1, _node_status(key, options.diff),
-                              node.namespace or ""))
+        note = describe(graph.info[key]) if key in graph.info else ""
+        nodes.append(ViewNode(key, node.name, _kind(graph, key), x, y, 1, _node_status(key, options.diff),
+                              node.namespace or "", note))
     for group, keys in sorted(members.items()):
         x, y = layout.groups.get(group) or _centroid([layout.nodes.get(k, (0.0, 0.0)) for k in keys])
-        nodes.append(ViewNode(group, f"{group_label(group)} ({len(keys)})", "group", x, y, len(keys)))
+        kind = "outside group" if group in graph.outside else "home group"
+        nodes.append(ViewNode(group, f"{group_label(group)} ({len(keys)})", kind, x, y, len(keys),
+                              _group_status(keys, options.diff)))
     return nodes
+
+
+def _owners(graph: Graph, options: ViewOptions) -> dict[str, str]:
+    """Which point each node is drawn as: itself, or its group (closed unless opened, a lone member, or a
+    small home group)."""
+    sizes: dict[str, int] = defaultdict(int)
+    for key in graph.nodes:
+        sizes[graph.group(key)] += 1
+    owner = {}
+    for key in graph.nodes:
+        group = graph.group(key)
+        closed = (group not in options.expanded and sizes[group] > 1
+                  and (group in graph.outside or sizes[group] > HOME_OPEN_UP_TO))
+        owner[key] = group if closed else key
+    return owner
 
 
 def _view_edges(graph: Graph, owner: dict[str, str], diff: GraphDiff | None) -> list[ViewEdge]:
@@ -83,10 +116,8 @@ def build_view(graph: Graph, layout: Layout, options: ViewOptions | None = None)
     pair and style, the heaviest `max_edges` kept."""
     options = options or ViewOptions()
     grouped = len(graph.nodes) > options.threshold
-    owner = {}
-    for key, node in graph.nodes.items():
-        group = group_of(node)
-        owner[key] = group if grouped and group not in options.expanded else key
+    owner = _owners(graph, options) if grouped else {key: key for key in graph.nodes}
+    grouped = any(owner[k] != k for k in owner)
     nodes = _view_nodes(graph, layout, owner, options)
     edges = _view_edges(graph, owner, options.diff)
     edges.sort(key=lambda e: (-_STYLE_RANK[e.style], -e.bytes, -e.flows, e.src, e.dst))

@@ -19,7 +19,7 @@ def test_edges_of_a_style_share_one_trace_and_clicks_map_to_nodes() -> None:
     hover = figure.data[names.index("edge info")]
     assert any("ports 22 · udp" in t and "100 bytes · 1 flows" in t for t in hover.text)
     workload = names.index("workload")
-    assert keys[workload] == ["a/x", "a/y", "a/z"] and keys[names.index("ip")] == ["10.0.0.1"]
+    assert keys[workload] == ["a/x", "a/y", "a/z"] and keys[names.index("home")] == ["10.0.0.1"]
     assert keys[names.index("edges")] == []
 
 

@@ -19,11 +19,12 @@ def test_group_keys_by_namespace_subnet_and_external() -> None:
 
 
 def test_big_graphs_open_grouped_with_counts() -> None:
-    g = estate(3, 20, ips=30)
+    # home groups up to HOME_OPEN_UP_TO members stay open: these are bigger
+    g = estate(3, 40, ips=35)
     view = build_view(g, compute_layout(g), ViewOptions(threshold=50))
     assert view.grouped
     counts = {n.key: n.count for n in view.nodes}
-    assert counts == {"ns:ns0": 20, "ns:ns1": 20, "ns:ns2": 20, "net:10.0.0.0/24": 30}
+    assert counts == {"ns:ns0": 40, "ns:ns1": 40, "ns:ns2": 40, "net:10.0.0.0/24": 35}
     # inter-group calls survive as group edges; chains inside a group do not
     pairs = {(e.src, e.dst) for e in view.edges}
     assert ("ns:ns0", "ns:ns1") in pairs and ("net:10.0.0.0/24", "ns:ns0") in pairs
@@ -31,10 +32,10 @@ def test_big_graphs_open_grouped_with_counts() -> None:
 
 
 def test_drilling_into_a_group_shows_its_members_only() -> None:
-    g = estate(3, 20)
+    g = estate(3, 40)
     view = build_view(g, compute_layout(g), ViewOptions(threshold=50, expanded=frozenset({"ns:ns1"})))
     keys = {n.key for n in view.nodes}
-    assert {f"ns1/svc{i}" for i in range(20)} <= keys
+    assert {f"ns1/svc{i}" for i in range(40)} <= keys
     assert {"ns:ns0", "ns:ns2"} <= keys and "ns:ns1" not in keys
     assert ("ns1/svc0", "ns:ns2") in {(e.src, e.dst) for e in view.edges}
 
