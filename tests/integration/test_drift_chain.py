@@ -27,7 +27,7 @@ from tests.integration.drift_support import (
 
 pytestmark = pytest.mark.integration
 LIVE_KEYS = {"id", "snapshot_id", "kind", "src", "dst", "dst_port", "protocol", "risk", "severity", "explanation",
-             "status", "created_at", "window_start"}
+             "status", "created_at", "window_start", "policy_id"}
 PUBLIC_KEYS = {"id", "snapshot_id", "kind", "src", "dst", "dst_port", "protocol", "risk", "severity", "reasons",
                "explanation", "status"}
 
