@@ -38,7 +38,7 @@ def test_live_payload_carries_what_a_timeline_needs_and_caps_the_list() -> None:
     assert len(payload["events"]) == LIVE_EVENTS_MAX and payload["truncated"] is True
     first = payload["events"][0]
     assert set(first) == {"id", "snapshot_id", "kind", "src", "dst", "dst_port", "protocol", "risk", "severity",
-                          "explanation", "status", "created_at", "window_start"}
+                          "explanation", "status", "created_at", "window_start", "policy_id"}
     small = live_payload(snapshot, fresh[:2], {"high": 2})
     assert small["truncated"] is False and [e["id"] for e in small["events"]] == [1, 2]
 
