@@ -8,6 +8,7 @@ from dashboard.api import audit as audit_api
 from dashboard.api import auth, drift, flows, health, jobs, snapshots, whitelist
 from dashboard.api import gitops as gitops_api
 from dashboard.api import incidents as incidents_api
+from dashboard.api import integrations as integrations_api
 from dashboard.api import namespaces as namespaces_api
 from dashboard.api import oidc as oidc_api
 from dashboard.api import policies as policies_api
@@ -38,6 +39,7 @@ def build_api() -> FastAPI:
     v1.include_router(policies_api.router)
     v1.include_router(namespaces_api.router)
     v1.include_router(gitops_api.router)
+    v1.include_router(integrations_api.router)
     v1.include_router(users_api.router)
     v1.include_router(audit_api.router)
     v1.include_router(settings_api.router)

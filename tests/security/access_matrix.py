@@ -91,6 +91,15 @@ REST: dict[tuple[str, str], Route] = {
     ("PUT", "/api/v1/gitops"): Route("admin"),
     ("POST", "/api/v1/gitops/test"): Route("admin"),
     ("GET", "/api/v1/gitops/pulls"): Route("viewer"),
+    # Notification integrations (issue 18): admin only; the test message goes to the seeded syslog receiver
+    ("GET", "/api/v1/integrations"): Route("admin"),
+    ("POST", "/api/v1/integrations"): Route("admin", body={"kind": "syslog", "name": "matrix", "min_severity": "high",
+                                                            "config": {"host": "siem.example.com", "port": 514}}),
+    ("GET", "/api/v1/integrations/{integration_id}"): Route("admin"),
+    ("PATCH", "/api/v1/integrations/{integration_id}"): Route("admin", body={"min_severity": "critical"}),
+    ("DELETE", "/api/v1/integrations/{integration_id}"): Route("admin"),
+    ("POST", "/api/v1/integrations/{integration_id}/test"): Route("admin"),
+    ("GET", "/api/v1/integrations/{integration_id}/deliveries"): Route("admin"),
     # Users and audit
     ("GET", "/api/v1/users"): Route("admin"),
     ("PATCH", "/api/v1/users/{user_id}"): Route("admin", body={}),

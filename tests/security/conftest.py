@@ -23,6 +23,7 @@ from models.incidents import IncidentRow
 from models.policy import Policy
 from models.queries import graph as graph_queries
 from models.queries import incidents as incident_queries
+from models.queries import notifications as notification_queries
 from models.queries import tenancy
 from models.queries import whitelist as whitelist_queries
 from models.queries.audit import record_audit
@@ -78,6 +79,10 @@ async def seed_tenant(name: str) -> Seeded:
         changes = await replace_snapshot_events(
             session, tenant_id=tid, snapshot_id=snapshot.id or 0, window_start=window,
             events=[fake_event("new_edge", f"{name}/api", f"{name}/db", 5432, explanation=f"{name} explanation")])
+        # an integration before the incident, so the upsert queues a delivery of the tenant's too
+        integration, _ = await notification_queries.create_integration(
+            session, tenant_id=tid, actor=f"admin@{name}.test", kind="syslog", name=f"{name}-siem", min_severity="low",
+            config={"host": "127.0.0.1", "port": 9})
         incident_ids = await incident_queries.upsert_incidents(session, tenant_id=tid, rows=[IncidentRow(
             key=f"new_edge|internal|{name}/api|", kind="new_edge", direction="internal", entity=f"{name}/api",
             service="", first_seen=window, first_reported=window, last_seen=window, peak_risk=50, severity="medium",
@@ -98,7 +103,7 @@ async def seed_tenant(name: str) -> Seeded:
     ids = {"event": str(changes.inserted[0]["id"]), "snapshot": str(snapshot.id), "job": str(run.id),
            "token": str(token_ids["viewer"]), "user": str(users["viewer"]), "upload": str(upload.id),
            "whitelist": str(entry.id), "node": f"{name}/db", "tenant": name, "policy": str(policy.id),
-           "incident": str(incident_id)}
+           "incident": str(incident_id), "integration": str(integration.id)}
     return Seeded(tid, name, users, tokens, token_ids, ids)
 
 

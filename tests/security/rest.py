@@ -12,7 +12,8 @@ from tests.security.access_matrix import Route
 METHODS = ("get", "post", "put", "patch", "delete")
 # Path parameter → which seeded object's id fills it; unknown ones get an id nobody has.
 PARAM_IDS = {"job_run_id": "job", "upload_id": "upload", "snapshot_id": "snapshot", "event_id": "event",
-             "entry_id": "whitelist", "user_id": "user", "token_id": "token", "incident_id": "incident"}
+             "entry_id": "whitelist", "user_id": "user", "token_id": "token", "incident_id": "incident",
+             "integration_id": "integration"}
 NOBODY = "987654"
 
 

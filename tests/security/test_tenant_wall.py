@@ -12,6 +12,7 @@ from sqlmodel import col, func, select
 from models.db import session_scope
 from models.drift import DriftEvent, Feedback, Whitelist
 from models.incidents import Incident, IncidentFeedback
+from models.notifications import Integration, NotificationDelivery
 from models.ops import AuditLog, JobRun
 from models.queries import tenancy
 from models.tenancy import ApiToken, Tenant
@@ -42,6 +43,9 @@ async def _footprint(tenant_id: int) -> dict[str, Any]:
             "users": sorted((u.id, u.role, u.disabled) for u in await tenancy.list_users(session, tenant_id=tenant_id)),
             "settings": (await session.get(Tenant, tenant_id)).settings,  # type: ignore[union-attr]
             "audit": (await session.exec(count(AuditLog))).one(),
+            "integrations": sorted((i.id, i.name, i.min_severity, i.enabled) for i in await session.exec(
+                select(Integration).where(Integration.tenant_id == tenant_id))),
+            "deliveries": (await session.exec(count(NotificationDelivery))).one(),
         }
 
 
