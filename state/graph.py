@@ -29,7 +29,7 @@ from jobs.engines.graph.filters import (
 )
 from jobs.engines.graph.layout import Layout, compute_layout
 from jobs.engines.graph.model import Graph, graph_json
-from jobs.engines.graph.view import ViewOptions, build_view
+from jobs.engines.graph.view import PAGE_GROUP_THRESHOLD, ViewOptions, build_view
 from models.errors import NotFound
 from state import graph_data
 from state.base import AppState, guarded
@@ -167,7 +167,8 @@ class GraphState(AppState):
             source = changes_only(source, self._diff)
         shown = apply_filter(source, chosen)
         found = search(shown, chosen.text)
-        view = build_view(shown, self._layout, ViewOptions(frozenset(self._expanded), self._diff, found))
+        view = build_view(shown, self._layout, ViewOptions(frozenset(self._expanded), self._diff, found,
+                                                     threshold=PAGE_GROUP_THRESHOLD))
         self.figure, self._keys = view_figure(view, revision=f"{self.snapshot_id}-{self.compare_id}")
         self.matches, self.grouped = list(found), view.grouped
         self.counts = {k: f"{v:,}" for k, v in view.counts.items()}

@@ -11,8 +11,10 @@ from jobs.engines.graph.model import Graph, GraphView, Point, ViewEdge, ViewNode
 from jobs.engines.graph.zones import describe
 from jobs.engines.snapshot.types import EdgeRecord
 
-# above this many nodes the view groups them; home groups this small stay open (the centre of the picture)
-GROUP_THRESHOLD = 40
+# above this many nodes a view groups them (the Graph page groups from PAGE_GROUP_THRESHOLD: outside peers by
+# AS and country); home groups this small stay open (the centre of the picture)
+GROUP_THRESHOLD = 300
+PAGE_GROUP_THRESHOLD = 40
 HOME_OPEN_UP_TO = 30
 MAX_EDGES = 5000
 MAX_PORTS_SHOWN = 8

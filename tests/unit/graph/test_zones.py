@@ -15,7 +15,7 @@ from jobs.engines.graph.filters import BadFilter, GraphFilter, apply_filter, aut
 from jobs.engines.graph.labels import _label_box, _scale, labelled
 from jobs.engines.graph.layout import compute_layout, covers
 from jobs.engines.graph.model import Graph
-from jobs.engines.graph.view import build_view
+from jobs.engines.graph.view import PAGE_GROUP_THRESHOLD, ViewOptions, build_view
 from jobs.engines.graph.zones import place
 from tests.unit.graph.builders import edge, node
 
@@ -47,7 +47,7 @@ def test_the_sensor_is_home_and_peers_group_by_as_and_country() -> None:
     assert g.is_home(SENSOR) and g.group(SENSOR) == f"home:{SENSOR}/32"
     assert {g.group(k) for k in g.nodes if k != SENSOR} == {
         "as:AS14061 DigitalOcean, LLC, US", "as:AS15169 Google LLC, US", "as:AS24940 Hetzner Online GmbH, DE"}
-    view = build_view(g, compute_layout(g))
+    view = build_view(g, compute_layout(g), ViewOptions(threshold=PAGE_GROUP_THRESHOLD))
     points = {n.key: n for n in view.nodes}
     assert view.grouped and points[SENSOR].kind == "home"
     assert points["as:AS14061 DigitalOcean, LLC, US"].label == "AS14061 DigitalOcean, LLC, US (20)"
@@ -93,7 +93,7 @@ def test_every_edge_has_an_arrowhead_pointing_at_its_destination() -> None:
 
 def test_labels_drawn_do_not_overlap() -> None:
     g = placed(600)
-    view = build_view(g, compute_layout(g))
+    view = build_view(g, compute_layout(g), ViewOptions(threshold=PAGE_GROUP_THRESHOLD))
     chosen = labelled(view.nodes)
     assert SENSOR in chosen
     at = {n.key: n for n in view.nodes}
