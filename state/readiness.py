@@ -33,7 +33,7 @@ def namespace_row(status: NamespaceStatus, rule: ReadinessRule) -> dict[str, str
         "key": f"{s.cluster}/{s.namespace}",
         "days": f"{s.days_in_monitor:.1f} of {rule.days}" if s.mode != "learn" else "—",
         "open": str(s.open_violations),
-        "blocked": f"{s.blocked_flows:,} in {s.windows} windows",
+        "blocked": f"{s.blocked_flows:,} in the last {s.windows} window{'' if s.windows == 1 else 's'}",
         "ready": "ready" if s.ready else "not ready",
         "why": s.not_ready_because or "the readiness rule holds",
         "changed": f"{s.changed_by}: {s.reason}" if s.changed_by else "",

@@ -50,7 +50,7 @@ from models.queries import policies as policy_queries
 from models.types import utcnow
 
 ORIGIN = "monitor"
-RESOLVED_BY = "monitor"
+RESOLVED_BY = namespaces.RESOLVED_BY
 FINGERPRINT_TTL = 7 * 86400
 
 

@@ -30,6 +30,7 @@ from models.types import utcnow
 OPEN = "open"
 MAX_REASON = 1000
 READINESS_WINDOWS = 24  # the "last N windows" of would-be-blocked flows
+RESOLVED_BY = "monitor"  # who resolves a violation the policies now admit (jobs/tasks/monitor.py)
 
 
 @dataclass(frozen=True)
@@ -85,22 +86,23 @@ async def _rows(session: AsyncSession, tenant_id: int) -> dict[tuple[str, str], 
 
 
 async def _violation_counts(session: AsyncSession, tenant_id: int) -> tuple[dict[str, int], dict[str, int], int]:
-    """Per policy namespace: open violations, and flows of the last windows' violations; and how many windows."""
+    """Per policy namespace: open violations, and the flows of the last windows' violations that the policies still
+    deny (not those the monitor resolved after an amendment admitted them); and how many windows."""
     recent = select(Snapshot.id).where(Snapshot.tenant_id == tenant_id, Snapshot.status == "ready")
     window_ids = list(await session.exec(recent.order_by(col(Snapshot.window_start).desc()).limit(READINESS_WINDOWS)))
     query = (
-        select(Policy.namespace, DriftEvent.status, DriftEvent.snapshot_id, DriftEvent.evidence)
+        select(Policy.namespace, DriftEvent)
         .join(Policy, col(Policy.id) == col(DriftEvent.policy_id))
         .where(DriftEvent.tenant_id == tenant_id, Policy.tenant_id == tenant_id, DriftEvent.kind == "violation")
         .where((col(DriftEvent.status) == OPEN) | col(DriftEvent.snapshot_id).in_(window_ids))
     )
     opened: dict[str, int] = {}
     flows: dict[str, int] = {}
-    for namespace, status, snapshot_id, evidence in await session.exec(query):
-        if status == OPEN:
+    for namespace, event in await session.exec(query):
+        if event.status == OPEN:
             opened[namespace] = opened.get(namespace, 0) + 1
-        if snapshot_id in window_ids:
-            flows[namespace] = flows.get(namespace, 0) + int((evidence or {}).get("flows", 0))
+        if event.snapshot_id in window_ids and (event.status, event.status_by) != ("resolved", RESOLVED_BY):
+            flows[namespace] = flows.get(namespace, 0) + int((event.evidence or {}).get("flows", 0))
     return opened, flows, len(window_ids)
 
 

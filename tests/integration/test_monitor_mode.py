@@ -160,6 +160,8 @@ async def test_monitor_amend_approve_resolves_and_enforce_waits_for_readiness(
         assert (await schedule_monitor({"redis": get_redis()}))["queued"] == 0
     (after,) = await _violations(client, tenant.token)
     assert (after["id"], after["status"]) == (violation["id"], "resolved")
+    shop = (await client.get("/api/v1/namespaces", headers=bearer(tenant.token))).json()[0]
+    assert shop["readiness"]["open_violations"] == 0 and shop["readiness"]["blocked_flows"] == 0
     async with session_scope() as session:
         actions = list(await session.exec(select(AuditLog.action).where(AuditLog.tenant_id == tenant.tenant_id)))
     assert "namespace.mode" in actions and "violation.amend" in actions
