@@ -55,7 +55,7 @@ def zeek_snapshots(live_app: LiveApp) -> list[dict[str, Any]]:
     """The tenant's hourly snapshots of the two Zeek hours, newest first."""
     seed_tenants(live_app.env, [TENANT])
     sg(live_app.env, "tenant", "set-window", TENANT, "1h")
-    token = sg(live_app.env, "token", "create", "--tenant", TENANT, "--role", "admin")
+    token = sg(live_app.env, "token", "create", "--tenant", TENANT, "--role", "admin", "--user", f"admin@{TENANT}.test")
     snapshots = asyncio.run(_push(live_app, token))
     assert len(snapshots) >= 2 and all(s["nodes"] > 100 for s in snapshots[:2])
     return snapshots
