@@ -1,5 +1,6 @@
-"""The Policies page in Chromium on real Hubble bookinfo flows: generate live, submit, review with YAML,
-proof and impact, approve; the submitter's own approval is refused with the four-eyes reason."""
+"""The Policies page in Chromium on real Hubble bookinfo flows: pick a period, generate live, see what each
+policy was learned from, submit, review with YAML, proof and impact, approve; the submitter sees Approve
+disabled with the four-eyes reason. Zeek-only windows give "0 policies" in words; a bad policy id says so."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tests.e2e.conftest import login
 
 pytestmark = pytest.mark.e2e
 BOOKINFO = SHARED_DATA / "hubble" / "basic-sample-400-l7-redirected-flows.json"
+ZEEK_HOUR = SHARED_DATA / "zeek" / "rita-missing-host" / "2024-04-21" / "conn.23_00_00-00_00_00.log.gz"
 
 
 async def _settle(client: httpx.AsyncClient, headers: dict[str, str], within: float = 120) -> None:
@@ -63,10 +65,18 @@ async def _confirm(page: Page, button: str, reason: str = "") -> None:
 async def test_generate_submit_review_and_approve(browser: Browser, live_app: LiveApp, delta_flows: str) -> None:
     admin = await login(browser, live_app, "admin@delta.test", path="/policies")
     await expect(admin.locator("#policies-empty")).to_be_visible(timeout=20_000)
+    await expect(admin.locator("#generate-available")).to_contain_text("1 hold Kubernetes workloads", timeout=20_000)
+    # The period offered by default covers the windows there are (here the one bookinfo hour of 2021).
+    await expect(admin.locator("#generate-start")).to_have_value("2021-11-10T10:00", timeout=10_000)
     await admin.click("#policy-generate")
     # The job's result arrives live: the table fills without a reload.
     await expect(admin.locator("#policies-message")).to_contain_text("Generated", timeout=30_000)
+    await expect(admin.locator("#policies-message")).to_contain_text("from 1 of 1 window(s) holding workloads")
     await expect(admin.locator("#policies-table")).to_contain_text("sg-reviews-v2")
+    # Each policy says what it was learned from, and that this is below the tenant's 24 h minimum.
+    await expect(admin.locator("#policies-table")).to_contain_text("flows in 1 window(s)")
+    await expect(admin.locator("#policies-table")).to_contain_text("too short")
+    await admin.screenshot(path=str(live_app.log_dir / "policies-generated.png"), full_page=True)
     await expect(admin.locator("#coverage-bookinfo")).to_contain_text("0 of")
 
     for name in ("sg-details-v1", "sg-ratings-v1"):
@@ -75,12 +85,13 @@ async def test_generate_submit_review_and_approve(browser: Browser, live_app: Li
         await expect(admin.locator("#policy-notice")).to_have_text("Policy submitted.", timeout=10_000)
         await _close(admin)
 
-    # The submitter's own approval is refused with the reason, though the button is there for an admin.
+    # The submitter sees Approve disabled, with the reason, before trying.
     await _open(admin, "sg-ratings-v1")
-    await _confirm(admin, "#policy-approve")
-    await expect(admin.locator("#policy-notice")).to_contain_text("four-eyes rule: you submitted this policy",
-                                                                  timeout=10_000)
+    await expect(admin.locator("#policy-approve")).to_be_disabled(timeout=10_000)
+    await expect(admin.locator("#policy-approve-blocked")).to_contain_text("You submitted this policy")
+    await expect(admin.locator("#policy-brief")).to_contain_text("Observed only briefly")
     await expect(admin.get_by_role("dialog")).to_contain_text("pending")
+    await admin.screenshot(path=str(live_app.log_dir / "policy-self-approve.png"), full_page=True)
 
     approver = await login(browser, live_app, "approver@delta.test", path="/policies")
     await _open(approver, "sg-details-v1")
@@ -89,12 +100,14 @@ async def test_generate_submit_review_and_approve(browser: Browser, live_app: Li
     await expect(approver.locator("#policy-yaml")).to_contain_text("kind: NetworkPolicy")
     await expect(approver.locator("#policy-yaml")).to_contain_text("app: details")
     await expect(approver.locator("#policy-proof")).to_contain_text("Allows exactly the")
-    await expect(approver.locator("#policy-impact-summary")).to_contain_text("Blocks none of the traffic seen")
+    await expect(approver.locator("#policy-impact-summary")).to_contain_text(
+        "Blocks none of the traffic in the 1 newest window(s) holding workloads of bookinfo")
     await approver.screenshot(path=str(live_app.log_dir / "policy-review.png"), full_page=True)
     await approver.click("#policy-approve")
     await expect(approver.get_by_role("alertdialog")).to_contain_text("Blocks none of the traffic")
     await approver.click("#policy-confirm")
     await expect(approver.locator("#policy-notice")).to_contain_text("Policy approved.", timeout=10_000)
+    await expect(approver.locator("#policy-notice")).to_contain_text("GitOps is not configured")
     await expect(dialog).to_contain_text("approved")
     await expect(approver.locator("#policy-reviews")).to_contain_text("admin@delta.test")
 
@@ -110,3 +123,25 @@ async def test_generate_submit_review_and_approve(browser: Browser, live_app: Li
     await expect(viewer.locator("#coverage-bookinfo")).not_to_contain_text(" 0 of", timeout=10_000)
     bravo = await login(browser, live_app, "admin@bravo.test", path="/policies")
     await expect(bravo.locator("#policies-empty")).to_be_visible(timeout=20_000)
+
+
+async def test_zeek_windows_give_zero_policies_in_words_and_a_bad_id_is_not_found(
+    browser: Browser, live_app: LiveApp
+) -> None:
+    token = sg(live_app.env, "token", "create", "--tenant", "charlie", "--role", "analyst")
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=live_app.base_url, timeout=30) as client:
+        answer = await client.post("/api/v1/flows?format=zeek", content=ZEEK_HOUR.read_bytes(), headers=headers)
+        assert answer.status_code == 202, answer.text
+        await _settle(client, headers)
+    admin = await login(browser, live_app, "admin@charlie.test", path="/policies")
+    await expect(admin.locator("#generate-available")).to_contain_text("0 hold Kubernetes workloads", timeout=20_000)
+    await expect(admin.locator("#coverage-empty")).to_contain_text("none holding Kubernetes workloads")
+    await admin.click("#generate-mode-newest")
+    await admin.fill("#generate-last", "1")
+    await admin.click("#policy-generate")
+    await expect(admin.locator("#policies-message")).to_contain_text(
+        "0 policies: these 1 snapshot(s) have no workloads", timeout=30_000)
+    await admin.screenshot(path=str(live_app.log_dir / "policies-zero.png"), full_page=True)
+    await admin.goto(f"{live_app.base_url}/policies?policy=999999")
+    await expect(admin.locator("#policy-not-found")).to_contain_text("policy 999999 not found", timeout=20_000)
