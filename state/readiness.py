@@ -16,6 +16,7 @@ from models.namespaces import NAMESPACE_MODES
 from models.queries import drift as drift_queries
 from models.queries import namespaces as namespace_queries
 from models.queries import tenancy
+from models.queries import violations as violation_queries
 from models.queries.namespaces import NamespaceStatus, ReadinessRule
 from state.base import AppState, guarded
 from state.live import listens_to
@@ -127,6 +128,8 @@ class ReadinessState(AppState):
                     role=self._role,
                 )
         except SecureGuardError as exc:
+            # the refusal says why; the confirmation closes (asking again would get the same answer)
+            self.pending = {}
             self.message, self.is_error = f"Not changed: {exc.message}", True
             return
         self.pending = {}
@@ -165,7 +168,7 @@ class ReadinessState(AppState):
         """Keep the flow blocked: the violation becomes a true positive and no longer counts as open."""
         try:
             async with session_scope() as session:
-                await namespace_queries.confirm_violation(
+                await violation_queries.confirm_violation(
                     session,
                     tenant_id=self._tenant_id,
                     event_id=int(event_id),

@@ -19,6 +19,7 @@ from models.public.drift import DriftEventPublic
 from models.public.namespaces import NamespacePublic
 from models.queries import namespaces as namespace_queries
 from models.queries import tenancy
+from models.queries import violations as violation_queries
 
 router = APIRouter()
 
@@ -85,7 +86,7 @@ async def amend(caller: Caller, event_id: int) -> AmendOut:
 async def confirm(caller: Caller, session: DbSession, event_id: int, body: ConfirmIn) -> DriftEventPublic:
     """Keep the flow blocked: the violation becomes a true positive (acknowledged)."""
     caller.require("analyst")
-    row = await namespace_queries.confirm_violation(
+    row = await violation_queries.confirm_violation(
         session,
         tenant_id=caller.tenant_id,
         event_id=event_id,

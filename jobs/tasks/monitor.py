@@ -44,7 +44,7 @@ from models.db import session_scope
 from models.drift import DriftEvent
 from models.graph import Snapshot as SnapshotRow
 from models.policy import Policy
-from models.queries import drift_store, namespaces
+from models.queries import drift_store, namespaces, violations
 from models.queries import graph as graph_queries
 from models.queries import policies as policy_queries
 from models.types import utcnow
@@ -143,19 +143,15 @@ async def monitor_window(ctx: dict[str, Any], *, tenant_id: int, snapshot_id: in
         )
     await _remember(ctx, tenant_id, snapshot_id, watched, policies)
     if changes.inserted or changes.updated or resolved:
-        await publish_event(
-            ctx["redis"],
-            tenant_id=tenant_id,
-            kind="violation.changed",
-            data={
-                "snapshot_id": snapshot_id,
-                "window_start": row.window_start.isoformat(),
-                "new": len(changes.inserted),
-                "resolved": resolved,
-                "total": len(events),
-                "namespaces": watched,
-            },
-        )
+        data = {
+            "snapshot_id": snapshot_id,
+            "window_start": row.window_start.isoformat(),
+            "resolved": resolved,
+            "new": len(changes.inserted),
+            "total": len(events),
+            "namespaces": watched,
+        }
+        await publish_event(ctx["redis"], tenant_id=tenant_id, kind="violation.changed", data=data)
     return {
         "snapshot_id": snapshot_id,
         "namespaces": watched,
@@ -232,13 +228,13 @@ async def amend_violation(*, tenant_id: int, event_id: int, actor: str, role: st
     """Amend: a new draft version of the violation's policy admitting its flow (then the usual review → PR).
     Returns the new policy's id; the violation stays open until an approved version admits the flow."""
     async with session_scope() as session:
-        event, policy = await namespaces.violation_and_policy(session, tenant_id=tenant_id, event_id=event_id)
+        event, policy = await violations.violation_and_policy(session, tenant_id=tenant_id, event_id=event_id)
         row = await graph_queries.get_snapshot(session, tenant_id=tenant_id, snapshot_id=event.snapshot_id)
     window = await WindowLoader(tenant_id).load(row)
     text, fingerprint = amended_yaml(policy, event, window.nodes)
     async with session_scope() as session:
-        event, policy = await namespaces.violation_and_policy(session, tenant_id=tenant_id, event_id=event_id)
-        return await namespaces.store_amendment(
+        event, policy = await violations.violation_and_policy(session, tenant_id=tenant_id, event_id=event_id)
+        return await violations.store_amendment(
             session,
             tenant_id=tenant_id,
             event=event,

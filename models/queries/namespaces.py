@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,8 +21,7 @@ from models.graph import Snapshot
 from models.namespaces import DEFAULT_CLUSTER, NAMESPACE_MODES, NamespaceMode
 from models.policy import Policy
 from models.queries.audit import record_audit
-from models.queries.drift import add_feedback, set_event_status
-from models.queries.policies import IN_FORCE, PolicyDraft, get_policy, store_generated
+from models.queries.policies import IN_FORCE
 from models.tenancy import ROLE_RANK, TENANT_DEFAULTS, Tenant
 from models.types import utcnow
 
@@ -239,6 +237,26 @@ def _check_mode_request(role: str, mode: str, reason: str) -> str:
     return note
 
 
+async def _write_mode(
+    session: AsyncSession, tenant_id: int, key: tuple[str, str], current: str, mode: str, note: str, actor: str
+) -> None:
+    """Store the mode; entering monitor from learn starts the monitor clock, learn stops it."""
+    cluster, namespace = key
+    query = select(NamespaceMode).where(
+        NamespaceMode.tenant_id == tenant_id, NamespaceMode.cluster == cluster, NamespaceMode.namespace == namespace
+    )
+    row = (await session.exec(query.with_for_update())).first() or NamespaceMode(
+        tenant_id=tenant_id, cluster=cluster, namespace=namespace
+    )
+    now = utcnow()
+    if mode == "learn":
+        row.monitor_since = None
+    elif mode == "monitor" and current == "learn":
+        row.monitor_since = now
+    row.mode, row.reason, row.changed_by, row.changed_at = mode, note, actor[:254], now
+    session.add(row)
+
+
 async def set_mode(
     session: AsyncSession,
     *,
@@ -260,20 +278,8 @@ async def set_mode(
         raise NotFound(f"namespace {cluster}/{namespace} has no policies in force")
     if mode == "enforce" and current.mode != "enforce" and not current.ready:
         raise Conflict(f"{namespace} is not ready to enforce: {current.not_ready_because}")
-    query = select(NamespaceMode).where(
-        NamespaceMode.tenant_id == tenant_id, NamespaceMode.cluster == cluster, NamespaceMode.namespace == namespace
-    )
-    row = (await session.exec(query.with_for_update())).first() or NamespaceMode(
-        tenant_id=tenant_id, cluster=cluster, namespace=namespace
-    )
+    await _write_mode(session, tenant_id, (cluster, namespace), current.mode, mode, note, actor)
     before = {"mode": current.mode}
-    now = utcnow()
-    if mode == "learn":
-        row.monitor_since = None
-    elif mode == "monitor" and current.mode == "learn":
-        row.monitor_since = now
-    row.mode, row.reason, row.changed_by, row.changed_at = mode, note, actor[:254], now
-    session.add(row)
     await record_audit(
         session,
         tenant_id=tenant_id,
@@ -290,106 +296,3 @@ async def set_mode(
         for s in await list_namespaces(session, tenant_id=tenant_id, tenant=tenant)
         if (s.cluster, s.namespace) == (cluster, namespace)
     )
-
-
-async def violation_and_policy(session: AsyncSession, *, tenant_id: int, event_id: int) -> tuple[DriftEvent, Policy]:
-    """A violation and the policy version it names (NotFound / Conflict when it is not a violation with one)."""
-    row = (
-        await session.exec(select(DriftEvent).where(DriftEvent.tenant_id == tenant_id, DriftEvent.id == event_id))
-    ).first()
-    if row is None:
-        raise NotFound(f"drift event {event_id} not found")
-    if row.kind != "violation" or row.policy_id is None:
-        raise Conflict(f"drift event {event_id} is a {row.kind}, not a violation naming a policy")
-    return row, await get_policy(session, tenant_id=tenant_id, policy_id=row.policy_id)
-
-
-async def store_amendment(
-    session: AsyncSession,
-    *,
-    tenant_id: int,
-    event: DriftEvent,
-    policy: Policy,
-    yaml_text: str,
-    rules_sha256: str,
-    actor: str,
-    role: str,
-) -> int:
-    """A new draft version of the violation's policy that admits its flow (then the usual review); audited."""
-    if ROLE_RANK.get(role, -1) < ROLE_RANK["analyst"]:
-        raise Forbidden("amending a policy needs role analyst or higher")
-    note = f"amended to admit violation #{event.id}: {event.src} → {event.dst}:{event.dst_port}/{event.protocol}"
-    draft = PolicyDraft(
-        name=policy.name,
-        namespace=policy.namespace,
-        target=policy.target,
-        yaml=yaml_text,
-        rules_sha256=rules_sha256,
-        notes=[note, *policy.notes],
-        verification={"amends": policy.id, "violation": event.id},
-    )
-    outcome = await store_generated(
-        session, tenant_id=tenant_id, snapshot_ids=list(policy.snapshot_ids), drafts=[draft], actor=actor
-    )
-    if not outcome.created:
-        raise Conflict(
-            f"{policy.namespace}/{policy.name} already has a version with these rules (policy {outcome.unchanged[0]})"
-        )
-    await record_audit(
-        session,
-        tenant_id=tenant_id,
-        actor=actor,
-        action="violation.amend",
-        target=f"drift_event:{event.id}",
-        before={"policy_id": policy.id},
-        after={"policy_id": outcome.created[0]},
-    )
-    return outcome.created[0]
-
-
-async def confirm_violation(
-    session: AsyncSession,
-    *,
-    tenant_id: int,
-    event_id: int,
-    actor: str,
-    role: str,
-    user_id: int | None,
-    note: str = "",
-) -> DriftEvent:
-    """Keep the flow blocked: the violation becomes a true positive and is acknowledged (explained); audited."""
-    if ROLE_RANK.get(role, -1) < ROLE_RANK["analyst"]:
-        raise Forbidden("confirming a violation needs role analyst or higher")
-    event, _ = await violation_and_policy(session, tenant_id=tenant_id, event_id=event_id)
-    await add_feedback(
-        session,
-        tenant_id=tenant_id,
-        event_id=event_id,
-        verdict="true_positive",
-        actor=actor,
-        user_id=user_id,
-        note=note or "confirmed: keep it blocked",
-    )
-    (row,) = await set_event_status(
-        session, tenant_id=tenant_id, event_ids=[event.id or 0], status="acknowledged", actor=actor
-    )
-    return row
-
-
-def status_dict(status: NamespaceStatus) -> dict[str, Any]:
-    """Plain values (for states and answers)."""
-    return dict(status.__dict__)
-
-
-__all__: Sequence[str] = (
-    "NamespaceStatus",
-    "ReadinessRule",
-    "confirm_violation",
-    "list_namespaces",
-    "monitored_namespaces",
-    "readiness_rule",
-    "set_mode",
-    "status_dict",
-    "store_amendment",
-    "violation_and_policy",
-)
