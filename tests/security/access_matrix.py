@@ -220,7 +220,9 @@ STATE: dict[str, Handler] = {
     # REST matrix above proves those through the same query functions).
     "PoliciesState.load": Handler("viewer"),
     "PoliciesState.apply_filters": Handler("viewer", args=({"status": "all", "namespace": "", "text": ""},)),
-    "PoliciesState.generate": Handler("analyst", args=({"last": "1"},)),
+    "GenerationState.load": Handler("viewer"),
+    "GenerationState.generate": Handler("analyst", args=({"mode": "newest", "last": "1", "source": "any"},)),
+    "GenerationState.cancel": Handler("analyst"),
     "PolicyDetailState.open_from_url": Handler("ui"),  # no ?policy= in the URL here; with one it is open_policy
     "PolicyDetailState.open_policy": Handler("viewer", args=("{policy}",)),
     "PolicyDetailState.preview_impact": Handler("viewer", args=({"snapshots": "3"},), prep={"policy": {"id": "{policy}"}}),
@@ -243,6 +245,16 @@ STATE: dict[str, Handler] = {
     "UsersState.confirm": Handler("admin", prep={"pending": {"id": "{user}", "action": "disable", "email": "x",
                                                              "role": ""}}),
     "UsersState.dismiss_link": Handler("ui"),
+    # Integrations (issue 18): admin only; the form submits the fields of the chosen kind
+    "IntegrationsState.load": Handler("admin"),
+    "IntegrationsState.set_kind": Handler("admin", args=("syslog",)),
+    "IntegrationsState.add": Handler("admin", args=({"name": "matrix-{user}", "min_severity": "high",
+                                                     "url": "https://hooks.slack.com/services/T/B/x"},)),
+    "IntegrationsState.select": Handler("admin", args=("{integration}",)),
+    "IntegrationsState.test": Handler("admin", args=("{integration}",)),
+    "IntegrationsState.ask_delete": Handler("admin", args=("{integration}",)),
+    "IntegrationsState.cancel_delete": Handler("admin"),
+    "IntegrationsState.confirm_delete": Handler("admin", prep={"pending_delete": "{integration}"}),
     # Settings (home networks)
     "SettingsState.load": Handler("admin"),
     "SettingsState.save_policies": Handler("admin", args=({"readiness_days": "7", "readiness_max_open": "0",
