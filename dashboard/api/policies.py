@@ -137,7 +137,10 @@ async def submit(caller: Caller, policy_id: int, body: ReasonIn | None = None) -
 
 @router.post("/{policy_id}/approve")
 async def approve(caller: Caller, policy_id: int, body: ReasonIn | None = None) -> PolicyPublic:
-    """pending → approved (approver or admin, not the submitter); queues the pull request."""
+    """pending → approved (approver or admin, not the submitter); queues the pull request when GitOps is configured.
+
+    A refused attempt (role, four eyes) is recorded in the audit log as `policy.approve.refused`.
+    """
     return await _transition(caller, policy_id, "approved", body.reason if body else "")
 
 
