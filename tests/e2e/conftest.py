@@ -35,7 +35,9 @@ def live_app(tmp_path_factory: pytest.TempPathFactory, oidc_provider: OidcProvid
     Single sign-on is on (through `oidc_provider`); local accounts work beside it.
     """
     # GitOps pages test against local bare repositories, which only an operator setting allows.
-    extra_env = {**oidc_provider.env(), "SG_WEB_PORT": str(web_port), "SG_GITOPS_ALLOW_LOCAL": "true"}
+    # Notification tests send to receivers on loopback, which only SG_NOTIFY_ALLOWED_HOSTS allows.
+    extra_env = {**oidc_provider.env(), "SG_WEB_PORT": str(web_port), "SG_GITOPS_ALLOW_LOCAL": "true",
+                 "SG_NOTIFY_ALLOWED_HOSTS": "127.0.0.1"}
     with running_app(tmp_path_factory.mktemp("e2e-logs"), ["alpha", "bravo", "charlie", "delta"], extra_env=extra_env) as app:
         yield app
 
