@@ -60,7 +60,7 @@ def delivery_row(item: DeliveryPublic) -> dict[str, str]:
         "incident": str(item.incident_id or "—"),
         "error": item.last_error or "—",
         "latency": f"{item.latency_ms} ms" if item.latency_ms is not None else "—",
-        "created": item.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        "created": item.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
         "ref": item.external_ref or "",
     }
 

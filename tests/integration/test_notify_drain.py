@@ -239,3 +239,31 @@ async def test_webhook_is_signed_routing_skips_and_tenants_stay_apart(allowed: s
     statuses = sorted((r.status, r.last_error) for r in await _all(a))
     assert statuses == [("sent", ""), ("skipped", "kind beacon is excluded")]
     assert await _all(b) == []
+
+
+async def test_splunk_hec_batches_with_its_token_through_a_503_burst(allowed: str) -> None:
+    a = (await make_tenant("alpha")).tenant_id
+    await _integration(
+        a,
+        "splunk_hec",
+        {
+            "url": "https://hooks.example.test:8088",
+            "token": "HECTOKEN-1234",
+            "index": "security",
+            "sourcetype": "sg:incident",
+        },
+    )
+    ids = await _incidents(a, 12, severity="high")
+    receiver = HttpReceiver(fail_with=[(503, {}), (503, {})])
+    async with receiver.client() as client:
+        for _ in range(3):
+            await notify.drain_tenant(client, tenant_id=a)
+            await _wake(a)
+    assert [r.url.path for r in receiver.requests] == ["/services/collector/event"] * 3
+    last = receiver.requests[-1]
+    assert last.headers["Authorization"] == "Splunk HECTOKEN-1234"
+    events = [json.loads(line) for line in last.content.decode().splitlines()]
+    assert sorted(e["event"]["incident_id"] for e in events) == sorted(ids)  # one batch, no digest for a SIEM
+    assert {e["index"] for e in events} == {"security"} and {e["sourcetype"] for e in events} == {"sg:incident"}
+    rows = await _all(a)
+    assert {(r.status, r.attempts) for r in rows} == {("sent", 3)}
