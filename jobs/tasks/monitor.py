@@ -23,6 +23,7 @@ import sqlalchemy as sa
 import yaml
 from sqlmodel import col, select
 
+from jobs.engines.policy.compiled import compile_policy
 from jobs.engines.policy.errors import PolicyError
 from jobs.engines.policy.monitor import (
     Direction,
@@ -63,6 +64,22 @@ def manifest_of(policy: Policy) -> dict[str, Any]:
     metadata.setdefault("namespace", policy.namespace)
     metadata.setdefault("name", policy.name)
     return loaded
+
+
+def usable_manifests(policies: Sequence[Policy]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The policies' manifests the evaluator reads, and why each other one was left out (a named port, bad YAML):
+    one unreadable policy must not stop the namespace's monitoring."""
+    good: list[dict[str, Any]] = []
+    bad: list[str] = []
+    for policy in policies:
+        try:
+            manifest = manifest_of(policy)
+            compile_policy(manifest)
+        except (PolicyError, yaml.YAMLError) as exc:
+            bad.append(f"{policy.namespace}/{policy.name} v{policy.version}: {exc}"[:300])
+            continue
+        good.append(manifest)
+    return good, bad
 
 
 def event_of(violation: Violation, policy_ids: dict[str, int]) -> dict[str, Any]:
@@ -125,7 +142,7 @@ async def monitor_window(ctx: dict[str, Any], *, tenant_id: int, snapshot_id: in
     if not watched:
         return {"snapshot_id": snapshot_id, "namespaces": [], "violations": 0, "skipped": "no namespace in monitor"}
     window = await WindowLoader(tenant_id).load(row)
-    manifests = [manifest_of(p) for p in policies]
+    manifests, unreadable = usable_manifests(policies)
     result: MonitorResult = await asyncio.to_thread(
         evaluate_window, manifests, window.nodes, window.edges, monitored=watched
     )
@@ -160,6 +177,7 @@ async def monitor_window(ctx: dict[str, Any], *, tenant_id: int, snapshot_id: in
         "violations": len(events),
         "new": len(changes.inserted),
         "resolved": resolved,
+        "unreadable": unreadable,
     }
 
 
@@ -189,6 +207,8 @@ async def schedule_monitor(ctx: dict[str, Any]) -> dict[str, Any]:
         if stored is not None and (stored.decode() if isinstance(stored, bytes) else stored) == value:
             continue
         await queue_monitor(tenant_id=tenant_id, snapshot_id=snapshot_id, reason="schedule: policies or window changed")
+        # remembered at once: a run that fails is not queued again every 15 s, only when something changes
+        await ctx["redis"].set(fingerprint_key(tenant_id), value, ex=FINGERPRINT_TTL)
         queued += 1
     return {"tenants": len(states), "queued": queued}
 

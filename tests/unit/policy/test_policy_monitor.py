@@ -113,3 +113,20 @@ def test_amending_admits_exactly_the_violating_flow() -> None:
         {"to": [{"ipBlock": {"cidr": "203.0.113.9/32"}}], "ports": [{"port": 443, "protocol": "TCP"}]}
     ]
     assert _payments_policy()["spec"]["ingress"][0]["ports"] == [{"port": 8443}]  # the original is left alone
+
+
+def test_an_unreadable_policy_is_left_out_with_the_reason() -> None:
+    from jobs.tasks.monitor import usable_manifests
+    from models.policy import Policy
+
+    good = Policy(tenant_id=1, name="sg-payments", namespace="shop", yaml="kind: NetworkPolicy\nspec: {}\n", version=2)
+    named = Policy(
+        tenant_id=1,
+        name="sg-web",
+        namespace="shop",
+        version=1,
+        yaml="spec:\n  ingress:\n  - ports:\n    - port: http\n",
+    )
+    manifests, bad = usable_manifests([good, named])
+    assert [m["metadata"] for m in manifests] == [{"namespace": "shop", "name": "sg-payments"}]
+    assert bad == ["shop/sg-web v1: shop/sg-web at ports: named port 'http' is not supported"]
