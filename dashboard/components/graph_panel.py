@@ -19,7 +19,8 @@ def _select(id_: str, label: str, value: rx.Var[str] | str, on_change: object, *
     return rx.vstack(
         rx.text(label, size="1", color_scheme="gray"),
         rx.el.select(*options, value=value, on_change=on_change, id=id_,
-                     style={"padding": "0.3em", "border": "1px solid var(--gray-a7)", "borderRadius": "6px"}),
+                     style={"padding": "0.3em", "border": "1px solid var(--gray-a7)", "borderRadius": "6px",
+                            "maxWidth": "22em"}),
         spacing="1",
     )
 

@@ -62,7 +62,8 @@ def zeek_snapshots(live_app: LiveApp) -> list[dict[str, Any]]:
 
 
 async def _open(browser: Browser, live_app: LiveApp, query: str, size: tuple[int, int] = (1440, 900)) -> Page:
-    page = await login(browser, live_app, f"admin@{TENANT}.test", path=f"/graph{query}")
+    page = await login(browser, live_app, f"admin@{TENANT}.test", path="/overview")
+    await page.goto(f"{live_app.base_url}/graph{query}")  # the whole query (a login `next` would split it at &)
     await page.set_viewport_size({"width": size[0], "height": size[1]})
     await page.wait_for_selector(f"{PLOT} .main-svg", timeout=30_000)
     return page
@@ -101,7 +102,7 @@ async def test_the_sensor_sits_in_the_centre_with_peers_grouped_by_network_and_d
     SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / "zeek-1440.png"), full_page=True)
     await page.set_viewport_size({"width": 1024, "height": 768})
-    await page.wait_for_timeout(500)
+    await page.wait_for_timeout(2000)  # plotly redraws for the new width
     await page.screenshot(path=str(SHOTS / "zeek-1024.png"), full_page=True)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from jobs.engines.graph.labels import labelled, marker_px, short
+from jobs.engines.graph.labels import labelled, marker_px, scale, short
 from jobs.engines.graph.layout import SPACING
 from jobs.engines.graph.model import GraphView, ViewEdge, ViewNode
 
@@ -65,7 +65,8 @@ def _edge_traces(view: GraphView, at: dict[str, ViewNode], webgl: bool) -> list[
             ys += [_r(at[e.src].y), _r(at[e.dst].y), None]
         traces.append(_scatter(webgl, x=xs, y=ys, mode="lines", name=look["name"], hoverinfo="skip",
                                line={"color": look["color"], "width": look["width"], "dash": look["dash"]}))
-        traces.append(_arrows(edges, at, webgl, str(look["color"]), str(look["name"])))
+        arrows = _chevrons if webgl else _arrows
+        traces.append(arrows(edges, at, webgl, str(look["color"]), str(look["name"])))
     if view.edges:
         hovered = view.edges[:EDGE_HOVER_MAX]  # the view lists edges heaviest first
         mids = [((at[e.src].x + at[e.dst].x) / 2, (at[e.src].y + at[e.dst].y) / 2) for e in hovered]
@@ -87,6 +88,24 @@ def _arrows(edges: list[ViewEdge], at: dict[str, ViewNode], webgl: bool, color: 
     return _scatter(webgl, x=xs, y=ys, mode="markers", name=f"{name} direction", showlegend=False,
                     hoverinfo="skip", meta={"directed": True},
                     marker={"symbol": "triangle-up", "size": ARROW_PX, "color": color, "angle": angles})
+
+
+def _chevrons(edges: list[ViewEdge], at: dict[str, ViewNode], webgl: bool, color: str, name: str) -> Any:
+    """Arrowheads as two short strokes each, in one line trace: WebGL draws turned markers slowly (seconds for
+    a few thousand in software rendering), lines fast. Their size is set for the first view's scale."""
+    size = ARROW_PX / scale(tuple(at.values()))
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for e in edges:
+        a, b = at[e.src], at[e.dst]
+        length = math.hypot(b.x - a.x, b.y - a.y) or 1.0
+        ux, uy = (b.x - a.x) / length, (b.y - a.y) / length
+        hx, hy = a.x + (b.x - a.x) * ARROW_AT, a.y + (b.y - a.y) * ARROW_AT
+        for side in (1, -1):
+            xs += [_r(hx), _r(hx - size * (ux - side * uy * 0.6)), None]
+            ys += [_r(hy), _r(hy - size * (uy + side * ux * 0.6)), None]
+    return _scatter(webgl, x=xs, y=ys, mode="lines", name=f"{name} direction", showlegend=False, hoverinfo="skip",
+                    meta={"directed": True}, line={"color": color, "width": 1.5})
 
 
 def _node_text(n: ViewNode) -> str:

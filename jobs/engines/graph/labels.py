@@ -38,7 +38,8 @@ def marker_px(node: ViewNode) -> float:
     return 16.0 if node.kind == "home" else 12.0
 
 
-def _scale(nodes: tuple[ViewNode, ...]) -> float:
+def scale(nodes: tuple[ViewNode, ...]) -> float:
+    """Pixels per data unit at the first view (both axes share one scale)."""
     xs, ys = [n.x for n in nodes], [n.y for n in nodes]
     width, height = max(xs) - min(xs), max(ys) - min(ys)
     # plotly pads the autorange by about 5 % a side and keeps one scale for both axes
@@ -70,7 +71,7 @@ def labelled(nodes: tuple[ViewNode, ...]) -> dict[str, str]:
     groups, each where its box covers no kept label and no marker (a home host's label is always drawn)."""
     if not nodes or len(nodes) > LABEL_POINTS_MAX:
         return {}
-    px = _scale(nodes)
+    px = scale(nodes)
     markers = [(n.x * px - marker_px(n) / 2, n.y * px - marker_px(n) / 2,
                 n.x * px + marker_px(n) / 2, n.y * px + marker_px(n) / 2) for n in nodes]
     kept: list[Box] = []

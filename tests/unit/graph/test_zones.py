@@ -12,7 +12,7 @@ from jobs.engines.graph.details import node_details
 from jobs.engines.graph.diff import changes_only, classify, union
 from jobs.engines.graph.figure import view_figure
 from jobs.engines.graph.filters import BadFilter, GraphFilter, apply_filter, autonomous_systems, countries
-from jobs.engines.graph.labels import _label_box, _scale, labelled
+from jobs.engines.graph.labels import _label_box, labelled, scale
 from jobs.engines.graph.layout import compute_layout, covers
 from jobs.engines.graph.model import Graph
 from jobs.engines.graph.view import PAGE_GROUP_THRESHOLD, ViewOptions, build_view
@@ -97,7 +97,7 @@ def test_labels_drawn_do_not_overlap() -> None:
     chosen = labelled(view.nodes)
     assert SENSOR in chosen
     at = {n.key: n for n in view.nodes}
-    px = _scale(view.nodes)
+    px = scale(view.nodes)
     boxes = [_label_box(at[k], px, pos) for k, pos in chosen.items()]
     assert len(boxes) >= 2
     for i, a in enumerate(boxes):
