@@ -12,6 +12,7 @@ import httpx
 import reflex as rx
 
 from jobs.engines.notify.routing import Route
+from jobs.engines.notify.template import MAX_TEMPLATE, preview
 from jobs.tasks.notify import drain_integration
 from models.db import session_scope
 from models.errors import Conflict, Invalid, NotFound
@@ -83,6 +84,17 @@ class IntegrationsState(AppState):
     message: str = ""
     is_error: bool = False
     pending_delete: str = ""
+    template: str = ""
+
+    @rx.var
+    def template_preview(self) -> str:
+        """The add form's template rendered for a sample incident, or what is wrong with it."""
+        if not self.template.strip():
+            return ""
+        try:
+            return preview(self.template)
+        except ValueError as exc:
+            return f"⚠ {exc}"
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message, self.is_error = text, error
@@ -116,12 +128,21 @@ class IntegrationsState(AppState):
 
     @rx.event
     @guarded("admin")
+    async def set_template(self, template: str) -> None:
+        """The template being written (the preview follows)."""
+        self.template = template[:MAX_TEMPLATE]
+
+    @rx.event
+    @guarded("admin")
     async def add(self, form: dict[str, Any]) -> None:
         """Add an integration of the chosen kind."""
         try:
             quiet = {k: str(form.get(f"quiet_{k}", "")).strip() for k in ("start", "end")}
             routing = {"quiet_hours": quiet} if any(quiet.values()) else {}
             Route.from_config(routing, min_severity="info")
+            template = str(form.get("template", "")).strip()
+            if template:
+                preview(template)  # refused here with its line and reason, as REST refuses it
             async with session_scope() as session:
                 row, generated = await q.create_integration(
                     session,
@@ -132,13 +153,14 @@ class IntegrationsState(AppState):
                     min_severity=str(form.get("min_severity", "high")),
                     config=config_of(self.kind, form),
                     routing=routing,
+                    template=template,
                 )
         except (Invalid, Conflict, ValueError) as exc:
             self._say(str(exc), error=True)
             return
         shown = f" Its signing secret, shown once: {generated}" if generated else ""
         self._say(f"Integration {row.name!r} added.{shown}")
-        self.selected = str(row.id)
+        self.selected, self.template = str(row.id), ""
         await self._reload()
 
     @rx.event

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from dashboard.api.deps import Caller, DbSession
 from jobs.engines.notify.routing import Route
+from jobs.engines.notify.template import preview
 from jobs.tasks.notify import drain_integration
 from models.db import session_scope
 from models.errors import Invalid
@@ -50,6 +51,14 @@ class IntegrationPatch(BaseModel):
     enabled: bool | None = None
 
 
+def _check_template(template: str) -> None:
+    """422 with the reason (line, unknown name, unsafe access) when the template would not render."""
+    try:
+        preview(template)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+
+
 def _check_routing(routing: dict[str, Any]) -> None:
     """422 with the reason when the routing JSON would not load (min_severity is checked by the query)."""
     try:
@@ -70,6 +79,7 @@ async def create_integration(caller: Caller, session: DbSession, body: Integrati
     """Add an integration (audited without its secrets)."""
     caller.require("admin")
     _check_routing(body.routing)
+    _check_template(body.template)
     row, generated = await q.create_integration(
         session,
         tenant_id=caller.tenant_id,
@@ -101,6 +111,8 @@ async def update_integration(
     changes = body.model_dump(exclude_unset=True)
     if "routing" in changes:
         _check_routing(changes["routing"] or {})
+    if changes.get("template"):
+        _check_template(changes["template"])
     row = await q.update_integration(
         session, tenant_id=caller.tenant_id, integration_id=integration_id, actor=caller.actor, changes=changes
     )

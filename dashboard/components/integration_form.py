@@ -87,6 +87,45 @@ def _kind_fields() -> rx.Component:
     )
 
 
+def _template() -> rx.Component:
+    return rx.hstack(
+        rx.vstack(
+            rx.text(
+                "Message template (optional, Jinja2; names: title, severity, kind, entity, summary, explanation, "
+                "reasons, events, url…)",
+                as_="label",
+                html_for="integration-template",
+                size="1",
+                weight="medium",
+            ),
+            rx.text_area(
+                name="template",
+                id="integration-template",
+                rows="3",
+                width="34em",
+                placeholder="{{ severity|upper }}: {{ kind }} of {{ entity }} — {{ url }}",
+                on_change=IntegrationsState.set_template,
+            ),
+            spacing="1",
+        ),
+        rx.cond(
+            IntegrationsState.template_preview != "",
+            rx.vstack(
+                rx.text("Preview (a sample incident)", size="1", weight="medium"),
+                rx.code(
+                    IntegrationsState.template_preview,
+                    id="integration-template-preview",
+                    white_space="pre-wrap",
+                    max_width="34em",
+                ),
+                spacing="1",
+            ),
+        ),
+        wrap="wrap",
+        align="start",
+    )
+
+
 def integration_form() -> rx.Component:
     """Kind, name, minimum severity, the kind's settings and optional quiet hours (UTC)."""
     return rx.form(
@@ -121,6 +160,7 @@ def integration_form() -> rx.Component:
                 align="end",
             ),
             _kind_fields(),
+            _template(),
             rx.button(rx.icon("plus"), "Add integration", type="submit", id="integration-add"),
             spacing="3",
         ),

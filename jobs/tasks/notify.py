@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from jobs.engines.notify.notice import Notice
 from jobs.engines.notify.pacing import MAX_ATTEMPTS, RATE_INTERVAL_S, RateLimit, backoff_delay, plan_digest
 from jobs.engines.notify.routing import Route
+from jobs.engines.notify.template import apply as apply_template
 from jobs.integrations.notify.dispatch import Target, send_batch, send_digest, send_one
 from jobs.integrations.notify.errors import DeliveryError, Permanent
 from jobs.integrations.notify.notices import notice_of, sample_notice
@@ -282,7 +283,25 @@ async def _prepare(
                 )
             else:
                 ready.append(row)
+        for row, reason in _apply_template(integration.template, ready, notices):
+            ready.remove(row)
+            await outbox.settle(
+                session, tenant_id=tenant_id, delivery_id=int(row.id or 0), status="failed", error=reason
+            )
     return ready, notices
+
+
+def _apply_template(
+    template: str, rows: Sequence[NotificationDelivery], notices: dict[int, Notice]
+) -> list[tuple[NotificationDelivery, str]]:
+    """The integration's template over each ready notice; the rows it cannot render, with the reason."""
+    failed = []
+    for row in rows:
+        try:
+            notices[int(row.id or 0)] = apply_template(template, notices[int(row.id or 0)])
+        except ValueError as exc:
+            failed.append((row, f"the integration's template: {exc}"))
+    return failed
 
 
 async def drain_integration(

@@ -54,6 +54,8 @@ async def test_admin_adds_slack_presses_test_and_sees_it_sent(browser: Browser, 
     )
     await page.fill("#integration-name", "secops e2e")
     await page.fill("#integration-url", slack)
+    await page.fill("#integration-template", "{{ severity|upper }} on {{ entity }}")
+    await expect(page.locator("#integration-template-preview")).to_have_text("HIGH on 198.51.100.0/24", timeout=10_000)
     await page.click("#integration-add")
     await expect(page.locator("#integrations-message")).to_contain_text(
         "Integration 'secops e2e' added.", timeout=10_000
@@ -67,6 +69,8 @@ async def test_admin_adds_slack_presses_test_and_sees_it_sent(browser: Browser, 
     )
     await expect(page.locator("#deliveries-table .delivery-status").first).to_have_text("sent")
     assert len(_Slack.bodies) == 1 and _Slack.bodies[0]["text"].startswith("[INFO] test")
+    # the template wrote the message's text (for the test: the integration as entity)
+    assert "INFO on integration secops e2e" in json.dumps(_Slack.bodies[0]["attachments"])
     folder = Path(os.environ.get("SG_E2E_SHOTS") or live_app.log_dir)
     folder.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(folder / "integrations.png"), full_page=True)

@@ -79,6 +79,8 @@ async def test_create_read_patch_delete_never_show_secrets(client: httpx.AsyncCl
             },
             "both a start and an end",
         ),
+        ({"kind": "slack", "name": "x", "config": {"url": SLACK_URL}, "template": "{{ nope }}"}, "'nope' is undefined"),
+        ({"kind": "slack", "name": "x", "config": {"url": SLACK_URL}, "template": "{{ ''.__class__ }}"}, "unsafe"),
     ],
 )
 async def test_invalid_input_answers_422_with_the_reason(

@@ -267,3 +267,19 @@ async def test_splunk_hec_batches_with_its_token_through_a_503_burst(allowed: st
     assert {e["index"] for e in events} == {"security"} and {e["sourcetype"] for e in events} == {"sg:incident"}
     rows = await _all(a)
     assert {(r.status, r.attempts) for r in rows} == {("sent", 3)}
+
+
+async def test_the_integration_template_becomes_the_message(allowed: str) -> None:
+    a = (await make_tenant("alpha")).tenant_id
+    async with syslog_receiver() as receiver:
+        await _integration(a, "syslog", {"host": "127.0.0.1", "port": receiver.port},
+                           template="{{ severity|upper }}: {{ kind }} of {{ entity }} = {{ events }} events")
+        await _incidents(a, 1, severity="high")
+        async with HttpReceiver().client() as client:
+            await notify.drain_tenant(client, tenant_id=a)
+        for _ in range(50):
+            if receiver.lines:
+                break
+            await asyncio.sleep(0.02)
+    parsed = pycef.parse(receiver.lines[0])
+    assert parsed["msg"] == "HIGH: scan of 10.0.0.0/24 \\= 2 events"

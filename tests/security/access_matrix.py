@@ -248,6 +248,7 @@ STATE: dict[str, Handler] = {
     # Integrations (issue 18): admin only; the form submits the fields of the chosen kind
     "IntegrationsState.load": Handler("admin"),
     "IntegrationsState.set_kind": Handler("admin", args=("syslog",)),
+    "IntegrationsState.set_template": Handler("admin", args=("{{ entity }}",)),
     "IntegrationsState.add": Handler("admin", args=({"name": "matrix-{user}", "min_severity": "high",
                                                      "url": "https://hooks.slack.com/services/T/B/x"},)),
     "IntegrationsState.select": Handler("admin", args=("{integration}",)),
