@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -226,63 +227,74 @@ async def _release(tenant_id: int, rows: Sequence[NotificationDelivery]) -> None
             session.add(stored)
 
 
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """What routing made of one claimed row: a notice to send, or a status (with reason, and a time if held)."""
+
+    notice: Notice | None = None
+    status: str = ""
+    reason: str = ""
+    retry_at: datetime | None = None
+
+
+def _route_row(
+    row: NotificationDelivery,
+    incident: Incident | None,
+    integration: Integration,
+    route: Route | None,
+    broken: str,
+    now: datetime,
+) -> _Verdict:
+    base = get_settings().base_url
+    if row.kind == "digest":
+        return _Verdict(status="failed", reason="interrupted before the answer was recorded; its incidents are retried")
+    if row.kind == "test":
+        return _Verdict(notice=sample_notice(name=integration.name, now=now, base_url=base))
+    if route is None:
+        return _Verdict(status="failed", reason=broken)
+    if not integration.enabled:
+        return _Verdict(status="skipped", reason="integration is disabled")
+    if incident is None:
+        return _Verdict(status="skipped", reason="the incident no longer exists")
+    notice = notice_of(incident, kind=row.kind, base_url=base)
+    decision = route.decide(notice, now)
+    if not decision.send:
+        return _Verdict(status="skipped", reason=decision.reason)
+    if decision.not_before is not None:
+        return _Verdict(status="pending", reason=decision.reason, retry_at=decision.not_before)
+    return _Verdict(notice=notice)
+
+
 async def _prepare(
     tenant_id: int, integration: Integration, rows: list[NotificationDelivery], now: datetime
 ) -> tuple[list[NotificationDelivery], dict[int, Notice]]:
     """Route the claimed rows: those to send now with their notices; the rest settled (skipped, held, failed)."""
-    base = get_settings().base_url
     ready: list[NotificationDelivery] = []
     notices: dict[int, Notice] = {}
+    route, broken = None, ""
+    try:
+        route = Route.from_config(integration.routing, min_severity=integration.min_severity)
+    except ValueError as exc:
+        broken = f"routing of this integration is invalid: {exc}"
     async with session_scope() as session:
-        try:
-            route = Route.from_config(integration.routing, min_severity=integration.min_severity)
-        except ValueError as exc:
-            route, broken = None, f"routing of this integration is invalid: {exc}"
         ids = [r.incident_id for r in rows if r.incident_id is not None]
-        found = (
-            {
-                int(i.id or 0): i
-                for i in await session.exec(
-                    select(Incident).where(Incident.tenant_id == tenant_id, col(Incident.id).in_(ids))
-                )
-            }
-            if ids
-            else {}
-        )
+        query = select(Incident).where(Incident.tenant_id == tenant_id, col(Incident.id).in_(ids))
+        found = {int(i.id or 0): i for i in await session.exec(query)} if ids else {}
         for row in rows:
-            status, reason, retry_at = "", "", None
-            incident = found.get(int(row.incident_id or 0))
-            if row.kind == "digest":
-                status, reason = "failed", "interrupted before the answer was recorded; its incidents are retried"
-            elif row.kind == "test":
-                notices[int(row.id or 0)] = sample_notice(name=integration.name, now=now, base_url=base)
-            elif route is None:
-                status, reason = "failed", broken
-            elif not integration.enabled:
-                status, reason = "skipped", "integration is disabled"
-            elif incident is None:
-                status, reason = "skipped", "the incident no longer exists"
-            else:
-                notice = notice_of(incident, kind=row.kind, base_url=base)
-                decision = route.decide(notice, now)
-                if not decision.send:
-                    status, reason = "skipped", decision.reason
-                elif decision.not_before is not None:
-                    status, reason, retry_at = "pending", decision.reason, decision.not_before
-                else:
-                    notices[int(row.id or 0)] = notice
-            if status:
-                await outbox.settle(
-                    session,
-                    tenant_id=tenant_id,
-                    delivery_id=int(row.id or 0),
-                    status=status,
-                    error=reason,
-                    retry_at=retry_at,
-                    uncount=retry_at is not None,
-                )
-            else:
+            verdict = _route_row(row, found.get(int(row.incident_id or 0)), integration, route, broken, now)
+            if verdict.notice is not None:
+                notices[int(row.id or 0)] = verdict.notice
                 ready.append(row)
+                continue
+            await outbox.settle(
+                session,
+                tenant_id=tenant_id,
+                delivery_id=int(row.id or 0),
+                status=verdict.status,
+                error=verdict.reason,
+                retry_at=verdict.retry_at,
+                uncount=verdict.retry_at is not None,
+            )
         for row, reason in _apply_template(integration.template, ready, notices):
             ready.remove(row)
             await outbox.settle(
