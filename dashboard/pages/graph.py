@@ -64,7 +64,8 @@ def _graph_view() -> rx.Component:
         _matches(),
         rx.hstack(
             rx.box(rx.plotly(data=GraphState.figure, on_click=GraphState.click, config=PLOT_CONFIG,
-                             use_resize_handler=True, style={"width": "100%"}), width="100%", id="graph-plot"),
+                             use_resize_handler=True, style={"width": "100%", "height": "640px"}), width="100%",
+                   id="graph-plot"),
             details_panel(),
             width="100%", align="start",
         ),
