@@ -164,6 +164,14 @@ STATE: dict[str, Handler] = {
     "GraphState.select": Handler("ui", args=("{node}",)),
     # An export of the open graph: a signed-out tab must not download it (security finding 5).
     "GraphState.download_json": Handler("viewer"),
+    "GraphState.set_changes_only": Handler("viewer", args=(True,)),
+    "ReplayState.load": Handler("viewer"),
+    "ReplayState.apply_period": Handler("viewer", args=({"from": "2024-01-01T00:00", "to": "2024-01-02T00:00"},)),
+    "ReplayState.step": Handler("viewer", args=(1,)),
+    "ReplayState.go_to": Handler("viewer", args=([1.0],)),
+    "ReplayState.toggle_play": Handler("viewer"),
+    "ReplayState.tick": Handler("viewer"),
+    "ReplayState.set_speed": Handler("viewer", args=("2",)),
     "GraphState.show_offer": Handler("viewer", prep={"live_offer": {"id": "{snapshot}"}}),
     "GraphDetailState.close": Handler("ui"),
     # Jobs
