@@ -19,7 +19,7 @@ from tests.apprunner import LiveApp, seed_tenants, sg
 from tests.e2e.conftest import login
 
 pytestmark = pytest.mark.e2e
-TENANT = "echo"
+TENANT = "golf"  # a tenant name of its own: test_incidents seeds "echo" in the same app
 POLICY = """apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata:
