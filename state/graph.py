@@ -122,7 +122,7 @@ class GraphState(AppState):
             base = await self._load_base(tenant_id, graph)
         except NotFound as exc:
             base, self.compare_id, notice = None, "", exc.message
-        (graph, *rest), missing = await graph_data.placed([graph] if base is None else [graph, base], home)
+        (graph, *rest), missing = await graph_data.placed(tenant_id, [graph] if base is None else [graph, base], home)
         self._graph, self._base = graph, (rest[0] if rest else None)
         layout = await graph_data.layout_of(tenant_id, current, graph, graph_data.previous_of(self.snapshots, current))
         if self._base is not None:

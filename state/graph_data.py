@@ -1,5 +1,6 @@
 """Loading what the Graph page draws: a snapshot's graph from the database, its layout, its drift events, the
-tenant's home networks and the outside addresses' enrichment (offline tables, cached per process)."""
+tenant's home networks and the outside addresses' enrichment (stored per upload at ingest, `jobs.stores.enrichment`:
+read, never looked up again per view)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from jobs.engines.detect.home import HomeNetworks
-from jobs.engines.enrich import EnrichDataMissing, load_tables, lookup_addresses
 from jobs.engines.graph.layout import Layout
 from jobs.engines.graph.model import EdgeKey, Enrichment, Graph
 from jobs.engines.graph.zones import outside_addresses, place
 from jobs.engines.snapshot.types import EdgeRecord, NodeKind, NodeRecord
 from jobs.runtime.home import home_of
+from jobs.stores.enrichment import enrichment_of
 from jobs.stores.layouts import layout_for
 from models.db import session_scope
 from models.graph import Edge, Node, Snapshot
@@ -58,19 +59,15 @@ async def home_networks(tenant_id: int) -> HomeNetworks:
     return home_of(tenant)
 
 
-def _lookup(addresses: list[str]) -> dict[str, Enrichment]:
-    return dict(zip(addresses, lookup_addresses(load_tables(), addresses), strict=True))
-
-
-async def placed(graphs: list[Graph], home: HomeNetworks) -> tuple[list[Graph], str]:
-    """`graphs` with home and outside groups set and their outside addresses enriched, and a notice for
-    the page when the enrichment tables are not installed (peers are then grouped as unknown networks)."""
+async def placed(tenant_id: int, graphs: list[Graph], home: HomeNetworks) -> tuple[list[Graph], str]:
+    """`graphs` with home and outside groups set and their outside addresses' stored enrichment (the answers ingest
+    found, `jobs.stores.enrichment`), and a notice for the page when none of them has one (ingested without the
+    offline tables: peers are then grouped as unknown networks)."""
     wanted = sorted({a for g in graphs for a in outside_addresses(g, home)})
-    notice = ""
-    try:
-        info = await asyncio.to_thread(_lookup, wanted) if wanted else {}
-    except EnrichDataMissing as exc:
-        info, notice = {}, f"No AS or country data: {exc}"
+    info: dict[str, Enrichment] = (
+        await asyncio.to_thread(lambda: enrichment_of(tenant_id=tenant_id, addresses=wanted)) if wanted else {})
+    notice = ("No AS or country data is stored for this snapshot's outside addresses (the flows were ingested "
+              "without the enrichment tables): peers are grouped as unknown networks.") if wanted and not info else ""
     return [place(g, home, info) for g in graphs], notice
 
 
