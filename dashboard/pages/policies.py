@@ -121,7 +121,8 @@ def _table() -> rx.Component:
 def policies() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.heading("Policies", size="6"), rx.spacer(),
+            rx.heading("Policies", size="6"),
+            rx.link("Readiness ›", href="/policies/readiness", size="2", id="policies-readiness-link"), rx.spacer(),
             rx.button("Download approved bundle", size="1", variant="outline", id="policies-bundle",
                       on_click=PolicyDownloadState.download_bundle),
             width="100%", align="center"),
