@@ -1,13 +1,19 @@
 """The Drift events page: filters, server-side sort and paging, bulk status change (the rows ticked, the page, or
-every event matching the filters, with the count in the confirmation)."""
+every event matching the filters, with the count in the confirmation).
+
+The filters live in the address bar as `ev_`-prefixed parameters (`/drift?tab=events&ev_kind=beacon&ev_since=…`),
+beside the incident list's own, so a link opens the same list; the tenant comes from the session, never the URL.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import reflex as rx
+from reflex_base.event import EventSpec
 
 from models.db import session_scope
 from models.drift import EVENT_KINDS, EVENT_STATUSES
@@ -15,6 +21,7 @@ from models.drift import SEVERITIES as SEVERITIES
 from models.errors import Invalid, NotFound
 from models.public.drift import DriftEventPublic
 from models.queries import drift as drift_queries
+from state import bulk
 from state.base import AppState, guarded
 from state.live import listens_to
 
@@ -24,6 +31,12 @@ KINDS = EVENT_KINDS
 SORTS = ("risk", "window_start", "kind", "severity")
 ANY = "any"
 DAY = timedelta(days=1)
+DEFAULT_FILTERS = {"kind": ANY, "severity": ANY, "status": "open", "min_risk": "", "text": "", "since": "", "until": ""}
+# a filter's name in the address bar (the incident list owns the plain `status`, `kind`, `severity` and `q`)
+URL_NAMES = {"kind": "ev_kind", "severity": "ev_severity", "status": "ev_status", "min_risk": "ev_risk",
+             "text": "ev_q", "since": "ev_since", "until": "ev_until"}
+CHOICES: dict[str, tuple[str, ...]] = {"kind": KINDS, "severity": SEVERITIES, "status": EVENT_STATUSES}
+MAX_TEXT = 200
 
 
 def day_bounds(since: str, until: str) -> tuple[datetime | None, datetime | None]:
@@ -54,6 +67,38 @@ def filter_args(filters: Mapping[str, str]) -> dict[str, Any]:
             "since": since, "until": until}
 
 
+def filters_from_url(params: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The events' filters a link asks for (the defaults for those it does not name), and what in it was refused
+    (the default is kept for those)."""
+    found, refused = dict(DEFAULT_FILTERS), []
+    for name, param in URL_NAMES.items():
+        value = str(params.get(param, "")).strip()[:MAX_TEXT]
+        if not value:
+            continue
+        allowed = CHOICES.get(name)
+        if allowed is not None and value != ANY and value not in allowed:
+            refused.append(f"{name} {value[:40]!r} is not one of {', '.join(allowed)}")
+            continue
+        found[name] = value
+    return found, refused
+
+
+def url_filters(filters: Mapping[str, str]) -> dict[str, str]:
+    """The filters as address-bar parameters: only those that differ from the defaults."""
+    return {URL_NAMES[k]: v for k, v in filters.items() if k in URL_NAMES and v != DEFAULT_FILTERS.get(k)}
+
+
+def filters_in_url(filters: Mapping[str, str]) -> EventSpec:
+    """Put the events' filters in the address bar (the tab on events), keeping the rest of the query, without
+    navigating."""
+    script = ("const u = new URL(window.location.href); for (const k of [...u.searchParams.keys()])"
+              " { if (k.startsWith('ev_')) u.searchParams.delete(k); }"
+              " u.searchParams.set('tab', 'events');"
+              f" for (const [k, v] of Object.entries({json.dumps(url_filters(filters))})) u.searchParams.set(k, v);"
+              " window.history.replaceState(null, '', u.pathname + u.search);")
+    return rx.call_script(script)
+
+
 def event_row(event: dict[str, Any]) -> dict[str, str]:
     """An event as the table shows it."""
     port = f":{event['dst_port']}" if event.get("dst_port") is not None else ""
@@ -71,8 +116,7 @@ class DriftListState(AppState):
     rows: list[dict[str, str]] = []
     total: int = 0
     offset: int = 0
-    filters: dict[str, str] = {"kind": ANY, "severity": ANY, "status": "open", "min_risk": "", "text": "",
-                               "since": "", "until": ""}
+    filters: dict[str, str] = dict(DEFAULT_FILTERS)
     sort: str = "risk"
     descending: bool = True
     selected: list[str] = []
@@ -98,7 +142,7 @@ class DriftListState(AppState):
 
     @rx.var
     def page_selected(self) -> bool:
-        return bool(self.rows) and {r["id"] for r in self.rows} <= set(self.selected)
+        return bulk.whole_page([r["id"] for r in self.rows], self.selected)
 
     async def _query(self) -> None:
         try:
@@ -116,16 +160,22 @@ class DriftListState(AppState):
     @rx.event
     @guarded("viewer")
     async def load(self) -> None:
-        """First page with the current filters; `?event=ID` opens that event's detail."""
+        """First page with the filters of the link (`?ev_kind=…&ev_since=…`; the defaults for those it does not
+        name); `?event=ID` opens that event's detail (DriftDetailState)."""
+        self.filters, refused = filters_from_url(self.router.url.query_parameters)
+        self.offset, self.selected, self.all_matching = 0, [], False
         await self._query()
+        if refused:
+            self.message = "Ignored from the link: " + "; ".join(refused) + "."
 
     @rx.event
     @guarded("viewer")
-    async def apply_filters(self, form: dict[str, Any]) -> None:
-        """Filters from the form (Enter submits); back to the first page, nothing selected."""
-        self.filters = {k: str(form.get(k, self.filters.get(k, ""))).strip() for k in self.filters}
+    async def apply_filters(self, form: dict[str, Any]) -> EventSpec:
+        """Filters from the form (Enter submits); back to the first page, nothing selected; the URL follows."""
+        self.filters = {k: str(form.get(k, self.filters.get(k, ""))).strip()[:MAX_TEXT] for k in self.filters}
         self.offset, self.selected, self.all_matching = 0, [], False
         await self._query()
+        return filters_in_url(self.filters)
 
     @rx.event
     @guarded("viewer")
@@ -149,22 +199,14 @@ class DriftListState(AppState):
     @rx.event
     @guarded("viewer")
     def toggle(self, event_id: str) -> None:
-        self.all_matching = False
-        self.selected = [i for i in self.selected if i != event_id] if event_id in self.selected else [
-            *self.selected, event_id]
+        self.selected, self.all_matching = bulk.toggled(self.selected, event_id), False
 
     @rx.event
     @guarded("viewer")
     def select_scope(self, scope: str) -> None:
         """"page" ticks (or unticks) every row shown; "matching" takes every event matching the filters, on
         every page; "none" clears."""
-        ids = [r["id"] for r in self.rows]
-        if scope == "page":
-            self.selected, self.all_matching = ([] if set(ids) <= set(self.selected) else ids), False
-        elif scope == "matching":
-            self.selected, self.all_matching = ids, True
-        else:
-            self.selected, self.all_matching = [], False
+        self.selected, self.all_matching = bulk.scoped(scope, [r["id"] for r in self.rows], self.selected)
 
     @rx.event
     @guarded("viewer")
@@ -209,11 +251,10 @@ class DriftListState(AppState):
             self.message = exc.message
             return
         # a filter-wide change skips the events already in that status: say so, not "0 marked"
-        unchanged = self.bulk_count - changed if self.all_matching else 0
+        message = bulk.outcome("events", status, changed, self.bulk_count, self.all_matching)
         self.selected, self.all_matching = [], False
         await self._query()
-        self.message = f"{changed:,} events marked {status}." + (
-            f" The other {unchanged:,} already were {status}." if unchanged > 0 else "")
+        self.message = message
 
     @rx.event
     @guarded("viewer")

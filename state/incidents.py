@@ -1,4 +1,6 @@
-"""The Drift page's incident table: filters, paging, a shareable URL, and a live refresh on `incident.changed`.
+"""The Drift page's incident table: filters, paging, a shareable URL, a live refresh on `incident.changed`, and bulk
+status change (the rows ticked, the page, or every incident matching the filters, with the count in the confirmation;
+the selection logic is shared with the events list, `state.bulk`).
 
 The URL carries the tab, the filters and the open incident (`/drift?status=open&kind=beacon&incident=12`), so a
 link opens the same view for a colleague of the same tenant (the tenant comes from the session, never the URL).
@@ -17,10 +19,12 @@ from reflex_base.event import EventSpec
 
 from models.db import session_scope
 from models.drift import EVENT_KINDS, SEVERITIES
-from models.errors import Invalid
+from models.errors import Invalid, NotFound
 from models.incidents import DIRECTIONS, INCIDENT_STATUSES
 from models.public.incidents import IncidentPublic
+from models.queries import incident_bulk
 from models.queries import incidents as incident_queries
+from state import bulk
 from state.base import AppState, guarded
 from state.live import listens_to
 
@@ -32,6 +36,8 @@ CHOICES: dict[str, tuple[str, ...]] = {"status": INCIDENT_STATUSES, "kind": EVEN
                                        "severity": SEVERITIES}
 DEFAULT_FILTERS = {"status": "open", "kind": ANY, "direction": ANY, "severity": ANY, "q": ""}
 MAX_TEXT = 200
+# what a bulk change may set (a verdict, false positive, is given one incident at a time: ranking learns from it)
+BULK_STATUSES = ("acknowledged", "resolved", "open")
 
 
 def when(value: str | datetime | None) -> str:
@@ -93,8 +99,12 @@ def share_query(filters: Mapping[str, str], *, tab: str = "incidents", incident_
 
 
 def replace_url(query: str) -> EventSpec:
-    """Put the view in the address bar without navigating (the page is not loaded again)."""
-    return rx.call_script(f"window.history.replaceState(null, '', '/drift' + {json.dumps(query)})")
+    """Put the view in the address bar without navigating (the page is not loaded again); the events tab's own
+    filters (`ev_…`, state.drift) stay."""
+    return rx.call_script(
+        f"const u = new URL('/drift' + {json.dumps(query)}, window.location.href);"
+        " for (const [k, v] of new URLSearchParams(window.location.search)) { if (k.startsWith('ev_'))"
+        " u.searchParams.set(k, v); } window.history.replaceState(null, '', u.pathname + u.search);")
 
 
 def changed_ids(event: Mapping[str, Any]) -> set[str]:
@@ -114,6 +124,14 @@ class IncidentListState(AppState):
     # The open incident's id, for the URL and the highlighted row ("" when none).
     selected: str = ""
     message: str = ""
+    # the ids ticked for a bulk change, or every incident matching the filters
+    ticked: list[str] = []
+    all_matching: bool = False
+    # how many incidents the pending bulk change touches (the confirmation's count)
+    bulk_count: int = 0
+    pending_bulk: str = ""
+    # the highest incident id the confirmed count covered (incidents arriving later are not changed)
+    _bulk_upto: int = 0
 
     @rx.var
     def page_label(self) -> str:
@@ -121,13 +139,25 @@ class IncidentListState(AppState):
             return "no incidents"
         return f"{self.offset + 1}–{min(self.offset + PAGE_SIZE, self.total)} of {self.total:,}"
 
+    @rx.var
+    def can_change(self) -> bool:
+        return self.role in ("analyst", "approver", "admin")
+
+    @rx.var
+    def page_selected(self) -> bool:
+        return bulk.whole_page([r["id"] for r in self.rows], self.ticked)
+
     def _share(self) -> EventSpec:
         """The address bar follows the view."""
         return replace_url(share_query(self.filters, tab=self.tab, incident_id=self.selected))
 
+    def _chosen(self) -> dict[str, str | None]:
+        """The filters as the queries take them (None for any)."""
+        return {k: (None if v in (ANY, "") else v) for k, v in self.filters.items()}
+
     async def _query(self) -> None:
         """The current page with the current filters, in rank order."""
-        f = {k: (None if v in (ANY, "") else v) for k, v in self.filters.items()}
+        f = self._chosen()
         try:
             async with session_scope() as session:
                 rows, self.total = await incident_queries.list_incidents(
@@ -160,7 +190,7 @@ class IncidentListState(AppState):
     async def apply_filters(self, form: dict[str, Any]) -> EventSpec:
         """Filters from the form (Enter submits); back to the first page."""
         self.filters, refused = filters_from({k: str(v) for k, v in form.items()})
-        self.offset = 0
+        self.offset, self.ticked, self.all_matching = 0, [], False
         self.message = "; ".join(refused)
         await self._query()
         return self._share()
@@ -171,6 +201,7 @@ class IncidentListState(AppState):
         """Next (1) or previous (-1) page."""
         last = max(self.total - 1, 0) // PAGE_SIZE * PAGE_SIZE
         self.offset = max(0, min(self.offset + step * PAGE_SIZE, last))
+        self.ticked = []
         await self._query()
 
     @rx.event
@@ -181,6 +212,72 @@ class IncidentListState(AppState):
             return None
         self.tab = tab
         return self._share()
+
+    @rx.event
+    @guarded("viewer")
+    def toggle(self, incident_id: str) -> None:
+        self.ticked, self.all_matching = bulk.toggled(self.ticked, incident_id), False
+
+    @rx.event
+    @guarded("viewer")
+    def select_scope(self, scope: str) -> None:
+        """"page" ticks (or unticks) every row shown; "matching" takes every incident matching the filters, on
+        every page; "none" clears."""
+        self.ticked, self.all_matching = bulk.scoped(scope, [r["id"] for r in self.rows], self.ticked)
+
+    @rx.event
+    @guarded("viewer")
+    async def ask_bulk(self, status: str) -> None:
+        """A bulk change starts with a confirmation naming how many incidents (counted now, for a filter-wide
+        one)."""
+        if status not in BULK_STATUSES or not (self.ticked or self.all_matching):
+            self.message = "Tick some incidents first (or select all matching the filters)."
+            return
+        self.bulk_count = len(self.ticked)
+        if self.all_matching:
+            f = self._chosen()
+            try:
+                async with session_scope() as session:
+                    self.bulk_count, self._bulk_upto = await incident_bulk.count_matching(
+                        session, tenant_id=self._tenant_id, status=f["status"], kind=f["kind"],
+                        direction=f["direction"], severity=f["severity"], q=f["q"])
+            except Invalid as exc:
+                self.message = exc.message
+                return
+        self.pending_bulk = status
+
+    @rx.event
+    @guarded("viewer")
+    def cancel_bulk(self) -> None:
+        self.pending_bulk = ""
+
+    @rx.event
+    @guarded("analyst")
+    async def confirm_bulk(self) -> None:
+        """Apply the confirmed status to the ticked incidents, or to every incident matching the filters that was
+        counted in the confirmation; their events follow, each incident's change audited."""
+        status, f = self.pending_bulk, self._chosen()
+        self.pending_bulk = ""
+        if status not in BULK_STATUSES:
+            self.message = "Choose a status for the change first."
+            return
+        try:
+            async with session_scope() as session:
+                if self.all_matching:
+                    changed = await incident_bulk.set_status_matching(
+                        session, tenant_id=self._tenant_id, new_status=status, by=self.actor, upto_id=self._bulk_upto,
+                        status=f["status"], kind=f["kind"], direction=f["direction"], severity=f["severity"], q=f["q"])
+                else:
+                    changed = await incident_bulk.set_status_many(
+                        session, tenant_id=self._tenant_id, incident_ids=[int(i) for i in self.ticked if i.isdigit()],
+                        status=status, by=self.actor)
+        except (NotFound, Invalid) as exc:
+            self.message = exc.message
+            return
+        message = bulk.outcome("incidents", status, changed, self.bulk_count, self.all_matching)
+        self.ticked, self.all_matching = [], False
+        await self._query()
+        self.message = message
 
     async def _on_live_event(self, event: dict[str, Any]) -> None:
         """Incidents changed (new ones, new events, another analyst's verdict): the page is read again, in rank

@@ -6,11 +6,14 @@ from __future__ import annotations
 import reflex as rx
 
 from dashboard.components.badges import severity_badge, status_badge
-from dashboard.components.bindings import Row, array, event
+from dashboard.components.bindings import Row, event
+from dashboard.components.bulk import Bulk, bulk_bar, page_checkbox, row_checkbox
 from dashboard.components.labelled import labelled_input, labelled_select
 from models.drift import EVENT_STATUSES
 from state.drift import ANY, KINDS, SEVERITIES, DriftListState
 from state.drift_detail import DriftDetailState
+
+BULK = Bulk(DriftListState, "selected", "events", ("acknowledged", "resolved", "false_positive"))
 
 
 def _filters() -> rx.Component:
@@ -35,6 +38,8 @@ def _filters() -> rx.Component:
             wrap="wrap", align="center",
         ),
         on_submit=DriftListState.apply_filters, reset_on_submit=False,
+        # the form keeps its defaults: remount it when a link sets the filters
+        key=f["kind"] + f["severity"] + f["status"] + f["min_risk"] + f["text"] + f["since"] + f["until"],
     )
 
 
@@ -48,9 +53,7 @@ def _header(label: str, column: str | None = None) -> rx.Component:
 
 def _row(row: Row) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.checkbox(checked=DriftListState.all_matching | array(DriftListState.selected).contains(
-            row["id"]), on_change=lambda _: event(DriftListState.toggle)(row["id"]),
-            custom_attrs={"aria-label": "select event " + row["id"]})),
+        rx.table.cell(row_checkbox(BULK, row["id"])),
         rx.table.cell(rx.text(row["risk"], weight="bold")),
         rx.table.cell(severity_badge(row["severity"])),
         rx.table.cell(row["kind"]),
@@ -64,47 +67,9 @@ def _row(row: Row) -> rx.Component:
     )
 
 
-def _scope() -> rx.Component:
-    """What the bulk change covers: the ticked rows, or every event matching the filters."""
-    L = DriftListState
-    matching = rx.text("All ", L.total, " events matching these filters are selected. ",
-                       rx.link("Clear", on_click=event(L.select_scope)("none"), cursor="pointer"), size="2",
-                       id="bulk-scope")
-    ticked = rx.text(array(L.selected).length(), " selected",
-                     rx.cond(L.page_selected & (L.total > array(L.rows).length()), rx.fragment(
-                         ". ", rx.link("Select all ", L.total, " matching this filter", cursor="pointer",
-                                       on_click=event(L.select_scope)("matching"), id="bulk-select-matching"))),
-                     size="2", id="bulk-scope")
-    return rx.cond(L.all_matching, matching, ticked)
-
-
-def _bulk() -> rx.Component:
-    L = DriftListState
-    nothing = (array(L.selected).length() == 0) & ~L.all_matching
-    return rx.hstack(
-        _scope(),
-        *[rx.button(s.replace("_", " "), size="1", variant="soft", on_click=event(L.ask_bulk)(s),
-                    disabled=nothing, id=f"bulk-{s}") for s in ("acknowledged", "resolved", "false_positive")],
-        rx.alert_dialog.root(rx.alert_dialog.content(
-            rx.alert_dialog.title("Change ", L.bulk_count, " events?"),
-            rx.alert_dialog.description("They will be marked ", L.pending_bulk,
-                                        rx.cond(L.all_matching, " (every event matching the filters, on every "
-                                                                "page)", ""),
-                                        ". Each change is audited with your name."),
-            rx.hstack(rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", on_click=L.cancel_bulk)),
-                      rx.alert_dialog.action(rx.button("Confirm", on_click=L.confirm_bulk, id="bulk-confirm")),
-                      justify="end", spacing="3", margin_top="1em"),
-        ), open=L.pending_bulk != ""),
-        align="center", wrap="wrap",
-    )
-
-
 def events_list() -> rx.Component:
     """The raw list, as the Drift page showed it before incidents."""
-    select_page = rx.table.column_header_cell(rx.checkbox(
-        checked=DriftListState.page_selected | DriftListState.all_matching,
-        on_change=lambda _: event(DriftListState.select_scope)("page"), id="bulk-select-page",
-        custom_attrs={"aria-label": "select every event on this page"}))
+    select_page = rx.table.column_header_cell(page_checkbox(BULK))
     headers = [select_page, _header("Risk", "risk"), _header("Severity", "severity"), _header("Kind", "kind"),
                _header("Source"), _header("Destination"), _header("Status"), _header("Window (UTC)", "window_start"),
                _header("")]
@@ -113,7 +78,7 @@ def events_list() -> rx.Component:
         rx.cond(DriftListState.fresh > 0, rx.button(DriftListState.fresh, " new events: show", size="1",
                                                      on_click=DriftListState.show_fresh, id="drift-fresh")),
         rx.cond(DriftListState.message != "", rx.callout(DriftListState.message, size="1", id="drift-message")),
-        rx.cond(DriftListState.can_change, _bulk()),
+        rx.cond(DriftListState.can_change, bulk_bar(BULK)),
         rx.table.root(rx.table.header(rx.table.row(*headers)),
                       rx.table.body(rx.foreach(DriftListState.rows, _row)), size="1", width="100%", id="drift-table"),
         rx.hstack(rx.button("← Previous", size="1", variant="soft", on_click=event(DriftListState.page)(-1)),

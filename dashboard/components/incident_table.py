@@ -1,4 +1,4 @@
-"""The Drift page's incident table: filters, the incidents in rank order, paging."""
+"""The Drift page's incident table: filters, the incidents in rank order, paging, bulk status change."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from reflex_base.vars import NumberVar
 
 from dashboard.components.badges import severity_badge, status_badge
 from dashboard.components.bindings import Row, event
+from dashboard.components.bulk import Bulk, bulk_bar, page_checkbox, row_checkbox
 from dashboard.components.labelled import labelled_input, labelled_select
 from state.incident_detail import IncidentDetailState
-from state.incidents import ANY, CHOICES, IncidentListState
+from state.incidents import ANY, BULK_STATUSES, CHOICES, IncidentListState
 
 L = IncidentListState
+BULK = Bulk(L, "ticked", "incidents", BULK_STATUSES, prefix="incident-bulk-")
 # long summaries show three lines in the table (the detail shows them whole)
 CLAMP = {"display": "-webkit-box", "-webkit-line-clamp": "3", "-webkit-box-orient": "vertical", "overflow": "hidden"}
 
@@ -37,6 +39,7 @@ def incident_filters() -> rx.Component:
 
 def _row(row: Row, index: NumberVar[int]) -> rx.Component:
     return rx.table.row(
+        rx.cond(L.can_change, rx.table.cell(row_checkbox(BULK, row["id"]))),
         rx.table.cell(rx.text(index + L.offset + 1, color_scheme="gray")),
         rx.table.cell(severity_badge(row["severity"])),
         rx.table.cell(rx.tooltip(rx.text(row["score"], weight="bold"), content=row["score_note"])),
@@ -60,9 +63,11 @@ def _row(row: Row, index: NumberVar[int]) -> rx.Component:
 def incident_table() -> rx.Component:
     """Incidents in rank order (score, severity, latest first); a click opens one above the table."""
     headers = ("#", "Severity", "Score", "Kind", "What", "Events", "First seen", "Last seen", "Status")
+    tick = rx.cond(L.can_change, rx.table.column_header_cell(page_checkbox(BULK)))
     return rx.vstack(
+        rx.cond(L.can_change, bulk_bar(BULK)),
         rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.header(rx.table.row(tick, *[rx.table.column_header_cell(h) for h in headers])),
             rx.table.body(rx.foreach(L.rows, _row)),
             size="1", width="100%", id="incident-table"),
         rx.cond(L.total == 0, rx.callout(

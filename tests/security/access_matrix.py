@@ -199,6 +199,12 @@ STATE: dict[str, Handler] = {
     "IncidentListState.apply_filters": Handler("viewer", args=({"status": "any", "kind": "any", "q": ""},)),
     "IncidentListState.page": Handler("viewer", args=(1,)),
     "IncidentListState.set_tab": Handler("ui", args=("events",)),
+    # bulk status change of incidents (issue 21), as on the events list
+    "IncidentListState.toggle": Handler("ui", args=("{incident}",)),
+    "IncidentListState.select_scope": Handler("ui", args=("page",)),
+    "IncidentListState.ask_bulk": Handler("viewer", args=("resolved",), prep={"all_matching": True}),
+    "IncidentListState.cancel_bulk": Handler("ui"),
+    "IncidentListState.confirm_bulk": Handler("analyst", prep={"ticked": ["{incident}"], "pending_bulk": "resolved"}),
     "IncidentDetailState.open_from_url": Handler("ui"),  # no ?incident= in the URL here; with one it is open_incident
     "IncidentDetailState.open_incident": Handler("viewer", args=("{incident}",)),
     "IncidentDetailState.close": Handler("ui"),
