@@ -60,6 +60,9 @@ class Incident(SQLModel, table=True):
     totals: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    # the namespaces its events' nodes are in (Hubble, Kubernetes; none for Zeek or VPC flows), sorted, for the
+    # namespace routing of notifications; set when events are linked (models.queries.incident_store.link_events)
+    namespaces: list[str] = Field(default_factory=list, sa_column=json_column(nullable=False))
 
 
 class IncidentEvent(SQLModel, table=True):

@@ -24,11 +24,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.drift import DriftEvent
 from models.errors import NotFound
+from models.graph import Node
 from models.incidents import ACTIVE_STATUSES, Incident, IncidentEvent, IncidentFeedback, IncidentRow
 from models.queries.notification_outbox import enqueue_incident_notices
 from models.types import utcnow
 
 MAX_VERDICTS = 20_000
+MAX_NAMESPACES = 100  # kept per incident (a namespace name is at most 63 characters)
 CHUNK = 1000  # ids per IN (…) check: well under every backend's parameter limit
 _WRITTEN = tuple(f.name for f in fields(IncidentRow))  # `totals` last: COPY sends it as JSON text
 # the fold's columns; status, status_by, status_at and created_at stay as the row has them
@@ -69,7 +71,7 @@ async def upsert_incidents(
     _unique([((row.key, row.first_seen), row) for row in rows], "incident (key, first_seen)")
     now = utcnow()
     fixed = {"tenant_id": tenant_id, "status": "open", "status_by": "", "status_at": None,
-             "created_at": now, "updated_at": now}
+             "created_at": now, "updated_at": now, "namespaces": []}
     insert = await _insert_of(session, _INCIDENT)
     values: list[dict[str, Any]] | None = None
     if isinstance(insert, postgresql.Insert):
@@ -136,7 +138,35 @@ async def link_events(session: AsyncSession, *, tenant_id: int, links: Sequence[
     statement = insert.on_conflict_do_nothing(index_elements=["event_id"]).returning(_LINK.c.event_id)
     values = [{"event_id": event_id, "incident_id": incident_id, "tenant_id": tenant_id}
               for event_id, incident_id in links]
-    return len(list(await session.exec(statement, params=values)))
+    added = [int(found[0]) for found in await session.exec(statement, params=values)]
+    await _note_namespaces(session, tenant_id=tenant_id, event_ids=added)
+    return len(added)
+
+
+async def _note_namespaces(session: AsyncSession, *, tenant_id: int, event_ids: Sequence[int]) -> None:
+    """Add to each incident the namespaces of its newly linked events' nodes (their snapshot's `node` rows)."""
+    found: dict[int, set[str]] = {}
+    for start in range(0, len(event_ids), CHUNK):
+        chunk = event_ids[start:start + CHUNK]
+        query = (
+            select(IncidentEvent.incident_id, Node.namespace).distinct()
+            .join(DriftEvent, col(DriftEvent.id) == col(IncidentEvent.event_id))
+            .join(Node, sa.and_(col(Node.tenant_id) == tenant_id, col(Node.snapshot_id) == col(DriftEvent.snapshot_id),
+                                sa.or_(col(Node.key) == col(DriftEvent.src), col(Node.key) == col(DriftEvent.dst))))
+            .where(IncidentEvent.tenant_id == tenant_id, col(IncidentEvent.event_id).in_(chunk),
+                   col(Node.namespace).is_not(None), col(Node.namespace) != "")
+        )
+        for incident_id, namespace in await session.exec(query):
+            found.setdefault(int(incident_id), set()).add(str(namespace))
+    if not found:
+        return
+    incidents = await session.exec(select(Incident).where(Incident.tenant_id == tenant_id,
+                                                          col(Incident.id).in_(sorted(found))))
+    for incident in incidents:
+        merged = sorted(set(incident.namespaces or ()) | found[int(incident.id or 0)])[:MAX_NAMESPACES]
+        if merged != incident.namespaces:
+            incident.namespaces = merged
+            session.add(incident)
 
 
 async def open_incidents(session: AsyncSession, *, tenant_id: int, since: datetime) -> list[Incident]:

@@ -27,7 +27,8 @@ class Notice:
     updated_at: datetime
     events: int = 0
     service: str = ""
-    namespace: str = ""
+    namespace: str = ""  # the namespaces joined for display ("payments, shop")
+    namespaces: tuple[str, ...] = ()  # what routing reads; empty for sources without namespaces (Zeek, VPC)
     explanation: str = ""
     reasons: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
@@ -45,6 +46,11 @@ class Notice:
         for name in ("first_seen", "last_seen", "updated_at"):
             if getattr(self, name).tzinfo is None:
                 raise ValueError(f"notice {name} must carry its time zone")
+
+    @property
+    def spaces(self) -> frozenset[str]:
+        """The notice's namespaces (`namespaces`, else the single `namespace` a caller gave)."""
+        return frozenset(self.namespaces) if self.namespaces else frozenset({self.namespace} - {""})
 
     @property
     def title(self) -> str:

@@ -107,10 +107,12 @@ class Route:
             return Decision(False, f"kind {notice.incident_kind} is not among the included kinds")
         if notice.incident_kind in self.exclude_kinds:
             return Decision(False, f"kind {notice.incident_kind} is excluded")
-        if self.include_namespaces and notice.namespace not in self.include_namespaces:
-            return Decision(False, f"namespace {notice.namespace or '(none)'} is not among the included namespaces")
-        if notice.namespace and notice.namespace in self.exclude_namespaces:
-            return Decision(False, f"namespace {notice.namespace} is excluded")
+        spaces = notice.spaces
+        if self.include_namespaces and not spaces & self.include_namespaces:
+            shown = ", ".join(sorted(spaces)) or "(none)"
+            return Decision(False, f"namespace {shown} is not among the included namespaces")
+        if spaces and spaces <= self.exclude_namespaces:
+            return Decision(False, f"namespace {', '.join(sorted(spaces))} is excluded")
         wake = self.quiet_until(now)
         if wake is not None and SEVERITY_RANK[notice.severity] < SEVERITY_RANK[self.quiet_bypass]:
             return Decision(True, "held for the end of quiet hours", not_before=wake)
