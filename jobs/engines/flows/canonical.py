@@ -36,7 +36,7 @@ from jobs.engines.flows.finalize import finalize
 from jobs.engines.flows.hubble_identity import labels_json
 from jobs.engines.flows.jsonlines import read_json_lines
 from jobs.engines.flows.result import BadLine, ChunkResult, empty_chunk
-from jobs.engines.flows.schema import ACTIONS, CANONICAL_COLUMNS
+from jobs.engines.flows.schema import ACTIONS, CANONICAL_COLUMNS, CLUSTER_COLUMNS, CLUSTER_PATTERN
 from jobs.engines.flows.source import ensure_utf8
 from jobs.engines.flows.timestamps import with_timestamps
 
@@ -195,6 +195,8 @@ def _convert(rows: pl.DataFrame) -> pl.DataFrame:
         *label_checks,
         (bad_orig_bytes | (orig_bytes < 0), reason("invalid orig_bytes", raw("orig_bytes").cast(pl.Utf8))),
         (bad_answered, reason("invalid answered", raw("answered"))),
+        *((raw(name).is_not_null() & ~raw(name).str.contains(CLUSTER_PATTERN), reason(f"invalid {name}", raw(name)))
+          for name in CLUSTER_COLUMNS),
     ]
     return select_checked(rows, Conversion(checks=checks, columns=[
         ts_start.alias("ts_start"), ts_end.alias("ts_end"),
@@ -206,6 +208,7 @@ def _convert(rows: pl.DataFrame) -> pl.DataFrame:
         *(raw(name) for name in ("src_name", "dst_name", "src_namespace", "dst_namespace")),
         *(raw(name) for name in _LABELS),
         answered.alias("answered"), orig_bytes.alias("orig_bytes"),
+        *(raw(name) for name in CLUSTER_COLUMNS),
     ]))
 
 

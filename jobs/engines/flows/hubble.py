@@ -9,7 +9,8 @@ Decisions:
   signal decides is skipped as "direction unknown" (`hubble_direction` lists the signals).
 - Flows without IP addresses or without an L4 protocol are skipped; a JSON object that is not a
   Hubble flow at all is a bad line.
-- ICMP type/code go to src_port/dst_port, as Zeek does. Names: see `hubble_identity`.
+- ICMP type/code go to src_port/dst_port, as Zeek does. Names and clusters: see `hubble_identity`; a
+  named endpoint without a cluster label takes its peer's (`_peer_clusters`).
 - answered: false for a DROPPED/DENIED/ERROR event, else null (unknown). The scanner reads the TCP
   flags for direction only; answered does not use them yet. Pairing events with the replies of their
   5-tuple (`detect.answered.hubble_answered`) would be per batch (a connection split across two
@@ -54,16 +55,32 @@ class HubbleParser:
 
 
 def _with_identities(frame: pl.DataFrame, flows: pl.DataFrame, endpoints: list[Endpoint]) -> pl.DataFrame:
-    """Attach name/namespace/labels, computed in Python once per distinct endpoint.
+    """Attach name/namespace/labels/cluster, computed in Python once per distinct endpoint.
 
     The scanner already numbered the distinct endpoints; rows only hold those numbers.
     """
     identities = [endpoint_identity(*endpoint) for endpoint in endpoints]
     columns = []
-    for part in ("name", "namespace", "labels"):
+    for part in ("name", "namespace", "labels", "cluster"):
         values = pl.Series([getattr(identity, part) for identity in identities], dtype=pl.Utf8)
         columns += [values.gather(flows[f"{side}_endpoint"]).alias(f"{side}_{part}") for side in ("src", "dst")]
-    return frame.with_columns(columns)
+    return frame.with_columns(columns).with_columns(_peer_clusters())
+
+
+def _peer_clusters() -> list[pl.Expr]:
+    """A named endpoint without a cluster label is in its peer's cluster; unnamed endpoints have none.
+
+    Hubble sends a pod's labels only where the observing node knows the pod (`hubble_identity`), so a
+    pod seen by name alone would otherwise become a second, cluster-less workload. The flow was observed
+    inside one cluster, so the peer's cluster is the pod's (wrong only for a label-less pod talking
+    across a cluster mesh).
+    """
+    own = {side: pl.col(f"{side}_cluster") for side in ("src", "dst")}
+    return [
+        pl.when(pl.col(f"{side}_namespace").is_not_null()).then(pl.coalesce(own[side], own[other]))
+        .alias(f"{side}_cluster")
+        for side, other in (("src", "dst"), ("dst", "src"))
+    ]
 
 
 def _l4_number(key: str, position: int) -> pl.Expr:

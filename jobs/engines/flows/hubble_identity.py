@@ -13,6 +13,11 @@
   → `world`, `host`, `remote-node`, `health`, …) with no namespace.
 - Labels: only `k8s:` labels, prefix stripped; Cilium/Kubernetes meta labels
   (`io.cilium.*`, `io.kubernetes.pod.*`) are dropped. Stored as JSON with sorted keys, or None.
+- Cluster (issue 19 A4): the `k8s:io.cilium.k8s.policy.cluster` label, which Cilium sets on every
+  endpoint of a named pod; None when absent (reserved identities, older agents), read downstream as
+  `default`. An identity is one workload per cluster: `kube-system/coredns` of two clusters are two
+  workloads. A value that is not a valid label value (so could not be a cluster name, and could
+  break a node key) is kept as None.
 """
 
 from __future__ import annotations
@@ -23,10 +28,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from jobs.engines.flows.schema import CLUSTER_PATTERN
+
 # Kubernetes generates hashes and suffixes from this alphabet (no vowels, no 0/1/3).
 _SAFE = "[bcdfghjklmnpqrstvwxz2456789]"
 _DEPLOYMENT_POD = re.compile(rf"^(.+)-{_SAFE}{{6,10}}-{_SAFE}{{5}}$")
 _SUFFIXED_POD = re.compile(rf"^(.+)-(?:{_SAFE}{{5}}|\d+)$")
+_CLUSTER_NAME = re.compile(CLUSTER_PATTERN)
+CLUSTER_LABEL: Final = "k8s:io.cilium.k8s.policy.cluster="
 META_PREFIXES: Final = ("io.cilium.", "io.cilium/", "io.kubernetes.pod.")
 K8S_SOURCE: Final = "k8s:"
 RESERVED_SOURCE: Final = "reserved:"
@@ -42,6 +51,7 @@ class Identity:
     name: str | None
     namespace: str | None
     labels: str | None
+    cluster: str | None = None
 
 
 def workload_from_pod(pod_name: str) -> str:
@@ -86,7 +96,10 @@ def endpoint_identity(
         name = _reserved_name(labels)
         # A reserved identity belongs to no namespace, whatever the labels say.
         namespace = None if name is not None else namespace
-    return Identity(name=name, namespace=namespace or None, labels=labels_json(kept))
+    cluster = _label_value(labels, CLUSTER_LABEL)
+    if cluster is not None and not _CLUSTER_NAME.match(cluster):
+        cluster = None
+    return Identity(name=name, namespace=namespace or None, labels=labels_json(kept), cluster=cluster)
 
 
 def label_name(kept: dict[str, str]) -> str | None:

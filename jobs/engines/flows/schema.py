@@ -3,7 +3,9 @@
 Every parser turns its format into a polars frame with exactly these columns, in this order and
 with these dtypes. Labels are a JSON object string with sorted keys (or null). `answered` (did the
 responder answer: `jobs.engines.detect.answered`) and `orig_bytes` (what the originator sent) are
-null where the format does not tell.
+null where the format does not tell. `src_cluster`/`dst_cluster` name the Kubernetes cluster of a
+named endpoint (Hubble's `io.cilium.k8s.policy.cluster` label); null where the format does not tell,
+which downstream reads as the cluster `default` (single-cluster data).
 """
 
 from __future__ import annotations
@@ -33,11 +35,16 @@ CANONICAL_SCHEMA: Final[dict[str, pl.DataType]] = {
     "dst_labels": pl.Utf8(),
     "answered": pl.Boolean(),
     "orig_bytes": pl.Int64(),
+    "src_cluster": pl.Utf8(),
+    "dst_cluster": pl.Utf8(),
 }
 
 CANONICAL_COLUMNS: Final[tuple[str, ...]] = tuple(CANONICAL_SCHEMA)
 
 ACTIONS: Final[tuple[str, str]] = ("accept", "reject")
+CLUSTER_COLUMNS: Final = ("src_cluster", "dst_cluster")
+# A cluster name is a Kubernetes label value (Cilium's cluster-name is one); never holds a "/" (node keys).
+CLUSTER_PATTERN: Final = r"^[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
 
 
 def empty_frame() -> pl.DataFrame:

@@ -1,4 +1,4 @@
-"""What the analyst narrows the graph to: namespace, port, protocol, node kind, external only, bytes, text,
+"""What the analyst narrows the graph to: cluster, namespace, port, protocol, node kind, external only, bytes, text,
 the outside peers' country and autonomous system, and the direction of traffic (from or to home)."""
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class GraphFilter:
     country: str = ""
     asn: int | None = None
     direction: str = ""
+    cluster: str = ""
 
     @classmethod
     def parse(cls, raw: Mapping[str, str]) -> GraphFilter:
@@ -56,7 +57,7 @@ class GraphFilter:
                    protocol=raw.get("protocol", "").lower(), kind=kind,
                    external_only=raw.get("external_only", "") == "true", min_bytes=int(min_bytes or 0),
                    text=raw.get("text", "").strip().lower()[:100], country=country,
-                   asn=int(asn) if asn else None, direction=direction)
+                   asn=int(asn) if asn else None, direction=direction, cluster=raw.get("cluster", "").strip())
 
     @property
     def narrows_edges(self) -> bool:
@@ -67,6 +68,8 @@ class GraphFilter:
 
 def _focus(graph: Graph, key: str, f: GraphFilter) -> bool:
     node = graph.nodes[key]
+    if f.cluster and (node.kind != "workload" or node.cluster != f.cluster):
+        return False
     if f.namespace and node.namespace != f.namespace:
         return False
     if f.kind and node.kind != f.kind:
@@ -123,6 +126,11 @@ def search(graph: Graph, text: str, limit: int = 20) -> tuple[str, ...]:
 def namespaces(graph: Graph) -> list[str]:
     """The namespaces present, sorted."""
     return sorted({n.namespace for n in graph.nodes.values() if n.namespace})
+
+
+def clusters(graph: Graph) -> list[str]:
+    """The clusters of the graph's workloads, sorted (`default` for single-cluster data)."""
+    return sorted({n.cluster for n in graph.nodes.values() if n.kind == "workload"})
 
 
 def protocols(graph: Graph) -> list[str]:

@@ -7,6 +7,10 @@ the destination. The semantics are `evaluate.PolicySet`'s; the window is checked
 (each rule's reach as a set of node keys, port matches cached per rule, port and protocol), so 50,000 edges
 against 500 policies take well under a second (tests/bench/bench_monitor.py).
 
+Clusters (issue 19 A4): a cluster's policies and monitored namespaces see only that cluster's flows: the edges
+with an end among its workloads, other clusters' pods being mere addresses (`clusters.cluster_part`), so a
+policy of one cluster never selects, nor is violated by, a look-alike pod of another.
+
 Each violation names the policy that isolates the denied side (the first by key when several do, all of them in
 `policies`) and the rule that is missing, in words: "checkout → payments:8443 would be blocked by sg-payments:
 no ingress rule admits app=checkout on TCP/8443".
@@ -19,11 +23,12 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from jobs.engines.policy.clusters import cluster_part
 from jobs.engines.policy.evaluate import PolicySet
 from jobs.engines.policy.ports import normalize_protocol, ports_admit
 from jobs.engines.policy.union import placeholder_node
 from jobs.engines.policy.universe import IsolationIndex
-from jobs.engines.snapshot.types import EdgeRecord, NodeRecord
+from jobs.engines.snapshot.types import DEFAULT_CLUSTER, EdgeRecord, NodeRecord, key_cluster
 
 Direction = Literal["ingress", "egress"]
 # labels that name a workload in an explanation, most telling first
@@ -74,10 +79,13 @@ def evaluate_window(
     monitored: Collection[str],
     default_namespace: str = "default",
     namespace_labels: Mapping[str, Mapping[str, str]] | None = None,
+    cluster: str = DEFAULT_CLUSTER,
 ) -> MonitorResult:
-    """Check one window's edges against the policies for the `monitored` namespaces (see the module)."""
+    """Check one window's edges against the policies of `cluster` for its `monitored` namespaces (see the module)."""
     wanted = frozenset(monitored)
-    edge_list = [e for e in edges if _namespace(e.src) in wanted or _namespace(e.dst) in wanted]
+    [(seen, edges)] = cluster_part([(list(nodes), list(edges))], cluster)
+    nodes = seen
+    edge_list = [e for e in edges if _namespace(e.src, cluster) in wanted or _namespace(e.dst, cluster) in wanted]
     if not wanted or not edge_list:
         return MonitorResult()
     pset = PolicySet(
@@ -186,8 +194,11 @@ def _with_endpoints(nodes: Iterable[NodeRecord], edges: list[EdgeRecord]) -> lis
     return list(known.values())
 
 
-def _namespace(key: str) -> str | None:
-    return key.split("/", 1)[0] if "/" in key else None
+def _namespace(key: str, cluster: str) -> str | None:
+    """The namespace of a workload key of `cluster` (`types.node_key`); None for an address or another cluster."""
+    if "/" not in key or key_cluster(key) != cluster:
+        return None
+    return key.rsplit("/", 2)[-2]
 
 
 def _short(key: str) -> str:

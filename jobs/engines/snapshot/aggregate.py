@@ -15,7 +15,7 @@ from typing import Final, cast
 import polars as pl
 
 from jobs.engines.detect.answered import canonical_answered
-from jobs.engines.snapshot.types import MAX_CONN_STARTS
+from jobs.engines.snapshot.types import DEFAULT_CLUSTER, MAX_CONN_STARTS
 
 EDGE_KEY: Final = ("window", "src", "dst", "dst_port", "protocol")
 NODE_KEY: Final = ("window", "key")
@@ -40,14 +40,18 @@ def _is_workload(frame: pl.DataFrame, side: str) -> pl.Expr:
 
 
 def _node_key(frame: pl.DataFrame, side: str) -> pl.Expr:
-    """`namespace/name` when the source named the workload, else the IP."""
+    """`namespace/name` when the source named the workload (`cluster/namespace/name` outside the cluster
+    `default`, `types.node_key`), else the IP."""
     if frame[f"{side}_namespace"].null_count() == frame.height:
         return pl.col(f"{side}_ip")
-    return (
-        pl.when(_is_workload(frame, side))
-        .then(pl.concat_str(pl.col(f"{side}_namespace"), pl.lit("/"), pl.col(f"{side}_name")))
-        .otherwise(pl.col(f"{side}_ip"))
-    )
+    workload_key = pl.concat_str(pl.col(f"{side}_namespace"), pl.lit("/"), pl.col(f"{side}_name"))
+    cluster = f"{side}_cluster"
+    if cluster in frame.columns and frame[cluster].null_count() < frame.height:
+        elsewhere = pl.col(cluster).is_not_null() & (pl.col(cluster) != DEFAULT_CLUSTER)
+        workload_key = pl.when(elsewhere).then(
+            pl.concat_str(pl.col(cluster), pl.lit("/"), workload_key)
+        ).otherwise(workload_key)
+    return pl.when(_is_workload(frame, side)).then(workload_key).otherwise(pl.col(f"{side}_ip"))
 
 
 def _window(window_seconds: int) -> pl.Expr:

@@ -18,7 +18,8 @@ NodeKind = Literal["workload", "ip", "external"]
 class NodeRecord:
     """One endpoint of the service graph.
 
-    `key` is the identity: `namespace/name` for a workload the source knows, else the IP address.
+    `key` is the identity: `namespace/name` for a workload the source knows (`cluster/namespace/name`
+    outside the cluster `default`: `node_key`), else the IP address.
     """
 
     key: str
@@ -27,6 +28,27 @@ class NodeRecord:
     namespace: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
     ips: tuple[str, ...] = ()
+
+    @property
+    def cluster(self) -> str:
+        """The Kubernetes cluster of a workload (`default` for single-cluster data and for every IP)."""
+        return key_cluster(self.key)
+
+
+def node_key(namespace: str, name: str, cluster: str | None = None) -> str:
+    """A workload's key: `namespace/name`, prefixed by `cluster/` outside the cluster `default`.
+
+    Single-cluster data (no cluster, or `default`) keeps the keys it always had, so its snapshots,
+    baselines and policies are unchanged; Kubernetes names never hold a `/`, so the parts stay apart.
+    """
+    base = f"{namespace}/{name}"
+    return base if not cluster or cluster == DEFAULT_CLUSTER else f"{cluster}/{base}"
+
+
+def key_cluster(key: str) -> str:
+    """The cluster a node key names (`node_key`): `default` unless the key has three parts."""
+    first, sep, rest = key.partition("/")
+    return first if sep and "/" in rest else DEFAULT_CLUSTER
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +80,5 @@ class EdgeRecord:
 
 
 MAX_CONN_STARTS = 2048
+# The cluster of single-cluster data and of flows that name none (models.namespaces.DEFAULT_CLUSTER).
+DEFAULT_CLUSTER = "default"
