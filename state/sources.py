@@ -27,6 +27,9 @@ from state.tokens import TokensState
 SHOWN = 50
 UPLOAD_ID = "flow-files"
 CHUNK = 1 << 20
+# the file names stored when none was given: by POST /api/v1/flows without ?filename=, and by this page
+UNNAMED_REST = "api-upload"
+UNNAMED = (UNNAMED_REST, "upload")
 
 
 def _when(stamp: datetime | str | None) -> str:
@@ -36,13 +39,39 @@ def _when(stamp: datetime | str | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
+def size_text(size: int) -> str:
+    """A byte count as people read it: 512 B, 3.4 KB, 12 MB, 1.2 GB."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" or value >= 10 else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def upload_name(upload: FlowUpload) -> str:
+    """The name an upload is shown by: its file's name, or for a REST push without one (stored as
+    `UNNAMED_REST`) what it is: "REST upload 2026-12-05 08:41 (zeek, 12 MB)"."""
+    if upload.filename and upload.filename not in UNNAMED:
+        return upload.filename
+    how = "REST upload" if upload.filename == UNNAMED_REST else "Upload"
+    return f"{how} {_when(upload.created_at)} ({upload.source_format}, {size_text(upload.size_bytes)})"
+
+
+def skipped_text(skipped: int, reasons: list[str]) -> str:
+    """The skipped count above its reasons; empty when the one reason already says it (no count twice)."""
+    return "" if len(reasons) == 1 and reasons[0].startswith(f"{skipped:,} ") else f"{skipped:,}"
+
+
 def upload_row(upload: FlowUpload, result: dict[str, Any] | None = None) -> dict[str, Any]:
     """An upload as the table shows it; `result` (its ingest job's) tells why records were skipped."""
+    reasons = explain_skips((result or {}).get("skip_reasons") or {})
     return {
-        "skip_reasons": explain_skips((result or {}).get("skip_reasons") or {}),
-        "id": str(upload.id), "filename": upload.filename, "format": upload.source_format, "status": upload.status,
-        "accepted": f"{upload.rows_accepted:,}", "rejected": f"{upload.rows_rejected:,}",
-        "skipped": f"{upload.rows_skipped:,}", "reason": upload.reason, "when": _when(upload.created_at),
+        "skip_reasons": reasons,
+        "id": str(upload.id), "filename": upload_name(upload), "format": upload.source_format,
+        "status": upload.status, "accepted": f"{upload.rows_accepted:,}", "rejected": f"{upload.rows_rejected:,}",
+        "skipped": skipped_text(upload.rows_skipped, reasons), "reason": upload.reason,
+        "when": _when(upload.created_at),
         "errors": [f"line {e['line']}: {e['reason']}" for e in upload.errors[:5]],
     }
 
@@ -151,7 +180,7 @@ class SourcesState(AppState):
                 self.upload_error, self.uploading = True, False
                 await self._refresh(tenant_id)
                 return None
-            queued.append(f"#{upload.id} {upload.filename}")
+            queued.append(f"#{upload.id} {upload_name(upload)}")
             self._pending = [*self._pending, upload.id or 0]
         self.uploading, self.upload_percent, self.upload_error = False, 100, False
         self.upload_message = f"Queued {', '.join(queued)}: results appear below as the worker parses them."
@@ -195,7 +224,7 @@ class SourcesState(AppState):
 
 def upload_outcome(upload: FlowUpload) -> str:
     """How a parse ended, in one sentence."""
-    name = f"#{upload.id} {upload.filename}"
+    name = f"#{upload.id} {upload_name(upload)}"
     if upload.status == "ingested":
         return (f"{name} ingested: {upload.rows_accepted:,} flows accepted, {upload.rows_rejected:,} bad lines, "
                 f"{upload.rows_skipped:,} skipped (see the table).")

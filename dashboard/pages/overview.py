@@ -32,23 +32,36 @@ def _kpis() -> rx.Component:
     )
 
 
+# one grid for the header and every row: the columns line up whatever a row holds (a summary of one line or three,
+# a "—" for a time not known)
+COLUMNS = {"display": "grid", "grid_template_columns": "7.5em 7.5em minmax(0, 1fr) 12.5em 5.5em",
+           "column_gap": "0.75em", "align_items": "center", "width": "100%"}
+
+
+def _incidents_header() -> rx.Component:
+    cells = [("Severity · score", "left"), ("Kind", "left"), ("What", "left"), ("Seen (UTC)", "left"),
+             ("Events", "right")]
+    return rx.box(*[rx.text(label, size="1", weight="medium", color_scheme="gray", text_align=align)
+                    for label, align in cells], style=COLUMNS, id="top-incidents-header")
+
+
 def _incident(row: Row) -> rx.Component:
     return rx.link(
-        rx.hstack(
+        rx.box(
             rx.hstack(severity_badge(row["severity"]), rx.badge(row["score"], variant="solid", color_scheme="gray"),
-                      width="7.5em", flex_shrink="0", spacing="2"),
+                      spacing="2"),
             rx.vstack(rx.text(row["kind_label"], weight="medium", size="2"),
-                      rx.text(row["direction"], size="1", color_scheme="gray"), spacing="0", width="7em",
-                      flex_shrink="0"),
-            rx.text(row["summary"], size="2", flex="1", color="var(--gray-12)"),
+                      rx.text(row["direction"], size="1", color_scheme="gray"), spacing="0", min_width="0"),
+            rx.text(row["summary"], size="2", color="var(--gray-12)", min_width="0", overflow_wrap="anywhere"),
             rx.vstack(rx.text("first ", row["first_seen"], size="1", color_scheme="gray", white_space="nowrap"),
                       rx.text("last ", row["last_seen"], size="1", color_scheme="gray", white_space="nowrap"),
                       spacing="0"),
             rx.text(row["events"], rx.cond(row["events"] == "1", " event", " events"), size="1", white_space="nowrap",
-                    width="5.5em", text_align="right", flex_shrink="0"),
-            align="center", spacing="3", width="100%",
+                    text_align="right"),
+            style=COLUMNS,
         ),
         href="/drift?incident=" + row["id"], underline="none", id="top-incident-" + row["id"],
+        class_name="top-incident",
     )
 
 
@@ -81,8 +94,8 @@ def overview() -> rx.Component:
         _kpis(),
         rx.heading("Top incidents", size="4"),
         rx.cond(array(S.top_incidents).length() > 0,
-                rx.card(rx.vstack(rx.foreach(S.top_incidents, _incident), width="100%", spacing="3",
-                                  id="top-incidents"), width="100%"),
+                rx.card(rx.vstack(_incidents_header(), rx.foreach(S.top_incidents, _incident), width="100%",
+                                  spacing="3", id="top-incidents"), width="100%"),
                 rx.cond(S.recorded == 0, rx.callout(EMPTY, size="1", id="top-incidents-empty"),
                         rx.callout(rx.text("No open incidents: the ", S.recorded, " recorded are acknowledged, "
                                            "resolved or marked. ", rx.link("See them all", href="/drift?status=any"),

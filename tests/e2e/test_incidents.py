@@ -168,6 +168,11 @@ async def test_overview_leads_with_incidents_and_the_top_one_opens_with_its_even
     await expect(rows).to_have_count(4)
     await expect(rows.first).to_contain_text("every 60 s")
     await expect(rows.first).to_contain_text("6 events")
+    # the columns line up: every row's cells start where the header's do (issue 21's screenshot note)
+    lefts = await page.eval_on_selector_all(
+        "#top-incidents-header, #top-incidents a > div",
+        "els => els.map(e => [...e.children].map(c => Math.round(c.getBoundingClientRect().left)))")
+    assert len(lefts) == 5 and all(cells == lefts[0] for cells in lefts), lefts
     await page.wait_for_selector("#timeline .main-svg", timeout=20_000)
     # the bars count the incidents the KPIs count: four open, one bar segment per severity and hour
     await expect(page.locator("#timeline-count")).to_contain_text("4 of the 4 open incidents")

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.apprunner import LiveApp
+from tests.apprunner import PASSWORD, LiveApp, seed_tenants, sg
 from tests.conftest import SHARED_DATA
 from tests.e2e.conftest import login
 
@@ -31,7 +31,8 @@ async def test_upload_shows_counts_bad_lines_and_new_snapshots_live(browser: Bro
     await expect(zeek.locator(".upload-errors")).to_contain_text("line 67")
     await expect(hubble.locator(".upload-status")).to_have_text("ingested", timeout=20_000)
     # Half of a Hubble capture is replies: the count says why (issue 21).
-    await expect(hubble.locator(".upload-skipped")).to_contain_text(
+    # the one reason states the count: the cell does not say 173 twice
+    await expect(hubble.locator(".upload-skipped")).to_have_text(
         "173 replies (the request of the same connection already gives the edge)", timeout=20_000)
     # Once both are parsed the message says how each ended, not "Queued".
     await expect(page.locator("#upload-message")).to_contain_text(f"#{ids[1]} conn.log ingested: 58 flows accepted")
@@ -79,3 +80,18 @@ async def test_viewer_sees_no_upload_or_tokens(browser: Browser, live_app: LiveA
     await expect(page.locator("#snapshots-table, #snapshots-empty").first).to_be_visible(timeout=20_000)
     assert await page.locator("#upload-button").count() == 0
     assert await page.locator("#token-create").count() == 0
+
+
+async def test_a_rest_upload_without_a_file_name_is_named_by_what_it_is(browser: Browser, live_app: LiveApp) -> None:
+    seed_tenants(live_app.env, ["restnamed"], roles=("admin",))
+    token = sg(live_app.env, "token", "create", "--tenant", "restnamed", "--role", "analyst")
+    conn = SHARED_DATA / "zeek/rita-truncated/conn.log"
+    async with httpx.AsyncClient(base_url=live_app.base_url, timeout=30) as client:
+        answer = await client.post("/api/v1/flows?format=zeek", content=conn.read_bytes(),
+                                   headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 202, answer.text
+    page = await login(browser, live_app, "admin@restnamed.test", PASSWORD, path="/sources")
+    upload = page.locator("#uploads-table tbody tr").first
+    await expect(upload).to_contain_text(re.compile(r"REST upload \d{4}-\d\d-\d\d \d\d:\d\d \(zeek, \d+(\.\d)? KB\)"),
+                                         timeout=20_000)
+    assert "api-upload" not in await page.locator("#uploads-table").inner_text()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from models.errors import Invalid
-from state.figures import incident_bars_figure
+from state.figures import coverage_figure, incident_bars_figure
 from state.overview import period_from, period_query
 from state.timeline import bin_counts, bin_width, period_of, total
 
@@ -31,7 +31,9 @@ def test_all_plots_every_open_incident_so_the_bars_add_up_to_the_kpi() -> None:
     assert total(binned) == len(rows) == 2406
     assert sum(n for _, n in binned["critical"]) == 405  # none vanish behind 1,000 newer ones
     figure = incident_bars_figure(binned, period)
-    assert [t.name for t in figure.data] == ["critical", "high", "medium", "low", "info"]
+    # a trace per severity (a click's curveNumber names it); the legend lists those with bars, with their count
+    assert [t.name for t in figure.data] == ["critical (405)", "high (0)", "medium (1)", "low (2,000)", "info (0)"]
+    assert [t.showlegend for t in figure.data] == [True, False, True, True, False]
     assert sum(sum(t.y) for t in figure.data) == 2406
     assert period.bin == timedelta(days=30)
 
@@ -78,3 +80,14 @@ def test_the_axis_fits_where_the_incidents_start() -> None:
     # a 2021 incident and three days of 2024 under "all": the axis keeps 2021 (it is data), bars of 30 days
     everything = period_of("all", newest=NEWEST, oldest=OLDEST)
     assert everything.fitted(m for m, _ in _rows()).start == everything.start
+
+
+def test_coverage_bars_say_their_counts_and_an_all_zero_chart_says_there_is_no_data() -> None:
+    rows = [{"namespace": "shop", "edges": 12, "covered": 0, "percent": 0.0},
+            {"namespace": "pay", "edges": 4, "covered": 3, "percent": 75.0}]
+    figure = coverage_figure(rows)
+    assert list(figure.data[0].text) == ["0 of 12 edges covered", "3 of 4 edges"]
+    assert figure.data[0].textposition == "outside" and not figure.layout.annotations
+    empty = coverage_figure([{**rows[0]}, {**rows[1], "covered": 0, "percent": 0.0}])
+    assert [a.text for a in empty.layout.annotations] == [
+        "No data to draw: no approved or deployed policy covers any edge yet"]
