@@ -13,6 +13,7 @@ from dashboard.api import namespaces as namespaces_api
 from dashboard.api import oidc as oidc_api
 from dashboard.api import policies as policies_api
 from dashboard.api import policy_downloads as downloads_api
+from dashboard.api import reports as reports_api
 from dashboard.api import settings as settings_api
 from dashboard.api import users as users_api
 from dashboard.api.errors import install_error_handlers
@@ -40,6 +41,7 @@ def build_api() -> FastAPI:
     v1.include_router(namespaces_api.router)
     v1.include_router(gitops_api.router)
     v1.include_router(integrations_api.router)
+    v1.include_router(reports_api.router)
     v1.include_router(users_api.router)
     v1.include_router(audit_api.router)
     v1.include_router(settings_api.router)

@@ -100,6 +100,8 @@ REST: dict[tuple[str, str], Route] = {
     ("DELETE", "/api/v1/integrations/{integration_id}"): Route("admin"),
     ("POST", "/api/v1/integrations/{integration_id}/test"): Route("admin"),
     ("GET", "/api/v1/integrations/{integration_id}/deliveries"): Route("admin"),
+    # Reports (issue 18 item 4): everyone of the tenant reads them
+    ("GET", "/api/v1/reports"): Route("viewer"),
     # Users and audit
     ("GET", "/api/v1/users"): Route("admin"),
     ("PATCH", "/api/v1/users/{user_id}"): Route("admin", body={}),

@@ -11,7 +11,8 @@ from models.incidents import Incident
 TOP = 3
 
 
-def _reasons(incident: Incident) -> tuple[str, ...]:
+def reasons_of(incident: Incident) -> tuple[str, ...]:
+    """The top reasons an incident is told with: its rank note, ports, heaviest actor, sources and hosts."""
     totals: dict[str, Any] = incident.totals or {}
     reasons: list[str] = [incident.rank_note] if incident.rank_note else []
     ports = list(totals.get("ports") or {})[:TOP]
@@ -49,7 +50,7 @@ def notice_of(incident: Incident, *, kind: str, base_url: str) -> Notice:
         namespace=", ".join(incident.namespaces or ()) or str(facts.get("namespace") or ""),
         namespaces=tuple(incident.namespaces or ()),
         explanation=str(latest.get("explanation") or incident.summary),
-        reasons=_reasons(incident),
+        reasons=reasons_of(incident),
         sources=tuple(totals.get("sources") or ())[:TOP],
         hosts=tuple(totals.get("hosts") or ())[:TOP],
         ports=tuple(totals.get("ports") or ())[:TOP],
