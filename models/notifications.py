@@ -10,6 +10,7 @@ reads; `template` an optional Jinja2 message template.
 (`models.queries.notifications.enqueue_incident_notices`), so nothing is lost between the two; its unique
 `idempotency_key` makes every enqueue and every send happen once. The drain (`jobs.tasks.notify`) moves a row
 pending → sent | failed (a permanent answer) | dead (out of tries) | skipped (routing said no, with the reason).
+A `report` row is a scheduled report's digest: no incident, its message in `payload`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sqlmodel import Field, SQLModel
 from models.types import json_column, ts_column, utcnow
 
 INTEGRATION_KINDS = ("slack", "jira", "syslog", "splunk_hec", "webhook")
-DELIVERY_KINDS = ("new", "update", "digest", "test")
+DELIVERY_KINDS = ("new", "update", "digest", "test", "report")
 DELIVERY_STATUSES = ("pending", "sent", "failed", "dead", "skipped")
 OPEN_STATUSES = ("pending",)
 MAX_ERROR = 2000
@@ -76,5 +77,7 @@ class NotificationDelivery(SQLModel, table=True):
     latency_ms: int | None = None
     external_ref: str = Field(default="", max_length=200)  # e.g. the Jira issue key
     digest_id: int | None = Field(default=None)  # the digest delivery that carried this one
+    # a scheduled report's message (`jobs.tasks.report_digest`): title, summary lines, link, period
+    payload: dict[str, Any] | None = Field(default=None, sa_column=json_column())
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=ts_column())
