@@ -54,7 +54,7 @@ def test_no_retry_advice_for_a_run_that_did_not_end_badly(status: str) -> None:
 def test_skip_reasons_are_explained_with_counts_most_frequent_first() -> None:
     lines = explain_skips({"direction unknown": 3, "reply direction": 1_173, "vpc NODATA": 0, "a new reason": 2})
     assert lines == ["1,173 replies (the request of the same connection already gives the edge)",
-                     "3 direction unknown (no flag, reply field or ICMP type says which side asked)",
+                     "3 direction unknown (no TCP flag, reply field, ICMP type or port says which side asked)",
                      "2 a new reason"]
 
 

@@ -21,7 +21,7 @@ from jobs.engines.flows.schema import empty_frame
 # What each parser's skip reason means to a reader of the Sources page (reasons not listed are shown as they are).
 SKIP_EXPLANATIONS: dict[str, str] = {
     "reply direction": "replies (the request of the same connection already gives the edge)",
-    "direction unknown": "direction unknown (no flag, reply field or ICMP type says which side asked)",
+    "direction unknown": "direction unknown (no TCP flag, reply field, ICMP type or port says which side asked)",
     "flow without IP addresses": "events without IP addresses (not IP traffic)",
     "flow without L4 protocol": "events without an L4 protocol (no TCP, UDP, ICMP or SCTP)",
     "vpc NODATA": "VPC NODATA rows (no traffic in the interval)",

@@ -11,6 +11,13 @@ Decisions:
 - answered: not REJECT and, where the layout has tcp-flags (v3+), not SYN alone
   (`detect.answered.vpc_answered`). A record is one direction, so orig_bytes = bytes.
 - A start outside [1970, 2100) is a bad line; an odd but valid one (9 digits) is kept.
+- Direction: a record is one direction of a connection, so both halves of every connection are
+  logged; only the request half makes an edge (issue 19 A2). Where the layout has tcp-flags (v3+;
+  OR'ed over the interval: FIN 1, SYN 2, RST 4, SYN-ACK 18) a TCP record with the SYN-ACK bit is the
+  reply half (skipped as "reply direction") and one with SYN alone the request. Other records are
+  decided by the ports (`direction`: a server seen in the batch, ephemeral ports, then well-known
+  ports); the rest are skipped as "direction unknown", never kept as a request to an ephemeral port.
+  ICMP records carry no type (ports are 0 0), so they are unknown unless a batch peer decides them.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from jobs.engines.flows.columns import (
     select_checked,
 )
 from jobs.engines.flows.delimited import WHITESPACE, drop_blank_rows, read_delimited
+from jobs.engines.flows.direction import DIRECTION, REPLY_SKIP, with_direction_skips
 from jobs.engines.flows.exceptions import FlowFileRejected
 from jobs.engines.flows.finalize import finalize
 from jobs.engines.flows.result import ChunkResult, empty_chunk
@@ -47,6 +55,9 @@ LAYOUT_SAMPLE: Final = 20
 SKIP_STATUSES: Final = ("NODATA", "SKIPDATA")
 ACTIONS: Final = {"ACCEPT": "accept", "REJECT": "reject"}
 _INT_FIELDS: Final = ("start", "end", "protocol", "packets", "bytes")
+TCP: Final = 6
+SYN: Final = 2
+SYN_ACK_BIT: Final = 16  # the ACK half of AWS's SYN-ACK value 18; AWS logs no other ACK
 
 
 class VpcParser:
@@ -75,7 +86,7 @@ class VpcParser:
         frames = [frame for frame in frames if frame.height]
         if not frames:
             return empty_chunk()
-        return finalize(pl.concat(frames, how="vertical"))
+        return finalize(with_direction_skips(pl.concat(frames, how="vertical"), well_known=True))
 
     def _read(self, chunk: bytes, first_line: int) -> pl.DataFrame:
         """The chunk's lines as token columns with `_pos`.
@@ -152,7 +163,11 @@ def _conversion(fields: tuple[str, ...]) -> Conversion:
     ports = {name: cast_port(raw(name), UNSET) for name in ("srcport", "dstport")}
     ts_start = epoch_to_datetime(ints["start"][0].cast(pl.Float64))
     status, action = raw("log-status"), raw("action")
-    skip = pl.when(status.is_in(list(SKIP_STATUSES))).then(pl.concat_str(pl.lit("vpc "), status))
+    declared = _declared_reply(ints["protocol"][0], raw("tcp-flags") if "tcp-flags" in fields else None)
+    skip = (
+        pl.when(status.is_in(list(SKIP_STATUSES))).then(pl.concat_str(pl.lit("vpc "), status))
+        .when(declared).then(pl.lit(REPLY_SKIP))
+    )
     wrong_count = pl.col("_count") != len(fields)
     count_reason = pl.concat_str(pl.lit(f"expected {len(fields)} fields, got "), pl.col("_count").cast(pl.Utf8))
     checks: list[Check] = [
@@ -179,4 +194,15 @@ def _conversion(fields: tuple[str, ...]) -> Conversion:
         action.replace_strict(ACTIONS, default=None).alias("action"),
         vpc_answered(action, raw("tcp-flags") if "tcp-flags" in fields else None),
         ints["bytes"][0].fill_null(0).alias("orig_bytes"),
+        declared.alias(DIRECTION),
     ])
+
+
+def _declared_reply(protocol: pl.Expr, tcp_flags: pl.Expr | None) -> pl.Expr:
+    """What a TCP record's tcp-flags say: True the reply half (SYN-ACK seen), False the request (SYN
+    without it), null otherwise (no flags, no SYN in the interval, not TCP)."""
+    if tcp_flags is None:
+        return pl.lit(None, pl.Boolean)
+    flags = tcp_flags.cast(pl.Int64, strict=False)
+    syn = (protocol == TCP) & ((flags & SYN) != 0)
+    return pl.when(syn).then((flags & SYN_ACK_BIT) != 0)

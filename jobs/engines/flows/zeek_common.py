@@ -10,6 +10,10 @@ Decisions (the same for both encodings):
 - ts_end = ts + duration when duration is set.
 - answered comes from conn_state, refined by history and resp_pkts (`detect.answered.zeek_answered`);
   orig_bytes is Zeek's orig_bytes (payload), null when unset.
+- Direction (issue 19 A2, `zeek_direction`): Zeek's originator is whoever sent the first packet Zeek
+  saw, which names the server when Zeek missed the handshake. A record the evidence says is named
+  that way is swapped (addresses, ports, orig_bytes from resp_bytes), never skipped: a Zeek record is
+  the whole connection, there is no request record beside it to keep instead.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import polars as pl
 
 from jobs.engines.detect.answered import ZEEK_ANSWERED, ZEEK_UNANSWERED, zeek_answered
 from jobs.engines.flows.columns import Check, protocol_from_number, reason
+from jobs.engines.flows.zeek_direction import DIRECTION, ONE_WAY, RESP_BYTES
 
 REQUIRED_FIELDS: Final = ("ts", "id.orig_h", "id.resp_h", "proto")
 COUNT_FIELDS: Final = (
@@ -48,6 +53,7 @@ class ZeekColumns:
     conn_state: pl.Expr
     answered: pl.Expr  # Boolean (`answered_column`)
     ip_proto: pl.Expr | None  # Int64; None when the log has no ip_proto field
+    reversed_: pl.Expr  # Boolean: what history says of the direction (`zeek_direction.declared_reversed`)
 
 
 def zeek_checks(cols: ZeekColumns, raw_ts: pl.Expr) -> list[Check]:
@@ -87,6 +93,9 @@ def zeek_canonical(cols: ZeekColumns) -> list[pl.Expr]:
         ),
         cols.answered.alias("answered"),
         c["orig_bytes"].alias("orig_bytes"),
+        c["resp_bytes"].alias(RESP_BYTES),
+        (c["resp_pkts"] == 0).alias(ONE_WAY),
+        pl.when(cols.proto == "icmp").then(pl.lit(False)).otherwise(cols.reversed_).alias(DIRECTION),
     ]
 
 

@@ -18,6 +18,7 @@ from jobs.engines.flows.jsonlines import read_json_lines
 from jobs.engines.flows.result import ChunkResult
 from jobs.engines.flows.timestamps import with_timestamps
 from jobs.engines.flows.zeek_common import COUNT_FIELDS, ZeekColumns, answered_column, zeek_canonical, zeek_checks
+from jobs.engines.flows.zeek_direction import declared_reversed, oriented
 
 _TEXT_TS = re.compile(rb'"ts"\s*:\s*"')
 
@@ -49,10 +50,11 @@ class ZeekJsonParser:
         if self.text_ts:
             rows = with_timestamps(rows, {"ts": "_ts"}, epoch=False)
         answered = answered_column(rows, "conn_state", pl.col("history"), pl.col("resp_pkts"))
-        return finalize(select_checked(rows, _conversion(self.text_ts, lowercase(rows, "proto"), answered)), unreadable)
+        conversion = _conversion(self.text_ts, lowercase(rows, "proto"), answered, declared_reversed(rows, "history"))
+        return finalize(oriented(select_checked(rows, conversion)), unreadable)
 
 
-def _conversion(text_ts: bool, proto: pl.Expr, answered: pl.Expr) -> Conversion:
+def _conversion(text_ts: bool, proto: pl.Expr, answered: pl.Expr, reversed_: pl.Expr) -> Conversion:
     ts = pl.col("_ts") if text_ts else epoch_to_datetime(pl.col("ts"))
     ports = {name: pl.col(name) for name in ("id.orig_p", "id.resp_p")}
     in_range = {name: col.is_between(0, 65535) for name, col in ports.items()}
@@ -62,7 +64,7 @@ def _conversion(text_ts: bool, proto: pl.Expr, answered: pl.Expr) -> Conversion:
         resp_p=pl.when(in_range["id.resp_p"]).then(ports["id.resp_p"]).cast(pl.Int32, strict=False),
         proto=proto, duration=pl.col("duration"),
         counts={name: pl.col(name) for name in COUNT_FIELDS},
-        conn_state=pl.col("conn_state"), answered=answered, ip_proto=pl.col("ip_proto"),
+        conn_state=pl.col("conn_state"), answered=answered, ip_proto=pl.col("ip_proto"), reversed_=reversed_,
     )
     path = pl.col("_path")
     skip = pl.when(path.is_not_null() & ~path.str.contains("conn", literal=True)).then(

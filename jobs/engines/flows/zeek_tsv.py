@@ -40,6 +40,7 @@ from jobs.engines.flows.zeek_common import (
     zeek_canonical,
     zeek_checks,
 )
+from jobs.engines.flows.zeek_direction import declared_reversed, oriented
 
 MAX_TRAILER_BYTES = 1 << 16
 # Fields read as numbers when the whole file parses cleanly.
@@ -182,7 +183,11 @@ class ZeekTsvParser:
         later = next((name for name in rows.columns if name not in ("c0", "_row", "_line")), None)
         rows = drop_blank_rows(rows, data, "c0", skip_lines, second_field=later)
         proto = lowercase(rows, f"c{index['proto']}")
-        return select_checked(rows, self._conversion(index, len(fields), typed, proto, self._answered(rows, index)))
+        history = f"c{index['history']}" if "history" in index else None
+        conversion = self._conversion(
+            index, len(fields), typed, proto, (self._answered(rows, index), declared_reversed(rows, history))
+        )
+        return oriented(select_checked(rows, conversion))
 
     def _answered(self, rows: pl.DataFrame, index: dict[str, int]) -> pl.Expr:
         def raw(name: str) -> pl.Expr:
@@ -198,9 +203,11 @@ class ZeekTsvParser:
         return self.header.fields
 
     def _conversion(
-        self, index: dict[str, int], width: int, typed: bool, proto: pl.Expr, answered: pl.Expr
+        self, index: dict[str, int], width: int, typed: bool, proto: pl.Expr, decided: tuple[pl.Expr, pl.Expr]
     ) -> Conversion:
-        """`proto` is the lowercased proto field (see `columns.lowercase`), `answered` the flag (`answered_column`)."""
+        """`proto` is the lowercased proto field (see `columns.lowercase`), `decided` the answered flag
+        (`answered_column`) and what history says of the direction (`zeek_direction.declared_reversed`)."""
+        answered, reversed_ = decided
         unset = (self.header.unset, self.header.empty)
 
         def raw(name: str) -> pl.Expr:
@@ -221,6 +228,7 @@ class ZeekTsvParser:
             orig_p=orig_p, resp_p=resp_p, proto=pl.when(~is_unset(raw("proto"), unset)).then(proto), duration=duration,
             counts={name: value for name, (value, _) in counts.items()},
             conn_state=raw("conn_state"), answered=answered, ip_proto=ip_proto if "ip_proto" in index else None,
+            reversed_=reversed_,
         )
         checks: list[Check] = [
             (pl.col(f"c{width - 1}").is_null(), reason("line has fewer fields than #fields (cut short?)")),

@@ -94,7 +94,7 @@ def test_vpc_reject_is_unanswered_and_orig_bytes_are_the_records_bytes() -> None
 def test_vpc_syn_only_flags_are_unanswered() -> None:
     data = vpc_lines(
         "version srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status tcp-flags",
-        ["3 10.0.0.1 10.0.0.2 40000 22 6 3 180 1713484800 1713484860 ACCEPT OK 19",
+        ["3 10.0.0.1 10.0.0.2 40000 22 6 3 180 1713484800 1713484860 ACCEPT OK 3",
          "3 10.0.0.9 10.0.0.2 40001 23 6 1 40 1713484800 1713484860 ACCEPT OK 2",
          "3 10.0.0.9 10.0.0.2 40002 53 17 1 40 1713484800 1713484860 ACCEPT OK -"],
     )

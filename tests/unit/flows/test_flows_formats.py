@@ -208,7 +208,7 @@ VPC_V5 = (
 def test_vpc_longer_header_mid_file_and_overlong_records_read_every_field() -> None:
     """Known fields narrow the read to their count plus one; a longer header or record must still be
     read whole (exact field counts, the new layout's fields)."""
-    v2 = "2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1700000000 1700000060 ACCEPT OK"
+    v2 = "2 123456789010 eni-1 10.0.0.1 10.0.0.2 49152 443 6 10 840 1700000000 1700000060 ACCEPT OK"
     v5 = ("5 vpc-1 subnet-1 i-1 eni-1 123456789010 IPv4 10.0.0.3 10.0.0.4 22 50000 10.0.0.3 10.0.0.4 6 500 5 "
           "1700000000 1700000060 REJECT 2 OK")
     overlong = v2 + " extra one"

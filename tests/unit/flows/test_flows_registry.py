@@ -58,7 +58,7 @@ def test_every_parser_loads_from_its_dotted_path() -> None:
 
 def test_the_vpc_parser_gets_the_field_list_of_a_headerless_file() -> None:
     fields = ["srcaddr", "dstaddr", "srcport", "dstport", "protocol", "packets", "bytes", "start", "end", "action"]
-    result = parse_file(b"10.0.0.1 10.0.0.2 4 443 6 1 40 1700000000 1700000060 ACCEPT\n", "vpc", vpc_fields=fields)
+    result = parse_file(b"10.0.0.1 10.0.0.2 40000 443 6 1 40 1700000000 1700000060 ACCEPT\n", "vpc", vpc_fields=fields)
     assert (result.format, result.accepted, result.frame["dst_port"][0]) == ("vpc", 1, 443)
 
 
