@@ -1,18 +1,32 @@
-"""ARQ worker settings: `arq jobs.worker.WorkerSettings`."""
+"""ARQ worker settings, one class per way of serving the two queues (jobs/runtime/queues.py):
+
+- `arq jobs.worker.InteractiveWorker`: the `sg:interactive` queue only (and its cron entries);
+- `arq jobs.worker.BulkWorker`: the `sg:bulk` queue only (and its cron entries);
+- `arq jobs.worker.WorkerSettings`: both, in one process: ARQ's Worker reads one queue, so its startup starts a
+  second Worker for `sg:bulk` on the same event loop (a small deployment, the tests). Bulk work that holds the
+  event loop delays interactive jobs of the same process: `./run demo` and the deploy files run one
+  InteractiveWorker and one BulkWorker process instead.
+
+Every worker registers every job function (a job's queue decides who runs it, and a follow-up of bulk work
+stays bulk); cron entries live on the worker of their queue, so each runs once per schedule slot.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
+import signal
 import socket
 from typing import Any, ClassVar
 
 from arq.connections import RedisSettings
 from arq.cron import CronJob, cron
-from arq.worker import Function, func
+from arq.worker import Function, Worker, func
 
 from jobs.runtime.constants import WORKER_HEARTBEAT_SECONDS, WORKER_KEY_TTL_SECONDS, worker_key
+from jobs.runtime.jobwrap import observed_cron
+from jobs.runtime.queues import BULK, CRON_QUEUE_OF, INTERACTIVE, QUEUES, label_of
 from jobs.tasks.baseline import refresh_baselines, schedule_baseline_refresh
 from jobs.tasks.detect import detect_incidents
 from jobs.tasks.drift import detect_drift
@@ -55,6 +69,15 @@ CRON_JOBS.append(cron(drain_notifications, name="drain_notifications", second=se
                       run_at_startup=False, unique=True, timeout=300))
 
 
+# Crons run through observed_cron: their queue is known to what they queue, and /metrics counts them as jobs.
+CRON_JOBS = [CronJob(**{**job.__dict__, "coroutine": observed_cron(job.coroutine, job.name)}) for job in CRON_JOBS]
+
+
+def crons_on(queue: str) -> list[CronJob]:
+    """The cron entries that run on `queue`'s workers."""
+    return [job for job in CRON_JOBS if CRON_QUEUE_OF[job.name] == queue]
+
+
 def functions_for(jobs: list[Any]) -> list[Function]:
     """ARQ function entries for `tracked` jobs, with the timeout and tries each declares."""
     return [
@@ -65,16 +88,35 @@ def functions_for(jobs: list[Any]) -> list[Function]:
 
 async def _heartbeat(ctx: dict[str, Any]) -> None:
     key = worker_key(ctx["sg_worker_id"])
+    # The value names the queues this process serves (the Jobs page and /health show it).
+    served = ",".join(label_of(q) for q in ctx["sg_queues"])
     while True:
-        await ctx["redis"].set(key, "1", ex=WORKER_KEY_TTL_SECONDS)
+        await ctx["redis"].set(key, served, ex=WORKER_KEY_TTL_SECONDS)
         await asyncio.sleep(WORKER_HEARTBEAT_SECONDS)
 
 
-async def startup(ctx: dict[str, Any]) -> None:
-    """Open the database pool and start the heartbeat that /health counts."""
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def _start(ctx: dict[str, Any], queues: tuple[str, ...]) -> None:
     get_engine()
-    ctx["sg_worker_id"] = f"{socket.gethostname()}:{os.getpid()}"
+    ctx["sg_worker_id"], ctx["sg_queue"], ctx["sg_queues"] = _worker_id(), queues[0], queues
     ctx["sg_heartbeat"] = asyncio.create_task(_heartbeat(ctx))
+
+
+async def startup_interactive(ctx: dict[str, Any]) -> None:
+    """Open the database pool and start the heartbeat that /health counts."""
+    await _start(ctx, (INTERACTIVE,))
+
+
+async def startup_bulk(ctx: dict[str, Any]) -> None:
+    """As startup_interactive, for a bulk-only worker."""
+    await _start(ctx, (BULK,))
+
+
+# The name older code and tests use: the worker of the interactive queue.
+startup = startup_interactive
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -87,15 +129,91 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     await dispose_engines()
 
 
-class WorkerSettings:
-    functions: ClassVar[list[Function]] = functions_for(JOBS)
-    cron_jobs: ClassVar[list[CronJob]] = CRON_JOBS
-    on_startup = startup
-    on_shutdown = shutdown
-    redis_settings = RedisSettings.from_dsn(get_settings().redis_url)
+async def companion_startup(ctx: dict[str, Any]) -> None:
+    """A second queue's Worker in a process that already runs one: same worker id, no heartbeat of its own."""
+    ctx["sg_worker_id"], ctx["sg_queue"] = _worker_id(), BULK
+
+
+def companion_worker(functions: list[Function], *, cron_jobs: list[CronJob] | None = None,
+                     **options: Any) -> Worker:
+    """The `sg:bulk` Worker that runs beside an interactive one in the same process (never handles signals)."""
+    return Worker(functions=functions, queue_name=BULK, cron_jobs=crons_on(BULK) if cron_jobs is None else cron_jobs,
+                  on_startup=companion_startup, handle_signals=False, **options)
+
+
+async def _stop_companion(worker: Worker, task: asyncio.Task[None]) -> None:
+    worker.handle_sig(signal.SIGTERM)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await worker.close()
+
+
+async def startup_both(ctx: dict[str, Any]) -> None:
+    """WorkerSettings: the interactive Worker's startup also starts the bulk Worker on the same loop."""
+    await _start(ctx, QUEUES)
+    companion = companion_worker(functions_for(JOBS), **_OPTIONS)
+    ctx["sg_companion"] = (companion, asyncio.create_task(companion.async_run()))
+
+
+async def shutdown_both(ctx: dict[str, Any]) -> None:
+    """Stop the bulk Worker (its running jobs are cancelled, as the interactive Worker's are), then as shutdown."""
+    await _stop_companion(*ctx["sg_companion"])
+    await shutdown(ctx)
+
+
+_OPTIONS: dict[str, Any] = {
+    "redis_settings": RedisSettings.from_dsn(get_settings().redis_url),
     # ARQ polls the queue; 20 ms keeps enqueue→start far below 100 ms at negligible CPU.
-    poll_delay = get_settings().worker_poll_delay
+    "poll_delay": get_settings().worker_poll_delay,
     # job_run is the durable history; ARQ results would also block re-running a job id.
+    "keep_result": 0,
+    "allow_abort_jobs": True,
+    "max_jobs": 10,
+}
+
+
+class InteractiveWorker:
+    """`arq jobs.worker.InteractiveWorker`: the interactive queue and its cron entries."""
+
+    queue_name = INTERACTIVE
+    functions: ClassVar[list[Function]] = functions_for(JOBS)
+    cron_jobs: ClassVar[list[CronJob]] = crons_on(INTERACTIVE)
+    on_startup = startup_interactive
+    on_shutdown = shutdown
+    redis_settings = _OPTIONS["redis_settings"]
+    poll_delay = _OPTIONS["poll_delay"]
+    keep_result = 0
+    allow_abort_jobs = True
+    max_jobs = 10
+    handle_signals = True
+
+
+class BulkWorker:
+    """`arq jobs.worker.BulkWorker`: the bulk queue and its cron entries."""
+
+    queue_name = BULK
+    functions: ClassVar[list[Function]] = functions_for(JOBS)
+    cron_jobs: ClassVar[list[CronJob]] = crons_on(BULK)
+    on_startup = startup_bulk
+    on_shutdown = shutdown
+    redis_settings = _OPTIONS["redis_settings"]
+    poll_delay = _OPTIONS["poll_delay"]
+    keep_result = 0
+    allow_abort_jobs = True
+    max_jobs = 10
+    handle_signals = True
+
+
+class WorkerSettings:
+    """`arq jobs.worker.WorkerSettings`: both queues in one process (see the module doc)."""
+
+    queue_name = INTERACTIVE
+    functions: ClassVar[list[Function]] = functions_for(JOBS)
+    cron_jobs: ClassVar[list[CronJob]] = crons_on(INTERACTIVE)
+    on_startup = startup_both
+    on_shutdown = shutdown_both
+    redis_settings = _OPTIONS["redis_settings"]
+    poll_delay = _OPTIONS["poll_delay"]
     keep_result = 0
     allow_abort_jobs = True
     max_jobs = 10

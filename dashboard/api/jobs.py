@@ -53,12 +53,15 @@ async def list_jobs(
 
 @router.get("/metrics")
 async def metrics(caller: Caller, session: DbSession) -> JobMetricsPublic:
-    """Counts by status for 1 h / 24 h / 7 d, success rate, p50/p95 per job name, queue depth, workers, cron."""
+    """Counts by status for 1 h / 24 h / 7 d, success rate, p50/p95 per job name, the depth of each queue
+    (`queues`: depth = due + deferred; `queue_depth` = both queues' depth), workers and the queues they serve,
+    cron."""
     now = utcnow()
     body = await job_metrics.run_metrics(session, tenant_id=caller.tenant_id, now=now)
     redis = get_redis()
     workers = await monitor.live_workers(redis, now=now)
-    return JobMetricsPublic(**body, queue_depth=await monitor.queue_depth(redis), workers=workers,
+    queues = await monitor.queue_depths(redis)
+    return JobMetricsPublic(**body, queue_depth=sum(q["depth"] for q in queues), queues=queues, workers=workers,
                             scheduled=monitor.cron_schedule(CRON_JOBS, now=now), generated_at=now)
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from arq.constants import default_queue_name
 from arq.cron import CronJob
 from redis.asyncio import Redis
 
 from jobs.runtime.constants import WORKER_KEY_PATTERN, WORKER_KEY_TTL_SECONDS
+from jobs.runtime.queues import QUEUES, label_of
 
 
 def _text(value: bytes | str) -> str:
@@ -17,9 +18,22 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+async def queue_depths(redis: Redis) -> list[dict[str, Any]]:
+    """Per queue: `depth` = every job in it (waiting, running, deferred: ARQ keeps a job in its queue until it
+    ends), `due` = those whose time has come (waiting for a worker or running), `deferred` = the rest
+    (retries after a backoff, jobs queued for later)."""
+    now_ms = int(time.time() * 1000)
+    out = []
+    for queue in QUEUES:
+        depth = int(await redis.zcard(queue))
+        due = int(await redis.zcount(queue, "-inf", now_ms))
+        out.append({"queue": label_of(queue), "name": queue, "depth": depth, "due": due, "deferred": depth - due})
+    return out
+
+
 async def queue_depth(redis: Redis) -> int:
-    """Jobs in ARQ's queue: waiting, deferred (retries) and in progress."""
-    return int(await redis.zcard(default_queue_name))
+    """Jobs in both queues: waiting, deferred (retries) and in progress."""
+    return sum(int(q["depth"]) for q in await queue_depths(redis))
 
 
 async def live_workers(redis: Redis, *, now: datetime) -> list[dict[str, Any]]:
@@ -27,12 +41,15 @@ async def live_workers(redis: Redis, *, now: datetime) -> list[dict[str, Any]]:
     workers = []
     async for key in redis.scan_iter(match=WORKER_KEY_PATTERN, count=500):
         remaining_ms = int(await redis.pttl(key))
-        if remaining_ms < 0:
+        value = await redis.get(key)
+        if remaining_ms < 0 or value is None:
             continue
         ago = max(0.0, WORKER_KEY_TTL_SECONDS - remaining_ms / 1000)
         worker_id = _text(key).split(":", 2)[2]
+        # The heartbeat's value names the queues served ("1" from a worker older than the two queues).
+        served = _text(value)
         workers.append({"id": worker_id, "last_seen": (now - timedelta(seconds=ago)).isoformat(),
-                        "seconds_ago": round(ago, 1)})
+                        "seconds_ago": round(ago, 1), "queues": "" if served == "1" else served})
     return sorted(workers, key=lambda w: str(w["id"]))
 
 

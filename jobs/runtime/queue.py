@@ -7,6 +7,7 @@ from typing import Any
 
 from jobs.runtime.connections import get_arq, get_redis
 from jobs.runtime.events import publish_event
+from jobs.runtime.queues import queue_for
 from models.db import session_scope
 from models.ops import JobRun
 from models.public.ops import JobRunPublic
@@ -21,14 +22,16 @@ def job_id_for(name: str, tenant_id: int, key: str | None) -> str:
 async def enqueue_job(
     name: str, *, tenant_id: int, triggered_by: str, params: dict[str, Any] | None = None,
     key: str | None = None, defer_seconds: float | None = None, rerun_if_running: bool = False,
-    retry_of: int | None = None,
+    retry_of: int | None = None, queue: str | None = None,
 ) -> JobRun:
     """Queue job `name` for a tenant and return its run; an identical queued or running job is reused.
 
     With `rerun_if_running`, a job that already started is not enough (it may have read its input
-    before the caller's change), so a second run is queued under a distinct id.
+    before the caller's change), so a second run is queued under a distinct id. The ARQ queue is
+    `queue`, or the one `jobs.runtime.queues.queue_for` picks for the job's name.
     """
     params = params or {}
+    queue = queue or queue_for(name)
     arq_job_id = job_id_for(name, tenant_id, key)
     async with session_scope() as session:
         existing = await job_queries.find_active_job_run(session, tenant_id=tenant_id, arq_job_id=arq_job_id)
@@ -43,7 +46,8 @@ async def enqueue_job(
     # Committed before enqueueing: the worker may start within milliseconds and must find the row.
     arq = await get_arq()
     job = await arq.enqueue_job(
-        name, _job_id=arq_job_id, _defer_by=defer_seconds, tenant_id=tenant_id, job_run_id=run.id, **params
+        name, _job_id=arq_job_id, _defer_by=defer_seconds, _queue_name=queue, tenant_id=tenant_id, job_run_id=run.id,
+        **params,
     )
     if job is None:
         # ARQ still holds the id (a run finishing right now): queue this work under a fresh id.
@@ -53,7 +57,8 @@ async def enqueue_job(
                 session, tenant_id=tenant_id, job_run_id=run.id or 0, arq_job_id=arq_job_id
             )
         await arq.enqueue_job(
-            name, _job_id=arq_job_id, _defer_by=defer_seconds, tenant_id=tenant_id, job_run_id=run.id, **params
+            name, _job_id=arq_job_id, _defer_by=defer_seconds, _queue_name=queue, tenant_id=tenant_id,
+            job_run_id=run.id, **params,
         )
     await publish_event(get_redis(), tenant_id=tenant_id, kind="job.updated", data=JobRunPublic.of(run).model_dump())
     return run

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,6 +20,8 @@ from redis import exceptions as redis_exceptions
 from sqlalchemy import exc as sa_exc
 
 from jobs.runtime.events import publish_event
+from jobs.runtime.jobwrap import enter_job
+from jobs.runtime.metrics import observe_job
 from jobs.runtime.redact import safe_error
 from models.db import session_scope
 from models.ops import JobRun
@@ -99,11 +102,18 @@ def tracked(*, timeout: float, max_tries: int = 3, backoff: float = 2.0) -> Call
         @functools.wraps(fn)
         async def run(ctx: dict[str, Any], *, tenant_id: int, job_run_id: int, **params: Any) -> dict[str, Any]:
             ctx["sg_tenant_id"], ctx["sg_job_run_id"] = tenant_id, job_run_id
+            queue = enter_job(ctx, tenant_id=tenant_id, job_run_id=job_run_id)
             limit = get_settings().job_error_max_chars
             started = await _transition(ctx, tenant_id, job_run_id, running=True)
             if started.status != "running":
                 # Cancelled while queued, or given up as lost: the work must not run any more.
+                observe_job(fn.__name__, queue, "skipped", 0.0, None)
                 return {"skipped": started.status}
+            clock = time.monotonic()
+
+            def ended(status: str, result: dict[str, Any] | None = None) -> None:
+                observe_job(fn.__name__, queue, status, time.monotonic() - clock, result)
+
             try:
                 try:
                     result = await fn(ctx, tenant_id=tenant_id, **params)
@@ -115,18 +125,22 @@ def tracked(*, timeout: float, max_tries: int = 3, backoff: float = 2.0) -> Call
                 cause = exc.__cause__
                 reason = f"{type(cause).__name__}: {cause}" if cause is not None else repr(exc)
                 message = f"transient failure, attempt {ctx['job_try']} of {max_tries}: {reason}"
+                ended(status)
                 await _transition(ctx, tenant_id, job_run_id, status=status, error=safe_error(message, limit=limit))
                 raise
             except asyncio.CancelledError:
                 aborted = await _was_aborted(ctx)
                 status, error = ("cancelled", "cancelled by request") if aborted else ("failed", "timed out")
+                ended(status)
                 await _transition(ctx, tenant_id, job_run_id, status=status, error=error)
                 raise
             except Exception as exc:
                 # Record the failure for the history, then let ARQ see it as failed too.
                 message = f"{type(exc).__name__}: {exc}"
+                ended("failed")
                 await _transition(ctx, tenant_id, job_run_id, status="failed", error=safe_error(message, limit=limit))
                 raise
+            ended("succeeded", result)
             await _transition(ctx, tenant_id, job_run_id, status="succeeded", result=result)
             return result
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from jobs.runtime.queue import enqueue_job
+from jobs.runtime.queues import queue_for
 from jobs.runtime.windows import BadRange, parse_moment, windows_between
 from models.db import session_scope
 from models.ops import JobRun
@@ -46,8 +47,10 @@ async def queue_drift_runs(*, tenant_id: int, window_start: str, window_end: str
         snapshots = await ready_snapshots_between(session, tenant_id=tenant_id, start=windows[0], end=end)
     if not snapshots:
         raise BadRange("no snapshot is built in that range yet: trigger a snapshot build first")
+    # One window is interactive work; a range is bulk (it must not hold up the pings and drift runs of others).
+    queue = queue_for("detect_drift", many=len(snapshots) > 1)
     runs = [await enqueue_job("detect_drift", tenant_id=tenant_id, triggered_by=actor,
-                              params={"snapshot_id": s.id}, key=str(s.id), rerun_if_running=True)
+                              params={"snapshot_id": s.id}, key=str(s.id), rerun_if_running=True, queue=queue)
             for s in snapshots]
     async with session_scope() as session:
         await record_audit(session, tenant_id=tenant_id, actor=actor, action="drift.run",

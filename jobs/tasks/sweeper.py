@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from jobs.runtime.control import requeue
 from jobs.runtime.events import publish_event
 from jobs.runtime.monitor import live_worker_ids
+from jobs.runtime.queues import QUEUES
 from jobs.runtime.tracking import cancel_request_key
 from models.db import session_scope
 from models.ops import JobRun
@@ -43,7 +44,8 @@ async def is_lost(redis: Redis, run: JobRun, *, live: set[str], now: datetime) -
 
 async def _forget_in_arq(redis: Redis, arq_job_id: str) -> None:
     # Without this ARQ itself would re-run the job once its in-progress key expires: a second copy.
-    await redis.zrem(default_queue_name, arq_job_id)
+    for queue in (*QUEUES, default_queue_name):  # ARQ's default queue: runs queued before the two queues
+        await redis.zrem(queue, arq_job_id)
     await redis.delete(job_key_prefix + arq_job_id, in_progress_key_prefix + arq_job_id, retry_key_prefix + arq_job_id)
 
 

@@ -56,6 +56,18 @@ class WorkerPublic(PublicModel):
     id: str
     last_seen: IsoText
     seconds_ago: float
+    # "interactive", "bulk" or "interactive,bulk"
+    queues: str = ""
+
+
+class QueuePublic(PublicModel):
+    """One ARQ queue: every job in it (depth), those due now (waiting or running) and those deferred."""
+
+    queue: str
+    name: str
+    depth: int
+    due: int
+    deferred: int
 
 
 class ScheduledPublic(PublicModel):
@@ -72,6 +84,7 @@ class JobMetricsPublic(PublicModel):
     success_rate: dict[str, float | None]
     durations: list[DurationPublic]
     queue_depth: int
+    queues: list[QueuePublic] = []
     workers: list[WorkerPublic]
     scheduled: list[ScheduledPublic]
     generated_at: IsoTime

@@ -16,6 +16,7 @@ from arq.worker import Worker
 from jobs import worker as worker_settings
 from jobs.runtime.connections import get_redis
 from jobs.runtime.constants import WORKER_KEY_PATTERN
+from jobs.runtime.queues import INTERACTIVE
 from tests.conftest import TEST_REDIS_URL
 
 
@@ -33,13 +34,15 @@ async def client(app_ctx: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 @contextlib.asynccontextmanager
 async def running_worker(extra_jobs: list[Any] | None = None) -> AsyncIterator[Worker]:
-    """Start a worker with our jobs (plus test-only ones) and stop it cleanly afterwards."""
-    worker = Worker(
-        functions=worker_settings.functions_for([*worker_settings.JOBS, *(extra_jobs or [])]),
-        redis_settings=RedisSettings.from_dsn(TEST_REDIS_URL),
-        on_startup=worker_settings.startup, on_shutdown=worker_settings.shutdown,
-        poll_delay=0.01, keep_result=0, allow_abort_jobs=True, handle_signals=False,
-    )
+    """Start a worker with our jobs (plus test-only ones) on both queues, as `WorkerSettings` does (a second
+    ARQ Worker for the bulk queue on the same loop, without cron entries), and stop it cleanly afterwards."""
+    functions = worker_settings.functions_for([*worker_settings.JOBS, *(extra_jobs or [])])
+    options: dict[str, Any] = {"redis_settings": RedisSettings.from_dsn(TEST_REDIS_URL), "poll_delay": 0.01,
+                               "keep_result": 0, "allow_abort_jobs": True}
+    worker = Worker(functions=functions, queue_name=INTERACTIVE, on_startup=worker_settings.startup,
+                    on_shutdown=worker_settings.shutdown, handle_signals=False, **options)
+    bulk = worker_settings.companion_worker(functions, cron_jobs=[], **options)
+    bulk_task = asyncio.create_task(bulk.async_run())
     task = asyncio.create_task(worker.async_run())
     # Yield only once startup ran (its heartbeat key exists), so tests see a live worker.
     for _ in range(200):
@@ -57,6 +60,14 @@ async def running_worker(extra_jobs: list[Any] | None = None) -> AsyncIterator[W
             job.cancel()
         await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
         worker.tasks.clear()
+        for job in bulk.tasks.values():
+            job.cancel()
+        await asyncio.gather(*bulk.tasks.values(), return_exceptions=True)
+        bulk.tasks.clear()
+        bulk_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await bulk_task
+        await bulk.close()
         await worker.close()
 
 

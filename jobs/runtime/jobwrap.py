@@ -1,0 +1,50 @@
+"""What every job run shares beside its job_run bookkeeping: the log context (tenant, job id), the queue its
+follow-ups inherit, and its Prometheus counts. `tracked` (tracking.py) and `observed_cron` (cron entries) use it.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from jobs.runtime.logs import job_id_var, job_run_id_var, tenant_id_var
+from jobs.runtime.metrics import observe_job, observe_wait
+from jobs.runtime.queues import INTERACTIVE, current_queue
+from models.types import utcnow
+
+
+def enter_job(ctx: dict[str, Any], *, tenant_id: int | None, job_run_id: int | None) -> str:
+    """Bind the running job's context (in its own task, so nothing leaks to the next job); its queue."""
+    queue = str(ctx.get("sg_queue") or INTERACTIVE)
+    current_queue.set(queue)
+    tenant_id_var.set(tenant_id)
+    job_id_var.set(str(ctx.get("job_id") or ""))
+    job_run_id_var.set(job_run_id)
+    enqueued = ctx.get("enqueue_time")
+    if isinstance(enqueued, datetime) and int(ctx.get("job_try") or 1) == 1:
+        observe_wait(queue, (utcnow() - enqueued).total_seconds())
+    return queue
+
+
+CronFn = Callable[[dict[str, Any]], Awaitable[Any]]
+
+
+def observed_cron(fn: CronFn, name: str) -> CronFn:
+    """A cron entry with the job context bound and its end counted (succeeded or failed) by name and queue."""
+
+    @functools.wraps(fn)
+    async def run(ctx: dict[str, Any]) -> Any:
+        queue = enter_job(ctx, tenant_id=None, job_run_id=None)
+        started = time.monotonic()
+        try:
+            result = await fn(ctx)
+        except BaseException:
+            observe_job(name, queue, "failed", time.monotonic() - started, None)
+            raise
+        observe_job(name, queue, "succeeded", time.monotonic() - started, result if isinstance(result, dict) else None)
+        return result
+
+    return run
