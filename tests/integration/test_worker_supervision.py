@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from pathlib import Path
 
 from jobs.runtime.connections import get_redis
 from jobs.runtime.constants import WORKER_KEY_PATTERN
@@ -49,8 +50,7 @@ async def test_a_command_that_exits_is_started_again_with_its_exit_code_said(tmp
         code = await _stop(proc)
     assert code == 0, "TERM stops the supervisor cleanly"
     assert sum("exited (code 3), restarting" in line for line in said) >= 2
-    with open(log) as f:
-        text = f.read()
+    text = await asyncio.to_thread(Path(log).read_text)
     assert text.count("started") >= 2 and "supervisor: fake worker exited (code 3), restarting" in text
 
 
