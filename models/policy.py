@@ -20,6 +20,8 @@ class Policy(SQLModel, table=True):
     tenant_id: int = Field(foreign_key="tenant.id")
     name: str = Field(max_length=253)
     namespace: str = Field(max_length=63)
+    # the Kubernetes cluster the policy is for (issue 19 A4); single-cluster data is in "default"
+    cluster: str = Field(default="default", max_length=63, sa_column_kwargs={"server_default": "default"})
     target: str = Field(default="", max_length=300)
     yaml: str = ""
     notes: list[str] = Field(default_factory=list, sa_column=json_column(nullable=False))

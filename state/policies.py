@@ -43,6 +43,7 @@ def policy_row(policy: dict[str, Any], min_hours: int = 24) -> dict[str, str]:
     observed, brief = observation_text(check, min_hours)
     return {
         "id": str(policy["id"]), "name": policy["name"], "namespace": policy["namespace"],
+        "cluster": policy.get("cluster", "default"),
         "workload": policy["workload"], "status": policy["status"], "version": f"v{policy['version']}",
         "proof": proof, "exact": "yes" if check["exact"] else "no", "notes": str(len(policy["notes"])),
         "updated": policy["updated_at"][:16].replace("T", " "), "observed": observed,

@@ -1,7 +1,8 @@
 """Download handlers for any page: one policy's YAML, or the bundle of approved and deployed policies.
 
 Wire a button with `on_click=PolicyDownloadState.download_policy(policy_id)` or
-`PolicyDownloadState.download_bundle`; show `PolicyDownloadState.download_message` for refusals.
+`PolicyDownloadState.download_bundle`; show `PolicyDownloadState.download_message` for refusals. A tenant with
+policies in several clusters gets one bundle file per cluster (issue 19 A4: each is applied to its cluster).
 The tenant always comes from the session, never from the event.
 """
 
@@ -12,7 +13,14 @@ from datetime import UTC, datetime
 import reflex as rx
 from reflex_base.event import EventSpec
 
-from jobs.integrations.gitops.bundle import YAML_MIME, bundle_filename, bundle_text, policy_filename, policy_text
+from jobs.integrations.gitops.bundle import (
+    YAML_MIME,
+    bundle_filename,
+    bundle_text,
+    by_cluster,
+    policy_filename,
+    policy_text,
+)
 from models.db import session_scope
 from models.errors import NotFound
 from models.queries import gitops as gitops_queries
@@ -41,8 +49,8 @@ class PolicyDownloadState(AppState):
 
     @rx.event
     @guarded("viewer")
-    async def download_bundle(self) -> EventSpec | None:
-        """The browser saves every approved and deployed policy as one multi-document YAML file."""
+    async def download_bundle(self) -> list[EventSpec] | None:
+        """The browser saves every approved and deployed policy as one multi-document YAML file per cluster."""
         tenant_id = self._tenant_id
         async with session_scope() as session:
             policies = await gitops_queries.list_released_policies(session, tenant_id=tenant_id)
@@ -51,6 +59,9 @@ class PolicyDownloadState(AppState):
             self.download_message = "No approved or deployed policies yet: approve one to download a bundle."
             return None
         now = datetime.now(UTC)
-        self.download_message = f"Downloading {len(policies)} policies."
-        return rx.download(data=bundle_text(policies, tenant_name=tenant.name, now=now),
-                           filename=bundle_filename(tenant.name, now), mime_type=YAML_MIME)
+        clusters = by_cluster(policies)
+        files = f" in {len(clusters)} files, one per cluster" if len(clusters) > 1 else ""
+        self.download_message = f"Downloading {len(policies)} policies{files}."
+        return [rx.download(data=bundle_text(some, tenant_name=tenant.name, now=now, cluster=cluster),
+                            filename=bundle_filename(tenant.name, now, cluster), mime_type=YAML_MIME)
+                for cluster, some in clusters.items()]

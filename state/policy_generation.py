@@ -1,5 +1,6 @@
 """Policy generation on the Policies page: pick the newest N windows or a period (per source and cluster),
-follow the run's progress, cancel it, and read what it did in words."""
+follow the run's progress, cancel it, and read what it did in words. With more than one cluster in the
+windows the form offers "all" (one policy set per cluster, the default) or one cluster (issue 19 A4)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,14 @@ from jobs.tasks.policy import MAX_UNION, queue_generation
 from models.db import session_scope
 from models.errors import Conflict, Invalid
 from models.queries import policy_windows
-from models.queries.policy_windows import ANY_SOURCE, CLUSTERS
+from models.queries.policy_windows import ANY_SOURCE, DEFAULT_CLUSTER
 from state.base import AppState, guarded
 from state.live import listens_to
 from state.policies import PoliciesState
 
 SKIPPED_SHOWN = 5
 LOCAL = "%Y-%m-%dT%H:%M"
+ALL_CLUSTERS = "all"
 
 
 def _parse(text: str, what: str) -> datetime:
@@ -58,7 +60,8 @@ def generation_message(data: dict[str, Any]) -> str:
 @listens_to("policy.updated", "job.updated")
 class GenerationState(AppState):
     sources: list[str] = [ANY_SOURCE]
-    clusters: list[str] = list(CLUSTERS)
+    # the cluster choices: [all, *clusters] when the windows hold more than one, else just the one
+    clusters: list[str] = [DEFAULT_CLUSTER]
     period: dict[str, str] = {"start": "", "end": ""}
     available: str = ""
     message: str = ""
@@ -74,6 +77,8 @@ class GenerationState(AppState):
         """The sources and period the tenant's windows offer (default period: the last 7 days of them)."""
         async with session_scope() as session:
             found = await policy_windows.window_choices(session, tenant_id=self._tenant_id)
+            clusters = await policy_windows.workload_clusters(session, tenant_id=self._tenant_id)
+        self.clusters = [ALL_CLUSTERS, *clusters] if len(clusters) > 1 else clusters
         self.sources = [ANY_SOURCE, *found.sources]
         if found.last is None or found.first is None:
             self.available = "No ready snapshot yet: ingest flows first."
@@ -88,15 +93,17 @@ class GenerationState(AppState):
     async def generate(self, form: dict[str, Any]) -> None:
         """Queue generation over the period (or the newest N windows) for one source and cluster."""
         source = str(form.get("source", ANY_SOURCE))
-        if source not in self.sources or str(form.get("cluster", "default")) not in CLUSTERS:
+        picked = str(form.get("cluster") or ALL_CLUSTERS)
+        if source not in self.sources or (picked != ALL_CLUSTERS and picked not in self.clusters):
             self._say("choose a source and cluster from the lists", error=True)
             return
+        cluster = None if picked == ALL_CLUSTERS else picked
         try:
             if form.get("mode") == "newest":
-                run = await self._newest(str(form.get("last", "")).strip())
+                run = await self._newest(str(form.get("last", "")).strip(), cluster)
             else:
                 start, end = parse_period(str(form.get("start", "")), str(form.get("end", "")))
-                run = await self._period(start, end, source)
+                run = await self._period(start, end, source, cluster)
         except (Invalid, Conflict) as exc:
             self._say(exc.message, error=True)
             return
@@ -104,12 +111,12 @@ class GenerationState(AppState):
         self.progress_text = "queued"
         self._say("Generating policies: progress shows below; the list updates when the run ends.", error=False)
 
-    async def _newest(self, text: str) -> int:
+    async def _newest(self, text: str, cluster: str | None) -> int:
         if not text.isdigit() or not 1 <= int(text) <= MAX_UNION:
             raise Invalid(f"choose between 1 and {MAX_UNION} windows")
-        return await queue_generation(tenant_id=self._tenant_id, actor=self.actor, last=int(text))
+        return await queue_generation(tenant_id=self._tenant_id, actor=self.actor, last=int(text), cluster=cluster)
 
-    async def _period(self, start: datetime, end: datetime, source: str) -> int:
+    async def _period(self, start: datetime, end: datetime, source: str, cluster: str | None) -> int:
         async with session_scope() as session:
             rows = await policy_windows.period_windows(session, tenant_id=self._tenant_id, start=start, end=end,
                                                        source=source, limit=MAX_UNION + 1)
@@ -118,7 +125,7 @@ class GenerationState(AppState):
         if len(rows) > MAX_UNION:
             raise Invalid(f"the period holds more than {MAX_UNION} windows: choose a shorter one")
         return await queue_generation(tenant_id=self._tenant_id, actor=self.actor, start=start, end=end,
-                                      source=source)
+                                      source=source, cluster=cluster)
 
     @rx.event
     @guarded("analyst")

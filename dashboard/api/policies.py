@@ -41,7 +41,8 @@ class GenerateIn(BaseModel):
     start: AwareDatetime | None = None
     end: AwareDatetime | None = None
     source: str = Field(default=policy_windows.ANY_SOURCE, max_length=32)
-    cluster: str = Field(default="default", max_length=64)
+    # one policy set per cluster of the windows' workloads, or only this one's (issue 19 A4)
+    cluster: str | None = Field(default=None, max_length=64)
 
 
 class ReasonIn(BaseModel):
@@ -68,8 +69,10 @@ async def generate(caller: Caller, session: DbSession, body: GenerateIn) -> JobQ
     period without both ends, ending before it starts, or longer than the limit, or a cluster not in the flows.
     """
     caller.require("analyst")
-    if body.cluster not in policy_windows.CLUSTERS:
-        raise Invalid(f"unknown cluster {body.cluster!r}: the flows name only {', '.join(policy_windows.CLUSTERS)}")
+    if body.cluster is not None:
+        known = await policy_windows.workload_clusters(session, tenant_id=caller.tenant_id)
+        if body.cluster not in known:
+            raise Invalid(f"unknown cluster {body.cluster!r}: the flows name only {', '.join(known)}")
     for snapshot_id in body.snapshot_ids:
         await graph_queries.get_snapshot(session, tenant_id=caller.tenant_id, snapshot_id=snapshot_id)
     if (body.start is None) != (body.end is None):
@@ -79,19 +82,22 @@ async def generate(caller: Caller, session: DbSession, body: GenerateIn) -> JobQ
     elif not await policy_queries.latest_snapshots(session, tenant_id=caller.tenant_id, limit=1):
         raise Conflict("there is no ready snapshot to generate policies from: ingest flows first")
     job_id = await queue_generation(tenant_id=caller.tenant_id, actor=caller.actor, snapshot_ids=body.snapshot_ids,
-                                    last=body.last, start=body.start, end=body.end, source=body.source)
+                                    last=body.last, start=body.start, end=body.end, source=body.source,
+                                    cluster=body.cluster)
     return JobQueued(job_id=job_id)
 
 
 @router.get("")
 async def list_policies(
     caller: Caller, session: DbSession, status: str | None = None, namespace: str | None = None,
-    text: str | None = None, limit: int = Query(100, ge=1, le=policy_queries.MAX_PAGE), offset: int = Query(0, ge=0),
+    text: str | None = None, cluster: str | None = None,
+    limit: int = Query(100, ge=1, le=policy_queries.MAX_PAGE), offset: int = Query(0, ge=0),
 ) -> list[PolicyPublic]:
     """The tenant's policy versions (superseded ones only when `status=superseded`)."""
     caller.require("viewer")
     rows, _ = await policy_queries.list_policies(session, tenant_id=caller.tenant_id, status=status,
-                                                 namespace=namespace, text=text, limit=limit, offset=offset)
+                                                 namespace=namespace, text=text, limit=limit, offset=offset,
+                                                 cluster=cluster)
     return [PolicyPublic.of(row) for row in rows]
 
 

@@ -55,8 +55,10 @@ def _generate() -> rx.Component:
                          id="generate-last", aria_label="newest N windows"),
                 rx.text("source", size="1"),
                 rx.select(G.sources, name="source", default_value="any", size="1", id="generate-source"),
-                rx.text("cluster", size="1"),
-                rx.select(G.clusters, name="cluster", default_value="default", size="1", id="generate-cluster"),
+                rx.cond(array(G.clusters).length() > 1, rx.hstack(
+                    rx.text("cluster", size="1"),
+                    rx.select(G.clusters, name="cluster", default_value="all", size="1", id="generate-cluster"),
+                    align="center", spacing="2")),
                 rx.button(rx.cond(G.running, "Generating…", "Generate"), type="submit", size="1",
                           disabled=G.running, id="policy-generate"),
                 wrap="wrap", align="center", spacing="2"),
@@ -88,7 +90,9 @@ def _coverage() -> rx.Component:
 
 def _row(row: Row) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(row["namespace"]),
+        rx.table.cell(rx.hstack(
+            rx.cond(row["cluster"] != "default", rx.badge(row["cluster"], variant="outline", title="cluster")),
+            rx.text(row["namespace"], size="2"), align="center", spacing="1"), id="policy-place-" + row["id"]),
         rx.table.cell(rx.link(row["name"], on_click=event(PolicyDetailState.open_policy)(row["id"]), cursor="pointer")),
         rx.table.cell(row["version"]),
         rx.table.cell(policy_status_badge(row["status"])),

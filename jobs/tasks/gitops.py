@@ -102,7 +102,7 @@ def _retry(ctx: dict[str, Any], exc: TransientError) -> Retry:
 
 
 async def _ship(ctx: dict[str, Any], tenant_id: int, policy: Policy, target: GitTarget) -> dict[str, Any]:
-    policy_file = PolicyFile(policy.namespace, policy.name, policy.version, policy.yaml)
+    policy_file = PolicyFile(policy.namespace, policy.name, policy.version, policy.yaml, cluster=policy.cluster)
     if not target.token:
         raise AuthFailed(f"no {target.provider} token is set: add one on the GitOps page to open pull requests")
     with tempfile.TemporaryDirectory(prefix="sg-gitops-") as tmp:

@@ -2,12 +2,13 @@
 
 `generate_policies(tenant, snapshot_ids | last | start+end [, source, cluster])`: pick the ready windows
 (ids; the newest N; or those starting in [start, end) from one source or any), read only those holding
-workloads (a Zeek or VPC window holds none), generate + validate + verify (`jobs.engines.policy.proof`),
-store changed policies as new draft versions, publish `policy.updated`:
+workloads (a Zeek or VPC window holds none), generate + validate + verify one policy set per cluster of the
+windows' workloads, or for the one `cluster` asked for (`jobs.engines.policy.clusters`: selectors never mix
+clusters), store changed policies as new draft versions of their cluster, publish `policy.updated`:
 
     {"action": "generated", "created": [ids], "unchanged": n, "superseded": [ids], "policies": n,
      "skipped": [{"workload", "reason"}], "snapshot_ids": [...], "windows": n, "workload_windows": n,
-     "no_workloads": bool, "exact": bool, ...}
+     "no_workloads": bool, "exact": bool, "clusters": {cluster: {"policies", "exact"}}, ...}
 
 Progress is reported while the windows load (the bulk of the time) and at each phase; a cancel from the
 Policies or Jobs page aborts the run between windows (ARQ abort, `jobs.runtime.control.cancel_run`).
@@ -20,7 +21,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from jobs.engines.policy.proof import ProvenSet, generate_and_prove
+from jobs.engines.policy.clusters import generate_per_cluster, snapshot_clusters
+from jobs.engines.policy.proof import ProvenSet
 from jobs.engines.policy.union import Snapshot
 from jobs.runtime.events import publish_event
 from jobs.runtime.queue import enqueue_job
@@ -32,7 +34,7 @@ from models.graph import Snapshot as SnapshotRow
 from models.queries import graph as graph_queries
 from models.queries import policies as policy_queries
 from models.queries import policy_windows
-from models.queries.policy_windows import ANY_SOURCE, CLUSTERS
+from models.queries.policy_windows import ANY_SOURCE
 
 LOCK_SECONDS = 900
 MAX_UNION = 744  # a month of hourly windows
@@ -105,9 +107,10 @@ async def _load(ctx: dict[str, Any], tenant_id: int, rows: Sequence[SnapshotRow]
     return loaded
 
 
-def _drafts(proven: ProvenSet) -> list[policy_queries.PolicyDraft]:
+def _drafts(cluster: str, proven: ProvenSet) -> list[policy_queries.PolicyDraft]:
     return [
         policy_queries.PolicyDraft(
+            cluster=cluster,
             name=p.name,
             namespace=p.namespace,
             target=p.workload,
@@ -133,9 +136,8 @@ async def generate_policies(
     cluster: str | None = None,
     actor: str = "generator",
 ) -> dict[str, Any]:
-    """Generate, prove and store least-privilege NetworkPolicies from the picked windows (default: the newest)."""
-    if cluster not in (None, *CLUSTERS):
-        raise PermanentJobError(f"unknown cluster {cluster!r}: the flows name only {', '.join(CLUSTERS)}")
+    """Generate, prove and store least-privilege NetworkPolicies from the picked windows (default: the newest),
+    one set per cluster (or only `cluster`'s)."""
     params = {"snapshot_ids": snapshot_ids, "last": last, "start": start, "end": end, "source": source}
     rows = await _snapshot_rows(tenant_id, params)
     if not rows:
@@ -143,12 +145,19 @@ async def generate_policies(
     ids = sorted(row.id or 0 for row in rows)
     await report_progress(ctx, fraction=0.05, message=f"{len(rows)} window(s) chosen")
     snapshots = await _load(ctx, tenant_id, rows)
+    found = snapshot_clusters(snapshots)
+    if cluster is not None and snapshots and cluster not in found:
+        held = ", ".join(found)
+        raise PermanentJobError(f"no workload of cluster {cluster!r} in the chosen windows: they hold {held}")
     await report_progress(ctx, fraction=0.6, message=f"generating and proving from {len(snapshots)} window(s)")
-    proven = await asyncio.to_thread(generate_and_prove, snapshots, snapshot_ids=ids)
+    chosen = [cluster] if cluster is not None else found
+    sets = await asyncio.to_thread(generate_per_cluster, snapshots, snapshot_ids=ids, clusters=chosen)
+    proven = _combined(sets)
     await report_progress(ctx, fraction=0.9, message=f"storing {len(proven.policies)} policies")
+    drafts = [draft for name, one in sets.items() for draft in _drafts(name, one)]
     async with ctx["redis"].lock(policy_lock_key(tenant_id), timeout=LOCK_SECONDS), session_scope() as session:
         outcome = await policy_queries.store_generated(
-            session, tenant_id=tenant_id, snapshot_ids=ids, drafts=_drafts(proven), actor=actor
+            session, tenant_id=tenant_id, snapshot_ids=ids, drafts=drafts, actor=actor
         )
     summary = {
         "action": "generated",
@@ -165,10 +174,24 @@ async def generate_policies(
         "observed_not_allowed": proven.observed_not_allowed,
         "skipped": [{"workload": s.workload, "reason": s.reason} for s in proven.skipped],
         "invalid": proven.invalid,
+        "clusters": {name: {"policies": len(one.policies), "exact": one.exact} for name, one in sets.items()},
         "run": ctx.get("sg_job_run_id"),
     }
     await publish_event(ctx["redis"], tenant_id=tenant_id, kind="policy.updated", data=summary)
     return summary
+
+
+def _combined(sets: dict[str, ProvenSet]) -> ProvenSet:
+    """The per-cluster sets as one, for the run's summary (exact when every set is)."""
+    parts = list(sets.values())
+    return ProvenSet(
+        policies=[p for one in parts for p in one.policies],
+        skipped=[s for one in parts for s in one.skipped],
+        exact=all(one.exact for one in parts),
+        allowed_not_observed=sum(one.allowed_not_observed for one in parts),
+        observed_not_allowed=sum(one.observed_not_allowed for one in parts),
+        invalid=[i for one in parts for i in one.invalid],
+    )
 
 
 async def queue_generation(
@@ -180,12 +203,16 @@ async def queue_generation(
     start: datetime | None = None,
     end: datetime | None = None,
     source: str = ANY_SOURCE,
+    cluster: str | None = None,
 ) -> int:
     """Queue `generate_policies` (one run per distinct input at a time); returns the job run id.
 
-    Pass the snapshot ids, or a period (`start`, `end`, optionally one `source`), or `last` (the newest N).
+    Pass the snapshot ids, or a period (`start`, `end`, optionally one `source`), or `last` (the newest N);
+    `cluster` limits the run to that cluster's policies (default: one set per cluster).
     """
     params: dict[str, Any] = {"actor": actor}
+    if cluster is not None:
+        params["cluster"] = cluster
     if snapshot_ids:
         params["snapshot_ids"] = sorted({int(s) for s in snapshot_ids})
         key = "ids-" + "-".join(str(s) for s in params["snapshot_ids"])[:200]
@@ -197,5 +224,7 @@ async def queue_generation(
     else:
         params["last"] = max(1, min(int(last or 1), MAX_UNION))
         key = f"last-{params['last']}"
+    if cluster is not None:
+        key = f"{key}-cluster-{cluster}"[:250]
     run = await enqueue_job("generate_policies", tenant_id=tenant_id, triggered_by=actor, params=params, key=key)
     return run.id or 0

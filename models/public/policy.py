@@ -55,6 +55,7 @@ class PolicyPublic(PublicModel):
     id: int
     name: str
     namespace: str
+    cluster: str
     workload: str
     status: str
     version: int
@@ -74,7 +75,8 @@ class PolicyPublic(PublicModel):
 
 def _policy_fields(row: Policy) -> dict[str, Any]:
     return {
-        "id": row.id, "name": row.name, "namespace": row.namespace, "workload": row.target, "status": row.status,
+        "id": row.id, "name": row.name, "namespace": row.namespace, "cluster": row.cluster,
+        "workload": row.target, "status": row.status,
         "version": row.version, "yaml": row.yaml, "notes": list(row.notes), "snapshot_ids": list(row.snapshot_ids),
         "submitted_by": row.submitted_by, "created_at": row.created_at, "updated_at": row.updated_at,
         "verification": VerificationPublic.of(row.verification or {}),

@@ -83,20 +83,23 @@ async def _rows(session: AsyncSession, tenant_id: int) -> dict[tuple[str, str], 
     return {(row.cluster, row.namespace): row for row in await session.exec(query)}
 
 
-async def _violation_counts(session: AsyncSession, tenant_id: int) -> tuple[dict[str, int], dict[str, int], int]:
-    """Per policy namespace: open violations, and the flows of the last windows' violations that the policies still
-    deny (not those the monitor resolved after an amendment admitted them); and how many windows."""
+async def _violation_counts(
+    session: AsyncSession, tenant_id: int
+) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int], int]:
+    """Per policy (cluster, namespace): open violations, and the flows of the last windows' violations that the
+    policies still deny (not those the monitor resolved after an amendment admitted them); and how many windows."""
     recent = select(Snapshot.id).where(Snapshot.tenant_id == tenant_id, Snapshot.status == "ready")
     window_ids = list(await session.exec(recent.order_by(col(Snapshot.window_start).desc()).limit(READINESS_WINDOWS)))
     query = (
-        select(Policy.namespace, DriftEvent)
+        select(Policy.cluster, Policy.namespace, DriftEvent)
         .join(Policy, col(Policy.id) == col(DriftEvent.policy_id))
         .where(DriftEvent.tenant_id == tenant_id, Policy.tenant_id == tenant_id, DriftEvent.kind == "violation")
         .where((col(DriftEvent.status) == OPEN) | col(DriftEvent.snapshot_id).in_(window_ids))
     )
-    opened: dict[str, int] = {}
-    flows: dict[str, int] = {}
-    for namespace, event in await session.exec(query):
+    opened: dict[tuple[str, str], int] = {}
+    flows: dict[tuple[str, str], int] = {}
+    for cluster, name, event in await session.exec(query):
+        namespace = (cluster, name)
         if event.status == OPEN:
             opened[namespace] = opened.get(namespace, 0) + 1
         if event.snapshot_id in window_ids and (event.status, event.status_by) != ("resolved", RESOLVED_BY):
@@ -108,8 +111,9 @@ async def list_namespaces(session: AsyncSession, *, tenant_id: int, tenant: Tena
     """Every namespace with policies in force or a mode, with its readiness, by cluster and name."""
     rule, now = readiness_rule(tenant), utcnow()
     rows = await _rows(session, tenant_id)
-    names = select(Policy.namespace).where(Policy.tenant_id == tenant_id, col(Policy.status).in_(IN_FORCE))
-    keys = set(rows) | {(DEFAULT_CLUSTER, ns) for ns in await session.exec(names.distinct())}
+    names = select(Policy.cluster, Policy.namespace).where(Policy.tenant_id == tenant_id,
+                                                          col(Policy.status).in_(IN_FORCE))
+    keys = set(rows) | {(cluster, ns) for cluster, ns in await session.exec(names.distinct())}
     opened, flows, windows = await _violation_counts(session, tenant_id)
     out = []
     for cluster, namespace in sorted(keys):
@@ -117,7 +121,7 @@ async def list_namespaces(session: AsyncSession, *, tenant_id: int, tenant: Tena
         mode = row.mode if row else "learn"
         since = row.monitor_since if row and mode != "learn" else None
         days = (now - since).total_seconds() / 86400 if since else 0.0
-        why = _why_not(mode, days, opened.get(namespace, 0), rule)
+        why = _why_not(mode, days, opened.get((cluster, namespace), 0), rule)
         out.append(
             NamespaceStatus(
                 cluster=cluster,
@@ -128,8 +132,8 @@ async def list_namespaces(session: AsyncSession, *, tenant_id: int, tenant: Tena
                 changed_at=row.changed_at if row else None,
                 monitor_since=since,
                 days_in_monitor=round(days, 2),
-                open_violations=opened.get(namespace, 0),
-                blocked_flows=flows.get(namespace, 0),
+                open_violations=opened.get((cluster, namespace), 0),
+                blocked_flows=flows.get((cluster, namespace), 0),
                 windows=windows,
                 ready=not why,
                 not_ready_because=why,

@@ -1,6 +1,7 @@
 """Queries for generated NetworkPolicies: listing, storing new versions, the review workflow, coverage.
 
-Life cycle of one policy (a tenant's `namespace/name`), one row per version:
+Life cycle of one policy (a tenant's `namespace/name` in one cluster: issue 19 A4, single-cluster data is
+in `default`), one row per version:
 
     draft ──submit──► pending ──approve──► approved ──(merged PR, GitOps)──► deployed
                          └──────reject───► rejected
@@ -26,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.errors import Conflict, Forbidden, Invalid, NotFound
 from models.graph import Edge, Node, Snapshot
+from models.namespaces import DEFAULT_CLUSTER
 from models.policy import POLICY_STATUSES, Policy, PolicyReview
 from models.queries.audit import record_audit
 from models.queries.policy_windows import newest_workload_window
@@ -51,6 +53,7 @@ class PolicyDraft:
     rules_sha256: str
     notes: list[str] = field(default_factory=list)
     verification: dict[str, Any] = field(default_factory=dict)
+    cluster: str = DEFAULT_CLUSTER
 
 
 @dataclass
@@ -79,6 +82,7 @@ def _like(text: str) -> str:
 async def list_policies(
     session: AsyncSession, *, tenant_id: int, status: str | None = None, namespace: str | None = None,
     text: str | None = None, include_superseded: bool = False, limit: int = 50, offset: int = 0,
+    cluster: str | None = None,
 ) -> tuple[list[Policy], int]:
     """One page of the tenant's policy versions (by namespace, name, newest version first) and the total.
 
@@ -95,12 +99,14 @@ async def list_policies(
         where.append(col(Policy.status) != "superseded")
     if namespace:
         where.append(col(Policy.namespace) == namespace)
+    if cluster:
+        where.append(col(Policy.cluster) == cluster)
     if text and text.strip():
         pattern = _like(text.strip()[:200])
         where.append(or_(*(col(c).ilike(pattern, escape="\\") for c in (Policy.name, Policy.namespace, Policy.target))))
     total = (await session.exec(select(func.count()).select_from(Policy).where(*where))).one()
     query = (select(Policy).where(*where)
-             .order_by(col(Policy.namespace), col(Policy.name), col(Policy.version).desc())
+             .order_by(col(Policy.cluster), col(Policy.namespace), col(Policy.name), col(Policy.version).desc())
              .limit(limit).offset(offset))
     return list(await session.exec(query)), int(total)
 
@@ -120,8 +126,15 @@ async def get_policy(session: AsyncSession, *, tenant_id: int, policy_id: int, l
     return row
 
 
-async def _versions(session: AsyncSession, tenant_id: int, namespace: str, name: str) -> list[Policy]:
-    query = (select(Policy).where(Policy.tenant_id == tenant_id, Policy.namespace == namespace, Policy.name == name)
+async def list_policy_clusters(session: AsyncSession, *, tenant_id: int) -> list[str]:
+    """The clusters the tenant has policies in."""
+    query = select(Policy.cluster).where(Policy.tenant_id == tenant_id).distinct().order_by(col(Policy.cluster))
+    return list(await session.exec(query))
+
+
+async def _versions(session: AsyncSession, tenant_id: int, cluster: str, namespace: str, name: str) -> list[Policy]:
+    query = (select(Policy).where(Policy.tenant_id == tenant_id, Policy.cluster == cluster,
+                                  Policy.namespace == namespace, Policy.name == name)
              .order_by(col(Policy.version).desc()).with_for_update())
     return list(await session.exec(query))
 
@@ -147,13 +160,14 @@ async def store_generated(
     """
     outcome = StoreOutcome()
     for draft in drafts:
-        versions = await _versions(session, tenant_id, draft.namespace, draft.name)
+        versions = await _versions(session, tenant_id, draft.cluster, draft.namespace, draft.name)
         latest = next((v for v in versions if v.status != "superseded"), None)
         if latest is not None and latest.verification.get("rules_sha256") == draft.rules_sha256:
             outcome.unchanged.append(latest.id or 0)
             continue
         row = Policy(
-            tenant_id=tenant_id, name=draft.name, namespace=draft.namespace, target=draft.target[:300],
+            tenant_id=tenant_id, name=draft.name, namespace=draft.namespace, cluster=draft.cluster,
+            target=draft.target[:300],
             yaml=draft.yaml, notes=list(draft.notes), snapshot_ids=list(snapshot_ids),
             verification={**draft.verification, "rules_sha256": draft.rules_sha256}, status="draft",
             version=(versions[0].version + 1) if versions else 1,
@@ -215,7 +229,7 @@ async def approve_policy(session: AsyncSession, *, tenant_id: int, policy_id: in
     _require_status(row, "pending", "approved")
     if await four_eyes(session, tenant_id=tenant_id) and person_of(row.submitted_by) == person_of(actor):
         raise Forbidden("four-eyes rule: you submitted this policy, so another approver must approve it")
-    for old in await _versions(session, tenant_id, row.namespace, row.name):
+    for old in await _versions(session, tenant_id, row.cluster, row.namespace, row.name):
         if old.id != row.id and old.status == "approved":
             await _set_status(session, old, "superseded", actor, "policy.supersede", {"by": row.id})
     note = reason.strip()[:MAX_REASON]
@@ -249,20 +263,20 @@ async def list_reviews(session: AsyncSession, *, tenant_id: int, policy_id: int)
 
 
 async def in_force(session: AsyncSession, *, tenant_id: int) -> list[Policy]:
-    """The newest approved or deployed version of each of the tenant's policies."""
+    """The newest approved or deployed version of each of the tenant's policies (per cluster)."""
     query = (select(Policy).where(Policy.tenant_id == tenant_id, col(Policy.status).in_(IN_FORCE))
-             .order_by(col(Policy.namespace), col(Policy.name), col(Policy.version).desc()))
-    newest: dict[tuple[str, str], Policy] = {}
+             .order_by(col(Policy.cluster), col(Policy.namespace), col(Policy.name), col(Policy.version).desc()))
+    newest: dict[tuple[str, str, str], Policy] = {}
     for row in await session.exec(query):
-        newest.setdefault((row.namespace, row.name), row)
+        newest.setdefault((row.cluster, row.namespace, row.name), row)
     return list(newest.values())
 
 
 async def approved_version(session: AsyncSession, *, tenant_id: int, policy: Policy) -> Policy | None:
     """The version of the same policy in force now (what a review diffs against), if any other."""
     rows = await in_force(session, tenant_id=tenant_id)
-    return next((r for r in rows if (r.namespace, r.name) == (policy.namespace, policy.name) and r.id != policy.id),
-                None)
+    same = (policy.cluster, policy.namespace, policy.name)
+    return next((r for r in rows if (r.cluster, r.namespace, r.name) == same and r.id != policy.id), None)
 
 
 async def latest_snapshots(session: AsyncSession, *, tenant_id: int, limit: int) -> list[Snapshot]:

@@ -2,8 +2,9 @@
 
 Generation takes the windows a reviewer picks (ids, the newest N, or a period, per source) and reads only
 those holding workloads; the impact preview of a policy reads the windows holding workloads of the
-policy's namespace, newest first, and says how many there were. Clusters: the flows SecureGuard ingests
-name none, so every window belongs to the cluster "default" (`CLUSTERS`).
+policy's namespace, newest first, and says how many there were. Clusters (issue 19 A4): a workload's node
+key names its cluster (`cluster/namespace/name`) outside the cluster "default", where single-cluster data
+and every flow format that names no cluster lives; `workload_clusters` lists those of the ready windows.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.errors import Invalid
 from models.graph import Node, Snapshot
 
-CLUSTERS = ("default",)
+DEFAULT_CLUSTER = "default"
 ANY_SOURCE = "any"
+# A workload key with two slashes names its cluster (jobs.engines.snapshot.types.node_key).
+_CLUSTER_KEY = "%/%/%"
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,26 @@ async def period_windows(
     return list(await session.exec(query))
 
 
+def key_cluster(key: str) -> str:
+    """The cluster a node key names: `default` unless it is `cluster/namespace/name`."""
+    first, sep, rest = key.partition("/")
+    return first if sep and "/" in rest else DEFAULT_CLUSTER
+
+
+async def workload_clusters(session: AsyncSession, *, tenant_id: int) -> list[str]:
+    """The clusters of the workloads in the tenant's ready windows, sorted; `[default]` when there is none."""
+    ready = select(Snapshot.id).where(*_ready(tenant_id))
+    workloads: list[ColumnElement[bool]] = [
+        col(Node.tenant_id) == tenant_id, col(Node.kind) == "workload", col(Node.snapshot_id).in_(ready)
+    ]
+    named = await session.exec(select(Node.key).where(*workloads, col(Node.key).like(_CLUSTER_KEY)).distinct())
+    found = {key_cluster(key) for key in named}
+    plain = await session.exec(select(Node.key).where(*workloads, col(Node.key).not_like(_CLUSTER_KEY)).limit(1))
+    if plain.first() is not None or not found:
+        found.add(DEFAULT_CLUSTER)
+    return sorted(found)
+
+
 async def windows_with_workloads(session: AsyncSession, *, tenant_id: int, snapshot_ids: Sequence[int]) -> set[int]:
     """Those of the windows that hold at least one workload node."""
     if not snapshot_ids:
@@ -91,13 +114,19 @@ async def windows_with_workloads(session: AsyncSession, *, tenant_id: int, snaps
     return set(await session.exec(query))
 
 
-async def namespace_windows(session: AsyncSession, *, tenant_id: int, namespace: str, limit: int) -> list[Snapshot]:
-    """The newest ready windows holding workloads of `namespace`, newest first, at most `limit`."""
-    holding = (
-        select(Node.snapshot_id)
-        .where(Node.tenant_id == tenant_id, Node.kind == "workload", Node.namespace == namespace)
-        .distinct()
-    )
+async def namespace_windows(
+    session: AsyncSession, *, tenant_id: int, namespace: str, limit: int, cluster: str | None = None
+) -> list[Snapshot]:
+    """The newest ready windows holding workloads of `namespace` (of `cluster` when given), newest first, at most
+    `limit`."""
+    where: list[ColumnElement[bool]] = [
+        col(Node.tenant_id) == tenant_id, col(Node.kind) == "workload", col(Node.namespace) == namespace
+    ]
+    if cluster == DEFAULT_CLUSTER:
+        where.append(col(Node.key).not_like(_CLUSTER_KEY))
+    elif cluster:
+        where.append(col(Node.key).startswith(f"{cluster}/"))
+    holding = select(Node.snapshot_id).where(*where).distinct()
     query = (
         select(Snapshot)
         .where(*_ready(tenant_id), col(Snapshot.id).in_(holding))

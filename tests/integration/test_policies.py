@@ -138,7 +138,8 @@ async def test_impact_of_a_hand_narrowed_policy_lists_exactly_the_flows_it_remov
     removed_rule = narrowed["spec"]["ingress"].pop(0)
     removed_peer = removed_rule["from"][0]["podSelector"]["matchLabels"]
     draft = policy_queries.PolicyDraft(name=target.name, namespace=target.namespace, target=target.target,
-                                       yaml=dump_yaml(narrowed), rules_sha256=rules_fingerprint(narrowed))
+                                       yaml=dump_yaml(narrowed), rules_sha256=rules_fingerprint(narrowed),
+                                       cluster=target.cluster)
     async with session_scope() as session:
         stored = await policy_queries.store_generated(session, tenant_id=a.tenant_id, snapshot_ids=[],
                                                       drafts=[draft], actor="hand")

@@ -70,7 +70,7 @@ async def test_generation_and_preview_read_the_windows_that_hold_the_traffic(
                                                                  "end": "2030-01-02T00:00:00Z"}, headers=bearer(a.token))
     assert empty.status_code == 409
     cluster = await client.post("/api/v1/policies/generate", json={"cluster": "prod-eu"}, headers=bearer(a.token))
-    assert cluster.status_code == 422 and "default" in cluster.json()["error"]["message"]
+    assert cluster.status_code == 422 and "kind-kind" in cluster.json()["error"]["message"]
 
     listed = (await client.get("/api/v1/policies?namespace=bookinfo", headers=bearer(a.token))).json()
     check = listed[0]["verification"]
