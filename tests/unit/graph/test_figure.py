@@ -67,3 +67,23 @@ def test_names_from_uploaded_flows_reach_plotly_as_text_not_markup() -> None:
     assert not any("<a" in s or "<span" in s for s in shown)
     assert any("&lt;a href=" in s and "&amp;" in s for s in hostile)
     assert all(t.texttemplate in (None, "%{customdata}") for t in figure.data if hasattr(t, "texttemplate"))
+
+
+def test_a_webgl_view_draws_one_arrow_stroke_per_edge_and_builds_fast() -> None:
+    import time
+
+    import plotly.graph_objects as go
+
+    g = estate(20, 100)
+    layout = compute_layout(g)
+    view = build_view(g, layout, ViewOptions(threshold=10_000))
+    start = time.perf_counter()
+    figure, _ = view_figure(view)
+    took = time.perf_counter() - start
+    names = [t.name for t in figure.data]
+    lines, heads = figure.data[names.index("edges")], figure.data[names.index("edges direction")]
+    assert isinstance(lines, go.Scattergl) and isinstance(heads, go.Scattergl)
+    # wing, tip, wing, gap: four values an arrowhead (two strokes took six)
+    assert len(heads.x) == 4 * (len(lines.x) // 3) and heads.x[3] is None and heads.meta == {"directed": True}
+    # built without plotly's per-value validation (it took most of a large view's time)
+    assert took < 1.0, took
