@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     worker_poll_delay: float = Field(default=0.02, gt=0, le=5)
     job_error_max_chars: int = Field(default=2000, ge=100, le=20000)
     data_dir: Path = ROOT / "data"
+    # Where flows, snapshots and uploads are kept (`jobs.stores.objects`): empty = data_dir; a folder, or
+    # s3://bucket/prefix on any S3-compatible store (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, … from the environment).
+    store_url: str = ""
     max_upload_bytes: int = Field(default=2 << 30, ge=1024)
     # What one upload may cost once inflated and parsed (a gzip bomb stops here), and what one tenant's files may
     # take on disk (uploads and flow partials).

@@ -1,6 +1,7 @@
-"""The last step of every upload, whichever door it came through: a spooled file becomes an upload row
-and a file under its final name, then `ingest_flows` is queued. And what every door checks first: the
-size limits and the tenant's disk quota (`upload_limits`).
+"""The last step of every upload, whichever door it came through: a spooled file becomes an upload row and an
+object of the store (`jobs.stores.objects`: `uploads/{tenant}/upload-{id}`, in a folder or a bucket, so a worker
+on another machine reads what this web process received), then `ingest_flows` is queued. And what every door
+checks first: the size limits and the tenant's disk quota (`upload_limits`).
 
 Kept apart from `jobs.runtime.uploads` (which imports the parsers to check the format) so `sg ingest` can store
 a file without loading them.
@@ -8,17 +9,27 @@ a file without loading them.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
-import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from jobs.runtime.queue import enqueue_job
+from redis.exceptions import RedisError
+
+from jobs.runtime.queue import enqueue_job, job_id_for
+from jobs.stores.keys import UnsafeKey, tenant_key
+from jobs.stores.objects import get_store
 from models.db import session_scope
 from models.graph import FlowUpload
 from models.ops import JobRun
 from models.queries import graph as graph_queries
+from models.queries import jobs as job_queries
 from models.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 
 class UploadTooLarge(ValueError):
@@ -30,8 +41,40 @@ class QuotaExceeded(UploadTooLarge):
 
 
 def upload_folder(tenant_id: int) -> Path:
-    """Where the tenant's uploads are kept."""
-    return get_settings().upload_dir / str(tenant_id)
+    """The local folder the tenant's uploads are spooled in while they arrive (in a local store, the folder they
+    are kept in: storing one is a rename)."""
+    return get_store().staging_dir(tenant_key("uploads", tenant_id))
+
+
+def upload_key(tenant_id: int, upload_id: int) -> str:
+    """The key an upload is stored under."""
+    if isinstance(upload_id, bool) or not isinstance(upload_id, int) or upload_id < 1:
+        raise UnsafeKey(f"upload_id must be a positive integer, got {upload_id!r}")
+    return tenant_key("uploads", tenant_id, f"upload-{upload_id}")
+
+
+def stored_upload_exists(ref: str) -> bool:
+    """Whether the upload a row names (`FlowUpload.stored_path`) is in the store."""
+    store = get_store()
+    try:
+        key = store.key_of_ref(ref)
+    except UnsafeKey:
+        return False
+    return store.head(key) is not None
+
+
+@contextmanager
+def stored_upload_file(ref: str) -> Iterator[Path]:
+    """The stored upload as a local file for the `with` block (downloaded from a bucket, removed afterwards)."""
+    store = get_store()
+    with store.local_copy(store.key_of_ref(ref)) as path:
+        yield path
+
+
+def delete_stored_upload(ref: str) -> None:
+    """Remove a stored upload (a rejected file); one already gone counts as removed."""
+    store = get_store()
+    store.delete(store.key_of_ref(ref))
 
 
 def tree_bytes(root: Path) -> int:
@@ -47,9 +90,9 @@ def tree_bytes(root: Path) -> int:
 
 
 def tenant_disk_bytes(tenant_id: int) -> int:
-    """What the tenant's files take on disk: its uploads and its flow store (partials, snapshots, layouts)."""
-    settings = get_settings()
-    return tree_bytes(settings.upload_dir / str(tenant_id)) + tree_bytes(settings.flow_dir / str(tenant_id))
+    """What the tenant's files take in the store: its uploads and its flows (partials, snapshots, layouts)."""
+    store = get_store()
+    return store.total_bytes(tenant_key("uploads", tenant_id)) + store.total_bytes(tenant_key("flows", tenant_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,25 +129,36 @@ def upload_limits(tenant_id: int) -> UploadLimits:
 async def store_spooled(
     spooled: Path, *, size: int, tenant_id: int, filename: str, fmt: str, created_by: str
 ) -> tuple[FlowUpload, JobRun]:
-    """Record `spooled` (a file on the upload directory's filesystem) as a new upload and queue its parse.
+    """Record `spooled` (a local file, best in `upload_folder`) as a new upload and queue its parse.
 
-    The row, then the file under its final name, committed before the job is queued: the worker may
+    The row, then the object under its final key, committed before the job is queued: the worker may
     start within milliseconds and must find both. The spooled file is gone afterwards either way.
     """
-    folder = upload_folder(tenant_id)
-    folder.mkdir(parents=True, exist_ok=True)
+    store = get_store()
     try:
         async with session_scope() as session:
             upload = await graph_queries.create_upload(
                 session, tenant_id=tenant_id, filename=filename or "upload", size_bytes=size, source_format=fmt,
                 stored_path="", created_by=created_by,
             )
-            final = folder / f"upload-{upload.id}"
-            shutil.move(spooled, final)
-            upload.stored_path = str(final)
+            key = upload_key(tenant_id, upload.id or 0)
+            await asyncio.to_thread(store.put_file, key, spooled)
+            upload.stored_path = store.ref(key)
             session.add(upload)
     finally:
         spooled.unlink(missing_ok=True)
-    run = await enqueue_job("ingest_flows", tenant_id=tenant_id, triggered_by=created_by,
-                            params={"upload_id": upload.id}, key=str(upload.id))
+    try:
+        run = await enqueue_job("ingest_flows", tenant_id=tenant_id, triggered_by=created_by,
+                                params={"upload_id": upload.id}, key=str(upload.id))
+    except (RedisError, OSError) as exc:
+        # Redis is down (restarting): the upload and its run are in PostgreSQL, so the file is accepted and the
+        # sweeper queues the run once Redis answers (a queued run ARQ does not hold is re-queued after its grace).
+        async with session_scope() as session:
+            queued = await job_queries.find_active_job_run(
+                session, tenant_id=tenant_id, arq_job_id=job_id_for("ingest_flows", tenant_id, str(upload.id)))
+        if queued is None:
+            raise
+        log.warning("upload %s of tenant %s stored; its parse is queued once Redis answers (%s)", upload.id,
+                    tenant_id, type(exc).__name__)
+        run = queued
     return upload, run

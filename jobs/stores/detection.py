@@ -1,8 +1,9 @@
 """Detection state on disk: one tenant's `DetectionState` between `detect_incidents` runs.
 
-    {flow_dir}/{tenant}/detect/history/{window_epoch}-{generation}.parquet   the window's beacon-history rows
-    {flow_dir}/{tenant}/detect/auth/{window_epoch}-{generation}.parquet      its authentication attempts
-    {flow_dir}/{tenant}/detect/state.json                                    everything else, and the commit mark
+    flows/{tenant}/detect/history/{window_epoch}-{generation}.parquet   the window's beacon-history rows
+    flows/{tenant}/detect/auth/{window_epoch}-{generation}.parquet      its authentication attempts
+    flows/{tenant}/detect/state.json                                    everything else, and the commit mark
+(keys of `jobs.stores.objects`)
 
 A save writes the window's segments first and `state.json` last (temp file + rename). The JSON lists the segments
 it includes, and each save writes segments under a new generation, so a crash between the two leaves the previous
@@ -17,8 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,8 @@ from jobs.engines.detect.beacons import pair_id
 from jobs.engines.detect.frame import actor
 from jobs.engines.detect.home import HomeNetworks, with_direction
 from jobs.engines.detect.pipeline import DetectionState
-from models.settings import get_settings
+from jobs.stores.keys import check_part, tenant_key
+from jobs.stores.objects import get_store
 
 FORMAT: Final = 1
 KINDS: Final = ("history", "auth")
@@ -71,18 +71,24 @@ def home_hash(home: HomeNetworks) -> str:
     return hashlib.sha256(",".join(str(n) for n in home.networks).encode()).hexdigest()[:16]
 
 
-def state_dir(tenant_id: int) -> Path:
-    """The folder of one tenant's detection state."""
-    return get_settings().flow_dir / str(tenant_id) / "detect"
+def state_prefix(tenant_id: int) -> str:
+    """The key prefix of one tenant's detection state."""
+    return tenant_key("flows", tenant_id, "detect")
+
+
+def state_dir(tenant_id: int) -> Path | None:
+    """The folder of one tenant's detection state in a local store (None in a remote one)."""
+    return get_store().local_path(state_prefix(tenant_id))
 
 
 def _read_json(tenant_id: int) -> dict[str, Any] | None:
+    key = f"{state_prefix(tenant_id)}/state.json"
     try:
-        raw = json.loads((state_dir(tenant_id) / "state.json").read_text())
+        raw = json.loads(get_store().get_bytes(key))
     except FileNotFoundError:
         return None
     except json.JSONDecodeError as exc:
-        raise StateFormatError(f"{state_dir(tenant_id) / 'state.json'} is not JSON: {exc}") from exc
+        raise StateFormatError(f"{key} is not JSON: {exc}") from exc
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         found = raw.get("format") if isinstance(raw, dict) else type(raw).__name__
         raise StateFormatError(f"detection state of tenant {tenant_id} has format {found!r}; expected {FORMAT}")
@@ -94,11 +100,13 @@ def _segments(raw: Mapping[str, Any] | None, kind: str) -> dict[int, Segment]:
     return {int(s["start"]): Segment(int(s["start"]), int(s["end"]), str(s["name"])) for s in listed}
 
 
-def _read_segments(folder: Path, segments: Mapping[int, Segment], since: float) -> pl.DataFrame | None:
-    paths = [folder / s.name for s in sorted(segments.values(), key=lambda s: s.start) if s.end > since]
-    if not paths:
+def _read_segments(folder: str, segments: Mapping[int, Segment], since: float) -> pl.DataFrame | None:
+    # the names come from state.json: checked, so a damaged file cannot point outside the tenant's prefix
+    keys = [f"{folder}/{check_part(s.name)}" for s in sorted(segments.values(), key=lambda s: s.start)
+            if s.end > since]
+    if not keys:
         return None
-    return pl.read_parquet(paths, hive_partitioning=False, glob=False).filter(pl.col("ts") >= since)
+    return get_store().read_parquet(keys, hive_partitioning=False, glob=False).filter(pl.col("ts") >= since)
 
 
 def _number(value: object) -> float | None:
@@ -149,9 +157,9 @@ def load_state(tenant_id: int, *, until: float, home: HomeNetworks | None = None
     raw = _read_json(tenant_id)
     if raw is None:
         return DetectionState(), StateMeta()
-    folder = state_dir(tenant_id)
-    history = _read_segments(folder / "history", _segments(raw, "history"), until - keep_s)
-    auth = _read_segments(folder / "auth", _segments(raw, "auth"), until - keep_s)
+    folder = state_prefix(tenant_id)
+    history = _read_segments(f"{folder}/history", _segments(raw, "history"), until - keep_s)
+    auth = _read_segments(f"{folder}/auth", _segments(raw, "auth"), until - keep_s)
     if home is not None and raw.get("home_hash") != home_hash(home):
         history, auth = _rederived(history, home), _rederived(auth, home)
     if history is not None and raw.get("polars") != pl.__version__:
@@ -166,7 +174,7 @@ def load_state(tenant_id: int, *, until: float, home: HomeNetworks | None = None
     return state, _meta_of(raw)
 
 
-def _write_segment(folder: Path, rows: pl.DataFrame | None, window: tuple[int, int],
+def _write_segment(folder: str, rows: pl.DataFrame | None, window: tuple[int, int],
                    generation: int) -> Segment | None:
     start, end = window
     if rows is None:
@@ -174,9 +182,8 @@ def _write_segment(folder: Path, rows: pl.DataFrame | None, window: tuple[int, i
     part = rows.filter(pl.col("ts").is_between(start, end, closed="left"))
     if part.height == 0:
         return None
-    folder.mkdir(parents=True, exist_ok=True)
     name = f"{start}-{generation}.parquet"
-    part.write_parquet(folder / name, compression="zstd", statistics=False)
+    get_store().put_parquet(f"{folder}/{name}", part, compression="zstd", statistics=False)
     return Segment(start, end, name)
 
 
@@ -188,17 +195,16 @@ def _listing(before: Mapping[int, Segment], written: Segment | None, window: tup
     return [{"start": s.start, "end": s.end, "name": s.name} for s in sorted(kept.values(), key=lambda s: s.start)]
 
 
-def _write_json(path: Path, document: Mapping[str, Any]) -> None:
-    temp = path.with_name(f".state.{uuid.uuid4().hex[:8]}.tmp")
-    temp.write_text(json.dumps(document, separators=(",", ":")))
-    os.replace(temp, path)
+def _write_json(key: str, document: Mapping[str, Any]) -> None:
+    get_store().put_bytes(key, json.dumps(document, separators=(",", ":")).encode())
 
 
-def _drop_unlisted(folder: Path, listed: list[dict[str, Any]]) -> None:
+def _drop_unlisted(folder: str, listed: list[dict[str, Any]]) -> None:
+    store = get_store()
     names = {s["name"] for s in listed}
-    for path in folder.glob("*.parquet"):
-        if path.name not in names:
-            path.unlink(missing_ok=True)
+    for key in store.glob(folder, "*.parquet"):
+        if key.rsplit("/", 1)[-1] not in names:
+            store.delete(key)
 
 
 def save_state(tenant_id: int, window: tuple[float, float], state: DetectionState, meta: StateMeta, *,
@@ -211,14 +217,14 @@ def save_state(tenant_id: int, window: tuple[float, float], state: DetectionStat
     start, end = int(window[0]), int(window[1])
     if end <= start:
         raise ValueError(f"window end {end} is not after its start {start}")
-    folder = state_dir(tenant_id)
+    folder = state_prefix(tenant_id)
     before = _read_json(tenant_id)
     generation = int((before or {}).get("generation", 0)) + 1
     newest = max(float(end), meta.window_end or float(end))
     oldest = newest - keep_s - (end - start)
     listings = {}
     for kind, rows in (("history", state.beacon_history), ("auth", state.auth_history)):
-        written = _write_segment(folder / kind, rows, (start, end), generation)
+        written = _write_segment(f"{folder}/{kind}", rows, (start, end), generation)
         listings[kind] = _listing(_segments(before, kind), written, (start, end), oldest)
     document = {
         "format": FORMAT, "polars": pl.__version__, "generation": generation, "home_hash": meta.home_hash,
@@ -226,8 +232,6 @@ def save_state(tenant_id: int, window: tuple[float, float], state: DetectionStat
         "habits": dict(state.habits), "reported": {k: list(v) for k, v in state.reported.items()},
         "exposed": dict(meta.exposed), "windows": dict(meta.windows), "segments": listings,
     }
-    folder.mkdir(parents=True, exist_ok=True)
-    _write_json(folder / "state.json", document)
+    _write_json(f"{folder}/state.json", document)
     for kind in KINDS:
-        if (folder / kind).is_dir():
-            _drop_unlisted(folder / kind, listings[kind])
+        _drop_unlisted(f"{folder}/{kind}", listings[kind])

@@ -1,6 +1,6 @@
 """The enrichment of a tenant's outside addresses on disk: ASN, AS organisation and country, looked up at ingest.
 
-    {flow_dir}/{tenant}/enrichment/upload-{upload}.parquet    address, asn, as_org, country
+    flows/{tenant}/enrichment/upload-{upload}.parquet    address, asn, as_org, country    (`jobs.stores.objects`)
 
 Ingest (`UploadWriter`) looks up the distinct addresses of each batch, columnar, with the offline tables of
 `jobs.engines.enrich`, and publishes one file per upload beside its partials (replaced whole when the upload is
@@ -31,7 +31,8 @@ from jobs.engines.enrich import (
     load_tables,
     lookup_addresses,
 )
-from models.settings import get_settings
+from jobs.stores.keys import tenant_key
+from jobs.stores.objects import get_store
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +43,14 @@ DATA_DIR: Path = DEFAULT_DATA_DIR
 _UNKNOWN: Final[Enrichment] = (None, None, None)
 
 
-def enrichment_dir(tenant_id: int) -> Path:
-    """The folder of a tenant's enrichment files."""
-    if isinstance(tenant_id, bool) or not isinstance(tenant_id, int) or tenant_id < 1:
-        raise ValueError(f"tenant_id must be a positive integer, got {tenant_id!r}")
-    return get_settings().flow_dir / str(tenant_id) / "enrichment"
+def enrichment_prefix(tenant_id: int) -> str:
+    """The key prefix of a tenant's enrichment files (ValueError for a tenant id that is not a positive int)."""
+    return tenant_key("flows", tenant_id, "enrichment")
+
+
+def enrichment_dir(tenant_id: int) -> Path | None:
+    """The folder of a tenant's enrichment files in a local store (None in a remote one)."""
+    return get_store().local_path(enrichment_prefix(tenant_id))
 
 
 class BatchEnricher:
@@ -103,22 +107,23 @@ class BatchEnricher:
 
 def publish(tenant_id: int, upload_id: int, staged: Path | None) -> None:
     """Replace the upload's published enrichment with the staged file (or remove it when none was staged)."""
-    target = enrichment_dir(tenant_id) / f"{FILE_PREFIX}{upload_id}.parquet"
+    store = get_store()
+    target = f"{enrichment_prefix(tenant_id)}/{FILE_PREFIX}{int(upload_id)}.parquet"
     if staged is None:
-        target.unlink(missing_ok=True)
+        store.delete(target)
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staged.replace(target)
+    store.put_file(target, staged)
 
 
-def _files(tenant_id: int) -> list[Path]:
-    """The tenant's enrichment files, newest upload first (its answer wins when the tables changed)."""
+def _files(tenant_id: int) -> list[str]:
+    """The keys of the tenant's enrichment files, newest upload first (its answer wins when the tables changed)."""
 
-    def upload_of(path: Path) -> int:
-        number = path.stem.removeprefix(FILE_PREFIX)
+    def upload_of(key: str) -> int:
+        number = key.rsplit("/", 1)[-1].removesuffix(".parquet").removeprefix(FILE_PREFIX)
         return int(number) if number.isdigit() else -1
 
-    return sorted(enrichment_dir(tenant_id).glob(f"{FILE_PREFIX}*.parquet"), key=upload_of, reverse=True)
+    keys = get_store().glob(enrichment_prefix(tenant_id), f"{FILE_PREFIX}*.parquet")
+    return sorted(keys, key=upload_of, reverse=True)
 
 
 def read_enrichment(*, tenant_id: int, addresses: Collection[str] | None = None) -> pl.DataFrame:
@@ -132,7 +137,7 @@ def read_enrichment(*, tenant_id: int, addresses: Collection[str] | None = None)
     files = _files(tenant_id)
     if not files or (addresses is not None and not addresses):
         return pl.DataFrame(schema=STORE_SCHEMA)
-    scan = pl.scan_parquet(files, hive_partitioning=False, glob=False, schema=STORE_SCHEMA)
+    scan = get_store().scan_parquet(files, hive_partitioning=False, glob=False, schema=STORE_SCHEMA)
     if addresses is not None:
         wanted = pl.LazyFrame({"address": list(addresses)}, schema={"address": pl.Utf8()})
         scan = scan.join(wanted, on="address", how="semi")

@@ -1,8 +1,8 @@
 """Flows on disk: edge, node and connection partials per tenant, 5-minute partition and upload.
 
-    {flow_dir}/{tenant}/window={epoch}/partial-{upload}-{format}-{batch}-edges.parquet
-    {flow_dir}/{tenant}/window={epoch}/partial-{upload}-{format}-{batch}-nodes.parquet
-    {flow_dir}/{tenant}/window={epoch}/partial-{upload}-{format}-{batch}-conns.parquet
+    flows/{tenant}/window={epoch}/partial-{upload}-{format}-{batch}-edges.parquet    (keys of `jobs.stores.objects`)
+    flows/{tenant}/window={epoch}/partial-{upload}-{format}-{batch}-nodes.parquet
+    flows/{tenant}/window={epoch}/partial-{upload}-{format}-{batch}-conns.parquet
 
 Ingestion aggregates each upload's flows once, batch by batch, into 5-minute partials
 (`jobs.engines.snapshot.aggregate`: one row per partition and edge or node, sums, first/last seen, the earliest
@@ -10,8 +10,9 @@ connection starts).
 Partitions are 5 minutes whatever the tenant's window (every allowed window is a multiple of
 5 minutes), so changing the window size needs no re-parse: a snapshot build merges the partials
 of the partitions inside its window, which is exactly what aggregating the raw flows gives. A late
-file for a past window adds partials there and that window is rebuilt. Files appear by rename, so a
-reader never sees half a file; an upload's files are replaced whole when it is ingested again.
+file for a past window adds partials there and that window is rebuilt. Files are staged locally and appear
+whole (a rename in a folder, one PUT in a bucket), so a reader never sees half a file; an upload's files are
+replaced whole when it is ingested again.
 
 The connection partials keep one row per flow for detection (`read_connections`), in CONNS_SCHEMA: zstd, no
 statistics, `src_port` only for ICMP (its type; null otherwise, which halves what the column costs) and
@@ -34,7 +35,8 @@ from jobs.engines.flows.schema import UTC_US
 from jobs.engines.snapshot.aggregate import EDGE_SCHEMA
 from jobs.engines.snapshot.builder import SnapshotAccumulator
 from jobs.stores import enrichment
-from models.settings import get_settings
+from jobs.stores.keys import check_key, name_of, tenant_key
+from jobs.stores.objects import get_store
 
 PARTITION_SECONDS = 300
 PARTS = ("edges", "nodes")
@@ -54,8 +56,13 @@ ICMP_PROTOCOLS = ("icmp", "icmp6")
 _INT32_MAX = 2**31 - 1
 
 
-def _partition_dir(tenant_id: int, epoch: int) -> Path:
-    return get_settings().flow_dir / str(tenant_id) / f"window={epoch}"
+def _partition_keys(tenant_id: int, first: int, window_seconds: int, kind: str) -> list[str]:
+    """The published `kind` partials of the partitions from `first` (epoch s) for `window_seconds`, in order."""
+    store, prefix = get_store(), tenant_key("flows", tenant_id)
+    keys: list[str] = []
+    for epoch in range(first, first + window_seconds, PARTITION_SECONDS):
+        keys.extend(store.glob(prefix, f"window={epoch}/partial-*-{kind}.parquet"))
+    return keys
 
 
 def align(moment: datetime, window_seconds: int) -> datetime:
@@ -70,7 +77,7 @@ class UploadWriter:
     def __init__(self, *, tenant_id: int, upload_id: int, fmt: str) -> None:
         self.tenant_id, self.upload_id, self.fmt = tenant_id, upload_id, fmt
         staging_name = f"upload-{upload_id}-{uuid.uuid4().hex[:8]}"
-        self.staging = get_settings().flow_dir / str(tenant_id) / ".staging" / staging_name
+        self.staging = get_store().staging_dir(check_key(f"{tenant_key('flows', tenant_id)}/.staging/{staging_name}"))
         self.batches = 0
         self.staged: set[int] = set()
         # the distinct addresses' ASN, organisation and country (`jobs.stores.enrichment`), published with the rest
@@ -113,19 +120,18 @@ class UploadWriter:
 
     def commit(self) -> list[datetime]:
         """Replace this upload's published files with the staged ones; returns the partitions touched."""
-        root = get_settings().flow_dir / str(self.tenant_id)
+        store, prefix = get_store(), tenant_key("flows", self.tenant_id)
         staged = sorted(self.staged)
         touched = set(staged)
         enrichment.publish(self.tenant_id, self.upload_id, self.enricher.write(self.staging, self.upload_id))
         # A build finds a partition's partials by their edge file: it goes last in, first out.
-        for old in sorted(root.glob(f"window=*/partial-{self.upload_id}-*.parquet"), key=_edges_first):
-            touched.add(int(old.parent.name.split("=", 1)[1]))
-            old.unlink()
+        for old in sorted(store.glob(prefix, f"window=*/partial-{self.upload_id}-*.parquet"), key=_edges_first):
+            touched.add(int(old.split("/")[-2].split("=", 1)[1]))
+            store.delete(old)
         for epoch in staged:
-            target = root / f"window={epoch}"
-            target.mkdir(parents=True, exist_ok=True)
-            for file in sorted((self.staging / f"window={epoch}").glob("*.parquet"), key=_edges_first, reverse=True):
-                file.rename(target / file.name)
+            files = sorted((self.staging / f"window={epoch}").glob("*.parquet"), key=_edges_first, reverse=True)
+            for file in files:
+                store.put_file(f"{prefix}/window={epoch}/{file.name}", file)
         self.discard()
         return [datetime.fromtimestamp(epoch, tz=UTC) for epoch in sorted(touched)]
 
@@ -134,45 +140,43 @@ class UploadWriter:
         shutil.rmtree(self.staging, ignore_errors=True)
 
 
-def _edges_first(path: Path) -> tuple[bool, str]:
-    return (not path.name.endswith("-edges.parquet"), str(path))
+def _edges_first(path: str | Path) -> tuple[bool, str]:
+    name = str(path)
+    return (not name.endswith("-edges.parquet"), name)
 
 
-def window_files(tenant_id: int, window_start: datetime, window_seconds: int) -> list[Path]:
-    """The published edge partials inside one window, in a stable order (see `nodes_file`)."""
-    first = int(window_start.timestamp())
-    files: list[Path] = []
-    for epoch in range(first, first + window_seconds, PARTITION_SECONDS):
-        files.extend(sorted(_partition_dir(tenant_id, epoch).glob("partial-*-edges.parquet")))
-    return files
+def window_files(tenant_id: int, window_start: datetime, window_seconds: int) -> list[str]:
+    """The keys of the published edge partials inside one window, in a stable order (see `nodes_file`)."""
+    return _partition_keys(tenant_id, int(window_start.timestamp()), window_seconds, "edges")
 
 
-def nodes_file(edges_file: Path) -> Path:
-    """The node partial published beside an edge partial."""
-    return edges_file.with_name(edges_file.name.removesuffix("-edges.parquet") + "-nodes.parquet")
+def nodes_file(edges_file: str) -> str:
+    """The key of the node partial published beside an edge partial."""
+    return edges_file.removesuffix("-edges.parquet") + "-nodes.parquet"
 
 
-def read_partials(files: Iterable[Path]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(edges, nodes): the partials of the given edge files and their node files, concatenated."""
+def read_partials(files: Iterable[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(edges, nodes): the partials of the given edge keys and their node files, concatenated."""
     paths = list(files)
     if not paths:
         raise ValueError("no partial files to read")
+    store = get_store()
     # One read per kind: polars reads the files side by side (2–3× faster than a read per file). The folder
     # names look like hive partitions (`window=…`), but the files hold their own `window` column; and the paths
     # are names, not patterns (the data dir may hold any character).
     try:
-        edges = pl.read_parquet(paths, hive_partitioning=False, glob=False)
+        edges = store.read_parquet(paths, hive_partitioning=False, glob=False)
     except (pl.exceptions.ColumnNotFoundError, pl.exceptions.SchemaError):
         # a window mixing partials from before `unanswered` existed: theirs is read as null (counted as 0)
-        edges = pl.read_parquet(paths, hive_partitioning=False, glob=False, schema=EDGE_SCHEMA,
-                                missing_columns="insert")
-    nodes = pl.read_parquet([nodes_file(path) for path in paths], hive_partitioning=False, glob=False)
+        edges = store.read_parquet(paths, hive_partitioning=False, glob=False, schema=EDGE_SCHEMA,
+                                   missing_columns="insert")
+    nodes = store.read_parquet([nodes_file(path) for path in paths], hive_partitioning=False, glob=False)
     return edges, nodes
 
 
-def formats_of(files: Iterable[Path]) -> str:
+def formats_of(files: Iterable[str]) -> str:
     """The source formats behind a window's files, e.g. "hubble,zeek_tsv"."""
-    return ",".join(sorted({f.name.split("-")[2] for f in files}))
+    return ",".join(sorted({name_of(f).split("-")[2] for f in files}))
 
 
 def connection_rows(frame: pl.DataFrame) -> pl.DataFrame:
@@ -190,13 +194,9 @@ def connection_rows(frame: pl.DataFrame) -> pl.DataFrame:
     ).cast(_WINDOWED_CONNS)  # type: ignore[arg-type]
 
 
-def connection_files(tenant_id: int, window_start: datetime, window_seconds: int) -> list[Path]:
-    """The published connection partials inside one window, partition by partition."""
-    first = _window_epoch(window_start, window_seconds)
-    files: list[Path] = []
-    for epoch in range(first, first + window_seconds, PARTITION_SECONDS):
-        files.extend(sorted(_partition_dir(tenant_id, epoch).glob("partial-*-conns.parquet")))
-    return files
+def connection_files(tenant_id: int, window_start: datetime, window_seconds: int) -> list[str]:
+    """The keys of the published connection partials inside one window, partition by partition."""
+    return _partition_keys(tenant_id, _window_epoch(window_start, window_seconds), window_seconds, "conns")
 
 
 def read_connections(tenant_id: int, window_start: datetime, window_seconds: int) -> pl.DataFrame:
@@ -212,7 +212,7 @@ def read_connections(tenant_id: int, window_start: datetime, window_seconds: int
     files = connection_files(tenant_id, window_start, window_seconds)
     if not files:
         return pl.DataFrame(schema=CONNECTION_FRAME_SCHEMA)
-    rows = pl.read_parquet(files, hive_partitioning=False, glob=False, schema=CONNS_SCHEMA)
+    rows = get_store().read_parquet(files, hive_partitioning=False, glob=False, schema=CONNS_SCHEMA)
     start = pl.col("ts_us").cast(UTC_US)
     return rows.select(
         start.alias("ts_start"), (start + pl.duration(milliseconds=pl.col("duration_ms"))).alias("ts_end"),

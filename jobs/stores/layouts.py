@@ -1,31 +1,37 @@
 """The layout cache: one JSON file per snapshot beside the engine sidecars.
 
-    {flow_dir}/{tenant}/layouts/{snapshot_id}.json
+    flows/{tenant}/layouts/{snapshot_id}.json    (a key of `jobs.stores.objects`)
 """
 
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from pathlib import Path
 
 from jobs.engines.graph.layout import Layout, compute_layout, covers
 from jobs.engines.graph.model import Graph
-from models.settings import get_settings
+from jobs.stores.keys import tenant_key
+from jobs.stores.objects import get_store
 
 FORMAT_VERSION = 1
 
 
-def layout_path(tenant_id: int, snapshot_id: int) -> Path:
-    """Where a snapshot's layout is cached."""
-    return get_settings().flow_dir / str(tenant_id) / "layouts" / f"{snapshot_id}.json"
+def layout_key(tenant_id: int, snapshot_id: int) -> str:
+    """The key of a snapshot's cached layout."""
+    if isinstance(snapshot_id, bool) or not isinstance(snapshot_id, int):
+        raise ValueError(f"snapshot_id must be an integer, got {snapshot_id!r}")
+    return tenant_key("flows", tenant_id, "layouts", f"{snapshot_id}.json")
+
+
+def layout_path(tenant_id: int, snapshot_id: int) -> Path | None:
+    """Where a snapshot's layout is cached in a local store (None in a remote one)."""
+    return get_store().local_path(layout_key(tenant_id, snapshot_id))
 
 
 def load_layout(tenant_id: int, snapshot_id: int) -> Layout | None:
     """The cached layout, or None when there is none (or it is of another format)."""
     try:
-        raw = json.loads(layout_path(tenant_id, snapshot_id).read_text())
+        raw = json.loads(get_store().get_bytes(layout_key(tenant_id, snapshot_id)))
     except FileNotFoundError:
         return None
     if raw.get("version") != FORMAT_VERSION:
@@ -35,12 +41,9 @@ def load_layout(tenant_id: int, snapshot_id: int) -> Layout | None:
 
 
 def save_layout(tenant_id: int, snapshot_id: int, layout: Layout) -> None:
-    """Write the layout atomically (temp file + rename)."""
-    path = layout_path(tenant_id, snapshot_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp")
-    temp.write_text(json.dumps({"version": FORMAT_VERSION, "nodes": layout.nodes, "groups": layout.groups}))
-    os.replace(temp, path)
+    """Write the layout atomically (temp file + rename, or one PUT)."""
+    document = {"version": FORMAT_VERSION, "nodes": layout.nodes, "groups": layout.groups}
+    get_store().put_bytes(layout_key(tenant_id, snapshot_id), json.dumps(document).encode())
 
 
 def layout_for(tenant_id: int, snapshot_id: int, graph: Graph, previous_id: int | None) -> Layout:

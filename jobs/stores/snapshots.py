@@ -1,11 +1,11 @@
 """Engine snapshots on disk: a window's full nodes and edges, connection start times included.
 
-    {flow_dir}/{tenant}/snapshots/{window_epoch}.parquet
+    flows/{tenant}/snapshots/{window_epoch}.parquet    (a key of `jobs.stores.objects`)
 
 The `edge` table leaves connection start times and the unanswered counts out (COPY speed; nothing in SQL
 reads them); beacon detection needs the starts and drift the unanswered counts, so
 `build_snapshot` also keeps this sidecar, which the drift job reads. Nodes and edges share one
-file (column `record`), so a rename replaces both at once: a reader sees the old window or the new
+file (column `record`), so one rename (one PUT) replaces both at once: a reader sees the old window or the new
 one, never a mix. The window's bounds are in the file's metadata; a file with other bounds (the
 tenant changed its window size since) counts as absent.
 """
@@ -13,7 +13,6 @@ tenant changed its window size since) counts as absent.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,7 +29,8 @@ from jobs.engines.drift import Snapshot
 from jobs.engines.snapshot.builder import EDGE_FRAME_SCHEMA, NODE_FRAME_SCHEMA
 from jobs.engines.snapshot.types import EdgeRecord, NodeKind, NodeRecord
 from jobs.stores.arrow_times import utc_datetimes
-from models.settings import get_settings
+from jobs.stores.keys import tenant_key
+from jobs.stores.objects import get_store
 
 FORMAT_VERSION = "1"
 Fingerprint = tuple[int, int, int]
@@ -51,9 +51,17 @@ def _epoch(moment: datetime) -> str:
     return str(int(moment.timestamp()))
 
 
+def sidecar_key(tenant_id: int, window_start: datetime) -> str:
+    """The key of one window's engine snapshot."""
+    return tenant_key("flows", tenant_id, "snapshots", f"{int(window_start.timestamp())}.parquet")
+
+
 def sidecar_path(tenant_id: int, window_start: datetime) -> Path:
-    """Where the engine snapshot of one window lives."""
-    return get_settings().flow_dir / str(tenant_id) / "snapshots" / f"{int(window_start.timestamp())}.parquet"
+    """Where the engine snapshot of one window lives in a local store (ValueError for a remote one)."""
+    path = get_store().local_path(sidecar_key(tenant_id, window_start))
+    if path is None:
+        raise ValueError("the store is not a local folder: use sidecar_key")
+    return path
 
 
 def frames_of_records(nodes: Sequence[NodeRecord], edges: Sequence[EdgeRecord]) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -88,19 +96,21 @@ def write_engine_frames(
 
 @dataclass(frozen=True)
 class StagedSidecar:
-    """A window's sidecar encoded into a temporary file beside its final path, not yet visible to readers."""
+    """A window's sidecar encoded into a local temporary file (beside its final path in a local store), not yet
+    visible to readers."""
 
     temp: Path
-    path: Path
+    key: str
 
     def publish(self) -> bool:
-        """Put it in place (rename); False when the file there already held the same bytes (then it is kept, so
-        its fingerprint and the baselines cached on it stay valid)."""
-        path, temp = self.path, self.temp
-        if path.exists() and path.stat().st_size == temp.stat().st_size and path.read_bytes() == temp.read_bytes():
+        """Put it in place (rename, or one PUT); False when the object there already held the same bytes (then
+        it is kept, so its fingerprint and the baselines cached on it stay valid)."""
+        store, temp = get_store(), self.temp
+        held = store.head(self.key)
+        if held is not None and held.size == temp.stat().st_size and store.get_bytes(self.key) == temp.read_bytes():
             temp.unlink()
             return False
-        os.replace(temp, path)
+        store.put_file(self.key, temp)
         return True
 
     def discard(self) -> None:
@@ -115,37 +125,35 @@ def stage_engine_frames(
 
     `build_snapshot` encodes while PostgreSQL takes the rows, and publishes once they are committed.
     """
-    path = sidecar_path(tenant_id, window_start)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    key = sidecar_key(tenant_id, window_start)
+    folder = get_store().staging_dir(tenant_key("flows", tenant_id, "snapshots"))
+    folder.mkdir(parents=True, exist_ok=True)
     metadata = {"window_start": _epoch(window_start), "window_end": _epoch(window_end), "format": FORMAT_VERSION}
     rows = pl.concat([
         nodes.select(_NODE_FIELDS).with_columns(record=pl.lit("node")),
         edges.select(_EDGE_FIELDS).with_columns(record=pl.lit("edge")),
     ], how="diagonal")
     table = rows.select(SCHEMA.names).to_arrow().cast(SCHEMA).replace_schema_metadata(metadata)
-    temp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp")
+    temp = folder / f".{int(window_start.timestamp())}.{uuid.uuid4().hex[:8]}.tmp"
     try:
         pq.write_table(table, temp, compression="zstd")
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    return StagedSidecar(temp, path)
+    return StagedSidecar(temp, key)
 
 
 def sidecar_fingerprint(tenant_id: int, window_start: datetime) -> Fingerprint | None:
-    """(inode, size, mtime) of the window's sidecar: changes whenever the file is replaced."""
-    try:
-        stat = sidecar_path(tenant_id, window_start).stat()
-    except FileNotFoundError:
-        return None
-    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    """(inode, size, mtime) of the window's sidecar (in a bucket: its ETag's checksum, size, modification time):
+    changes whenever the file is replaced."""
+    held = get_store().head(sidecar_key(tenant_id, window_start))
+    return None if held is None else held.version
 
 
 def load_engine_snapshot(tenant_id: int, window_start: datetime, window_end: datetime) -> Snapshot | None:
     """The window's nodes and edges as the drift engine reads them; None without a matching sidecar."""
-    path = sidecar_path(tenant_id, window_start)
     try:
-        table = pq.read_table(path)
+        table = get_store().read_table(sidecar_key(tenant_id, window_start))
     except FileNotFoundError:
         return None
     meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}

@@ -5,10 +5,9 @@ touched."""
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
+from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from jobs.engines.flows.exceptions import FlowFileRejected
@@ -17,7 +16,13 @@ from jobs.engines.flows.parse import iter_batches
 from jobs.runtime.prefetch import prefetched
 from jobs.runtime.queue import enqueue_job
 from jobs.runtime.tracking import PermanentJobError, report_progress, tracked
-from jobs.runtime.upload_store import tenant_disk_bytes, tree_bytes
+from jobs.runtime.upload_store import (
+    delete_stored_upload,
+    stored_upload_exists,
+    stored_upload_file,
+    tenant_disk_bytes,
+    tree_bytes,
+)
 from jobs.stores.flows import UploadWriter, align
 from models.db import session_scope
 from models.queries import graph as graph_queries
@@ -135,17 +140,20 @@ async def ingest_flows(ctx: dict[str, Any], *, tenant_id: int, upload_id: int) -
     async with session_scope() as session:
         upload = await graph_queries.get_upload(session, tenant_id=tenant_id, upload_id=upload_id)
         tenant = await tenancy.get_tenant(session, tenant_id=tenant_id)
-    if not os.path.exists(upload.stored_path):
+    if not await asyncio.to_thread(stored_upload_exists, upload.stored_path):
         raise PermanentJobError(f"the stored file of upload {upload_id} is missing")
     await report_progress(ctx, fraction=0.05, message=f"parsing {upload.filename}")
     try:
-        writer, totals = await _parse_upload(
-            {"tenant_id": tenant_id, "upload_id": upload_id}, upload.stored_path, upload.source_format
-        )
+        # a local file: the stored one itself, or a copy of the object when the store is a bucket
+        with ExitStack() as stack:
+            local = await asyncio.to_thread(stack.enter_context, stored_upload_file(upload.stored_path))
+            writer, totals = await _parse_upload(
+                {"tenant_id": tenant_id, "upload_id": upload_id}, str(local), upload.source_format
+            )
     except FlowFileRejected as exc:
         await _finish_unparsed(tenant_id, upload_id, "rejected", str(exc))
         # A rejected file is never parsed again: it must not go on taking the tenant's disk.
-        Path(upload.stored_path).unlink(missing_ok=True)
+        await asyncio.to_thread(delete_stored_upload, upload.stored_path)
         raise PermanentJobError(f"file rejected: {exc}") from exc
     except asyncio.CancelledError:
         await _finish_unparsed(tenant_id, upload_id, "failed", "parse stopped: the job timed out or was cancelled")

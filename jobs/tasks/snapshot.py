@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from arq import Retry
@@ -32,7 +31,7 @@ from models.queries import tenancy
 LOCK_SECONDS = 600
 
 
-def _build(files: list[Path], window_start: datetime, window_seconds: int) -> WindowFrames:
+def _build(files: list[str], window_start: datetime, window_seconds: int) -> WindowFrames:
     """Merge the window's stored 5-minute partials into its nodes and edges (columns, no per-edge objects)."""
     accumulator = SnapshotAccumulator(window_seconds=window_seconds)
     accumulator.add_partials(*read_partials(files))
@@ -40,7 +39,7 @@ def _build(files: list[Path], window_start: datetime, window_seconds: int) -> Wi
 
 
 async def _save(
-    ctx: dict[str, Any], tenant_id: int, built: WindowFrames, files: list[Path]
+    ctx: dict[str, Any], tenant_id: int, built: WindowFrames, files: list[str]
 ) -> tuple[Snapshot, bool]:
     """Swap the window's rows in, then its engine sidecar; returns the row and whether the sidecar changed.
 

@@ -204,7 +204,7 @@ def test_edges_count_the_flows_nobody_answered() -> None:
 
 def test_partials_and_sidecars_from_before_the_column_count_zero(data_dir: Path) -> None:
     ingest(1, 7, sample())
-    files = window_files(1, T0, HOUR)
+    files = [data_dir / key for key in window_files(1, T0, HOUR)]
     # an older edge partial of the same window, as written before `unanswered` existed
     old = files[0].with_name("partial-3-csv-0-edges.parquet")
     pl.read_parquet(files[0]).drop("unanswered").write_parquet(old)
@@ -213,7 +213,7 @@ def test_partials_and_sidecars_from_before_the_column_count_zero(data_dir: Path)
     edges, _ = read_partials(window_files(1, T0, HOUR))
     assert edges["flows"].sum() == 6 and edges["unanswered"].sum() == 2  # only the 10:05 partial's
     accumulator = SnapshotAccumulator(window_seconds=HOUR)
-    accumulator.add_partials(*read_partials([old]))
+    accumulator.add_partials(*read_partials([old.relative_to(data_dir).as_posix()]))
     built = accumulator.build_window_frames(T0)
     assert built.edges["unanswered"].to_list() == [0] * built.edges.height
     write_engine_frames(1, T0, T0 + timedelta(hours=1), built.nodes, built.edges)
