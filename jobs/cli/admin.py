@@ -11,6 +11,7 @@ import sys
 import click
 
 from jobs.cli.main import run
+from jobs.cli.migrate_sqlite import migrate_sqlite
 from models.db import session_scope
 from models.errors import NotFound
 from models.queries import tenancy
@@ -134,6 +135,9 @@ def db_upgrade() -> None:
 
     upgrade()
     click.echo("database is up to date", err=True)
+
+
+db.add_command(migrate_sqlite)
 
 
 @click.group()
