@@ -36,6 +36,7 @@ from jobs.tasks.monitor import monitor_window, schedule_monitor
 from jobs.tasks.notify import drain_notifications
 from jobs.tasks.ping import ping
 from jobs.tasks.policy import generate_policies
+from jobs.tasks.report_digest import send_report_digests
 from jobs.tasks.schedules import cleanup_retention, schedule_retention, schedule_window_builds
 from jobs.tasks.snapshot import build_snapshot
 from jobs.tasks.sweeper import sweep_lost_runs
@@ -66,6 +67,9 @@ CRON_JOBS.append(cron(schedule_pull_tracking, name="schedule_pull_tracking", min
                       run_at_startup=False, unique=True, timeout=60))
 # Notifications (issue 18): drain the outbox every 2 s (p95 incident → receiver within 5 s).
 CRON_JOBS.append(cron(drain_notifications, name="drain_notifications", second=set(range(0, 60, 2)),
+                      run_at_startup=False, unique=True, timeout=300))
+# Reports (issue 18): queue each tenant's due daily or weekly report digest into the outbox (once per period).
+CRON_JOBS.append(cron(send_report_digests, name="send_report_digests", minute=set(range(0, 60, 10)), second=20,
                       run_at_startup=False, unique=True, timeout=300))
 
 

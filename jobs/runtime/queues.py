@@ -38,6 +38,7 @@ CRON_QUEUE_OF: dict[str, str] = {
     "schedule_monitor": INTERACTIVE,
     "schedule_pull_tracking": INTERACTIVE,
     "drain_notifications": INTERACTIVE,
+    "send_report_digests": BULK,
     "schedule_baseline_refresh": BULK,
     "schedule_window_builds": BULK,
     "schedule_retention": BULK,

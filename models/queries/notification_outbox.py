@@ -129,6 +129,44 @@ async def enqueue_test(session: AsyncSession, *, tenant_id: int, integration: In
     return row
 
 
+def report_key(tenant_id: int, period_key: str, integration_id: int) -> str:
+    """The idempotency key of a scheduled report's delivery to one integration."""
+    return f"report:t{tenant_id}:{period_key}:i{integration_id}"[:200]
+
+
+async def report_targets(session: AsyncSession, *, tenant_id: int, period_key: str) -> list[int]:
+    """The tenant's enabled integrations that have no delivery of this period's report yet."""
+    enabled = [int(i or 0) for i in await session.exec(
+        select(Integration.id).where(Integration.tenant_id == tenant_id, col(Integration.enabled).is_(True)))]
+    if not enabled:
+        return []
+    keys = {report_key(tenant_id, period_key, i): i for i in enabled}
+    done = set(await session.exec(select(NotificationDelivery.idempotency_key).where(
+        NotificationDelivery.tenant_id == tenant_id, col(NotificationDelivery.idempotency_key).in_(list(keys)))))
+    return sorted(i for key, i in keys.items() if key not in done)
+
+
+async def enqueue_report(
+    session: AsyncSession, *, tenant_id: int, period_key: str, integration_ids: Sequence[int],
+    payload: dict[str, Any], severity: str, incidents: int,
+) -> int:
+    """A scheduled report's digest to each of the tenant's integrations given, once per period: the key
+    (`report_key`) is unique, so a second run queues nothing. Returns how many were queued."""
+    owned = set(await session.exec(select(Integration.id).where(
+        Integration.tenant_id == tenant_id, col(Integration.id).in_(list(integration_ids)))))
+    now = utcnow()
+    rows = [
+        {
+            "tenant_id": tenant_id, "integration_id": integration_id, "incident_id": None,
+            "idempotency_key": report_key(tenant_id, period_key, integration_id), "kind": "report",
+            "status": "pending", "severity": severity, "events": incidents, "attempts": 0, "next_attempt_at": now,
+            "last_error": "", "external_ref": "", "created_at": now, "payload": payload,
+        }
+        for integration_id in integration_ids if integration_id in owned
+    ]
+    return await _insert_ignoring_duplicates(session, rows)
+
+
 async def due_integration_ids(session: AsyncSession, *, tenant_id: int, now: datetime) -> list[int]:
     """The tenant's integrations with a delivery due now."""
     query = (

@@ -82,7 +82,7 @@ def format_cef(notice: Notice, *, version: str = "1") -> str:
         escape_header(VENDOR),
         escape_header(PRODUCT),
         escape_header(version),
-        escape_header(f"incident-{notice.incident_kind}"),
+        escape_header("report" if notice.kind == "report" else f"incident-{notice.incident_kind}"),
         escape_header(notice.title),
         str(CEF_SEVERITY[notice.severity]),
     ]

@@ -40,7 +40,8 @@ def adf_document(notice: Notice) -> dict[str, Any]:
             }
         )
     if notice.url:
-        content.append(_link("Open the incident in SecureGuard", notice.url))
+        what = "report" if notice.kind == "report" else "incident"
+        content.append(_link(f"Open the {what} in SecureGuard", notice.url))
     return {"type": "doc", "version": 1, "content": content}
 
 
@@ -51,7 +52,7 @@ def create_issue(notice: Notice, *, project: str, issue_type: str, priority: boo
         "issuetype": {"name": issue_type},
         "summary": notice.title[:MAX_SUMMARY],
         "description": adf_document(notice),
-        "labels": ["secureguard", f"secureguard-incident-{notice.incident_id}"],
+        "labels": ["secureguard", label_of(notice)],
     }
     if priority:
         fields["priority"] = {"name": JIRA_PRIORITY[notice.severity]}
@@ -66,6 +67,12 @@ def add_comment(notice: Notice) -> dict[str, Any]:
     return {"body": document}
 
 
-def search_issue_jql(*, project: str, incident_id: int) -> str:
-    """JQL finding the issue already made for an incident (after a create whose answer was lost)."""
-    return f'project = "{project}" AND labels = "secureguard-incident-{incident_id}" ORDER BY created ASC'
+def label_of(notice: Notice) -> str:
+    """The label that finds the notice's issue again: the incident's, or a report's own (`extra["label"]`)."""
+    return notice.extra.get("label") or f"secureguard-incident-{notice.incident_id}"
+
+
+def search_issue_jql(*, project: str, incident_id: int = 0, label: str = "") -> str:
+    """JQL finding the issue already made for an incident or a report (after a create whose answer was lost)."""
+    label = label or f"secureguard-incident-{incident_id}"
+    return f'project = "{project}" AND labels = "{label}" ORDER BY created ASC'

@@ -23,6 +23,22 @@ def _mrkdwn_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _open_label(notice: Notice) -> str:
+    return "Open report" if notice.kind == "report" else "Open incident"
+
+
+def _slack_fields(notice: Notice) -> list[dict[str, Any]]:
+    if notice.kind == "report":
+        return [{"type": "mrkdwn", "text": f"*Worst severity*\n{notice.severity}"},
+                {"type": "mrkdwn", "text": f"*Incidents*\n{notice.events:,}"}]
+    return [
+        {"type": "mrkdwn", "text": f"*Severity*\n{notice.severity}"},
+        {"type": "mrkdwn", "text": f"*Status*\n{notice.status}"},
+        {"type": "mrkdwn", "text": f"*Direction*\n{notice.direction}"},
+        {"type": "mrkdwn", "text": f"*Events*\n{notice.events:,}"},
+    ]
+
+
 def slack_message(notice: Notice) -> dict[str, Any]:
     """An incoming-webhook message: a coloured attachment with the headline, explanation, top reasons and a link."""
     blocks: list[dict[str, Any]] = [
@@ -31,15 +47,7 @@ def slack_message(notice: Notice) -> dict[str, Any]:
             "type": "section",
             "text": {"type": "mrkdwn", "text": _mrkdwn_escape(notice.explanation or notice.summary)[:MAX_SLACK_TEXT]},
         },
-        {
-            "type": "section",
-            "fields": [
-                {"type": "mrkdwn", "text": f"*Severity*\n{notice.severity}"},
-                {"type": "mrkdwn", "text": f"*Status*\n{notice.status}"},
-                {"type": "mrkdwn", "text": f"*Direction*\n{notice.direction}"},
-                {"type": "mrkdwn", "text": f"*Events*\n{notice.events:,}"},
-            ],
-        },
+        {"type": "section", "fields": _slack_fields(notice)},
     ]
     if notice.reasons:
         lines = "\n".join(f"• {_mrkdwn_escape(reason)}" for reason in notice.reasons[:TOP_REASONS])
@@ -49,7 +57,7 @@ def slack_message(notice: Notice) -> dict[str, Any]:
             {
                 "type": "actions",
                 "elements": [
-                    {"type": "button", "text": {"type": "plain_text", "text": "Open incident"}, "url": notice.url}
+                    {"type": "button", "text": {"type": "plain_text", "text": _open_label(notice)}, "url": notice.url}
                 ],
             }
         )

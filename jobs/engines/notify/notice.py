@@ -7,7 +7,7 @@ from datetime import datetime
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")  # models.drift.SEVERITIES (engines may not import models)
 SEVERITY_RANK = {name: rank for rank, name in enumerate(reversed(SEVERITIES))}  # info 0 … critical 4
-NOTICE_KINDS = ("new", "update", "digest", "test")
+NOTICE_KINDS = ("new", "update", "digest", "test", "report")
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +15,7 @@ class Notice:
     """One incident as a receiver is told about it; `kind` says whether it is new or an update."""
 
     incident_id: int
-    kind: str  # new | update | test
+    kind: str  # new | update | test | report (a scheduled report's digest: `entity` is its headline)
     incident_kind: str  # scan, beacon, new_peer, …
     severity: str
     direction: str
@@ -55,6 +55,8 @@ class Notice:
     @property
     def title(self) -> str:
         """A one-line headline: severity, kind and entity."""
+        if self.kind == "report":
+            return self.entity
         verb = "Update: " if self.kind == "update" else ""
         return f"{verb}[{self.severity.upper()}] {self.incident_kind.replace('_', ' ')} — {self.entity}"
 

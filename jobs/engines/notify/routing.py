@@ -101,6 +101,8 @@ class Route:
         """Whether `notice` goes to this integration now, later, or not at all (with the reason)."""
         if notice.kind == "test":
             return Decision(True, "test message")
+        if notice.kind == "report":
+            return Decision(True, "scheduled report")
         if SEVERITY_RANK[notice.severity] < SEVERITY_RANK[self.min_severity]:
             return Decision(False, f"severity {notice.severity} is below the minimum {self.min_severity}")
         if self.include_kinds and notice.incident_kind not in self.include_kinds:

@@ -121,8 +121,10 @@ async def find_jira_issue(
     incident_id: int,
     allowed: frozenset[str],
     now: datetime,
+    label: str = "",
 ) -> str:
-    """The key of the issue already made for the incident ('' if none): a create whose answer was lost."""
+    """The key of the issue already made for the incident or report (by `label`; '' if none): a create whose
+    answer was lost."""
     parts = urlsplit(base)
     await check_receiver(parts.hostname or "", parts.port or 443, allowed=allowed)
     try:
@@ -131,7 +133,7 @@ async def find_jira_issue(
             auth=auth,
             timeout=TIMEOUT,
             params={
-                "jql": jira.search_issue_jql(project=project, incident_id=incident_id),
+                "jql": jira.search_issue_jql(project=project, incident_id=incident_id, label=label),
                 "fields": "key",
                 "maxResults": "1",
             },
@@ -165,6 +167,7 @@ async def send_jira(
             incident_id=notice.incident_id,
             allowed=allowed,
             now=now,
+            label=jira.label_of(notice),
         )
     if issue_key:
         await post_json(

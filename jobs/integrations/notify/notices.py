@@ -75,3 +75,35 @@ def sample_notice(*, name: str, now: datetime, base_url: str) -> Notice:
         explanation=f"This is a test of the integration {name!r}. If you read it, notifications arrive.",
         url=base_url.rstrip("/") + "/integrations",
     )
+
+
+def report_payload(*, title: str, lines: list[str], url: str, severity: str, incidents: int, period_key: str,
+                   start: datetime, end: datetime) -> dict[str, Any]:
+    """What a scheduled report delivery stores (`NotificationDelivery.payload`) for `report_notice` to read."""
+    return {"title": title, "lines": lines, "url": url, "severity": severity, "incidents": incidents,
+            "period_key": period_key, "from": start.isoformat(), "to": end.isoformat()}
+
+
+def report_notice(payload: dict[str, Any], *, now: datetime) -> Notice:
+    """A scheduled report's digest as a notice: its title the headline, its summary lines the explanation, the
+    Reports page the link; Jira files it under a label of its own period, never an incident's."""
+    start, end = datetime.fromisoformat(payload["from"]), datetime.fromisoformat(payload["to"])
+    text = "\n".join(str(line) for line in payload.get("lines") or ())
+    key = str(payload.get("period_key") or "")
+    return Notice(
+        incident_id=0,
+        kind="report",
+        incident_kind="report",
+        severity=str(payload.get("severity") or "info"),
+        direction="internal",
+        entity=str(payload.get("title") or "SecureGuard report"),
+        summary=text,
+        status="report",
+        first_seen=start,
+        last_seen=end,
+        updated_at=now,
+        events=int(payload.get("incidents") or 0),
+        explanation=text,
+        url=str(payload.get("url") or ""),
+        extra={"label": "secureguard-report-" + "".join(c if c.isalnum() else "-" for c in key)},
+    )
