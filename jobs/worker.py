@@ -26,6 +26,7 @@ from arq.worker import Function, Worker, func
 
 from jobs.runtime.constants import WORKER_HEARTBEAT_SECONDS, WORKER_KEY_TTL_SECONDS, worker_key
 from jobs.runtime.jobwrap import observed_cron
+from jobs.runtime.logs import configure_logging
 from jobs.runtime.queues import BULK, CRON_QUEUE_OF, INTERACTIVE, QUEUES, label_of
 from jobs.tasks.baseline import refresh_baselines, schedule_baseline_refresh
 from jobs.tasks.detect import detect_incidents
@@ -104,6 +105,7 @@ def _worker_id() -> str:
 
 
 async def _start(ctx: dict[str, Any], queues: tuple[str, ...]) -> None:
+    configure_logging()
     get_engine()
     ctx["sg_worker_id"], ctx["sg_queue"], ctx["sg_queues"] = _worker_id(), queues[0], queues
     ctx["sg_heartbeat"] = asyncio.create_task(_heartbeat(ctx))

@@ -9,6 +9,7 @@ from dashboard.api import auth, drift, flows, health, jobs, snapshots, whitelist
 from dashboard.api import gitops as gitops_api
 from dashboard.api import incidents as incidents_api
 from dashboard.api import integrations as integrations_api
+from dashboard.api import metrics as metrics_api
 from dashboard.api import namespaces as namespaces_api
 from dashboard.api import oidc as oidc_api
 from dashboard.api import policies as policies_api
@@ -18,6 +19,7 @@ from dashboard.api import settings as settings_api
 from dashboard.api import users as users_api
 from dashboard.api.errors import install_error_handlers
 from dashboard.api.headers import SecurityHeaders, origin_of
+from jobs.runtime.logs import configure_logging
 from models.settings import get_settings
 
 
@@ -48,6 +50,9 @@ def build_api() -> FastAPI:
     api.include_router(v1)
     api.include_router(auth.router)
     api.include_router(oidc_api.router)
+    # Prometheus scrapes /metrics (outside /api/v1, where it looks by default).
+    api.include_router(metrics_api.router)
+    configure_logging()
     install_error_handlers(api)
     settings = get_settings()
     provider = origin_of(settings.oidc_issuer) if settings.oidc_enabled else None

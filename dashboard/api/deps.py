@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dashboard.api.errors import ApiError
 from jobs.auth import clients, ratelimit
 from jobs.runtime.connections import get_redis
+from jobs.runtime.logs import tenant_id_var
 from models.db import session_scope
 from models.queries import tenancy
 from models.settings import get_settings
@@ -79,6 +80,8 @@ async def token_principal(request: Request, session: DbSession) -> Principal:
         await ratelimit.enforce(redis, ratelimit.api_request_limit(settings), str(token.id))
     except ratelimit.RateLimited as exc:
         raise too_many(exc) from exc
+    # Log lines of this request carry the tenant (jobs.runtime.logs).
+    tenant_id_var.set(token.tenant_id)
     # A token acts for its user (never above their current role) or a service: the four-eyes rule compares persons.
     return Principal(tenant_id=token.tenant_id, role=identity.role, actor=identity.actor, token_id=token.id or 0)
 

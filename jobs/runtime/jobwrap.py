@@ -5,6 +5,7 @@ follow-ups inherit, and its Prometheus counts. `tracked` (tracking.py) and `obse
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -12,8 +13,10 @@ from typing import Any
 
 from jobs.runtime.logs import job_id_var, job_run_id_var, tenant_id_var
 from jobs.runtime.metrics import observe_job, observe_wait
-from jobs.runtime.queues import INTERACTIVE, current_queue
+from jobs.runtime.queues import INTERACTIVE, current_queue, label_of
 from models.types import utcnow
+
+log = logging.getLogger("secureguard.jobs")
 
 
 def enter_job(ctx: dict[str, Any], *, tenant_id: int | None, job_run_id: int | None) -> str:
@@ -25,8 +28,15 @@ def enter_job(ctx: dict[str, Any], *, tenant_id: int | None, job_run_id: int | N
     job_run_id_var.set(job_run_id)
     enqueued = ctx.get("enqueue_time")
     if isinstance(enqueued, datetime) and int(ctx.get("job_try") or 1) == 1:
-        observe_wait(queue, (utcnow() - enqueued).total_seconds())
+        observe_wait(label_of(queue), (utcnow() - enqueued).total_seconds())
     return queue
+
+
+def job_ended(name: str, queue: str, status: str, seconds: float, result: dict[str, Any] | None = None) -> None:
+    """Count an ended run for /metrics and log it (with the tenant and job ids of the context)."""
+    observe_job(name, label_of(queue), status, seconds, result)
+    log.info("job %s %s in %.3f s", name, status, seconds,
+             extra={"job_name": name, "queue": label_of(queue), "status": status, "seconds": round(seconds, 3)})
 
 
 CronFn = Callable[[dict[str, Any]], Awaitable[Any]]
@@ -42,9 +52,9 @@ def observed_cron(fn: CronFn, name: str) -> CronFn:
         try:
             result = await fn(ctx)
         except BaseException:
-            observe_job(name, queue, "failed", time.monotonic() - started, None)
+            job_ended(name, queue, "failed", time.monotonic() - started)
             raise
-        observe_job(name, queue, "succeeded", time.monotonic() - started, result if isinstance(result, dict) else None)
+        job_ended(name, queue, "succeeded", time.monotonic() - started, result if isinstance(result, dict) else None)
         return result
 
     return run

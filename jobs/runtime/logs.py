@@ -64,16 +64,18 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [tenant=%(tenant_id)s job=%(jo
 
 
 def configure_logging(fmt: str | None = None) -> None:
-    """Put the chosen format on the root logger's handlers and on ARQ's (which does not propagate), adding a
-    stderr handler to the root when it has none; idempotent."""
+    """Give the root logger a stderr handler when it has none (text: with the tenant and job in each line).
+    With json, every handler of the root logger and of ARQ's (which does not propagate) writes JSON. Idempotent."""
     fmt = fmt or log_format()
-    formatter: logging.Formatter = JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT)
     root = logging.getLogger()
     if not root.handlers:
-        root.addHandler(logging.StreamHandler())
+        stderr = logging.StreamHandler()
+        stderr.setFormatter(logging.Formatter(TEXT_FORMAT))
+        root.addHandler(stderr)
         root.setLevel(logging.INFO)
     handlers = [*root.handlers, *logging.getLogger("arq").handlers]
     for handler in handlers:
-        handler.setFormatter(formatter)
+        if fmt == "json":
+            handler.setFormatter(JsonFormatter())
         if not any(isinstance(f, ContextFilter) for f in handler.filters):
             handler.addFilter(ContextFilter())

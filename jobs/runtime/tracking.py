@@ -20,8 +20,7 @@ from redis import exceptions as redis_exceptions
 from sqlalchemy import exc as sa_exc
 
 from jobs.runtime.events import publish_event
-from jobs.runtime.jobwrap import enter_job
-from jobs.runtime.metrics import observe_job
+from jobs.runtime.jobwrap import enter_job, job_ended
 from jobs.runtime.redact import safe_error
 from models.db import session_scope
 from models.ops import JobRun
@@ -107,12 +106,12 @@ def tracked(*, timeout: float, max_tries: int = 3, backoff: float = 2.0) -> Call
             started = await _transition(ctx, tenant_id, job_run_id, running=True)
             if started.status != "running":
                 # Cancelled while queued, or given up as lost: the work must not run any more.
-                observe_job(fn.__name__, queue, "skipped", 0.0, None)
+                job_ended(fn.__name__, queue, "skipped", 0.0)
                 return {"skipped": started.status}
             clock = time.monotonic()
 
             def ended(status: str, result: dict[str, Any] | None = None) -> None:
-                observe_job(fn.__name__, queue, status, time.monotonic() - clock, result)
+                job_ended(fn.__name__, queue, status, time.monotonic() - clock, result)
 
             try:
                 try:
