@@ -83,7 +83,12 @@ class LoginState(rx.State):
 
     @rx.event
     async def login(self, form: dict[str, Any]) -> EventSpec | None:
-        """Check the credentials with throttling; on success navigate to the cookie route."""
+        """Check the credentials with throttling; on success navigate to the cookie route.
+
+        A submit made before the socket connected is queued by the page and arrives here once it has; a second
+        one queued behind a successful sign-in is dropped (the page is already leaving)."""
+        if self.busy:
+            return None
         email = str(form.get("email", "")).strip().lower()
         password = str(form.get("password", ""))
         # Read here too: the form can be sent before the page's on_load has run.

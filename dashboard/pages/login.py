@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex_base.vars.base import VarData
 
 from dashboard.components.shell import brand, public_page
 from state.login import LoginState
+
+# True once React has mounted the page in the browser (false in the served HTML and while hydrating): the form's
+# submit handler exists from then on, and queues the event until the socket connects.
+MOUNTED: rx.Var[bool] = rx.Var(
+    _js_expr="sgLoginMounted", _var_type=bool,
+    _var_data=VarData(imports={"react": ["useState", "useEffect"]},
+                      hooks={"const [sgLoginMounted, setSgLoginMounted] = useState(false);": None,
+                             "useEffect(() => { setSgLoginMounted(true); }, []);": None}))
 
 
 @public_page("/login", "Sign in · SecureGuard", on_load=[LoginState.load])
@@ -27,11 +36,12 @@ def login() -> rx.Component:
                     rx.text("Password", as_="label", html_for="password", size="2", weight="medium"),
                     rx.input(id="password", name="password", type="password", auto_complete="current-password",
                              required=True, width="100%"),
-                    # Disabled until the page is live: a native submit before that would send the password
-                    # in a plain request instead of to the login handler.
-                    # Until then it says so: Enter or a click meanwhile is not silently lost.
+                    # Disabled only until the page's script runs (the served HTML): a native submit before that
+                    # would send the password in a plain request instead of to the login handler. Once the script
+                    # runs, Enter or a click before the socket connects is queued and sent when it does; the
+                    # button says it is connecting meanwhile.
                     rx.button(rx.cond(LoginState.is_hydrated, "Sign in", "Connecting…"), type="submit",
-                              loading=LoginState.busy, width="100%", id="sign-in", disabled=~LoginState.is_hydrated,
+                              loading=LoginState.busy, width="100%", id="sign-in", disabled=~MOUNTED,
                               aria_busy=~LoginState.is_hydrated),
                     rx.cond(
                         LoginState.oidc_enabled,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, Response, expect
+from playwright.async_api import Browser, Page, Response, WebSocketRoute, expect
 
 from tests.apprunner import PASSWORD, LiveApp, seed_tenants, sg
 from tests.conftest import SHARED_DATA
@@ -170,21 +170,31 @@ async def test_an_analyst_typing_the_audit_address_is_told_why_and_gets_no_form(
     assert await page.locator("#denied").count() == 0, "the refusal is told once, by the page"
 
 
-async def test_the_login_page_says_it_is_connecting_until_it_can_sign_in(browser: Browser, live_app: LiveApp) -> None:
+async def test_enter_before_the_socket_connects_is_queued_and_signs_in_once_it_does(browser: Browser,
+                                                                                      live_app: LiveApp) -> None:
     page = await (await browser.new_context()).new_page()
-    # The page's socket is held back (never reaches the server): the form cannot send yet, and says so.
-    await page.route_web_socket("**/_event**", lambda ws: None)
-    await page.goto(f"{live_app.base_url}/login")
+    # The page's socket is held back: the page says it is connecting, and Enter meanwhile is kept, not lost.
+    held: list[WebSocketRoute] = []
+    await page.route_web_socket("**/_event**", lambda ws: held.append(ws))
+    await page.goto(f"{live_app.base_url}/login?next=/overview")
     button = page.locator("#sign-in")
     await expect(button).to_have_text("Connecting…", timeout=20_000)
-    await expect(button).to_be_disabled()
     await page.fill("#email", "admin@alpha.test")
     await page.fill("#password", PASSWORD)
     await page.press("#password", "Enter")
-    await page.wait_for_timeout(500)
-    assert re.fullmatch(rf"{live_app.base_url}/login/?", page.url), page.url  # nothing sent in a plain request
-    # With the socket through, the same page signs in.
-    live = await (await browser.new_context()).new_page()
-    await live.goto(f"{live_app.base_url}/login")
-    await expect(live.locator("#sign-in")).to_have_text("Sign in", timeout=20_000)
-    await expect(live.locator("#sign-in")).to_be_enabled()
+    await page.wait_for_timeout(700)
+    assert re.fullmatch(rf"{live_app.base_url}/login/?\?next=/overview", page.url), page.url  # no plain request
+    assert held, "the page opened no socket"
+    held[-1].connect_to_server()
+    await expect(page.locator("#user-role")).to_be_visible(timeout=20_000)
+    assert page.url.startswith(f"{live_app.base_url}/overview"), page.url
+
+
+async def test_credentials_typed_and_entered_right_after_navigation_sign_in(browser: Browser, live_app: LiveApp) -> None:
+    page = await (await browser.new_context()).new_page()
+    await page.goto(f"{live_app.base_url}/login?next=/overview")
+    await page.fill("#email", "admin@alpha.test")
+    await page.fill("#password", PASSWORD)
+    await page.press("#password", "Enter")
+    await expect(page.locator("#user-role")).to_be_visible(timeout=20_000)
+    assert page.url.startswith(f"{live_app.base_url}/overview"), page.url
