@@ -22,6 +22,7 @@ from jobs.engines.graph.filters import (
     GraphFilter,
     apply_filter,
     autonomous_systems,
+    clusters,
     countries,
     namespaces,
     protocols,
@@ -48,6 +49,8 @@ class GraphState(AppState):
     compare_id: str = ""
     filters: dict[str, str] = {name: "" for name in FILTER_NAMES}
     namespace_options: list[str] = []
+    # the clusters of the open snapshot's workloads; the page offers the cluster filter when there are several
+    cluster_options: list[str] = []
     protocol_options: list[str] = []
     peer_options: dict[str, list[dict[str, str]]] = {"country": [], "asn": []}
     figure: go.Figure = go.Figure()
@@ -131,6 +134,7 @@ class GraphState(AppState):
         else:
             self._diff, self._layout = None, layout
         self.namespace_options, self.protocol_options = namespaces(graph), protocols(graph)
+        self.cluster_options = clusters(graph)
         self.peer_options = {"country": countries(graph), "asn": autonomous_systems(graph)}
         self.live_offer = {}
         self._redraw()

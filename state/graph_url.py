@@ -14,7 +14,7 @@ import reflex as rx
 from reflex_base.event import EventSpec
 
 FILTER_NAMES = ("namespace", "port", "protocol", "kind", "external_only", "min_bytes", "text", "country", "asn",
-                "direction")
+                "direction", "cluster")
 MAX_VALUE = 100
 
 

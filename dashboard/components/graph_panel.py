@@ -66,6 +66,9 @@ def snapshot_pickers() -> rx.Component:
 def filter_bar() -> rx.Component:
     """Filters; each change redraws without a reload."""
     return rx.hstack(
+        rx.cond(array(GraphState.cluster_options).length() > 1, _select(
+            "graph-cluster", "Cluster", GraphState.filters["cluster"],
+            lambda v: event(GraphState.set_filter)("cluster", v), *_options(GraphState.cluster_options, "any"))),
         _select("graph-namespace", "Namespace", GraphState.filters["namespace"],
                 lambda v: event(GraphState.set_filter)("namespace", v), *_options(GraphState.namespace_options, "any")),
         _select("graph-protocol", "Protocol", GraphState.filters["protocol"],
