@@ -8,6 +8,7 @@ import dashboard.pages  # noqa: F401  (registers every page and its header link)
 from dashboard.api.app import build_api
 from dashboard.components.shell import LOGO
 from dashboard.live import fan_out_task
+from dashboard.replicas import replica_lifespan
 from state.base import SessionGuard
 
 app = rx.App(
@@ -16,4 +17,5 @@ app = rx.App(
     head_components=[rx.el.link(rel="icon", href=LOGO, type="image/svg+xml")],
 )
 app.register_lifespan_task(fan_out_task(app))
+app.register_lifespan_task(replica_lifespan(app))
 app.add_middleware(SessionGuard())

@@ -81,6 +81,27 @@ async def _deliver_one(
                     await outcome
 
 
+def local_tokens(app: rx.App) -> frozenset[str]:
+    """The tabs whose socket is on this backend. Reflex's Redis token manager also caches other backends'
+    sockets: those tabs get the event from their own backend (each backend has its own subscriber)."""
+    namespace = app.event_namespace
+    if namespace is None:
+        return frozenset()
+    manager = namespace._token_manager
+    return frozenset(token for token, record in manager.token_to_socket.items()
+                     if record.instance_id == manager.instance_id)
+
+
+async def resume_session(app: rx.App, base_cls: type[rx.State], token: str) -> None:
+    """A tab connected to this backend: deliver its tenant's events here when its state holds an identity
+    (a tab that reconnected from a backend that died; a new tab registers when its session is checked)."""
+    root = await app.state_manager.get_state(rx.BaseStateToken(ident=token, cls=base_cls))
+    base = await root.get_state(base_cls)
+    tenant_id = getattr(base, "_tenant_id", 0)
+    if tenant_id:
+        register_session(tenant_id, token)
+
+
 def decode_events(raws: list[str], tenant_id: int) -> list[dict[str, Any]]:
     """Parse published events, dropping any whose body names another tenant than its channel."""
     events = []
@@ -97,7 +118,7 @@ async def deliver(app: rx.App, base_cls: type[rx.State], tenant_id: int, events:
     """Push a tenant's events, in order, to its connected tabs (one state update per tab); returns the tab count."""
     if not events:
         return 0
-    connected = app.event_namespace.token_to_sid if app.event_namespace else {}
+    connected = local_tokens(app)
     targets = []
     for token in sessions_of(tenant_id):
         if token in connected:
