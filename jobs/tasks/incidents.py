@@ -13,7 +13,7 @@ written: a verdict moves the scores of incidents first seen after it, so older o
 
 Live event `incident.changed` on `sg:{tenant}:events`:
 
-    {"incident_ids": [id, …], "new": [id, …], "updated": [id, …], "origin": "detect" | "drift",
+    {"incident_ids": [id, …], "new": [id, …], "updated": [id, …], "origin": "detect" | "drift" | "monitor",
      "snapshot_id": id, "events": n}
 """
 

@@ -7,6 +7,10 @@ deny; each becomes a drift event of kind `violation`, origin `monitor`, naming t
 stored idempotently (`models.queries.drift_store` rule). A violation of this window that the policies now admit (an
 amendment was approved) is marked `resolved` by `monitor` instead of vanishing.
 
+New violations fold into incidents (`jobs.engines.detect.violation_findings`: one incident per policy and day) in the
+events' own transaction under the incident lock, as drift's do, so the outbox notices follow; a violation incident
+with no open violation left is resolved (`violations.settle_violation_incidents`), and `incident.changed` published.
+
 Live event `violation.changed` on `sg:{tenant}:events` when the run inserted, updated or resolved any:
     {"snapshot_id", "window_start", "new": n, "resolved": n, "total": n, "namespaces": [...]}
 """
@@ -23,6 +27,7 @@ import sqlalchemy as sa
 import yaml
 from sqlmodel import col, select
 
+from jobs.engines.detect.violation_findings import findings_of_violations
 from jobs.engines.policy.compiled import compile_policy
 from jobs.engines.policy.errors import PolicyError
 from jobs.engines.policy.monitor import (
@@ -37,10 +42,12 @@ from jobs.engines.policy.monitor import (
 from jobs.engines.policy.union import placeholder_node
 from jobs.engines.snapshot.types import NodeRecord
 from jobs.runtime.events import publish_event
+from jobs.runtime.home import home_of
 from jobs.runtime.queue import enqueue_job
 from jobs.runtime.tracking import tracked
 from jobs.tasks.baseline import WindowLoader
 from jobs.tasks.drift import job_snapshot
+from jobs.tasks.incidents import Folded, announce, fold_findings, incident_lock
 from models.db import session_scope
 from models.drift import DriftEvent
 from models.graph import Snapshot as SnapshotRow
@@ -48,11 +55,13 @@ from models.policy import Policy
 from models.queries import drift_store, namespaces, violations
 from models.queries import graph as graph_queries
 from models.queries import policies as policy_queries
+from models.queries.tenancy import get_tenant
 from models.types import utcnow
 
 ORIGIN = "monitor"
 RESOLVED_BY = namespaces.RESOLVED_BY
 FINGERPRINT_TTL = 7 * 86400
+RECHECK_WINDOWS = 48  # windows with open violations re-evaluated after an approval (two days of hourly windows)
 
 
 def manifest_of(policy: Policy) -> dict[str, Any]:
@@ -118,8 +127,8 @@ async def _inputs(tenant_id: int, snapshot_id: int) -> tuple[SnapshotRow, list[s
     return row, watched, [p for p in in_force if p.namespace in watched]
 
 
-async def _resolve_gone(tenant_id: int, snapshot_id: int, keep: set[str]) -> int:
-    """Open violations of the window the policies now admit: resolved by the monitor (kept as history)."""
+async def _resolve_gone(tenant_id: int, snapshot_id: int, keep: set[str]) -> list[int]:
+    """Open violations of the window the policies now admit: resolved by the monitor (kept as history); their ids."""
     async with session_scope() as session:
         query = select(DriftEvent).where(
             DriftEvent.tenant_id == tenant_id,
@@ -132,7 +141,27 @@ async def _resolve_gone(tenant_id: int, snapshot_id: int, keep: set[str]) -> int
         for row in rows:
             row.status, row.status_by, row.status_at = "resolved", RESOLVED_BY, utcnow()
             session.add(row)
-    return len(rows)
+    return [row.id or 0 for row in rows]
+
+
+async def _persist(
+    ctx: dict[str, Any], row: SnapshotRow, events: list[dict[str, Any]], resolved: list[int]
+) -> tuple[drift_store.EventChanges, Folded, list[int]]:
+    """The violations, the new ones folded into incidents, and the incidents left without an open violation
+    resolved, in one transaction under the incident lock (an event folds once)."""
+    tenant_id, snapshot_id = row.tenant_id, row.id or 0
+    async with incident_lock(ctx["redis"], tenant_id), session_scope() as session:
+        home = home_of(await get_tenant(session, tenant_id=tenant_id))
+        changes = await drift_store.replace_snapshot_events(
+            session, tenant_id=tenant_id, snapshot_id=snapshot_id, window_start=row.window_start, events=events,
+            origin=ORIGIN,
+        )
+        findings = findings_of_violations(changes.inserted, home=home, window_start=row.window_start.timestamp(),
+                                          window_end=row.window_end.timestamp())
+        folded = await fold_findings(session, tenant_id=tenant_id,
+                                     findings=[(int(f.facts["event_ref"]), f) for f in findings])
+        settled = await violations.settle_violation_incidents(session, tenant_id=tenant_id, event_ids=resolved)
+    return changes, folded, settled
 
 
 @tracked(timeout=600, max_tries=3)
@@ -148,17 +177,13 @@ async def monitor_window(ctx: dict[str, Any], *, tenant_id: int, snapshot_id: in
     )
     ids = {f"{p.namespace}/{p.name}": p.id or 0 for p in policies}
     events = [event_of(v, ids) for v in result.violations]
-    resolved = await _resolve_gone(tenant_id, snapshot_id, {e["signature"] for e in events})
-    async with session_scope() as session:
-        changes = await drift_store.replace_snapshot_events(
-            session,
-            tenant_id=tenant_id,
-            snapshot_id=snapshot_id,
-            window_start=row.window_start,
-            events=events,
-            origin=ORIGIN,
-        )
+    gone = await _resolve_gone(tenant_id, snapshot_id, {e["signature"] for e in events})
+    changes, folded, settled = await _persist(ctx, row, events, gone)
+    resolved = len(gone)
     await _remember(ctx, tenant_id, snapshot_id, watched, policies)
+    if settled:
+        folded = Folded(new=folded.new, updated=tuple(sorted({*folded.updated, *settled})), linked=folded.linked)
+    await announce(ctx["redis"], tenant_id=tenant_id, folded=folded, origin="monitor", snapshot_id=snapshot_id)
     if changes.inserted or changes.updated or resolved:
         data = {
             "snapshot_id": snapshot_id,
@@ -177,6 +202,9 @@ async def monitor_window(ctx: dict[str, Any], *, tenant_id: int, snapshot_id: in
         "violations": len(events),
         "new": len(changes.inserted),
         "resolved": resolved,
+        "incidents_new": len(folded.new),
+        "incidents_updated": len(folded.updated),
+        "incidents_resolved": len(settled),
         "unreadable": unreadable,
     }
 
@@ -230,6 +258,22 @@ async def queue_monitor(*, tenant_id: int, snapshot_id: int | None = None, reaso
         rerun_if_running=True,
     )
     return run.id
+
+
+async def recheck_after_approval(*, tenant_id: int, namespace: str, actor: str) -> list[int]:
+    """After a policy of `namespace` is approved: when the namespace is monitored, queue `monitor_window` on the newest
+    window and on each window holding an open violation of its policies (at most RECHECK_WINDOWS), so a violation
+    the approved version admits resolves within seconds, not at the next scheduled run. Returns the queued runs."""
+    async with session_scope() as session:
+        if namespace not in await namespaces.monitored_namespaces(session, tenant_id=tenant_id):
+            return []
+        held = await violations.open_violation_windows(
+            session, tenant_id=tenant_id, namespace=namespace, limit=RECHECK_WINDOWS
+        )
+    reason = f"approval in {namespace} by {actor}"
+    runs = [await queue_monitor(tenant_id=tenant_id, reason=reason)]
+    runs += [await queue_monitor(tenant_id=tenant_id, snapshot_id=sid, reason=reason) for sid in held]
+    return [run for run in dict.fromkeys(runs) if run is not None]
 
 
 def amended_yaml(policy: Policy, event: DriftEvent, nodes: Sequence[NodeRecord]) -> tuple[str, str]:

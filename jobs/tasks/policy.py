@@ -19,6 +19,7 @@ from jobs.engines.snapshot.types import EdgeRecord, NodeKind, NodeRecord
 from jobs.runtime.connections import get_redis
 from jobs.runtime.events import publish_event
 from jobs.runtime.queue import enqueue_job
+from jobs.tasks.monitor import recheck_after_approval
 from jobs.tasks.policy_generation import MAX_UNION, generate_policies, policy_lock_key, queue_generation
 from models.db import session_scope
 from models.graph import Edge, Node
@@ -50,12 +51,15 @@ async def audit_refusal(*, tenant_id: int, policy_id: int, actor: str, action: s
 
 
 async def announce_transition(*, tenant_id: int, policy: Policy, action: str, actor: str) -> int | None:
-    """After a committed transition: publish it, and on approval queue `sync_gitops` for this version.
+    """After a committed transition: publish it, and on approval re-evaluate the namespace's windows in monitor
+    mode (`recheck_after_approval`) and queue `sync_gitops` for this version.
 
     Returns the GitOps job run id for an approval (None when GitOps is not configured).
     """
     await publish_event(get_redis(), tenant_id=tenant_id, kind="policy.updated",
                         data={"action": action, "policy": PolicyPublic.of(policy).model_dump()})
+    if action == "approved":  # monitor mode: the violations this version admits resolve now, not at the next cron
+        await recheck_after_approval(tenant_id=tenant_id, namespace=policy.namespace, actor=actor)
     if action != "approved" or not await gitops_configured(tenant_id=tenant_id):
         return None
     pid = policy.id or 0

@@ -1,5 +1,7 @@
 """Monitor mode end to end through REST and the worker: a namespace's mode, the window's violations naming the
-policy, amend (a new version; once approved the violation is resolved), confirm, and enforce refused until ready."""
+policy and folded into an incident, amend (a new version; its approval re-evaluates the window at once, so the
+violation and its incident are resolved without the scheduler), confirm (the incident resolves too), and enforce
+refused until ready."""
 
 from __future__ import annotations
 
@@ -107,6 +109,15 @@ async def _violations(client: httpx.AsyncClient, token: str) -> list[dict[str, A
     return list(answer.json())
 
 
+async def _incidents(client: httpx.AsyncClient, token: str) -> list[dict[str, Any]]:
+    answer = await client.get("/api/v1/incidents?kind=violation", headers=bearer(token))
+    assert answer.status_code == 200, answer.text
+    return list(answer.json())
+
+
+EXPLANATION = "checkout → payments:8443 would be blocked by sg-payments: no ingress rule admits app=checkout on TCP/8443"
+
+
 async def test_monitor_amend_approve_resolves_and_enforce_waits_for_readiness(
     client: httpx.AsyncClient, worker_factory: Callable[..., Any]
 ) -> None:
@@ -134,9 +145,12 @@ async def test_monitor_amend_approve_resolves_and_enforce_waits_for_readiness(
             8443,
             policy_id,
         )
-        assert violation["explanation"] == (
-            "checkout → payments:8443 would be blocked by sg-payments: no ingress rule admits app=checkout on TCP/8443"
-        )
+        assert violation["explanation"] == EXPLANATION
+        (incident,) = await _incidents(client, tenant.token)
+        assert (incident["entity"], incident["status"], incident["summary"]) == ("shop/sg-payments", "open", EXPLANATION)
+        assert incident["events"] == 1 and incident["severity"] == violation["severity"]
+        linked = await client.get(f"/api/v1/drift-events?incident_id={incident['id']}", headers=bearer(tenant.token))
+        assert [e["id"] for e in linked.json()] == [violation["id"]]
         shop = (await client.get("/api/v1/namespaces", headers=bearer(tenant.token))).json()[0]
         assert shop["readiness"]["open_violations"] == 1 and shop["readiness"]["blocked_flows"] == 3
         enforce = await client.put(url, json={"mode": "enforce", "reason": "go"}, headers=bearer(approver))
@@ -153,13 +167,13 @@ async def test_monitor_amend_approve_resolves_and_enforce_waits_for_readiness(
                 f"/api/v1/policies/{new_id}/{action}", json={"reason": "admit checkout"}, headers=bearer(token)
             )
             assert done.status_code == 200, done.text
-        # the scheduler sees the approval (the policies in force changed) and re-evaluates the newest window once
-        assert (await schedule_monitor({"redis": get_redis()}))["queued"] >= 1
+        # the approval itself re-evaluated the window: resolved with no scheduler run, which then has nothing to do
         await settled(tenant.tenant_id)
-        await settled(tenant.tenant_id)
+        (after,) = await _violations(client, tenant.token)
+        assert (after["id"], after["status"]) == (violation["id"], "resolved")
         assert (await schedule_monitor({"redis": get_redis()}))["queued"] == 0
-    (after,) = await _violations(client, tenant.token)
-    assert (after["id"], after["status"]) == (violation["id"], "resolved")
+    (closed,) = await _incidents(client, tenant.token)
+    assert (closed["id"], closed["status"], closed["status_by"]) == (incident["id"], "resolved", "monitor")
     shop = (await client.get("/api/v1/namespaces", headers=bearer(tenant.token))).json()[0]
     assert shop["readiness"]["open_violations"] == 0 and shop["readiness"]["blocked_flows"] == 0
     async with session_scope() as session:
@@ -184,6 +198,8 @@ async def test_confirm_makes_a_true_positive_and_enforce_follows_the_rule(
         f"/api/v1/violations/{violation['id']}/confirm", json={"note": "keep blocked"}, headers=bearer(tenant.token)
     )
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "acknowledged", confirmed.text
+    (incident,) = await _incidents(client, tenant.token)
+    assert (incident["status"], incident["summary"]) == ("resolved", EXPLANATION)  # its only violation is confirmed
     async with session_scope() as session:  # seven days in monitor ago
         row = (await session.exec(select(NamespaceMode).where(NamespaceMode.tenant_id == tenant.tenant_id))).one()
         row.monitor_since = datetime.now(UTC) - timedelta(days=7, minutes=1)

@@ -6,7 +6,10 @@ The entity of a finding decides its incident:
 - a home host that scans or guesses passwords: that host (and the service);
 - an intrusion or a beacon: its pair (source → destination and service);
 - a drift event (`drift_findings`): its kind and source ("shop/cart reached 6 new peers (data/postgres:5432/tcp,
-  …) over 3 h"); an outside source's event into the home networks: its kind and home network, as inbound scans.
+  …) over 3 h"); an outside source's event into the home networks: its kind and home network, as inbound scans;
+- a violation (`violation_findings`, monitor mode): the policy that would block it ("checkout → payments:8443 would
+  be blocked by sg-payments: no ingress rule admits app=checkout on TCP/8443"; several flows: "sg-payments would
+  block 3 flows (…) over 5 h").
 
 A finding joins the open incident of its key when it comes within `quiet_gap_s` of the incident's last
 finding; incidents other than beacons also close after `max_span_s`, so their counts read as a day's and a
@@ -29,6 +32,7 @@ from typing import Final
 
 from jobs.engines.detect.records import (
     DRIFT_KINDS,
+    MONITOR_KINDS,
     Direction,
     Finding,
     Kind,
@@ -97,6 +101,8 @@ class Incident:
         writers = {"scan": _scan_summary, "brute_force": _brute_summary}
         if self.kind in DRIFT_KINDS:
             return _drift_summary(self)
+        if self.kind in MONITOR_KINDS:
+            return _violation_summary(self)
         return writers[self.kind](self) if self.kind in writers else _pair_summary(self)
 
 
@@ -108,6 +114,8 @@ def incident_key(finding: Finding) -> tuple[str, str]:
         return entity, f.service if f.kind == "brute_force" else ""
     if f.kind in DRIFT_KINDS:
         return (f.target if f.direction == "inbound" else f.actor), ""
+    if f.kind in MONITOR_KINDS:
+        return f.actor, ""  # the policy that would block the flows
     return f"{f.actor} → {f.target}", f.service
 
 
@@ -273,3 +281,18 @@ def _drift_summary(i: Incident) -> str:
     owner = i.latest.facts.get("outside_owner")
     latest = f"; latest {owner}" if owner and len(targets) > 1 else f"; {owner}" if owner else ""
     return f"{i.entity}{origin} {verb} {count_text(len(targets), one, many)} ({shown}) over {span}{latest}"
+
+
+def _violation_summary(i: Incident) -> str:
+    """One flow: its explanation ("checkout → payments:8443 would be blocked by sg-payments: no ingress rule admits
+    app=checkout on TCP/8443"), with the windows it was seen in; several: "sg-payments would block 3 flows
+    (shop/checkout → shop/payments:8443/tcp, …) over 5 h; latest: …"."""
+    flows = sorted(i.hosts)
+    seen = f" (in {i.events} windows over {human_span(i.last_seen - i.first_seen)})" if i.events > 1 else ""
+    if len(flows) <= 1:
+        return f"{i.latest.explanation}{seen}"
+    name = i.entity.split("/", 1)[-1]
+    shown = ", ".join(flows[:3]) + (f", +{len(flows) - 3} more" if len(flows) > 3 else "")
+    span = human_span(i.last_seen - i.first_seen)
+    return (f"{name} would block {count_text(len(flows), 'flow')} ({shown}) over {span}; "
+            f"latest: {i.latest.explanation}")

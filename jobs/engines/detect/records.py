@@ -13,10 +13,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-# detection's own kinds, then drift's (`jobs.engines.detect.drift_findings` folds drift events into incidents)
+# detection's own kinds, then drift's (`jobs.engines.detect.drift_findings` folds drift events into incidents), then
+# monitor mode's (`jobs.engines.detect.violation_findings`: a flow the approved policies would deny)
 Kind = Literal["scan", "brute_force", "intrusion", "beacon", "new_edge", "new_external", "new_port", "new_node",
-               "traffic_spike", "removed_edge"]
+               "traffic_spike", "removed_edge", "violation"]
 DRIFT_KINDS: tuple[Kind, ...] = ("new_edge", "new_external", "new_port", "new_node", "traffic_spike", "removed_edge")
+MONITOR_KINDS: tuple[Kind, ...] = ("violation",)
 Direction = Literal["outbound", "inbound", "internal", "transit"]
 Severity = Literal["info", "low", "medium", "high", "critical"]
 
