@@ -121,6 +121,11 @@ async def startup_bulk(ctx: dict[str, Any]) -> None:
     await _start(ctx, (BULK,))
 
 
+async def startup_pair(ctx: dict[str, Any]) -> None:
+    """The interactive Worker's startup where the caller runs the bulk one beside it (companion_worker)."""
+    await _start(ctx, QUEUES)
+
+
 # The name older code and tests use: the worker of the interactive queue.
 startup = startup_interactive
 

@@ -40,16 +40,29 @@ def error_label(error: str) -> str:
     return error
 
 
+def progress_label(status: str, fraction: float, message: str) -> tuple[str, str]:
+    """(progress, note) as true for the run's status now: a finished run does not show its last step as current."""
+    percent = f"{round(fraction * 100)}%"
+    if status == "succeeded":
+        return "100%", ""
+    if status == "queued":
+        return "not started", ""
+    if status in ("running", "retrying"):
+        return percent, message
+    return f"stopped at {percent}", (f"last step: {message}" if message else "")
+
+
 def job_row(run: dict[str, Any]) -> dict[str, str]:
     """A job run as the table shows it (strings only)."""
+    progress, note = progress_label(run["status"], float(run["progress"]), run.get("progress_message") or "")
     return {
         "id": str(run["id"]),
         "name": run["name"],
         "status": run["status"],
         "triggered_by": run["triggered_by"],
         "attempts": str(run["attempts"]),
-        "progress": f"{round(float(run['progress']) * 100)}%",
-        "message": run.get("progress_message") or "",
+        "progress": progress,
+        "message": note,
         "error": error_label(run.get("error") or ""),
         "enqueued_at": _clock(run.get("enqueued_at")),
         "duration": _duration(run),

@@ -16,7 +16,7 @@ from models.public.ops import JobRunPublic
 from models.queries import jobs as job_queries
 from models.tenancy import ROLE_RANK
 from state.base import AppState, guarded
-from state.jobs import error_label
+from state.jobs import error_label, progress_label
 from state.live import listens_to
 
 
@@ -55,7 +55,8 @@ def detail_of(run: dict[str, Any]) -> dict[str, str]:
         "id": str(run["id"]), "name": run["name"], "status": run["status"], "arq_job_id": run["arq_job_id"],
         "triggered_by": run["triggered_by"], "attempts": str(run["attempts"]),
         "error": error_label(run.get("error") or ""),
-        "progress": f"{round(float(run['progress']) * 100)}% {run.get('progress_message') or ''}".strip(),
+        "progress": " · ".join(part for part in progress_label(
+            run["status"], float(run["progress"]), run.get("progress_message") or "") if part),
         "params": json.dumps(run.get("params") or {}, sort_keys=True),
         "links": ", ".join(f"{k.removesuffix('_id')} #{v}" for k, v in links.items()),
         "retry_of": str(run.get("retry_of") or ""),

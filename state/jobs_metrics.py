@@ -11,6 +11,7 @@ import reflex as rx
 
 from jobs.runtime import monitor
 from jobs.runtime.connections import get_redis
+from jobs.runtime.queues import CRON_QUEUE_OF, label_of
 from jobs.worker import CRON_JOBS
 from models.db import session_scope
 from models.ops import JOB_STATUSES
@@ -66,10 +67,35 @@ def durations_figure(rows: list[dict[str, object]]) -> go.Figure:
     return figure
 
 
+def until_label(moment: datetime, now: datetime) -> str:
+    """When a cron entry runs next, as people read it: "in 45 s · 08:45:30 UTC", "in 2 min · 08:47 UTC"."""
+    seconds = max((moment - now).total_seconds(), 0.0)
+    if seconds < 60:
+        return f"in {seconds:.0f} s · {moment:%H:%M:%S} UTC"
+    if seconds < 3600:
+        return f"in {seconds / 60:.0f} min · {moment:%H:%M} UTC"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    day = "" if moment.date() == now.date() else f"{moment:%a} "
+    return f"in {hours} h {minutes} min · {day}{moment:%H:%M} UTC"
+
+
+def scheduled_rows(schedule: list[dict[str, str]], now: datetime) -> list[dict[str, str]]:
+    """Each cron entry with its queue and when it runs next (see until_label)."""
+    return [{"name": entry["name"], "queue": label_of(CRON_QUEUE_OF.get(entry["name"], "")),
+             "when": until_label(datetime.fromisoformat(entry["next_run"]), now) if entry["next_run"] else "never"}
+            for entry in schedule]
+
+
+def queue_rows(depths: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Per queue: its name and what its counts mean, for the panel."""
+    return [{"queue": str(q["queue"]), "due": f"{q['due']:,}", "deferred": f"{q['deferred']:,}"} for q in depths]
+
+
 @listens_to("job.updated")
 class JobsMetricsState(AppState):
     period_rows: list[list[str]] = []
     queue_depth: int = 0
+    queues: list[dict[str, str]] = []
     workers: list[dict[str, str]] = []
     scheduled: list[dict[str, str]] = []
     durations: go.Figure = go.Figure()
@@ -105,7 +131,10 @@ class JobsMetricsState(AppState):
         self.waiting = (f"{current['queued']} waiting, {current['retrying']} waiting to retry, "
                         f"{current['running']} running")
         redis = get_redis()
-        self.queue_depth = await monitor.queue_depth(redis)
-        self.workers = [{"id": str(w["id"]), "last_seen": f"{w['seconds_ago']} s ago"}
+        depths = await monitor.queue_depths(redis)
+        self.queue_depth = sum(int(q["depth"]) for q in depths)
+        self.queues = queue_rows(depths)
+        self.workers = [{"id": str(w["id"]), "queues": str(w["queues"] or "queues unknown"),
+                         "last_seen": f"seen {w['seconds_ago']:.0f} s ago"}
                         for w in await monitor.live_workers(redis, now=now)]
-        self.scheduled = monitor.cron_schedule(CRON_JOBS, now=now)
+        self.scheduled = scheduled_rows(monitor.cron_schedule(CRON_JOBS, now=now), now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from dashboard.components.bindings import mapping
+from dashboard.components.bindings import array, mapping
 from models.ops import JOB_STATUSES
 from state.jobs_control import JobsControlState
 from state.jobs_metrics import JobsMetricsState
@@ -15,7 +15,7 @@ def metrics_panel() -> rx.Component:
     header = rx.table.row(*[rx.table.column_header_cell(h) for h in ("queued in", *JOB_STATUSES,
                                                                       "succeeded of finished")])
     return rx.card(rx.vstack(
-        rx.hstack(rx.heading("Workers and queue", size="3"), rx.spacer(),
+        rx.hstack(rx.heading("Workers and queues", size="3"), rx.spacer(),
                   rx.button("Refresh", size="1", variant="soft", on_click=JobsMetricsState.load_metrics), width="100%"),
         rx.table.root(rx.table.header(header), rx.table.body(rx.foreach(
             JobsMetricsState.period_rows,
@@ -24,14 +24,19 @@ def metrics_panel() -> rx.Component:
                 "means succeeded, failed, cancelled or lost.", size="1", color_scheme="gray"),
         rx.hstack(
             rx.text("Your runs now: ", rx.text(JobsMetricsState.waiting, as_="span", weight="bold", id="runs-waiting")),
-            rx.text("Workers' queue, all tenants: ", rx.text(JobsMetricsState.queue_depth, as_="span", weight="bold",
-                                                             id="queue-depth"),
-                    " jobs waiting, deferred or running", title="ARQ's queue in Redis, shared by every tenant"),
-            rx.text("Workers: ", rx.foreach(JobsMetricsState.workers, lambda w: rx.badge(
-                w["id"], " · ", w["last_seen"], color_scheme="grass", class_name="worker")), id="workers"),
-            rx.text("Scheduled: ", rx.foreach(JobsMetricsState.scheduled, lambda c: rx.badge(
-                c["name"], " next ", c["next_run"], variant="outline")), id="scheduled"),
+            rx.text("Queues, all tenants: ", rx.foreach(JobsMetricsState.queues, lambda q: rx.badge(
+                q["queue"], ": ", q["due"], " due · ", q["deferred"], " deferred", variant="soft",
+                id="queue-" + q["queue"])), id="queue-depth",
+                    title="ARQ's queues in Redis, shared by every tenant. Due: waiting for a worker or running. "
+                          "Deferred: retries waiting out their backoff, and cron entries queued for their time."),
+            rx.text("Workers: ", rx.cond(
+                array(JobsMetricsState.workers).length() > 0,
+                rx.foreach(JobsMetricsState.workers, lambda w: rx.badge(
+                    w["id"], " · ", w["queues"], " · ", w["last_seen"], color_scheme="grass", class_name="worker")),
+                rx.badge("none alive: queued jobs wait", color_scheme="red")), id="workers"),
             spacing="4", wrap="wrap"),
+        rx.text("Scheduled (next run): ", rx.foreach(JobsMetricsState.scheduled, lambda c: rx.badge(
+            c["name"], " (", c["queue"], ") ", c["when"], variant="outline")), id="scheduled", size="2"),
         rx.grid(
             rx.box(rx.text("Runs finished per minute, last hour (UTC)", size="2", weight="bold"),
                    rx.plotly(data=JobsMetricsState.throughput, id="throughput-chart", use_resize_handler=True,

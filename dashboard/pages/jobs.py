@@ -42,6 +42,7 @@ def _row(run: Row) -> rx.Component:
 
 def _counts() -> rx.Component:
     return rx.hstack(
+        rx.text("All runs of this tenant, by status now:", size="2", color_scheme="gray"),
         rx.foreach(JobsState.status_counts, lambda pair: rx.hstack(
             status_badge(pair[0]), rx.text(pair[1], weight="bold", id="count-" + pair[0]), spacing="1")),
         spacing="4", wrap="wrap",

@@ -164,7 +164,9 @@ async def test_the_monitoring_panel_says_what_each_number_counts(browser: Browse
     panel = page.locator("#jobs-metrics")
     await expect(panel).to_contain_text("succeeded of finished")
     await expect(page.locator("#runs-waiting")).to_contain_text("waiting to retry")
-    await expect(page.get_by_text("Workers' queue, all tenants")).to_be_visible()
+    await expect(page.get_by_text("Queues, all tenants")).to_be_visible()
+    await expect(page.locator("#queue-interactive")).to_contain_text("due")
+    await expect(page.locator("#scheduled")).to_contain_text(re.compile(r"drain_notifications \(interactive\) in \d+ s"))
     # Runs per minute by status over the last hour, drawn (one trace per final status).
     await expect(page.locator("#throughput-chart .main-svg").first).to_be_visible(timeout=20_000)
     legend = await page.locator("#throughput-chart .legendtext").evaluate_all("els => els.map(e => e.textContent)")

@@ -39,7 +39,7 @@ async def running_worker(extra_jobs: list[Any] | None = None) -> AsyncIterator[W
     functions = worker_settings.functions_for([*worker_settings.JOBS, *(extra_jobs or [])])
     options: dict[str, Any] = {"redis_settings": RedisSettings.from_dsn(TEST_REDIS_URL), "poll_delay": 0.01,
                                "keep_result": 0, "allow_abort_jobs": True}
-    worker = Worker(functions=functions, queue_name=INTERACTIVE, on_startup=worker_settings.startup,
+    worker = Worker(functions=functions, queue_name=INTERACTIVE, on_startup=worker_settings.startup_pair,
                     on_shutdown=worker_settings.shutdown, handle_signals=False, **options)
     bulk = worker_settings.companion_worker(functions, cron_jobs=[], **options)
     bulk_task = asyncio.create_task(bulk.async_run())

@@ -21,10 +21,12 @@ pytestmark = pytest.mark.integration
 
 async def test_health_reports_database_redis_and_workers(client: httpx.AsyncClient, worker_factory: Any) -> None:
     answer = (await client.get("/api/v1/health")).json()
-    assert answer == {"status": "degraded", "database": "ok", "redis": "ok", "workers": 0}
+    assert answer == {"status": "degraded", "database": "ok", "redis": "ok", "workers": 0,
+                      "queues": {"interactive": 0, "bulk": 0}}
     async with worker_factory():
         answer = (await client.get("/api/v1/health")).json()
-    assert answer == {"status": "ok", "database": "ok", "redis": "ok", "workers": 1}
+    assert answer == {"status": "ok", "database": "ok", "redis": "ok", "workers": 1,
+                      "queues": {"interactive": 1, "bulk": 1}}
 
 
 @pytest.mark.parametrize("header", [None, "Bearer", "Bearer sg_not-a-real-token", "Basic abc"])
