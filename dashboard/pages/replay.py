@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
+import plotly.graph_objects as go
+import plotly.io as pio
 import reflex as rx
 
 from dashboard.components.replay_controls import period_form, player
@@ -9,12 +13,19 @@ from dashboard.components.replay_panels import counts, legend, policies
 from dashboard.components.shell import protected_page
 from state.replay import ReplayState
 
+# the frames come without a template (7 KB each per step): the page carries plotly_white once
+TEMPLATE = pio.templates["plotly_white"]
 PLOT_CONFIG = {
     "displaylogo": False,
     "responsive": True,
     "scrollZoom": True,
     "toImageButtonOptions": {"format": "png", "filename": "secureguard-replay", "scale": 2},
 }
+
+
+def _figure(value: object) -> rx.Var[go.Figure]:
+    """A figure the state holds as plain JSON, typed as the plot takes it."""
+    return cast(rx.Var[Any], value).to(go.Figure)
 
 
 @protected_page("/replay", "Replay", nav="Replay", order=25, on_load=[ReplayState.load])
@@ -40,7 +51,8 @@ def replay() -> rx.Component:
                 counts(),
                 rx.box(
                     rx.plotly(
-                        data=ReplayState.timeline,
+                        data=_figure(ReplayState.timeline),
+                        template=TEMPLATE,
                         config={"displaylogo": False, "responsive": True},
                         use_resize_handler=True,
                         style={"width": "100%"},
@@ -53,7 +65,8 @@ def replay() -> rx.Component:
                 rx.flex(
                     rx.box(
                         rx.plotly(
-                            data=ReplayState.figure,
+                            data=_figure(ReplayState.figure),
+                            template=TEMPLATE,
                             config=PLOT_CONFIG,
                             use_resize_handler=True,
                             style={"width": "100%"},

@@ -150,3 +150,58 @@ async def policy_changes(
         if isinstance(status, str):
             found.append((int(str(target).split(":", 1)[1]), at, status))
     return found
+
+
+async def period_graphs(
+    session: AsyncSession, *, tenant_id: int, snapshot_ids: Sequence[int]
+) -> tuple[list[Node], list[Edge]]:
+    """Every node and edge of the snapshots in two queries (a period's frames are then drawn without a query each),
+    by snapshot, then key or id."""
+    if not snapshot_ids:
+        return [], []
+    ids = list(snapshot_ids)
+    nodes = await session.exec(
+        select(Node)
+        .where(Node.tenant_id == tenant_id, col(Node.snapshot_id).in_(ids))
+        .order_by(col(Node.snapshot_id), col(Node.key))
+    )
+    edges = await session.exec(
+        select(Edge)
+        .where(Edge.tenant_id == tenant_id, col(Edge.snapshot_id).in_(ids))
+        .order_by(col(Edge.snapshot_id), col(Edge.id))
+    )
+    return list(nodes), list(edges)
+
+
+async def period_event_edges(
+    session: AsyncSession, *, tenant_id: int, snapshot_ids: Sequence[int]
+) -> list[tuple[int, str, str, int | None, str]]:
+    """(snapshot_id, src, dst, dst_port, protocol) of each drift event of the snapshots: the edges they mark."""
+    if not snapshot_ids:
+        return []
+    query = select(DriftEvent).where(
+        DriftEvent.tenant_id == tenant_id, col(DriftEvent.snapshot_id).in_(list(snapshot_ids))
+    )
+    return [(e.snapshot_id, e.src, e.dst, e.dst_port, e.protocol or "") for e in await session.exec(query)]
+
+
+async def period_stamp(session: AsyncSession, *, tenant_id: int, start: datetime, end: datetime) -> str:
+    """What a cached period depends on, cheaply: its ready snapshots (count, newest id), the newest drift event
+    and incident ids and the newest policy review entry of the tenant. A change to any gives another stamp."""
+    snaps = select(func.count(), func.max(Snapshot.id)).where(
+        Snapshot.tenant_id == tenant_id,
+        Snapshot.status == "ready",
+        col(Snapshot.window_start) >= start,
+        col(Snapshot.window_start) < end,
+    )
+    count, newest = (await session.exec(snaps)).one()
+    event = (await session.exec(select(func.max(DriftEvent.id)).where(DriftEvent.tenant_id == tenant_id))).one()
+    incident = (await session.exec(select(func.max(Incident.id)).where(Incident.tenant_id == tenant_id))).one()
+    review = (
+        await session.exec(
+            select(func.max(AuditLog.id)).where(
+                AuditLog.tenant_id == tenant_id, col(AuditLog.action).startswith("policy.")
+            )
+        )
+    ).one()
+    return f"{count}:{newest}:{event}:{incident}:{review}"

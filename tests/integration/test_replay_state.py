@@ -104,6 +104,6 @@ async def test_a_bad_link_says_why_and_the_next_tenant_in_the_tab_replays_nothin
     # bravo signs in in the same tab and opens the same link
     state = await _open_link(root, await _cookie(bravo), LINK)
     assert state.frame_count == 0 and state.message.startswith("No snapshots yet")
-    assert state._windows == [] and state._graphs == {} and state._layout is None
+    assert state._shown == "" and state.figure == {} and state.timeline == {}
     shown = repr(state.dict())
     assert "shop/" not in shown and "policy" not in state.policies_note

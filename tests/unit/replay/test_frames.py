@@ -3,13 +3,19 @@ per window, the timeline and the flows blocked by the policies in force."""
 
 from __future__ import annotations
 
+import json
+import math
 from datetime import UTC, datetime, timedelta
 
+import plotly.graph_objects as go
+
+from jobs.engines.detect.home import HomeNetworks
 from jobs.engines.graph.model import Graph
 from jobs.engines.replay.frames import (
     Window,
     blocked_flows,
     frame_view,
+    period_graph,
     period_layout,
     timeline_figure,
     window_counts,
@@ -46,6 +52,21 @@ def test_the_period_layout_places_every_node_of_every_window_once() -> None:
     one = {n.key: (n.x, n.y) for n in frame_view(first, None, layout).nodes}
     two = {n.key: (n.x, n.y) for n in frame_view(second, first, layout).nodes}
     assert one["a/x"] == two["a/x"] == layout.nodes["a/x"]
+
+
+def test_the_period_layout_places_the_sensor_at_home_as_the_graph_page_does() -> None:
+    # a public sensor address the snapshot called external: home by the tenant's settings, so in the centre
+    sensor, outside = "147.32.81.167", "203.0.113.9"
+    nodes = [NodeRecord(sensor, sensor, "external", None, {}), NodeRecord(outside, outside, "external", None, {}),
+             NodeRecord("a/x", "x", "workload", "a", {})]
+    pairs = [(sensor, outside), ("a/x", sensor)]
+    home = HomeNetworks.of(sensors=[sensor])
+    placed = period_graph(nodes, pairs, home)
+    assert placed.is_home(sensor) and not placed.is_home(outside)
+    assert not period_graph(nodes, pairs).is_home(sensor)  # unplaced, the snapshot's word "external" stood
+    layout = period_layout(nodes, pairs, home)
+    radius = {k: math.hypot(*layout.nodes[k]) for k in (sensor, outside)}
+    assert radius[sensor] < radius[outside]
 
 
 def test_a_frame_shows_what_the_window_added_and_lost_since_the_previous_one() -> None:
@@ -103,16 +124,12 @@ def test_the_timeline_stops_at_the_current_window_and_marks_it() -> None:
     windows = _windows(4)
     counts = window_counts(windows, [(T0 + i * H, "high", i + 1) for i in range(4)], [])
     figure = timeline_figure(windows, counts, 1)
-    high = next(t for t in figure.data if t.name == "high")
-    assert list(high.y) == [1, 2]
-    shape = figure.layout.shapes[0]
-    assert (shape.x0, shape.x1) == (windows[1].start.isoformat(), windows[1].end.isoformat()) or (
-        shape.x0,
-        shape.x1,
-    ) == (windows[1].start, windows[1].end)
-    assert list(figure.layout.xaxis.range) in (
-        [windows[0].start, windows[3].end],
-        [windows[0].start.isoformat(), windows[3].end.isoformat()],
-    )
+    high = next(t for t in figure["data"] if t["name"] == "high")
+    assert high["y"] == [1, 2] and high["x"] == [(T0 + H / 2).isoformat(), (T0 + H * 3 / 2).isoformat()]
+    (shape,) = figure["layout"]["shapes"]
+    assert (shape["x0"], shape["x1"]) == (windows[1].start.isoformat(), windows[1].end.isoformat())
+    assert figure["layout"]["xaxis"]["range"] == [windows[0].start.isoformat(), windows[3].end.isoformat()]
     # the event axis is fixed by the busiest window of the whole period, not of the windows shown so far
-    assert list(figure.layout.yaxis.range) == [0, 4 * 1.1]
+    assert figure["layout"]["yaxis"]["range"] == [0, 4 * 1.1]
+    # plain JSON the page sends as it is (plotly validates it as a figure)
+    assert go.Figure(json.loads(json.dumps(figure))).layout.yaxis2.overlaying == "y"
