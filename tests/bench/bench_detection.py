@@ -56,7 +56,7 @@ RITA = "zeek/rita-missing-host"
 # a pair needs a few intervals before "within 200-350 s" says anything about it
 MIN_PAIR_CONNECTIONS = 10
 RAW_FIELDS = ("id.orig_h", "id.resp_h", "id.resp_p", "conn_state", "history", "resp_pkts", "orig_bytes",
-              "local_orig", "local_resp", "service")
+              "resp_bytes", "local_orig", "local_resp", "service")
 
 
 @dataclass
@@ -65,7 +65,7 @@ class Capture:
 
     name: str
     frame: pl.DataFrame
-    truth: pl.DataFrame  # per flow, aligned with `frame`: label, service, local_orig/local_resp
+    truth: pl.DataFrame  # per flow, aligned with `frame`: label, service, local_orig/local_resp, originator
     start: float
     end: float
     canonical: pl.DataFrame  # what the parser gave, for the chain with drift
@@ -86,12 +86,20 @@ def parsed(text: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     raw = raw_fields(text)
     if result.rejected or result.frame.height != raw.height:
         raise AssertionError(f"parser kept {result.frame.height} of {raw.height} records ({result.rejected} bad)")
-    same = (result.frame["src_ip"] == raw["id.orig_h"]).all() and (result.frame["dst_ip"] == raw["id.resp_h"]).all()
-    if not same:
+    frame = result.frame
+    kept = (frame["src_ip"] == raw["id.orig_h"]) & (frame["dst_ip"] == raw["id.resp_h"])
+    swapped = ~kept & (frame["src_ip"] == raw["id.resp_h"]) & (frame["dst_ip"] == raw["id.orig_h"])
+    if not (kept | swapped).all():
         raise AssertionError("the parser's rows and the raw lines are not in the same order")
+    # A record that names the server as originator is swapped by the parser (flows.zeek_direction): its
+    # local_orig/local_resp swap with it, and its client's bytes are Zeek's resp_bytes.
+    turn = pl.lit(swapped)
+    raw = raw.with_columns(pl.when(turn).then(pl.col("local_resp")).otherwise(pl.col("local_orig")).alias("local_orig"),
+                           pl.when(turn).then(pl.col("local_orig")).otherwise(pl.col("local_resp")).alias("local_resp"))
     # The parsers give `answered` and `orig_bytes` now; they must agree with the raw fields read here.
     extra = raw.select(zeek_answered(pl.col("conn_state"), pl.col("history"), pl.col("resp_pkts")),
-                       pl.col("orig_bytes").cast(pl.Int64, strict=False).alias("orig_bytes"))
+                       pl.when(turn).then(pl.col("resp_bytes")).otherwise(pl.col("orig_bytes"))
+                       .cast(pl.Int64, strict=False).alias("orig_bytes"))
     for column in ("answered", "orig_bytes"):
         if not result.frame[column].equals(extra[column]):
             raise AssertionError(f"the parser's {column} differs from the raw Zeek fields")
@@ -103,11 +111,12 @@ def load(name: str, texts: Sequence[str], labels: Sequence[str] | None, home: Ho
     frames, raws = zip(*(parsed(t) for t in texts), strict=True)
     canonical, raw = pl.concat(frames), pl.concat(raws)
     truth = raw.with_columns(pl.Series("label", labels if labels is not None else [None] * raw.height, pl.Utf8))
-    both = prepare(canonical, home).with_columns(truth.select("label", "local_orig", "local_resp", "service"))
+    kept = ("label", "local_orig", "local_resp", "service", "originator")
+    both = prepare(canonical, home).with_columns(truth.select(*kept[:-1], pl.col("id.orig_h").alias("originator")))
     both = both.with_row_index("_row").sort("ts", maintain_order=True)
-    frame = both.drop("label", "local_orig", "local_resp", "service", "_row")
+    frame = both.drop(*kept, "_row")
     start, end = float(frame["ts"].min()), float(frame["ts"].max())  # type: ignore[arg-type]
-    return Capture(name, frame, both.select("label", "local_orig", "local_resp", "service"), start, end, canonical,
+    return Capture(name, frame, both.select(*kept), start, end, canonical,
                    home)
 
 
@@ -188,13 +197,14 @@ def print_timings(result: Run) -> None:
 def score_labeled(capture: Capture, result: Run, top: int) -> None:
     """Recall, precision@k and ranks against the labels; what benign traffic raises after the learning day."""
     labels = capture.truth["label"]
-    malicious_flows = capture.frame.filter(labels == "Malicious")
-    malicious = set(malicious_flows["src_ip"].to_list())
+    # a flow's source as Zeek logged it: the parser swaps a record that names the server as originator
+    malicious_flows = capture.frame.with_columns(capture.truth["originator"]).filter(labels == "Malicious")
+    malicious = set(malicious_flows["originator"].to_list())
     print_days(capture, result, top)
     ranked = rank_incidents(group_incidents(result.findings))
     bad = [len(r.incident.sources & malicious) * 2 >= len(r.incident.sources) > 0 for r in ranked]
     covered = set().union(*(r.incident.sources for r in ranked)) & malicious if ranked else set()
-    flows_covered = malicious_flows.filter(pl.col("src_ip").is_in(list(covered))).height
+    flows_covered = malicious_flows.filter(pl.col("originator").is_in(list(covered))).height
     print(f"  whole capture: {len(ranked)} incidents over {(capture.end - capture.start) / DAY:.2f} sensor-days "
           f"({len(ranked) / max((capture.end - capture.start) / DAY, 1):.1f} per sensor-day)")
     print(f"  recall: {len(covered)}/{len(malicious)} malicious sources ({100 * len(covered) / len(malicious):.1f} %), "
@@ -210,7 +220,7 @@ def score_labeled(capture: Capture, result: Run, top: int) -> None:
     ranks = Counter(best.values())
     print(f"  rank of each malicious source: {dict(sorted(ranks.items()))} (rank: sources), "
           f"{len(malicious) - len(best)} in no incident")
-    heavy = malicious_flows.group_by("src_ip").len().sort(["len", "src_ip"], descending=[True, False]).head(8)
+    heavy = malicious_flows.group_by("originator").len().sort(["len", "originator"], descending=[True, False]).head(8)
     print("  heaviest malicious sources: " + ", ".join(f"{s} ({n} flows) → #{best.get(s, '-')}" for s, n in heavy.rows()))
     after = [f for f in result.findings if f.last_ts >= capture.start + DAY and not f.sources & malicious]
     raised = [r for r in ranked if r.incident.first_reported >= capture.start + DAY

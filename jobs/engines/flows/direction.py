@@ -45,11 +45,14 @@ def with_direction_skips(frame: pl.DataFrame, *, well_known: bool = False) -> pl
         return frame
     open_ = pl.col("_skip").is_null() & pl.col(DIRECTION).is_null()
     resolved = resolved_direction(frame, well_known=well_known)
-    skip = (
-        pl.when(open_ & resolved).then(pl.lit(REPLY_SKIP))
-        .when(open_ & resolved.is_null()).then(pl.lit(UNKNOWN_SKIP))
-        .otherwise(pl.col("_skip"))
+    # Booleans first (bit-packed, cheap); the text column is rebuilt only when some record is skipped.
+    masks = frame.select(
+        (open_ & resolved.fill_null(False)).alias("reply"), (open_ & resolved.is_null()).alias("unknown")
     )
+    reply, unknown = masks["reply"], masks["unknown"]
+    if not (reply.any() or unknown.any()):
+        return frame
+    skip = pl.when(reply).then(pl.lit(REPLY_SKIP)).when(unknown).then(pl.lit(UNKNOWN_SKIP)).otherwise(pl.col("_skip"))
     return frame.with_columns(skip.alias("_skip"))
 
 
@@ -57,6 +60,8 @@ def resolved_direction(frame: pl.DataFrame, *, well_known: bool = False) -> pl.E
     """DIRECTION with the port signals of the module docstring filling its nulls (still null: undecided).
 
     Servers are collected from the live rows (not skipped, not bad) whose DIRECTION is set."""
+    if frame[DIRECTION].null_count() == frame.height:  # nothing decided yet (VPC v2): no server known either
+        return pl.coalesce(pl.col(DIRECTION), _port_sides(pl.lit(None, pl.Boolean), well_known=well_known))
     live = pl.col("_skip").is_null() & pl.col("_bad").is_null()
     servers = frame.lazy().select(
         pl.when(live & ~pl.col(DIRECTION)).then(_endpoint("dst"))
@@ -68,10 +73,12 @@ def resolved_direction(frame: pl.DataFrame, *, well_known: bool = False) -> pl.E
         known = pl.lit(servers.implode())
         src_server, dst_server = _endpoint("src").is_in(known), _endpoint("dst").is_in(known)
         by_port = _one_side(src_server, dst_server)
+    return pl.coalesce(pl.col(DIRECTION), _port_sides(by_port, well_known=well_known))
+
+
+def _port_sides(by_port: pl.Expr, *, well_known: bool) -> pl.Expr:
     by_port = _lower_side(by_port, EPHEMERAL_FIRST)
-    if well_known:
-        by_port = _lower_side(by_port, WELL_KNOWN_LAST + 1)
-    return pl.coalesce(pl.col(DIRECTION), by_port)
+    return _lower_side(by_port, WELL_KNOWN_LAST + 1) if well_known else by_port
 
 
 def _lower_side(decided: pl.Expr, first_high: int) -> pl.Expr:

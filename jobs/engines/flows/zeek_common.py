@@ -53,7 +53,8 @@ class ZeekColumns:
     conn_state: pl.Expr
     answered: pl.Expr  # Boolean (`answered_column`)
     ip_proto: pl.Expr | None  # Int64; None when the log has no ip_proto field
-    reversed_: pl.Expr  # Boolean: what history says of the direction (`zeek_direction.declared_reversed`)
+    # Boolean: what history says of the direction (`zeek_direction.declared_reversed`); None: every record kept
+    reversed_: pl.Expr | None
 
 
 def zeek_checks(cols: ZeekColumns, raw_ts: pl.Expr) -> list[Check]:
@@ -93,8 +94,17 @@ def zeek_canonical(cols: ZeekColumns) -> list[pl.Expr]:
         ),
         cols.answered.alias("answered"),
         c["orig_bytes"].alias("orig_bytes"),
-        c["resp_bytes"].alias(RESP_BYTES),
-        (c["resp_pkts"] == 0).alias(ONE_WAY),
+        *_direction(cols),
+    ]
+
+
+def _direction(cols: ZeekColumns) -> list[pl.Expr]:
+    """The working columns `zeek_direction.oriented` reads; only DIRECTION when history keeps every record."""
+    if cols.reversed_ is None:
+        return [pl.lit(False).alias(DIRECTION)]
+    return [
+        cols.counts["resp_bytes"].alias(RESP_BYTES),
+        (cols.counts["resp_pkts"] == 0).alias(ONE_WAY),
         pl.when(cols.proto == "icmp").then(pl.lit(False)).otherwise(cols.reversed_).alias(DIRECTION),
     ]
 

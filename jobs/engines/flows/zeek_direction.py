@@ -50,13 +50,18 @@ def history_says(history: str) -> bool | None:
     return None
 
 
-def declared_reversed(rows: pl.DataFrame, history: str | None) -> pl.Expr:
+def declared_reversed(rows: pl.DataFrame, history: str | None) -> pl.Expr | None:
     """`history_says` over the text column `history` of `rows` (None: the log has none), as a Boolean
-    expression. Decided once per distinct history (a few hundred per log), then one membership test per row."""
+    expression. Decided once per distinct history (a few hundred per log), then one membership test per row.
+
+    None when every record's history keeps it (no swap, nothing left to the ports): the usual case of a
+    sensor that sees both sides of every handshake, which then costs nothing per record."""
     if history is None or rows.height == 0:
         return pl.lit(None, pl.Boolean)
-    present = rows[history].drop_nulls().unique().to_list()
-    verdicts = {text: history_says(text) for text in present}
+    present = rows[history].unique().to_list()
+    verdicts = {text: history_says(text) if text is not None else None for text in present}
+    if all(verdict is False for verdict in verdicts.values()):
+        return None
     kept = [text for text, verdict in verdicts.items() if verdict is False]
     swapped = [text for text, verdict in verdicts.items() if verdict]
     column = pl.col(history)
@@ -66,6 +71,8 @@ def declared_reversed(rows: pl.DataFrame, history: str | None) -> pl.Expr:
 def oriented(frame: pl.DataFrame) -> pl.DataFrame:
     """`frame` (canonical columns, `_skip`, `_bad`, DIRECTION from signal 1, RESP_BYTES) with the ports
     deciding what history left open, and every record that names the server as originator swapped."""
+    if RESP_BYTES not in frame.columns:  # history kept every record (`declared_reversed`)
+        return frame
     if frame[DIRECTION].null_count():
         frame = frame.with_columns(resolved_direction(frame).alias(DIRECTION))
     swap = pl.col(DIRECTION).fill_null(False) & ~pl.col(ONE_WAY).fill_null(False)

@@ -54,7 +54,7 @@ class ZeekJsonParser:
         return finalize(oriented(select_checked(rows, conversion)), unreadable)
 
 
-def _conversion(text_ts: bool, proto: pl.Expr, answered: pl.Expr, reversed_: pl.Expr) -> Conversion:
+def _conversion(text_ts: bool, proto: pl.Expr, answered: pl.Expr, reversed_: pl.Expr | None) -> Conversion:
     ts = pl.col("_ts") if text_ts else epoch_to_datetime(pl.col("ts"))
     ports = {name: pl.col(name) for name in ("id.orig_p", "id.resp_p")}
     in_range = {name: col.is_between(0, 65535) for name, col in ports.items()}

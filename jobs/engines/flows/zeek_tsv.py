@@ -203,7 +203,7 @@ class ZeekTsvParser:
         return self.header.fields
 
     def _conversion(
-        self, index: dict[str, int], width: int, typed: bool, proto: pl.Expr, decided: tuple[pl.Expr, pl.Expr]
+        self, index: dict[str, int], width: int, typed: bool, proto: pl.Expr, decided: tuple[pl.Expr, pl.Expr | None]
     ) -> Conversion:
         """`proto` is the lowercased proto field (see `columns.lowercase`), `decided` the answered flag
         (`answered_column`) and what history says of the direction (`zeek_direction.declared_reversed`)."""
