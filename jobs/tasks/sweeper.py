@@ -1,7 +1,9 @@
 """The sweeper (cron, every minute): runs whose worker died are marked lost and re-queued once.
 
 A run is lost when it is `running` on a worker whose heartbeat key expired, or when ARQ no longer
-holds its job (Redis flushed, in-progress key expired) well after it was queued or started.
+holds its job (Redis flushed, in-progress key expired) well after it was queued or started. The
+second holds for a `running` run on a live worker too: a job whose end could not be recorded (its
+database restarted as it finished, so the row stayed `running`) is over in ARQ and would never end.
 """
 
 from __future__ import annotations
@@ -36,8 +38,8 @@ async def _arq_holds(redis: Redis, arq_job_id: str) -> bool:
 
 async def is_lost(redis: Redis, run: JobRun, *, live: set[str], now: datetime) -> bool:
     """Whether nothing will ever finish `run`."""
-    if run.status == "running" and run.worker_id:
-        return run.worker_id not in live
+    if run.status == "running" and run.worker_id and run.worker_id not in live:
+        return True
     since = run.started_at or run.enqueued_at
     return since < now - GRACE and not await _arq_holds(redis, run.arq_job_id)
 
