@@ -187,6 +187,8 @@ class InteractiveWorker:
     """`arq jobs.worker.InteractiveWorker`: the interactive queue and its cron entries."""
 
     queue_name = INTERACTIVE
+    # Not an ARQ setting: the queues a process with these settings serves (deploy checks read it).
+    sg_queues: ClassVar[tuple[str, ...]] = (INTERACTIVE,)
     functions: ClassVar[list[Function]] = functions_for(JOBS)
     cron_jobs: ClassVar[list[CronJob]] = crons_on(INTERACTIVE)
     on_startup = startup_interactive
@@ -203,6 +205,7 @@ class BulkWorker:
     """`arq jobs.worker.BulkWorker`: the bulk queue and its cron entries."""
 
     queue_name = BULK
+    sg_queues: ClassVar[tuple[str, ...]] = (BULK,)
     functions: ClassVar[list[Function]] = functions_for(JOBS)
     cron_jobs: ClassVar[list[CronJob]] = crons_on(BULK)
     on_startup = startup_bulk
@@ -219,6 +222,7 @@ class WorkerSettings:
     """`arq jobs.worker.WorkerSettings`: both queues in one process (see the module doc)."""
 
     queue_name = INTERACTIVE
+    sg_queues: ClassVar[tuple[str, ...]] = QUEUES
     functions: ClassVar[list[Function]] = functions_for(JOBS)
     cron_jobs: ClassVar[list[CronJob]] = crons_on(INTERACTIVE)
     on_startup = startup_both

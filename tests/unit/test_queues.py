@@ -37,3 +37,8 @@ def test_each_settings_class_serves_its_queue_with_its_cron_entries_once() -> No
     # The combined settings run the interactive Worker and start the bulk one beside it.
     assert worker.WorkerSettings.queue_name == INTERACTIVE
     assert worker.WorkerSettings.on_startup is worker.startup_both
+
+
+def test_settings_classes_name_the_queues_they_serve() -> None:
+    assert worker.InteractiveWorker.sg_queues == (INTERACTIVE,) and worker.BulkWorker.sg_queues == (BULK,)
+    assert set(worker.WorkerSettings.sg_queues) == {INTERACTIVE, BULK}
