@@ -31,12 +31,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jobs.stores.keys import ObjectInfo, UnsafeKey, check_key
-from jobs.stores.s3 import S3ObjectStore
 from models.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LocalObjectStore", "ObjectStore", "S3ObjectStore", "delete_refs", "get_store"]
+__all__ = ["LocalObjectStore", "ObjectStore", "delete_refs", "get_store"]
 
 
 class ObjectStore(Protocol):
@@ -212,6 +211,8 @@ class LocalObjectStore:
 def _open(url: str, data_dir: Path, endpoint: str) -> ObjectStore:
     del endpoint  # part of the cache key: a store is bound to the endpoint it was opened with
     if url.startswith("s3://"):
+        from jobs.stores.s3 import S3ObjectStore  # obstore is loaded only by processes that use a bucket
+
         return S3ObjectStore(url, data_dir / ".spool")
     return LocalObjectStore(Path(url.removeprefix("file://")) if url else data_dir)
 
