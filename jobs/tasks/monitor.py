@@ -40,7 +40,7 @@ from jobs.engines.policy.monitor import (
     violation_risk,
 )
 from jobs.engines.policy.union import placeholder_node
-from jobs.engines.snapshot.types import NodeRecord
+from jobs.engines.snapshot.types import NodeRecord, key_cluster
 from jobs.runtime.events import publish_event
 from jobs.runtime.home import home_of
 from jobs.runtime.queue import enqueue_job
@@ -51,6 +51,7 @@ from jobs.tasks.incidents import Folded, announce, fold_findings, incident_lock
 from models.db import session_scope
 from models.drift import DriftEvent
 from models.graph import Snapshot as SnapshotRow
+from models.namespaces import DEFAULT_CLUSTER
 from models.policy import Policy
 from models.queries import drift_store, namespaces, violations
 from models.queries import graph as graph_queries
@@ -119,12 +120,25 @@ def event_of(violation: Violation, policy_ids: dict[str, int]) -> dict[str, Any]
     }
 
 
-async def _inputs(tenant_id: int, snapshot_id: int) -> tuple[SnapshotRow, list[str], list[Policy]]:
+async def _inputs(tenant_id: int, snapshot_id: int) -> tuple[SnapshotRow, dict[str, list[str]], list[Policy]]:
+    """The window, the monitored namespaces per cluster, and the policies in force there."""
     async with session_scope() as session:
         row = await job_snapshot(session, tenant_id=tenant_id, snapshot_id=snapshot_id)
-        watched = await namespaces.monitored_namespaces(session, tenant_id=tenant_id)
+        watched = await namespaces.monitored_by_cluster(session, tenant_id=tenant_id)
         in_force = await policy_queries.in_force(session, tenant_id=tenant_id)
-    return row, watched, [p for p in in_force if p.namespace in watched]
+    return row, watched, [p for p in in_force if p.namespace in watched.get(p.cluster, ())]
+
+
+def _evaluate(policies: list[Policy], window: Any, watched: dict[str, list[str]]) -> tuple[MonitorResult, list[str]]:
+    """Each cluster's flows against its own policies and monitored namespaces (issue 19 A4), as one result."""
+    results, unreadable = [], []
+    for cluster, monitored in watched.items():
+        manifests, bad = usable_manifests([p for p in policies if p.cluster == cluster])
+        unreadable += bad
+        results.append(evaluate_window(manifests, window.nodes, window.edges, monitored=monitored, cluster=cluster))
+    violations = sorted((v for r in results for v in r.violations), key=lambda v: (-v.flows, -v.bytes, v.signature))
+    evaluated = sum(r.evaluated for r in results)
+    return MonitorResult(violations, evaluated, sum(r.allowed for r in results)), unreadable
 
 
 async def _resolve_gone(tenant_id: int, snapshot_id: int, keep: set[str]) -> list[int]:
@@ -164,19 +178,22 @@ async def _persist(
     return changes, folded, settled
 
 
+def _policy_ids(violation: Violation, policies: list[Policy]) -> dict[str, int]:
+    """`ns/name` → id of the policies of the cluster the violation's denied side is in (its workload key tells)."""
+    cluster = key_cluster(violation.dst if violation.direction == "ingress" else violation.src)
+    return {f"{p.namespace}/{p.name}": p.id or 0 for p in policies if p.cluster == cluster}
+
+
 @tracked(timeout=600, max_tries=3)
 async def monitor_window(ctx: dict[str, Any], *, tenant_id: int, snapshot_id: int) -> dict[str, Any]:
     """Evaluate one window against the approved policies of the monitored namespaces; store the violations."""
-    row, watched, policies = await _inputs(tenant_id, snapshot_id)
+    row, by_cluster, policies = await _inputs(tenant_id, snapshot_id)
+    watched = sorted(namespaces.watched_label(c, ns) for c, names in by_cluster.items() for ns in names)
     if not watched:
         return {"snapshot_id": snapshot_id, "namespaces": [], "violations": 0, "skipped": "no namespace in monitor"}
     window = await WindowLoader(tenant_id).load(row)
-    manifests, unreadable = usable_manifests(policies)
-    result: MonitorResult = await asyncio.to_thread(
-        evaluate_window, manifests, window.nodes, window.edges, monitored=watched
-    )
-    ids = {f"{p.namespace}/{p.name}": p.id or 0 for p in policies}
-    events = [event_of(v, ids) for v in result.violations]
+    result, unreadable = await asyncio.to_thread(_evaluate, policies, window, by_cluster)
+    events = [event_of(v, _policy_ids(v, policies)) for v in result.violations]
     gone = await _resolve_gone(tenant_id, snapshot_id, {e["signature"] for e in events})
     changes, folded, settled = await _persist(ctx, row, events, gone)
     resolved = len(gone)
@@ -260,12 +277,14 @@ async def queue_monitor(*, tenant_id: int, snapshot_id: int | None = None, reaso
     return run.id
 
 
-async def recheck_after_approval(*, tenant_id: int, namespace: str, actor: str) -> list[int]:
+async def recheck_after_approval(
+    *, tenant_id: int, namespace: str, actor: str, cluster: str = DEFAULT_CLUSTER
+) -> list[int]:
     """After a policy of `namespace` is approved: when the namespace is monitored, queue `monitor_window` on the newest
     window and on each window holding an open violation of its policies (at most RECHECK_WINDOWS), so a violation
     the approved version admits resolves within seconds, not at the next scheduled run. Returns the queued runs."""
     async with session_scope() as session:
-        if namespace not in await namespaces.monitored_namespaces(session, tenant_id=tenant_id):
+        if namespace not in await namespaces.monitored_namespaces(session, tenant_id=tenant_id, cluster=cluster):
             return []
         held = await violations.open_violation_windows(
             session, tenant_id=tenant_id, namespace=namespace, limit=RECHECK_WINDOWS

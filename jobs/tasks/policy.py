@@ -59,7 +59,8 @@ async def announce_transition(*, tenant_id: int, policy: Policy, action: str, ac
     await publish_event(get_redis(), tenant_id=tenant_id, kind="policy.updated",
                         data={"action": action, "policy": PolicyPublic.of(policy).model_dump()})
     if action == "approved":  # monitor mode: the violations this version admits resolve now, not at the next cron
-        await recheck_after_approval(tenant_id=tenant_id, namespace=policy.namespace, actor=actor)
+        await recheck_after_approval(tenant_id=tenant_id, namespace=policy.namespace, actor=actor,
+                                     cluster=policy.cluster)
     if action != "approved" or not await gitops_configured(tenant_id=tenant_id):
         return None
     pid = policy.id or 0

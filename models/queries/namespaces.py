@@ -152,18 +152,36 @@ async def monitored_namespaces(session: AsyncSession, *, tenant_id: int, cluster
     return sorted(await session.exec(query))
 
 
+def watched_label(cluster: str, namespace: str) -> str:
+    """How a monitored namespace is named in the monitor's results: `namespace`, or `cluster/namespace` outside the
+    cluster `default`."""
+    return namespace if cluster == DEFAULT_CLUSTER else f"{cluster}/{namespace}"
+
+
+async def monitored_by_cluster(session: AsyncSession, *, tenant_id: int) -> dict[str, list[str]]:
+    """Per cluster, the namespaces in monitor or enforce (issue 19 A4: each cluster's are checked on its own)."""
+    query = select(NamespaceMode.cluster, NamespaceMode.namespace).where(
+        NamespaceMode.tenant_id == tenant_id, col(NamespaceMode.mode).in_(("monitor", "enforce"))
+    )
+    found: dict[str, list[str]] = {}
+    for cluster, namespace in sorted(await session.exec(query)):
+        found.setdefault(cluster, []).append(namespace)
+    return found
+
+
 async def monitor_fingerprints(session: AsyncSession) -> dict[int, tuple[int, str]]:
     """Every tenant with a namespace in monitor or enforce: its newest ready window and a fingerprint of what the
     monitor job's verdict on it depends on (the window, the monitored namespaces, the policy versions in force
     there). Cross-tenant by design: the scheduler's fan-out, which then works per tenant."""
-    query = select(NamespaceMode.tenant_id, NamespaceMode.namespace).where(
+    query = select(NamespaceMode.tenant_id, NamespaceMode.cluster, NamespaceMode.namespace).where(
         col(NamespaceMode.mode).in_(("monitor", "enforce"))
     )
-    watched: dict[int, list[str]] = {}
-    for tenant_id, namespace in await session.exec(query):
-        watched.setdefault(tenant_id, []).append(namespace)
+    watched: dict[int, set[tuple[str, str]]] = {}
+    for tenant_id, cluster, namespace in await session.exec(query):
+        watched.setdefault(tenant_id, set()).add((cluster, namespace))
     out: dict[int, tuple[int, str]] = {}
-    for tenant_id, names in watched.items():
+    for tenant_id, pairs in watched.items():
+        names = [watched_label(cluster, namespace) for cluster, namespace in pairs]
         newest = (
             await session.exec(
                 select(Snapshot.id)
@@ -175,11 +193,14 @@ async def monitor_fingerprints(session: AsyncSession) -> dict[int, tuple[int, st
         if newest is None:
             continue
         policies = await session.exec(
-            select(Policy.id).where(
-                Policy.tenant_id == tenant_id, col(Policy.status).in_(IN_FORCE), col(Policy.namespace).in_(names)
+            select(Policy.id, Policy.cluster, Policy.namespace).where(
+                Policy.tenant_id == tenant_id,
+                col(Policy.status).in_(IN_FORCE),
+                col(Policy.namespace).in_([namespace for _, namespace in pairs]),
             )
         )
-        out[tenant_id] = (newest, fingerprint(newest, names, list(policies)))
+        ids = [pid for pid, cluster, namespace in policies if (cluster, namespace) in pairs]
+        out[tenant_id] = (newest, fingerprint(newest, names, ids))
     return out
 
 

@@ -14,9 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from sqlmodel import col, select
 
 from models.db import session_scope
+from models.drift import DriftEvent
 from models.policy import Policy
 from tests.builders import bearer, make_tenant, settled
 from tests.conftest import SHARED_DATA
@@ -79,11 +81,15 @@ async def test_two_clusters_get_two_exact_policy_sets_namespaces_and_bundles(
 
     # the graph of the east window holds the east DNS pod, keyed apart from the default one
     snapshots = (await client.get("/api/v1/snapshots", headers=bearer(a.token))).json()
-    keys = set()
+    keys: set[str] = set()
+    window_of: dict[str, int] = {}
     for snapshot in snapshots:
         graph = (await client.get(f"/api/v1/snapshots/{snapshot['id']}/graph", headers=bearer(a.token))).json()
-        keys |= {node["id"] for node in graph["nodes"] if node["id"].endswith("kube-system/kube-dns")}
+        dns = {node["id"] for node in graph["nodes"] if node["id"].endswith("kube-system/kube-dns")}
+        keys |= dns
+        window_of |= {key: snapshot["id"] for key in dns}
     assert keys == {"kube-system/kube-dns", "east/kube-system/kube-dns"}
+    assert window_of["kube-system/kube-dns"] != window_of["east/kube-system/kube-dns"]
 
     await _release_all(a.tenant_id)
     namespaces = (await client.get("/api/v1/namespaces", headers=bearer(a.token))).json()
@@ -96,6 +102,29 @@ async def test_two_clusters_get_two_exact_policy_sets_namespaces_and_bundles(
     modes = {(n["cluster"], n["namespace"]): n["mode"]
              for n in (await client.get("/api/v1/namespaces", headers=bearer(a.token))).json()}
     assert modes[("east", "kube-system")] == "monitor" and modes[("default", "kube-system")] == "learn"
+
+    # monitor mode: east's DNS policy narrowed to admit nothing; only east's flows meet it, only east's violate it
+    east_dns = by_cluster[("east", "kube-system", "sg-kube-dns")]["id"]
+    async with session_scope() as session:
+        row = await session.get(Policy, east_dns)
+        assert row is not None
+        manifest = yaml.safe_load(row.yaml)
+        manifest["spec"]["ingress"] = []
+        row.yaml = yaml.safe_dump(manifest)
+        session.add(row)
+    async with worker_factory():
+        east = await run_job("monitor_window", a.tenant_id, {"snapshot_id": window_of["east/kube-system/kube-dns"]},
+                             key="east")
+        home = await run_job("monitor_window", a.tenant_id, {"snapshot_id": window_of["kube-system/kube-dns"]},
+                             key="home")
+    assert east.status == "succeeded" and home.status == "succeeded", (east.error, home.error)
+    assert east.result["namespaces"] == ["east/kube-system"] and east.result["violations"] > 0
+    assert home.result["evaluated"] == 0 and home.result["violations"] == 0
+    async with session_scope() as session:
+        events = list(await session.exec(select(DriftEvent).where(DriftEvent.tenant_id == a.tenant_id,
+                                                                  DriftEvent.kind == "violation")))
+    assert len(events) == east.result["violations"]
+    assert {(e.dst, e.policy_id) for e in events} == {("east/kube-system/kube-dns", east_dns)}
 
     both = await client.get("/api/v1/policies/bundle/approved", headers=bearer(a.token))
     assert both.status_code == 409 and "default, east" in both.json()["error"]["message"]
