@@ -8,13 +8,11 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from jobs.runtime.logs import job_id_var, job_run_id_var, tenant_id_var
 from jobs.runtime.metrics import observe_job, observe_wait
 from jobs.runtime.queues import INTERACTIVE, current_queue, label_of
-from models.types import utcnow
 
 log = logging.getLogger("secureguard.jobs")
 
@@ -26,9 +24,10 @@ def enter_job(ctx: dict[str, Any], *, tenant_id: int | None, job_run_id: int | N
     tenant_id_var.set(tenant_id)
     job_id_var.set(str(ctx.get("job_id") or ""))
     job_run_id_var.set(job_run_id)
-    enqueued = ctx.get("enqueue_time")
-    if isinstance(enqueued, datetime) and int(ctx.get("job_try") or 1) == 1:
-        observe_wait(label_of(queue), (utcnow() - enqueued).total_seconds())
+    # ARQ's score is when the job became due (enqueue time, or the end of its deferral), in ms.
+    due_ms = ctx.get("score")
+    if isinstance(due_ms, int) and int(ctx.get("job_try") or 1) == 1:
+        observe_wait(label_of(queue), time.time() - due_ms / 1000)
     return queue
 
 

@@ -73,6 +73,8 @@ def configure_logging(fmt: str | None = None) -> None:
         stderr.setFormatter(logging.Formatter(TEXT_FORMAT))
         root.addHandler(stderr)
         root.setLevel(logging.INFO)
+        # Every HTTP request at INFO (notifier drains, GitOps calls) would bury the jobs' own lines.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     handlers = [*root.handlers, *logging.getLogger("arq").handlers]
     for handler in handlers:
         if fmt == "json":

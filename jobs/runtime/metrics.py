@@ -18,7 +18,8 @@ JOBS = Counter("sg_jobs", "Job runs that ended, by job name, queue and final sta
                ["name", "queue", "status"])
 JOB_SECONDS = Histogram("sg_job_duration_seconds", "Run time of job runs that ended, by job name and queue",
                         ["name", "queue"], buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900))
-JOB_WAIT_SECONDS = Histogram("sg_job_wait_seconds", "Time from enqueue to start of job runs, by queue",
+JOB_WAIT_SECONDS = Histogram("sg_job_wait_seconds", "Time from due (enqueued, or deferred until) to start of first "
+                             "attempts, by queue",
                              ["queue"], buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
 INGEST_ROWS = Counter("sg_ingest_rows", "Flow rows read by ingestion, by outcome: accepted, rejected "
                       "(malformed lines) or skipped (valid lines left out, e.g. unsupported records)", ["outcome"])
