@@ -13,9 +13,10 @@ from typing import Any, cast
 
 import yaml
 
+from jobs.engines.policy.clusters import cluster_part
 from jobs.engines.policy.preview import blocked_public, candidate_impact, selected_keys
 from jobs.engines.policy.union import Snapshot
-from jobs.engines.snapshot.types import EdgeRecord, NodeKind, NodeRecord
+from jobs.engines.snapshot.types import EdgeRecord, NodeKind, NodeRecord, key_cluster
 from jobs.runtime.connections import get_redis
 from jobs.runtime.events import publish_event
 from jobs.runtime.queue import enqueue_job
@@ -86,20 +87,22 @@ async def policy_impact(*, tenant_id: int, policy_id: int, snapshots: int) -> di
         raise ValueError(f"snapshots must lie between 1 and {MAX_IMPACT_SNAPSHOTS}")
     async with session_scope() as session:
         policy = await policy_queries.get_policy(session, tenant_id=tenant_id, policy_id=policy_id)
+        # a cluster's policies meet only its own flows and pods (issue 19 A4)
         others = [row for row in await policy_queries.in_force(session, tenant_id=tenant_id)
-                  if (row.namespace, row.name) != (policy.namespace, policy.name)]
+                  if row.cluster == policy.cluster and (row.namespace, row.name) != (policy.namespace, policy.name)]
         rows = await policy_windows.namespace_windows(session, tenant_id=tenant_id, namespace=policy.namespace,
-                                                      limit=snapshots)
+                                                      limit=snapshots, cluster=policy.cluster)
         ids = [row.id or 0 for row in rows]
         local = await policy_queries.namespace_nodes(session, tenant_id=tenant_id, snapshot_ids=ids,
                                                      namespace=policy.namespace)
-        keys = await asyncio.to_thread(_selected, policy.yaml, [_node(n) for n in local])
+        mine = [_node(n) for n in local if key_cluster(n.key) == policy.cluster]
+        keys = await asyncio.to_thread(_selected, policy.yaml, mine)
         nodes, edges = await policy_queries.edges_touching(session, tenant_id=tenant_id, snapshot_ids=ids,
                                                            keys=sorted(keys))
-    per_snapshot: list[Snapshot] = [
+    per_snapshot: list[Snapshot] = cluster_part([
         ([_node(n) for n in nodes if n.snapshot_id == sid], [_edge(e) for e in edges if e.snapshot_id == sid])
         for sid in ids
-    ]
+    ], policy.cluster)
     blocked = await asyncio.to_thread(_impact, policy.yaml, [o.yaml for o in others], per_snapshot)
     return {
         "policy_id": policy_id, "namespace": policy.namespace, "snapshot_ids": ids, "snapshots": len(ids),

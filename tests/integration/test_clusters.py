@@ -125,6 +125,13 @@ async def test_two_clusters_get_two_exact_policy_sets_namespaces_and_bundles(
                                                                   DriftEvent.kind == "violation")))
     assert len(events) == east.result["violations"]
     assert {(e.dst, e.policy_id) for e in events} == {("east/kube-system/kube-dns", east_dns)}
+    # the impact preview of the narrowed east policy blocks east's DNS flows, never default's look-alike pod's
+    impact = (await client.get(f"/api/v1/policies/{east_dns}/impact?snapshots=10", headers=bearer(a.token))).json()
+    assert impact["selected"] == ["east/kube-system/kube-dns"] and impact["snapshots"] == 1
+    assert impact["blocked"] and {b["dst"] for b in impact["blocked"]} == {"east/kube-system/kube-dns"}
+    home_dns = by_cluster[("default", "kube-system", "sg-kube-dns")]["id"]
+    unchanged = (await client.get(f"/api/v1/policies/{home_dns}/impact?snapshots=10", headers=bearer(a.token))).json()
+    assert unchanged["selected"] == ["kube-system/kube-dns"] and unchanged["blocked"] == []
 
     both = await client.get("/api/v1/policies/bundle/approved", headers=bearer(a.token))
     assert both.status_code == 409 and "default, east" in both.json()["error"]["message"]
