@@ -21,6 +21,7 @@ from models.public.notifications import DeliveryPublic, IntegrationPublic
 from models.queries import notification_outbox as outbox
 from models.queries import notifications as q
 from state.base import AppState, guarded
+from state.integration_edit import edit_fields, edit_values, routing_from_form
 
 FIELDS = {
     "slack": ("url",),
@@ -85,6 +86,11 @@ class IntegrationsState(AppState):
     is_error: bool = False
     pending_delete: str = ""
     template: str = ""
+    # the Edit form: which integration, its kind's config inputs and its other values (never a secret)
+    editing: str = ""
+    edit_kind: str = ""
+    edit_fields: list[dict[str, str]] = []
+    edit_values: dict[str, str] = {}
 
     @rx.var
     def template_preview(self) -> str:
@@ -223,4 +229,53 @@ class IntegrationsState(AppState):
             self._say(str(exc), error=True)
             return
         self._say("Integration deleted, with its deliveries.")
+        await self._reload()
+
+    @rx.event
+    @guarded("admin")
+    async def start_edit(self, integration_id: str) -> None:
+        """Open the Edit form filled with the integration's settings (secrets left empty: unchanged)."""
+        try:
+            async with session_scope() as session:
+                row = await q.get_integration(session, tenant_id=self._tenant_id, integration_id=int(integration_id))
+        except (NotFound, ValueError):
+            self._say(f"integration {integration_id} not found", error=True)
+            return
+        item = q.public(row)
+        self.editing, self.edit_kind = str(item.id), item.kind
+        self.edit_fields, self.edit_values = edit_fields(item, FIELDS[item.kind]), edit_values(item)
+
+    @rx.event
+    @guarded("admin")
+    async def cancel_edit(self) -> None:
+        """Close the Edit form without saving."""
+        self.editing = ""
+
+    @rx.event
+    @guarded("admin")
+    async def save_edit(self, form: dict[str, Any]) -> None:
+        """Save the Edit form through the same query as PATCH (audited); an empty secret keeps the stored one."""
+        target = self.editing
+        try:
+            if not target.isdigit():
+                raise NotFound("no integration is being edited")
+            template = str(form.get("template", "")).strip()
+            if template:
+                preview(template)
+            async with session_scope() as session:
+                row = await q.get_integration(session, tenant_id=self._tenant_id, integration_id=int(target))
+                routing = routing_from_form(row.routing, form)
+                Route.from_config(routing, min_severity="info")
+                changes = {
+                    "name": str(form.get("name", "")), "min_severity": str(form.get("min_severity", "high")),
+                    "enabled": str(form.get("enabled", "")) in ("on", "true", "1"), "routing": routing,
+                    "template": template, "config": config_of(row.kind, form),
+                }
+                saved = await q.update_integration(session, tenant_id=self._tenant_id, integration_id=int(target),
+                                                   actor=self.actor, changes=changes)
+        except (Invalid, Conflict, NotFound, ValueError) as exc:
+            self._say(str(exc), error=True)
+            return
+        self.editing = ""
+        self._say(f"Integration {saved.name!r} saved.")
         await self._reload()

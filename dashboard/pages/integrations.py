@@ -5,9 +5,12 @@ from __future__ import annotations
 import reflex as rx
 
 from dashboard.components.bindings import Row, event
+from dashboard.components.integration_edit import integration_edit
 from dashboard.components.integration_form import integration_form
+from dashboard.components.report_digest_form import report_digest_form
 from dashboard.components.shell import for_role, protected_page
 from state.integrations import IntegrationsState
+from state.report_digest import ReportDigestState
 
 STATUS_COLOURS = (("sent", "grass"), ("pending", "amber"), ("failed", "red"), ("dead", "red"), ("skipped", "gray"))
 
@@ -27,6 +30,13 @@ def _integration(row: Row) -> rx.Component:
                     size="1",
                     on_click=event(IntegrationsState.test)(row["id"]),
                     id="integration-test-" + row["id"],
+                ),
+                rx.button(
+                    "Edit",
+                    size="1",
+                    variant="soft",
+                    on_click=event(IntegrationsState.start_edit)(row["id"]),
+                    id="integration-edit-" + row["id"],
                 ),
                 rx.button("Deliveries", size="1", variant="soft", on_click=event(IntegrationsState.select)(row["id"])),
                 rx.button(
@@ -124,7 +134,12 @@ def _deliveries() -> rx.Component:
 
 
 @protected_page(
-    "/integrations", "Integrations", nav="Integrations", order=75, role="admin", on_load=[IntegrationsState.load]
+    "/integrations",
+    "Integrations",
+    nav="Integrations",
+    order=75,
+    role="admin",
+    on_load=[IntegrationsState.load, ReportDigestState.load_digest],
 )
 def integrations() -> rx.Component:
     headers = ("Name", "Kind", "Min severity", "Sends to", "Secrets set", "Enabled", "")
@@ -139,6 +154,7 @@ def integrations() -> rx.Component:
                 color_scheme="gray",
             ),
             integration_form(),
+            report_digest_form(),
             rx.cond(
                 IntegrationsState.message != "",
                 rx.callout(
@@ -161,6 +177,7 @@ def integrations() -> rx.Component:
             ),
             _deliveries(),
             _confirm(),
+            integration_edit(),
             spacing="3",
             width="100%",
         ),

@@ -1,6 +1,7 @@
 """The Integrations page in Chromium: an admin adds a Slack integration pointing at a local receiver (allowed by
 SG_NOTIFY_ALLOWED_HOSTS), presses Test, and sees the delivery row turn sent; the receiver got a Block Kit message;
-the webhook URL (the Slack secret) is never shown back."""
+the webhook URL (the Slack secret) is never shown back. Edit opens the form filled, the secret left "unchanged":
+saved without it, the integration keeps sending to the same URL."""
 
 from __future__ import annotations
 
@@ -71,6 +72,25 @@ async def test_admin_adds_slack_presses_test_and_sees_it_sent(browser: Browser, 
     assert len(_Slack.bodies) == 1 and _Slack.bodies[0]["text"].startswith("[INFO] test")
     # the template wrote the message's text (for the test: the integration as entity)
     assert "INFO on integration secops e2e" in json.dumps(_Slack.bodies[0]["attachments"])
+    # Edit: the form comes filled (the secret empty, "unchanged"), a rename and a namespace exclusion are saved
+    await page.locator("[id^=integration-edit-]").first.click()
+    await expect(page.locator("#edit-name")).to_have_value("secops e2e", timeout=10_000)
+    await expect(page.locator("#edit-url")).to_have_value("")
+    await expect(page.locator("#edit-url")).to_have_attribute("placeholder", "unchanged — type a new value to replace it")
+    await expect(page.locator("#edit-template")).to_have_value("{{ severity|upper }} on {{ entity }}")
+    await page.fill("#edit-name", "secops renamed")
+    await page.fill("#edit-namespaces_exclude", "kube-system")
+    await page.click("#integration-save-edit")
+    await expect(page.locator("#integrations-message")).to_contain_text(
+        "Integration 'secops renamed' saved.", timeout=10_000
+    )
+    await expect(table).to_contain_text("secops renamed")
+    assert "E2ESECRETPART" not in await page.content()
+    await page.locator("[id^=integration-test-]").first.click()
+    await expect(page.locator("#integrations-message")).to_contain_text(
+        "Test message sent to 'secops renamed'", timeout=20_000
+    )
+    assert len(_Slack.bodies) == 2  # the kept secret: the same webhook URL
     folder = Path(os.environ.get("SG_E2E_SHOTS") or live_app.log_dir)
     folder.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(folder / "integrations.png"), full_page=True)

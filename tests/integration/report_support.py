@@ -39,12 +39,13 @@ def _edge(src: str, dst: str) -> dict[str, Any]:
 
 
 async def seed_day(tenant_id: int, *, peer: str = "203.0.113.9", entity: str = "10.0.0.0/24",
-                   author: str = "ann@acme") -> dict[str, int]:
-    """Seed the day; returns the ids made (snapshot, scan and peer incidents, policy)."""
+                   author: str = "ann@acme", url: str | None = None) -> dict[str, int]:
+    """Seed the day (on the database at `url`, the settings' by default); returns the ids made (snapshot, scan and
+    peer incidents, policy)."""
     window = DAY + timedelta(hours=3)
     nodes = [_node("payments/api", "payments"), _node("shop/web", "shop"), _node(peer, None)]
     edges = [_edge("payments/api", peer), _edge("shop/web", "payments/api")]
-    async with session_scope() as session:
+    async with session_scope(url) as session:
         snapshot = await graph_queries.replace_snapshot(
             session, tenant_id=tenant_id, window_start=window, window_end=window + timedelta(hours=1),
             source="test", nodes=nodes, edges=edges)
