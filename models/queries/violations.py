@@ -59,6 +59,7 @@ async def store_amendment(
     draft = PolicyDraft(
         name=policy.name,
         namespace=policy.namespace,
+        cluster=policy.cluster,
         target=policy.target,
         yaml=yaml_text,
         rules_sha256=rules_sha256,
