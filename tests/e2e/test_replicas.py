@@ -101,9 +101,11 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
     with _web_dir_lock(), contextlib.ExitStack() as files:
         try:
             # The one build: for the balancer's address (SG_WEB_PORT), served by both backends.
+            began = time.monotonic()
             with (logs / "build.log").open("wb") as out:
                 subprocess.run([str(ROOT / ".venv/bin/reflex"), "export", "--frontend-only", "--no-zip",
                                 "--env", "prod"], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, check=True)
+            built = time.monotonic()
             backends = {}
             for name, port in ports.items():
                 log = files.enter_context((logs / f"{name}.log").open("wb"))
@@ -113,6 +115,8 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
                 procs.append(backends[name])
             for name, port in ports.items():
                 _wait_answering(f"http://127.0.0.1:{port}", backends[name], logs / f"{name}.log")
+            print(f"replicas: frontend built in {built - began:.1f} s, both backends answering "
+                  f"{time.monotonic() - built:.1f} s later")
             lb_log = files.enter_context((logs / "haproxy.log").open("wb"))
             procs.append(subprocess.Popen([haproxy, "-db", "-f", str(ROOT / "deploy/haproxy.cfg")], env=env,
                                           cwd=ROOT, stdout=lb_log, stderr=subprocess.STDOUT, start_new_session=True))
