@@ -98,7 +98,8 @@ def jobs() -> rx.Component:
             array(JobsState.runs).length() > 0,
             rx.table.root(
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
-                    "#", "Job", "Status", "Progress", "Attempts", "Triggered by", "Queued (UTC)", "Duration", "Error")])),
+                    "#", "Job", "Status", "Progress", "Attempts", "Triggered by", "Queued (UTC)", "Duration",
+                    "Error")])),
                 rx.table.body(rx.foreach(JobsState.runs, _row)),
                 width="100%", size="1", id="jobs-table",
             ),
