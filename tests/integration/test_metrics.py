@@ -75,6 +75,8 @@ async def test_metrics_count_a_worker_process_jobs_and_its_logs_are_json_with_te
     assert value(found, "sg_job_duration_seconds_count", name="ping") == 1
     assert value(found, "sg_ingest_rows_total", outcome="accepted") > 0
     assert value(found, "sg_job_wait_seconds_count", queue="interactive") >= 1
+    # Cron entries count as jobs too (the notifier drain runs every 2 s on the interactive queue).
+    assert value(found, "sg_jobs_total", name="drain_notifications", queue="interactive", status="succeeded") >= 1
     assert {labels["queue"] for labels, _ in found["sg_queue_depth"]} == {"interactive", "bulk"}
     # Cron entries wait deferred in their queue, so depth need not be 0 here (a queued job is counted below).
     assert all(v >= 0 for _, v in found["sg_queue_depth"])
