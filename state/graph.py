@@ -1,8 +1,9 @@
 """The Graph page: a snapshot's service map (home in the centre, outside peers grouped by AS and country),
 filters, node details, snapshot diff, a shareable URL and live offers.
 
-Graphs, layouts and drift events stay in backend-only vars; the browser gets the figure of the current
-view, the pickers' options and the details of the node it clicked.
+Graphs, layouts and drift events stay on the server, per process (state.graph_cache: the state, pickled to Redis
+on every event, holds only the ids); the browser gets the figure of the current view, the pickers' options and the
+details of the node it clicked.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import reflex as rx
 from reflex_base.event import EventSpec
 
 from jobs.engines.graph.details import node_details
-from jobs.engines.graph.diff import GraphDiff, changes_only, classify, union
+from jobs.engines.graph.diff import changes_only, classify, union
 from jobs.engines.graph.figure import view_figure
 from jobs.engines.graph.filters import (
     BadFilter,
@@ -28,11 +29,11 @@ from jobs.engines.graph.filters import (
     protocols,
     search,
 )
-from jobs.engines.graph.layout import Layout, compute_layout
+from jobs.engines.graph.layout import compute_layout
 from jobs.engines.graph.model import Graph, graph_json
 from jobs.engines.graph.view import PAGE_GROUP_THRESHOLD, ViewOptions, build_view
 from models.errors import NotFound
-from state import graph_data
+from state import graph_cache, graph_data
 from state.base import AppState, guarded
 from state.graph_detail import GraphDetailState
 from state.graph_url import FILTER_NAMES, filters_from, replace_url, share_query
@@ -61,11 +62,8 @@ class GraphState(AppState):
     grouped: bool = False
     show_all: bool = False
     live_offer: dict[str, str] = {}
-    _graph: Graph | None = None
-    _base: Graph | None = None
-    _layout: Layout | None = None
-    _diff: GraphDiff | None = None
-    _events: list[dict[str, Any]] = []
+    # whether a snapshot is open (its graphs are in state.graph_cache, under _key())
+    _is_open: bool = False
     _keys: list[list[str]] = []
     _expanded: list[str] = []
     _selected: str = ""
@@ -80,11 +78,11 @@ class GraphState(AppState):
         wanted = str(params.get("snapshot", "")).strip()
         if wanted and not await self._find(tenant_id, wanted):
             self.not_found = f"Snapshot {wanted[:40]} was not found: it is not one of this tenant's ready snapshots."
-            self.figure, self._graph, self.counts = go.Figure(), None, {}
+            self.figure, self._is_open, self.counts = go.Figure(), False, {}
             return None
         ids = [s["id"] for s in self.snapshots]
         if not ids:
-            self.figure, self._graph = go.Figure(), None
+            self.figure, self._is_open = go.Figure(), False
             self.message = "No snapshots yet: upload flows on the Sources page."
             return None
         if params:
@@ -112,34 +110,57 @@ class GraphState(AppState):
     def _url(self) -> EventSpec:
         return replace_url(share_query(self.snapshot_id, self.compare_id, self.filters, self.show_all))
 
+    def _key(self) -> graph_cache.Key:
+        return (self._tenant_id, self.snapshot_id, self.compare_id)
+
     async def _open(self, tenant_id: int) -> None:
+        """Open the snapshot (and its diff base) afresh: pickers, figure and details follow."""
+        opened = await self._read(tenant_id)
+        if opened is None:
+            return
+        graph = opened.graph
+        self.namespace_options, self.protocol_options = namespaces(graph), protocols(graph)
+        self.cluster_options = clusters(graph)
+        self.peer_options = {"country": countries(graph), "asn": autonomous_systems(graph)}
+        self.live_offer = {}
+        self._redraw(opened)
+        self.message = opened.notice or self.message
+        await self._refresh_details(opened)
+
+    async def _read(self, tenant_id: int) -> graph_cache.Opened | None:
+        """The open snapshot's graphs, layout, diff and events from the database and stores, kept in this
+        process's cache (None, with the message set, when the snapshot is gone)."""
         current = int(self.snapshot_id)
         try:
-            graph, self._events = await graph_data.load_graph(tenant_id, current)
+            graph, events = await graph_data.load_graph(tenant_id, current)
             home = await graph_data.home_networks(tenant_id)
         except NotFound as exc:
-            self.message = exc.message
-            return
+            self.message, self._is_open = exc.message, False
+            return None
         notice = ""
         try:
             base = await self._load_base(tenant_id, graph)
         except NotFound as exc:
             base, self.compare_id, notice = None, "", exc.message
         (graph, *rest), missing = await graph_data.placed(tenant_id, [graph] if base is None else [graph, base], home)
-        self._graph, self._base = graph, (rest[0] if rest else None)
         layout = await graph_data.layout_of(tenant_id, current, graph, graph_data.previous_of(self.snapshots, current))
-        if self._base is not None:
-            self._diff = classify(self._base, graph, graph_data.drift_keys(self._events))
-            self._layout = compute_layout(union(self._base, graph), layout)
+        placed_base = rest[0] if rest else None
+        if placed_base is not None:
+            diff = classify(placed_base, graph, graph_data.drift_keys(events))
+            layout = compute_layout(union(placed_base, graph), layout)
         else:
-            self._diff, self._layout = None, layout
-        self.namespace_options, self.protocol_options = namespaces(graph), protocols(graph)
-        self.cluster_options = clusters(graph)
-        self.peer_options = {"country": countries(graph), "asn": autonomous_systems(graph)}
-        self.live_offer = {}
-        self._redraw()
-        self.message = notice or missing or self.message
-        await self._refresh_details()
+            diff = None
+        opened = graph_cache.Opened(graph, placed_base, layout, diff, events, notice or missing)
+        graph_cache.keep((tenant_id, self.snapshot_id, self.compare_id), opened)
+        self._is_open = True
+        return opened
+
+    async def _opened(self) -> graph_cache.Opened | None:
+        """The open view: from this process's cache, else read again (another worker, a restart)."""
+        if not self._is_open or not self.snapshot_id:
+            return None
+        found = graph_cache.cached(self._key())
+        return found if found is not None else await self._read(self._tenant_id)
 
     async def _load_base(self, tenant_id: int, graph: Graph) -> Graph | None:
         """The diff base: another snapshot, the baseline (latest snapshot only), or none."""
@@ -153,26 +174,19 @@ class GraphState(AppState):
             raise NotFound("No baseline yet: it holds the windows before the latest one, and there are none.")
         return base
 
-    def _shown_graph(self) -> Graph | None:
-        if self._graph is None:
-            return None
-        return union(self._base, self._graph) if self._base is not None else self._graph
-
-    def _redraw(self) -> None:
-        source = self._shown_graph()
-        if source is None or self._layout is None:
-            return
+    def _redraw(self, opened: graph_cache.Opened) -> None:
+        source = opened.shown
         try:
             chosen = GraphFilter.parse(self.filters)
         except BadFilter as exc:
             self.message = str(exc)
             return
-        if self._diff is not None and not self.show_all:
-            source = changes_only(source, self._diff)
+        if opened.diff is not None and not self.show_all:
+            source = changes_only(source, opened.diff)
         shown = apply_filter(source, chosen)
         found = search(shown, chosen.text)
-        view = build_view(shown, self._layout, ViewOptions(frozenset(self._expanded), self._diff, found,
-                                                     threshold=PAGE_GROUP_THRESHOLD))
+        view = build_view(shown, opened.layout, ViewOptions(frozenset(self._expanded), opened.diff, found,
+                                                       threshold=PAGE_GROUP_THRESHOLD))
         self.figure, self._keys = view_figure(view, revision=f"{self.snapshot_id}-{self.compare_id}")
         self.matches, self.grouped = list(found), view.grouped
         self.counts = {k: f"{v:,}" for k, v in view.counts.items()}
@@ -180,11 +194,10 @@ class GraphState(AppState):
             self.counts["hidden lines"] = f"{view.truncated:,}"
         self.message = ""
 
-    async def _refresh_details(self) -> None:
+    async def _refresh_details(self, opened: graph_cache.Opened) -> None:
         detail = await self.get_state(GraphDetailState)
-        source = self._shown_graph()
-        detail._show(node_details(source, self._selected, self._events)
-                     if source is not None and self._selected in source.nodes else None)
+        source = opened.shown
+        detail._show(node_details(source, self._selected, opened.events) if self._selected in source.nodes else None)
 
     @rx.event
     @guarded("viewer")
@@ -210,28 +223,33 @@ class GraphState(AppState):
 
     @rx.event
     @guarded("viewer")
-    def set_filter(self, name: str, value: str | bool) -> EventSpec | None:
-        """Change one filter and redraw, without a reload; the URL follows."""
+    async def set_filter(self, name: str, value: str | bool) -> EventSpec | None:
+        """Change one filter and redraw from the opened (cached) view, without a reload; the URL follows."""
         if name not in FILTER_NAMES:
             return None
         self.filters = {**self.filters, name: str(value).lower() if isinstance(value, bool) else str(value)}
-        self._redraw()
+        await self._redraw_open()
         return self._url()
+
+    async def _redraw_open(self) -> None:
+        opened = await self._opened()
+        if opened is not None:
+            self._redraw(opened)
 
     @rx.event
     @guarded("viewer")
-    def set_changes_only(self, value: bool) -> EventSpec:
+    async def set_changes_only(self, value: bool) -> EventSpec:
         """With a diff open: draw only the changes (the default), or the whole graph with the changes marked."""
         self.show_all = not value
-        self._redraw()
+        await self._redraw_open()
         return self._url()
 
     @rx.event
     @guarded("viewer")
-    def clear_filters(self) -> EventSpec:
+    async def clear_filters(self) -> EventSpec:
         """Back to the whole graph, groups closed."""
         self.filters, self._expanded = {name: "" for name in FILTER_NAMES}, []
-        self._redraw()
+        await self._redraw_open()
         return self._url()
 
     @rx.event
@@ -253,25 +271,26 @@ class GraphState(AppState):
         await self._select(key)
 
     async def _select(self, key: str) -> None:
-        source = self._shown_graph()
-        if source is None:
+        opened = await self._opened()
+        if opened is None:
             return
-        if key not in source.nodes:
+        if key not in opened.shown.nodes:
             self._expanded = sorted({*self._expanded, key})
-            self._redraw()
+            self._redraw(opened)
             return
         self._selected = key
-        await self._refresh_details()
+        await self._refresh_details(opened)
 
     @rx.event
     @guarded("viewer")
-    def download_json(self) -> EventSpec | None:
+    async def download_json(self) -> EventSpec | None:
         """The open snapshot's graph in the REST endpoint's shape."""
-        if self._graph is None:
+        opened = await self._opened()
+        if opened is None:
             self.message = "No snapshot is open: there is nothing to download."
             return None
-        return rx.download(data=json.dumps(graph_json(self._graph)), filename=f"snapshot-{self.snapshot_id}-graph.json",
-                           mime_type="application/json")
+        return rx.download(data=json.dumps(graph_json(opened.graph)),
+                           filename=f"snapshot-{self.snapshot_id}-graph.json", mime_type="application/json")
 
     @rx.event
     @guarded("viewer")

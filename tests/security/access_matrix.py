@@ -160,10 +160,11 @@ STATE: dict[str, Handler] = {
     "GraphState.pick_snapshot": Handler("viewer", args=("{snapshot}",), prep={"snapshots": [{"id": "{snapshot}"}]}),
     "GraphState.pick_compare": Handler("viewer", args=("{snapshot}",), prep={"snapshots": [{"id": "{snapshot}"}],
                                                                              "snapshot_id": "{snapshot}"}),
-    "GraphState.set_filter": Handler("ui", args=("namespace", "x")),
-    "GraphState.clear_filters": Handler("ui"),
-    "GraphState.click": Handler("ui", args=([{"curveNumber": 0, "pointNumber": 0}],)),
-    "GraphState.select": Handler("ui", args=("{node}",)),
+    # these redraw from the view this process keeps (state.graph_cache), reading it again on a miss: viewer
+    "GraphState.set_filter": Handler("viewer", args=("namespace", "x")),
+    "GraphState.clear_filters": Handler("viewer"),
+    "GraphState.click": Handler("viewer", args=([{"curveNumber": 0, "pointNumber": 0}],)),
+    "GraphState.select": Handler("viewer", args=("{node}",)),
     # An export of the open graph: a signed-out tab must not download it (security finding 5).
     "GraphState.download_json": Handler("viewer"),
     "GraphState.set_changes_only": Handler("viewer", args=(True,)),
