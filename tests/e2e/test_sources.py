@@ -92,6 +92,6 @@ async def test_a_rest_upload_without_a_file_name_is_named_by_what_it_is(browser:
     assert answer.status_code == 202, answer.text
     page = await login(browser, live_app, "admin@restnamed.test", PASSWORD, path="/sources")
     upload = page.locator("#uploads-table tbody tr").first
-    await expect(upload).to_contain_text(re.compile(r"REST upload \d{4}-\d\d-\d\d \d\d:\d\d \(zeek, \d+(\.\d)? KB\)"),
+    await expect(upload).to_contain_text(re.compile(r"REST upload \d{4}-\d\d-\d\d \d\d:\d\d \(zeek\w*, \d+(\.\d)? KB\)"),
                                          timeout=20_000)
     assert "api-upload" not in await page.locator("#uploads-table").inner_text()
