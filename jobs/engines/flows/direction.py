@@ -43,37 +43,37 @@ def with_direction_skips(frame: pl.DataFrame, *, well_known: bool = False) -> pl
     """
     if frame[DIRECTION].null_count() == 0:
         return frame
-    open_ = pl.col("_skip").is_null() & pl.col(DIRECTION).is_null()
-    resolved = resolved_direction(frame, well_known=well_known)
-    # Booleans first (bit-packed, cheap); the text column is rebuilt only when some record is skipped.
-    masks = frame.select(
-        (open_ & resolved.fill_null(False)).alias("reply"), (open_ & resolved.is_null()).alias("unknown")
-    )
-    reply, unknown = masks["reply"], masks["unknown"]
+    open_ = frame.select((pl.col("_skip").is_null() & pl.col(DIRECTION).is_null()).alias("open")).to_series()
+    if not open_.any():
+        return frame
+    decided = port_decisions(frame, open_, well_known=well_known)
+    if open_.all():  # a log without flags (VPC v2): every record is asked
+        reply, unknown = decided.fill_null(False), decided.is_null()
+    else:
+        rows, none = open_.arg_true(), pl.Series("none", [], pl.Boolean).extend_constant(False, frame.height)
+        reply, unknown = none.scatter(rows, decided.fill_null(False)), none.clone().scatter(rows, decided.is_null())
     if not (reply.any() or unknown.any()):
         return frame
     skip = pl.when(reply).then(pl.lit(REPLY_SKIP)).when(unknown).then(pl.lit(UNKNOWN_SKIP)).otherwise(pl.col("_skip"))
     return frame.with_columns(skip.alias("_skip"))
 
 
-def resolved_direction(frame: pl.DataFrame, *, well_known: bool = False) -> pl.Expr:
-    """DIRECTION with the port signals of the module docstring filling its nulls (still null: undecided).
+def port_decisions(frame: pl.DataFrame, rows: pl.Series, *, well_known: bool = False) -> pl.Series:
+    """The port signals of the module docstring for the records of `frame` where the Boolean mask `rows` is
+    true, in order: True the source is the server's side, False the client's, null undecided.
 
-    Servers are collected from the live rows (not skipped, not bad) whose DIRECTION is set."""
-    if frame[DIRECTION].null_count() == frame.height:  # nothing decided yet (VPC v2): no server known either
-        return pl.coalesce(pl.col(DIRECTION), _port_sides(pl.lit(None, pl.Boolean), well_known=well_known))
-    live = pl.col("_skip").is_null() & pl.col("_bad").is_null()
-    servers = frame.lazy().select(
-        pl.when(live & ~pl.col(DIRECTION)).then(_endpoint("dst"))
-        .when(live & pl.col(DIRECTION)).then(_endpoint("src"))
-        .drop_nulls().unique().alias("server")
-    ).collect()["server"]
+    Servers are collected from the live records (not skipped, not bad) whose DIRECTION is set; only the
+    records asked about are looked up (usually a few of the batch)."""
     by_port = pl.lit(None, pl.Boolean)
-    if servers.len():
-        known = pl.lit(servers.implode())
-        src_server, dst_server = _endpoint("src").is_in(known), _endpoint("dst").is_in(known)
-        by_port = _one_side(src_server, dst_server)
-    return pl.coalesce(pl.col(DIRECTION), _port_sides(by_port, well_known=well_known))
+    decided = pl.col(DIRECTION).is_not_null() & pl.col("_skip").is_null() & pl.col("_bad").is_null()
+    if frame[DIRECTION].null_count() < frame.height:
+        server = pl.when(pl.col(DIRECTION)).then(_endpoint("src")).otherwise(_endpoint("dst"))
+        servers = frame.select(pl.when(decided).then(server).unique().alias("server"))["server"].drop_nulls()
+        if servers.len():
+            known = pl.lit(servers.implode())
+            by_port = _one_side(_endpoint("src").is_in(known), _endpoint("dst").is_in(known))
+    asked = frame if rows.all() else frame.filter(rows)
+    return asked.select(_port_sides(by_port, well_known=well_known).alias("decided")).to_series()
 
 
 def _port_sides(by_port: pl.Expr, *, well_known: bool) -> pl.Expr:

@@ -32,7 +32,7 @@ from typing import Final
 
 import polars as pl
 
-from jobs.engines.flows.direction import DIRECTION, resolved_direction
+from jobs.engines.flows.direction import DIRECTION, port_decisions
 
 __all__ = ["DIRECTION", "ONE_WAY", "RESP_BYTES", "declared_reversed", "history_says", "oriented"]
 
@@ -69,18 +69,23 @@ def declared_reversed(rows: pl.DataFrame, history: str | None) -> pl.Expr | None
 
 
 def oriented(frame: pl.DataFrame) -> pl.DataFrame:
-    """`frame` (canonical columns, `_skip`, `_bad`, DIRECTION from signal 1, RESP_BYTES) with the ports
-    deciding what history left open, and every record that names the server as originator swapped."""
+    """`frame` (canonical columns, `_skip`, `_bad`, DIRECTION from signal 1, RESP_BYTES, ONE_WAY) with every
+    record that names the server as originator swapped: history decides first, the ports what it left open."""
     if RESP_BYTES not in frame.columns:  # history kept every record (`declared_reversed`)
         return frame
-    if frame[DIRECTION].null_count():
-        frame = frame.with_columns(resolved_direction(frame).alias(DIRECTION))
-    swap = pl.col(DIRECTION).fill_null(False) & ~pl.col(ONE_WAY).fill_null(False)
-    if not frame.select(swap.any()).item():
+    two_way = ~pl.col(ONE_WAY).fill_null(False)
+    live = pl.col("_skip").is_null() & pl.col("_bad").is_null()
+    flags = frame.select((pl.col(DIRECTION).fill_null(False) & two_way).alias("swap"),
+                         (pl.col(DIRECTION).is_null() & two_way & live).alias("open"))
+    swap, open_ = flags["swap"], flags["open"]
+    if open_.any():
+        swap = swap.scatter(open_.arg_true(), port_decisions(frame, open_).fill_null(False))
+    if not swap.any():
         return frame
+    turn = pl.lit(swap)
     pairs = (("src_ip", "dst_ip"), ("src_port", "dst_port"))
     return frame.with_columns(
-        *(pl.when(swap).then(pl.col(b)).otherwise(pl.col(a)).alias(a) for a, b in pairs),
-        *(pl.when(swap).then(pl.col(a)).otherwise(pl.col(b)).alias(b) for a, b in pairs),
-        pl.when(swap).then(pl.col(RESP_BYTES)).otherwise(pl.col("orig_bytes")).alias("orig_bytes"),
+        *(pl.when(turn).then(pl.col(b)).otherwise(pl.col(a)).alias(a) for a, b in pairs),
+        *(pl.when(turn).then(pl.col(a)).otherwise(pl.col(b)).alias(b) for a, b in pairs),
+        pl.when(turn).then(pl.col(RESP_BYTES)).otherwise(pl.col("orig_bytes")).alias("orig_bytes"),
     )
