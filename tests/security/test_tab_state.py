@@ -87,7 +87,7 @@ async def _load_alpha_everywhere(root: State, alpha: Seeded) -> list[str]:
     text = _tab_text(root)
     # The tab holds alpha's data now, or this test would prove nothing.
     assert MARKER in text and all(s and s in text for s in secrets)
-    assert (await root.get_state(GraphState))._graph is not None
+    assert (await root.get_state(GraphState))._is_open
     return secrets
 
 
