@@ -22,7 +22,10 @@ from jobs.runtime.reports import build_report
 
 router = APIRouter(prefix="/reports")
 ANSWERS: dict[int | str, dict[str, Any]] = {200: {"content": {
-    "application/json": {"schema": {"type": "object"}},
+    "application/json": {"schema": {"type": "object", "properties": {
+        "schema": {"type": "string"}, "tenant": {"type": "string"}, "period": {"type": "object"},
+        "summary": {"type": "object"}, "incidents": {"type": "array", "items": {"type": "object"}},
+    }}},
     "text/markdown": {"schema": {"type": "string"}},
     "application/pdf": {"schema": {"type": "string", "format": "binary"}},
 }}}
