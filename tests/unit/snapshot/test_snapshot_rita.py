@@ -16,6 +16,17 @@ from jobs.engines.snapshot.builder import SnapshotAccumulator, WindowSnapshot, b
 HOUR = 3600
 
 
+def _opened_by_responder(record: dict[str, str]) -> bool:
+    """Zeek's history read directly: a SYN only from the responder ('s' without 'S'), or a SYN-ACK from the
+    originator ('H' without 'h'), on a TCP/UDP record whose responder sent packets."""
+    history = record.get("history", "-")
+    if record["proto"] == "icmp" or record.get("resp_pkts") == "0" or history == "-":
+        return False
+    if ("S" in history) != ("s" in history):
+        return "s" in history
+    return "H" in history and "h" not in history
+
+
 def independent_edge_counts() -> dict[datetime, int]:
     """Distinct (orig_h, resp_h, resp_p, proto) per hour of ts, with only csv and gzip."""
     edges: dict[int, set[tuple[str, str, str, str]]] = defaultdict(set)
@@ -28,9 +39,11 @@ def independent_edge_counts() -> dict[datetime, int]:
                 elif row and not row[0].startswith("#"):
                     record = dict(zip(fields, row, strict=True))
                     hour = int(float(record["ts"])) // HOUR * HOUR
-                    edges[hour].add(
-                        (record["id.orig_h"], record["id.resp_h"], record["id.resp_p"], record["proto"])
-                    )
+                    if _opened_by_responder(record):  # the handshake says Zeek named the server as originator
+                        edge = (record["id.resp_h"], record["id.orig_h"], record["id.orig_p"], record["proto"])
+                    else:
+                        edge = (record["id.orig_h"], record["id.resp_h"], record["id.resp_p"], record["proto"])
+                    edges[hour].add(edge)
     return {datetime.fromtimestamp(hour, tz=UTC): len(keys) for hour, keys in sorted(edges.items())}
 
 
