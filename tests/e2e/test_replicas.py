@@ -32,7 +32,7 @@ from dashboard.replicas import alive_key
 from jobs.runtime.constants import events_channel
 from jobs.runtime.events import encode_event
 from models import migrate
-from tests.apprunner import E2E_REDIS_URL, LiveApp, _web_dir_lock, free_port, seed_tenants
+from tests.apprunner import E2E_REDIS_URL, LiveApp, free_port, seed_tenants
 from tests.conftest import ROOT, create_database, drop_database
 from tests.e2e.conftest import login
 
@@ -88,6 +88,8 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
         "REFLEX_USE_SYSTEM_BUN": "1", "REFLEX_CHECK_LATEST_VERSION": "0", "TELEMETRY_ENABLED": "false",
         "SG_LB_BIND": f"127.0.0.1:{lb_port}", "SG_WEB_1": f"127.0.0.1:{ports['web1']}",
         "SG_WEB_2": f"127.0.0.1:{ports['web2']}",
+        # A build folder of its own: the session's live app keeps the shared .web (and its lock) while it runs.
+        "REFLEX_WEB_WORKDIR": str(logs / "web"),
     }
     # Pub/sub channels are server-wide, not per Redis database: a tenant id no other test's tenant has keeps
     # their events out of these tabs' counts.
@@ -98,7 +100,7 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
                                    capture_output=True, text=True, check=True).stdout.strip())
     assert tenant_id == TENANT_ID
     procs: list[subprocess.Popen[bytes]] = []
-    with _web_dir_lock(), contextlib.ExitStack() as files:
+    with contextlib.ExitStack() as files:
         try:
             # The one build: for the balancer's address (SG_WEB_PORT), served by both backends.
             began = time.monotonic()

@@ -19,7 +19,7 @@ from tests.e2e.conftest import login
 from tests.integration.report_support import seed_day
 
 pytestmark = pytest.mark.e2e
-TENANT = "golf"
+TENANT = "reports"  # a tenant name of its own: test_readiness seeds "golf" in the same app
 
 
 async def _seed(app: LiveApp) -> None:
