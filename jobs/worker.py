@@ -18,7 +18,7 @@ import contextlib
 import os
 import signal
 import socket
-from typing import Any, ClassVar
+from typing import Any
 
 from arq.connections import RedisSettings
 from arq.cron import CronJob, cron
@@ -183,53 +183,33 @@ _OPTIONS: dict[str, Any] = {
 }
 
 
-class InteractiveWorker:
-    """`arq jobs.worker.InteractiveWorker`: the interactive queue and its cron entries."""
+def worker_settings(name: str, queues: tuple[str, ...], *, on_startup: Any, on_shutdown: Any,
+                    doc: str) -> type[Any]:
+    """An ARQ settings class serving `queues` (the first is the one its Worker reads; its cron entries run here).
 
-    queue_name = INTERACTIVE
-    # Not an ARQ setting: the queues a process with these settings serves (deploy checks read it).
-    sg_queues: ClassVar[tuple[str, ...]] = (INTERACTIVE,)
-    functions: ClassVar[list[Function]] = functions_for(JOBS)
-    cron_jobs: ClassVar[list[CronJob]] = crons_on(INTERACTIVE)
-    on_startup = startup_interactive
-    on_shutdown = shutdown
-    redis_settings = _OPTIONS["redis_settings"]
-    poll_delay = _OPTIONS["poll_delay"]
-    keep_result = 0
-    allow_abort_jobs = True
-    max_jobs = 10
-    handle_signals = True
-
-
-class BulkWorker:
-    """`arq jobs.worker.BulkWorker`: the bulk queue and its cron entries."""
-
-    queue_name = BULK
-    sg_queues: ClassVar[tuple[str, ...]] = (BULK,)
-    functions: ClassVar[list[Function]] = functions_for(JOBS)
-    cron_jobs: ClassVar[list[CronJob]] = crons_on(BULK)
-    on_startup = startup_bulk
-    on_shutdown = shutdown
-    redis_settings = _OPTIONS["redis_settings"]
-    poll_delay = _OPTIONS["poll_delay"]
-    keep_result = 0
-    allow_abort_jobs = True
-    max_jobs = 10
-    handle_signals = True
+    A class built whole rather than a subclass: ARQ reads only the settings class's own `__dict__`.
+    """
+    return type(name, (), {
+        "__doc__": doc,
+        "__module__": __name__,
+        "queue_name": queues[0],
+        # Not an ARQ setting: the queues a process with these settings serves (deploy checks read it).
+        "sg_queues": queues,
+        "functions": functions_for(JOBS),
+        "cron_jobs": crons_on(queues[0]),
+        "on_startup": on_startup,
+        "on_shutdown": on_shutdown,
+        "handle_signals": True,
+        **_OPTIONS,
+    })
 
 
-class WorkerSettings:
-    """`arq jobs.worker.WorkerSettings`: both queues in one process (see the module doc)."""
-
-    queue_name = INTERACTIVE
-    sg_queues: ClassVar[tuple[str, ...]] = QUEUES
-    functions: ClassVar[list[Function]] = functions_for(JOBS)
-    cron_jobs: ClassVar[list[CronJob]] = crons_on(INTERACTIVE)
-    on_startup = startup_both
-    on_shutdown = shutdown_both
-    redis_settings = _OPTIONS["redis_settings"]
-    poll_delay = _OPTIONS["poll_delay"]
-    keep_result = 0
-    allow_abort_jobs = True
-    max_jobs = 10
-    handle_signals = True
+InteractiveWorker = worker_settings(
+    "InteractiveWorker", (INTERACTIVE,), on_startup=startup_interactive, on_shutdown=shutdown,
+    doc="`arq jobs.worker.InteractiveWorker`: the interactive queue and its cron entries.")
+BulkWorker = worker_settings(
+    "BulkWorker", (BULK,), on_startup=startup_bulk, on_shutdown=shutdown,
+    doc="`arq jobs.worker.BulkWorker`: the bulk queue and its cron entries.")
+WorkerSettings = worker_settings(
+    "WorkerSettings", QUEUES, on_startup=startup_both, on_shutdown=shutdown_both,
+    doc="`arq jobs.worker.WorkerSettings`: both queues in one process (see the module doc).")
