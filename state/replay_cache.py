@@ -158,7 +158,9 @@ async def _build(tenant_id: int, period: Period, source: str | None, stamp: str)
     parsed, unreadable = [], 0
     for v in versions:
         try:
-            parsed.append(PolicyVersion(v.id or 0, v.namespace, v.name, v.version, parse_manifest(v.yaml)))
+            parsed.append(
+                PolicyVersion(v.id or 0, v.namespace, v.name, v.version, parse_manifest(v.yaml), cluster=v.cluster)
+            )
         except ValueError:
             unreadable += 1
     records = [_node(*n) for n in nodes]

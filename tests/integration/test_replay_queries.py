@@ -25,7 +25,10 @@ async def _history(tenant_id: int) -> PolicyHistory:
     async with session_scope() as session:
         versions = await q.policy_versions(session, tenant_id=tenant_id)
         changes = await q.policy_changes(session, tenant_id=tenant_id, policy_ids=[v.id or 0 for v in versions])
-    parsed = [PolicyVersion(v.id or 0, v.namespace, v.name, v.version, parse_manifest(v.yaml)) for v in versions]
+    parsed = [
+        PolicyVersion(v.id or 0, v.namespace, v.name, v.version, parse_manifest(v.yaml), cluster=v.cluster)
+        for v in versions
+    ]
     return PolicyHistory(parsed, [StatusChange(*c) for c in changes])
 
 

@@ -4,7 +4,7 @@ since the previous window, the drift timeline up to the window, and the flows th
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,9 +14,10 @@ from jobs.engines.graph.layout import Layout, compute_layout
 from jobs.engines.graph.model import EdgeKey, Enrichment, Graph, GraphView
 from jobs.engines.graph.view import ViewOptions, build_view
 from jobs.engines.graph.zones import place
+from jobs.engines.policy.clusters import cluster_part
 from jobs.engines.policy.impact import BlockedEdge, blocked_edges
 from jobs.engines.replay.history import PolicyVersion
-from jobs.engines.snapshot.types import EdgeRecord, NodeRecord
+from jobs.engines.snapshot.types import DEFAULT_CLUSTER, EdgeRecord, NodeRecord
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 SEVERITY_COLORS = {"critical": "#b3261e", "high": "#e8590c", "medium": "#f2b705", "low": "#4c8bf5", "info": "#9aa0a6"}
@@ -79,10 +80,32 @@ def frame_view(current: Graph, previous: Graph | None, layout: Layout, drift: It
 
 
 def blocked_flows(policies: Sequence[PolicyVersion], graph: Graph) -> list[BlockedEdge]:
-    """The window's edges that `policies` (those in force then) would deny, heaviest first."""
+    """The window's edges that `policies` (those in force then) would deny, heaviest first.
+
+    Each cluster's policies judge that cluster's view of the window (`policy.clusters.cluster_part`: its own pods,
+    other clusters' pods as addresses), as monitor mode and the impact preview do; a policy outside the cluster
+    `default` is named `cluster/namespace/name`. An edge between two clusters refused by both is listed once."""
     if not policies or not graph.edges:
         return []
-    return blocked_edges([p.manifest for p in policies], [(list(graph.nodes.values()), list(graph.edges))])
+    by_cluster: dict[str, list[Mapping[str, Any]]] = {}
+    for policy in policies:
+        by_cluster.setdefault(policy.cluster, []).append(policy.manifest)
+    window = [(list(graph.nodes.values()), list(graph.edges))]
+    found: dict[tuple[str, str, int | None, str], BlockedEdge] = {}
+    for cluster, manifests in sorted(by_cluster.items()):
+        for edge in blocked_edges(manifests, cluster_part(window, cluster)):
+            if cluster != DEFAULT_CLUSTER:
+                edge = replace(edge, policies=tuple(f"{cluster}/{name}" for name in edge.policies))
+            key = (edge.src, edge.dst, edge.dst_port, edge.protocol)
+            held = found.get(key)
+            found[key] = edge if held is None else _both(held, edge)
+    return sorted(found.values(), key=lambda b: (-b.bytes, -b.flows, b.src, b.dst, b.dst_port or 0, b.protocol))
+
+
+def _both(first: BlockedEdge, second: BlockedEdge) -> BlockedEdge:
+    """One edge refused by two clusters' policies (one end in each)."""
+    side = first.side if first.side == second.side else "both"
+    return replace(first, side=side, policies=first.policies + second.policies)
 
 
 def window_counts(

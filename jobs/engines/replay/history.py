@@ -1,8 +1,9 @@
 """Which policy versions were in force at a moment, from their audited status changes.
 
 A version's status at time t is the `after.status` of its last audited change at or before t; it was in force
-when that status was approved or deployed. Of the versions of one `namespace/name` in force at once (an
-approval supersedes the older one in the same transaction, so this is rare), the newest counts.
+when that status was approved or deployed. Of the versions of one policy in force at once (an approval supersedes
+the older one in the same transaction, so this is rare), the newest counts. A policy is one per (cluster, namespace,
+name) (issue 19 A4): two clusters' policies of the same `namespace/name` are two policies, both in force.
 """
 
 from __future__ import annotations
@@ -15,23 +16,32 @@ from typing import Any
 
 import yaml
 
+from jobs.engines.snapshot.types import DEFAULT_CLUSTER
+
 IN_FORCE = frozenset({"approved", "deployed"})
 
 
 @dataclass(frozen=True, slots=True)
 class PolicyVersion:
-    """One stored policy version and its manifest (parsed YAML)."""
+    """One stored policy version of a cluster (`default` for single-cluster data) and its manifest (parsed YAML)."""
 
     id: int
     namespace: str
     name: str
     version: int
     manifest: Mapping[str, Any] = field(default_factory=dict)
+    cluster: str = DEFAULT_CLUSTER
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Which policy it is a version of: (cluster, namespace, name)."""
+        return (self.cluster, self.namespace, self.name)
 
     @property
     def label(self) -> str:
-        """How the page names it: `namespace/name v3`."""
-        return f"{self.namespace}/{self.name} v{self.version}"
+        """How the page names it: `namespace/name v3`, `cluster/namespace/name v3` outside the cluster `default`."""
+        place = "" if self.cluster == DEFAULT_CLUSTER else f"{self.cluster}/"
+        return f"{place}{self.namespace}/{self.name} v{self.version}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +80,12 @@ class PolicyHistory:
         return self._statuses[policy_id][index - 1] if index else None
 
     def in_force_at(self, moment: datetime) -> list[PolicyVersion]:
-        """The versions in force at `moment`, the newest per `namespace/name`, by namespace and name."""
-        chosen: dict[tuple[str, str], PolicyVersion] = {}
+        """The versions in force at `moment`, the newest per (cluster, namespace, name), in that order."""
+        chosen: dict[tuple[str, str, str], PolicyVersion] = {}
         for pid, version in self.versions.items():
             if self.status_at(pid, moment) not in IN_FORCE:
                 continue
-            key = (version.namespace, version.name)
+            key = version.key
             if key not in chosen or version.version > chosen[key].version:
                 chosen[key] = version
         return [chosen[key] for key in sorted(chosen)]

@@ -133,3 +133,34 @@ def test_the_timeline_stops_at_the_current_window_and_marks_it() -> None:
     assert figure["layout"]["yaxis"]["range"] == [0, 4 * 1.1]
     # plain JSON the page sends as it is (plotly validates it as a figure)
     assert go.Figure(json.loads(json.dumps(figure))).layout.yaxis2.overlaying == "y"
+
+
+def _two_clusters() -> Graph:
+    nodes = [
+        NodeRecord(f"{place}shop/{app}", app, "workload", "shop", {"app": app})
+        for place in ("", "east/")
+        for app in ("api", "web", "db")
+    ]
+    edges = [
+        EdgeRecord("shop/api", "shop/db", 5432, "tcp", 900, 9, 3, 0, T0, T0),
+        EdgeRecord("shop/web", "shop/db", 5432, "tcp", 500, 5, 2, 0, T0, T0),
+        EdgeRecord("east/shop/api", "east/shop/db", 5432, "tcp", 800, 8, 3, 0, T0, T0),
+        EdgeRecord("east/shop/web", "east/shop/db", 5432, "tcp", 400, 4, 2, 0, T0, T0),
+        # across the mesh: east's api is an address to the default cluster's policies
+        EdgeRecord("east/shop/api", "shop/db", 5432, "tcp", 300, 3, 1, 0, T0, T0),
+    ]
+    return Graph.of(nodes, edges)
+
+
+def test_blocked_flows_judge_each_clusters_window_with_its_own_policies() -> None:
+    east = PolicyVersion(8, "shop", "db", 1, parse_manifest(DB_POLICY), cluster="east")
+    only_east = blocked_flows([east], _two_clusters())
+    # east's policy selects east's db only, never the default cluster's look-alike pod
+    assert [(b.src, b.dst, b.policies) for b in only_east] == [("east/shop/web", "east/shop/db", ("east/shop/db",))]
+    home = PolicyVersion(7, "shop", "db", 1, parse_manifest(DB_POLICY))
+    both = blocked_flows([home, east], _two_clusters())
+    assert [(b.src, b.dst, b.side, b.policies) for b in both] == [
+        ("shop/web", "shop/db", "ingress", ("shop/db",)),
+        ("east/shop/web", "east/shop/db", "ingress", ("east/shop/db",)),
+        ("east/shop/api", "shop/db", "ingress", ("shop/db",)),
+    ]

@@ -61,3 +61,22 @@ def test_parse_manifest_refuses_a_non_mapping() -> None:
     assert parse_manifest("kind: NetworkPolicy\n")["kind"] == "NetworkPolicy"
     with pytest.raises(ValueError, match="not a YAML mapping"):
         parse_manifest("- a\n- b\n")
+
+
+def test_two_clusters_policies_of_the_same_namespace_and_name_are_both_in_force() -> None:
+    # issue 19 A4: a policy is one per (cluster, namespace, name); east's v2 does not replace default's v1
+    versions = [
+        PolicyVersion(10, "shop", "api", 1),
+        PolicyVersion(11, "shop", "api", 1, cluster="east"),
+        PolicyVersion(12, "shop", "api", 2, cluster="east"),
+    ]
+    changes = [
+        StatusChange(10, T0, "approved"),
+        StatusChange(11, T0 + H, "approved"),
+        StatusChange(11, T0 + 3 * H, "superseded"),
+        StatusChange(12, T0 + 3 * H, "approved"),
+    ]
+    history = PolicyHistory(versions, changes)
+    assert [v.label for v in history.in_force_at(T0)] == ["shop/api v1"]
+    assert [v.label for v in history.in_force_at(T0 + 2 * H)] == ["shop/api v1", "east/shop/api v1"]
+    assert [(v.cluster, v.version) for v in history.in_force_at(T0 + 3 * H)] == [("default", 1), ("east", 2)]
