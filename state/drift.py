@@ -14,11 +14,12 @@ from typing import Any
 
 import reflex as rx
 from reflex_base.event import EventSpec
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.db import session_scope
 from models.drift import EVENT_KINDS, EVENT_STATUSES
 from models.drift import SEVERITIES as SEVERITIES
-from models.errors import Invalid, NotFound
+from models.errors import Invalid
 from models.public.drift import DriftEventPublic
 from models.queries import drift as drift_queries
 from state import bulk
@@ -212,19 +213,9 @@ class DriftListState(AppState):
     @guarded("viewer")
     async def ask_bulk(self, status: str) -> None:
         """Bulk change starts with a confirmation naming how many events (counted now, for a filter-wide one)."""
-        if status not in EVENT_STATUSES or not (self.selected or self.all_matching):
-            self.message = "Tick some events first (or select all matching the filters)."
-            return
-        self.bulk_count = len(self.selected)
-        if self.all_matching:
-            try:
-                async with session_scope() as session:
-                    self.bulk_count, self._bulk_upto = await drift_queries.count_matching(
-                        session, tenant_id=self._tenant_id, **filter_args(self.filters))
-            except Invalid as exc:
-                self.message = exc.message
-                return
-        self.pending_bulk = status
+        await bulk.ask(self, status, self.selected, statuses=EVENT_STATUSES, noun="events",
+                       count_matching=lambda session: drift_queries.count_matching(
+                           session, tenant_id=self._tenant_id, **filter_args(self.filters)))
 
     @rx.event
     @guarded("viewer")
@@ -236,25 +227,18 @@ class DriftListState(AppState):
     async def confirm_bulk(self) -> None:
         """Apply the confirmed status to the ticked events, or to every event matching the filters that was
         counted in the confirmation (audited per event)."""
-        status, ids = self.pending_bulk, [int(i) for i in self.selected]
-        self.pending_bulk = ""
-        try:
-            async with session_scope() as session:
-                if self.all_matching:
-                    changed = await drift_queries.set_status_matching(
-                        session, tenant_id=self._tenant_id, new_status=status, actor=self.actor,
-                        upto_id=self._bulk_upto, **filter_args(self.filters))
-                else:
-                    changed = len(await drift_queries.set_event_status(
-                        session, tenant_id=self._tenant_id, event_ids=ids, status=status, actor=self.actor))
-        except (NotFound, Invalid) as exc:
-            self.message = exc.message
-            return
-        # a filter-wide change skips the events already in that status: say so, not "0 marked"
-        message = bulk.outcome("events", status, changed, self.bulk_count, self.all_matching)
-        self.selected, self.all_matching = [], False
-        await self._query()
-        self.message = message
+        ids = [int(i) for i in self.selected]
+
+        async def change_ticked(session: AsyncSession, status: str) -> int:
+            return len(await drift_queries.set_event_status(
+                session, tenant_id=self._tenant_id, event_ids=ids, status=status, actor=self.actor))
+
+        # a filter-wide change skips the events already in that status: bulk.confirm says so, not "0 marked"
+        await bulk.confirm(
+            self, "selected", noun="events", reload=self._query, change_ticked=change_ticked,
+            change_matching=lambda session, status: drift_queries.set_status_matching(
+                session, tenant_id=self._tenant_id, new_status=status, actor=self.actor, upto_id=self._bulk_upto,
+                **filter_args(self.filters)))
 
     @rx.event
     @guarded("viewer")

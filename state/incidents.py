@@ -19,7 +19,7 @@ from reflex_base.event import EventSpec
 
 from models.db import session_scope
 from models.drift import EVENT_KINDS, SEVERITIES
-from models.errors import Invalid, NotFound
+from models.errors import Invalid
 from models.incidents import DIRECTIONS, INCIDENT_STATUSES
 from models.public.incidents import IncidentPublic
 from models.queries import incident_bulk
@@ -230,21 +230,11 @@ class IncidentListState(AppState):
     async def ask_bulk(self, status: str) -> None:
         """A bulk change starts with a confirmation naming how many incidents (counted now, for a filter-wide
         one)."""
-        if status not in BULK_STATUSES or not (self.ticked or self.all_matching):
-            self.message = "Tick some incidents first (or select all matching the filters)."
-            return
-        self.bulk_count = len(self.ticked)
-        if self.all_matching:
-            f = self._chosen()
-            try:
-                async with session_scope() as session:
-                    self.bulk_count, self._bulk_upto = await incident_bulk.count_matching(
-                        session, tenant_id=self._tenant_id, status=f["status"], kind=f["kind"],
-                        direction=f["direction"], severity=f["severity"], q=f["q"])
-            except Invalid as exc:
-                self.message = exc.message
-                return
-        self.pending_bulk = status
+        f = self._chosen()
+        await bulk.ask(self, status, self.ticked, statuses=BULK_STATUSES, noun="incidents",
+                       count_matching=lambda session: incident_bulk.count_matching(
+                           session, tenant_id=self._tenant_id, status=f["status"], kind=f["kind"],
+                           direction=f["direction"], severity=f["severity"], q=f["q"]))
 
     @rx.event
     @guarded("viewer")
@@ -256,28 +246,15 @@ class IncidentListState(AppState):
     async def confirm_bulk(self) -> None:
         """Apply the confirmed status to the ticked incidents, or to every incident matching the filters that was
         counted in the confirmation; their events follow, each incident's change audited."""
-        status, f = self.pending_bulk, self._chosen()
-        self.pending_bulk = ""
-        if status not in BULK_STATUSES:
-            self.message = "Choose a status for the change first."
-            return
-        try:
-            async with session_scope() as session:
-                if self.all_matching:
-                    changed = await incident_bulk.set_status_matching(
-                        session, tenant_id=self._tenant_id, new_status=status, by=self.actor, upto_id=self._bulk_upto,
-                        status=f["status"], kind=f["kind"], direction=f["direction"], severity=f["severity"], q=f["q"])
-                else:
-                    changed = await incident_bulk.set_status_many(
-                        session, tenant_id=self._tenant_id, incident_ids=[int(i) for i in self.ticked if i.isdigit()],
-                        status=status, by=self.actor)
-        except (NotFound, Invalid) as exc:
-            self.message = exc.message
-            return
-        message = bulk.outcome("incidents", status, changed, self.bulk_count, self.all_matching)
-        self.ticked, self.all_matching = [], False
-        await self._query()
-        self.message = message
+        f = self._chosen()
+        await bulk.confirm(
+            self, "ticked", noun="incidents", statuses=BULK_STATUSES, reload=self._query,
+            change_matching=lambda session, status: incident_bulk.set_status_matching(
+                session, tenant_id=self._tenant_id, new_status=status, by=self.actor, upto_id=self._bulk_upto,
+                status=f["status"], kind=f["kind"], direction=f["direction"], severity=f["severity"], q=f["q"]),
+            change_ticked=lambda session, status: incident_bulk.set_status_many(
+                session, tenant_id=self._tenant_id, incident_ids=[int(i) for i in self.ticked if i.isdigit()],
+                status=status, by=self.actor))
 
     async def _on_live_event(self, event: dict[str, Any]) -> None:
         """Incidents changed (new ones, new events, another analyst's verdict): the page is read again, in rank
