@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
-import pickle
 import re
 import shutil
 import signal
@@ -20,24 +18,21 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import cast
 
-import httpx
 import pytest
 import redis
 from playwright.async_api import Browser, Page, expect
 
-from dashboard.replicas import alive_key
 from jobs.runtime.constants import events_channel
 from jobs.runtime.events import encode_event
 from models import migrate
 from tests.apprunner import E2E_REDIS_URL, LiveApp, free_port, seed_tenants
 from tests.conftest import ROOT, create_database, drop_database
 from tests.e2e.conftest import login
+from tests.e2e.replica_support import backend_of, stop, wait_answering
 
 pytestmark = pytest.mark.e2e
-TOKEN_RECORD = "token_manager_socket_record_{}"
 TENANT_ID = 8808
 
 
@@ -46,29 +41,6 @@ class Replicas:
     app: LiveApp
     backends: dict[str, subprocess.Popen[bytes]]  # name -> process (its own process group)
     tenant_id: int
-
-
-def _wait_answering(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url} exited early: {log.read_text()[-3000:]}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/api/v1/health", timeout=2, trust_env=False).status_code == 200:
-                return
-        time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer within {timeout} s: {log.read_text()[-3000:]}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -116,35 +88,22 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
                     env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
                 procs.append(backends[name])
             for name, port in ports.items():
-                _wait_answering(f"http://127.0.0.1:{port}", backends[name], logs / f"{name}.log")
+                wait_answering(f"http://127.0.0.1:{port}", backends[name], logs / f"{name}.log")
             print(f"replicas: frontend built in {built - began:.1f} s, both backends answering "
                   f"{time.monotonic() - built:.1f} s later")
             lb_log = files.enter_context((logs / "haproxy.log").open("wb"))
             procs.append(subprocess.Popen([haproxy, "-db", "-f", str(ROOT / "deploy/haproxy.cfg")], env=env,
                                           cwd=ROOT, stdout=lb_log, stderr=subprocess.STDOUT, start_new_session=True))
-            _wait_answering(f"http://127.0.0.1:{lb_port}", procs[-1], logs / "haproxy.log")
+            wait_answering(f"http://127.0.0.1:{lb_port}", procs[-1], logs / "haproxy.log")
             yield Replicas(LiveApp(f"http://localhost:{lb_port}", env, logs, db_url), backends, tenant_id)
         finally:
             for proc in procs:
-                _stop(proc)
+                stop(proc)
             asyncio.run(drop_database(db_url))
 
 
 def _backend_of(replicas: Replicas, token: str) -> str | None:
-    """Which backend holds this tab's socket: Reflex's socket record names the instance, whose heartbeat names
-    its process (a process of the backend's group)."""
-    client = redis.Redis.from_url(E2E_REDIS_URL)
-    raw = cast(bytes | None, client.get(TOKEN_RECORD.format(token)))
-    if raw is None:
-        return None
-    beat = cast(bytes | None, client.get(alive_key(pickle.loads(raw).instance_id)))  # Reflex's own record
-    if beat is None:
-        return None
-    pid = json.loads(beat)["pid"]
-    with contextlib.suppress(ProcessLookupError):
-        group = os.getpgid(pid)
-        return next((name for name, proc in replicas.backends.items() if proc.pid == group), None)
-    return None
+    return backend_of(E2E_REDIS_URL, replicas.backends, token)
 
 
 async def _token(page: Page) -> str:
