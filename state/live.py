@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 import reflex as rx
+from reflex.state import BaseState
 
 logger = logging.getLogger(__name__)
 MAX_TOKENS_PER_TENANT = 10_000
@@ -63,10 +64,31 @@ def sessions_of(tenant_id: int) -> frozenset[str]:
     return frozenset(_sessions.get(tenant_id, ()))
 
 
+def _leaf_under(cls: type[BaseState]) -> type[BaseState]:
+    """A state at the bottom of `cls`'s subtree (the first by name at each level)."""
+    while substates := sorted(cls.get_substates(), key=lambda sub: sub.get_full_name()):
+        cls = substates[0]
+    return cls
+
+
+def delivery_state(base_cls: type[rx.State], events: list[dict[str, Any]]) -> type[BaseState]:
+    """The state class a delivery asks the state manager for.
+
+    The Redis state manager loads the requested class's whole subtree, plus its parents: asking for the base
+    state read and unpickled every page state of the tab (26) for each delivery, which is what made live
+    push slow once the state moved to Redis. A listener of the batch (or a leaf) brings in the base state as
+    its parent; further listeners are loaded on demand by `get_state`.
+    """
+    for event in events:
+        for cls in _listeners.get(event.get("type", ""), ()):
+            return cls
+    return _leaf_under(base_cls)
+
+
 async def _deliver_one(
     app: rx.App, base_cls: type[rx.State], tenant_id: int, token: str, events: list[dict[str, Any]]
 ) -> None:
-    async with app.modify_state(rx.BaseStateToken(ident=token, cls=base_cls)) as root:
+    async with app.modify_state(rx.BaseStateToken(ident=token, cls=delivery_state(base_cls, events))) as root:
         base = await root.get_state(base_cls)
         # Defence in depth: the tab's own identity must still be this tenant's.
         if getattr(base, "_tenant_id", None) != tenant_id:
@@ -125,5 +147,13 @@ async def deliver(app: rx.App, base_cls: type[rx.State], tenant_id: int, events:
             targets.append(token)
         else:
             unregister_session(token)
-    await asyncio.gather(*(_deliver_one(app, base_cls, tenant_id, t, events) for t in targets))
+    outcomes = await asyncio.gather(*(_deliver_one(app, base_cls, tenant_id, t, events) for t in targets),
+                                    return_exceptions=True)
+    # One tab's failure (its lock expired, its state unreadable) must not cost the others their events, nor
+    # end the tenant's delivery task: it is logged with its traceback and the other tabs are served.
+    for token, outcome in zip(targets, outcomes, strict=True):
+        if isinstance(outcome, Exception):
+            logger.error("live event delivery to tab %s… failed", token[:8], exc_info=outcome)
+        elif isinstance(outcome, BaseException):
+            raise outcome
     return len(targets)

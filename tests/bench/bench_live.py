@@ -1,6 +1,7 @@
 """Issue 2 benchmarks: enqueue → job shown as succeeded in an open page, and live fan-out.
 
     .venv/bin/python tests/bench/bench_live.py [--jobs 50] [--tenants 5] [--pages-per-tenant 10] [--events 200]
+        [--port N]
 
 Starts the real app (Reflex prod + ARQ worker, PostgreSQL, Redis), drives real Chromium pages, and
 prints Markdown rows for docs/benchmarks.md. Times are taken in the page (MutationObserver +
@@ -117,9 +118,14 @@ async def bench_fan_out(browser: Browser, app: LiveApp, tenants: int, per_tenant
             "server_p50": statistics.median(server), "server_p95": pct(server, 0.95), "server_max": max(server)}
 
 
+def port_env(port: int | None) -> dict[str, str]:
+    """The web port when the caller fixes one (a shared machine hands out port ranges), else a free one."""
+    return {"SG_WEB_PORT": str(port)} if port else {}
+
+
 def main(args: argparse.Namespace) -> None:
     names = [f"t{t}" for t in range(args.tenants)]
-    with tempfile.TemporaryDirectory() as tmp, running_app(Path(tmp), names) as app:
+    with tempfile.TemporaryDirectory() as tmp, running_app(Path(tmp), names, extra_env=port_env(args.port)) as app:
         os.environ.update({"SG_DATABASE_URL": app.env["SG_DATABASE_URL"], "SG_REDIS_URL": app.env["SG_REDIS_URL"]})
         asyncio.run(measure(args, app))
 
@@ -147,4 +153,5 @@ if __name__ == "__main__":
     parser.add_argument("--tenants", type=int, default=5)
     parser.add_argument("--pages-per-tenant", type=int, default=10)
     parser.add_argument("--events", type=int, default=200)
+    parser.add_argument("--port", type=int, default=None, help="the web port (default: a free one)")
     main(parser.parse_args())
