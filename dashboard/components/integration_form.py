@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dashboard.components.labelled import stacked, stacked_choice
 from models.drift import SEVERITIES
 from models.notifications import INTEGRATION_KINDS
 from state.integrations import IntegrationsState
@@ -20,18 +21,14 @@ KIND_LABELS = {
 def _field(
     label: str, name: str, *, placeholder: str = "", secret: bool = False, required: bool = True, width: str = "22em"
 ) -> rx.Component:
-    return rx.vstack(
-        rx.text(label, as_="label", html_for=f"integration-{name}", size="1", weight="medium"),
-        rx.input(
-            name=name,
-            id=f"integration-{name}",
-            placeholder=placeholder,
-            required=required,
-            type="password" if secret else "text",
-            width=width,
-        ),
-        spacing="1",
-    )
+    return stacked(label, rx.input(
+        name=name,
+        id=f"integration-{name}",
+        placeholder=placeholder,
+        required=required,
+        type="password" if secret else "text",
+        width=width,
+    ), f"integration-{name}")
 
 
 def _kind_fields() -> rx.Component:
@@ -75,11 +72,8 @@ def _kind_fields() -> rx.Component:
             rx.hstack(
                 _field("Host", "host", placeholder="siem.example.com"),
                 _field("Port", "port", placeholder="6514", width="7em"),
-                rx.vstack(
-                    rx.text("Transport", as_="label", html_for="integration-transport", size="1", weight="medium"),
-                    rx.select(["tcp", "tls", "udp"], name="transport", default_value="tcp", id="integration-transport"),
-                    spacing="1",
-                ),
+                stacked("Transport", rx.select(["tcp", "tls", "udp"], name="transport", default_value="tcp",
+                                               id="integration-transport"), "integration-transport"),
                 wrap="wrap",
             ),
         ),
@@ -89,15 +83,9 @@ def _kind_fields() -> rx.Component:
 
 def _template() -> rx.Component:
     return rx.hstack(
-        rx.vstack(
-            rx.text(
-                "Message template (optional, Jinja2; names: title, severity, kind, entity, summary, explanation, "
-                "reasons, events, url…)",
-                as_="label",
-                html_for="integration-template",
-                size="1",
-                weight="medium",
-            ),
+        stacked(
+            "Message template (optional, Jinja2; names: title, severity, kind, entity, summary, explanation, "
+            "reasons, events, url…)",
             rx.text_area(
                 name="template",
                 id="integration-template",
@@ -106,7 +94,7 @@ def _template() -> rx.Component:
                 placeholder="{{ severity|upper }}: {{ kind }} of {{ entity }} — {{ url }}",
                 on_change=IntegrationsState.set_template,
             ),
-            spacing="1",
+            "integration-template",
         ),
         rx.cond(
             IntegrationsState.template_preview != "",
@@ -131,29 +119,12 @@ def integration_form() -> rx.Component:
     return rx.form(
         rx.vstack(
             rx.hstack(
-                rx.vstack(
-                    rx.text("Kind", as_="label", html_for="integration-kind", size="1", weight="medium"),
-                    rx.select.root(
-                        rx.select.trigger(id="integration-kind"),
-                        rx.select.content(*[rx.select.item(KIND_LABELS[k], value=k) for k in INTEGRATION_KINDS]),
-                        value=IntegrationsState.kind,
-                        on_change=IntegrationsState.set_kind,
-                    ),
-                    spacing="1",
-                ),
+                stacked_choice("Kind", {k: KIND_LABELS[k] for k in INTEGRATION_KINDS}, value=IntegrationsState.kind,
+                               on_change=IntegrationsState.set_kind, field_id="integration-kind"),
                 _field("Name", "name", placeholder="secops channel", width="14em"),
-                rx.vstack(
-                    rx.text(
-                        "Minimum severity", as_="label", html_for="integration-min-severity", size="1", weight="medium"
-                    ),
-                    rx.select(
-                        list(reversed(SEVERITIES)),
-                        name="min_severity",
-                        default_value="high",
-                        id="integration-min-severity",
-                    ),
-                    spacing="1",
-                ),
+                stacked("Minimum severity", rx.select(list(reversed(SEVERITIES)), name="min_severity",
+                                                      default_value="high", id="integration-min-severity"),
+                        "integration-min-severity"),
                 _field("Quiet from (UTC, optional)", "quiet_start", placeholder="22:00", required=False, width="8em"),
                 _field("Quiet until", "quiet_end", placeholder="07:00", required=False, width="8em"),
                 wrap="wrap",

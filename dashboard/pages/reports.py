@@ -6,6 +6,7 @@ from typing import Any
 
 import reflex as rx
 
+from dashboard.components.labelled import stacked, stacked_choice
 from dashboard.components.shell import protected_page
 from jobs.engines.report.model import FORMATS
 from state.reports import ReportsState
@@ -14,11 +15,8 @@ FORMAT_LABELS = {"pdf": "PDF", "md": "Markdown", "json": "JSON"}
 
 
 def _day(label: str, name: str, value: Any, on_change: Any) -> rx.Component:
-    return rx.vstack(
-        rx.text(label, as_="label", html_for=f"report-{name}", size="1", weight="medium"),
-        rx.input(type="date", id=f"report-{name}", value=value, on_change=on_change, width="11em"),
-        spacing="1",
-    )
+    return stacked(label, rx.input(type="date", id=f"report-{name}", value=value, on_change=on_change, width="11em"),
+                   f"report-{name}")
 
 
 @protected_page("/reports", "Reports", nav="Reports", order=65, on_load=[ReportsState.load])
@@ -34,16 +32,8 @@ def reports() -> rx.Component:
         rx.hstack(
             _day("From (UTC day)", "from", ReportsState.start_day, ReportsState.set_start_day),
             _day("To (UTC day, included)", "to", ReportsState.end_day, ReportsState.set_end_day),
-            rx.vstack(
-                rx.text("Format", as_="label", html_for="report-format", size="1", weight="medium"),
-                rx.select.root(
-                    rx.select.trigger(id="report-format"),
-                    rx.select.content(*[rx.select.item(FORMAT_LABELS[f], value=f) for f in FORMATS]),
-                    value=ReportsState.report_format,
-                    on_change=ReportsState.set_format,
-                ),
-                spacing="1",
-            ),
+            stacked_choice("Format", {f: FORMAT_LABELS[f] for f in FORMATS}, value=ReportsState.report_format,
+                           on_change=ReportsState.set_format, field_id="report-format"),
             rx.button(rx.icon("eye"), "Preview", variant="soft", on_click=ReportsState.preview, id="report-preview"),
             rx.button(rx.icon("download"), "Download", on_click=ReportsState.download, id="report-download"),
             align="end",
