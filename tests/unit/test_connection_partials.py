@@ -4,7 +4,6 @@ upload and retention take the files with their partitions, and edges count the f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -35,14 +34,8 @@ HOUR = 3600
 RITA_DAY = SHARED_DATA / "zeek" / "rita-missing-host" / "2024-04-19"
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    from models.settings import get_settings
-
-    monkeypatch.setenv("SG_DATA_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
+# SG_DATA_DIR in each test's own folder (tests/unit/conftest.py)
+pytestmark = pytest.mark.usefixtures("data_dir")
 
 
 def flows(*rows: dict[str, object]) -> pl.DataFrame:

@@ -4,7 +4,6 @@ segments and its JSON, forgets what is past a day, and keeps tenants apart."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -29,14 +28,8 @@ from tests.unit.detect.test_campaigns import ssh_guesses
 HOST, C2 = "10.0.0.7", "185.220.101.4"
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    from models.settings import get_settings
-
-    monkeypatch.setenv("SG_DATA_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
+# SG_DATA_DIR in each test's own folder (tests/unit/conftest.py)
+pytestmark = pytest.mark.usefixtures("data_dir")
 
 
 def windows(hours: float = 6) -> list[tuple[float, pl.DataFrame]]:

@@ -4,7 +4,6 @@ and say why once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,14 +18,8 @@ from jobs.stores.flows import UploadWriter, read_connections
 T0 = datetime(2024, 4, 19, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    from models.settings import get_settings
-
-    monkeypatch.setenv("SG_DATA_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
+# SG_DATA_DIR in each test's own folder (tests/unit/conftest.py)
+pytestmark = pytest.mark.usefixtures("data_dir")
 
 
 def flows(*pairs: tuple[str, str]) -> pl.DataFrame:

@@ -4,8 +4,6 @@ per-upload answers and never loads the offline tables per view."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -16,15 +14,8 @@ from jobs.stores.enrichment import STORE_SCHEMA, enrichment_dir
 from state import graph_data
 from tests.unit.graph.builders import edge, graph
 
-
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    from models.settings import get_settings
-
-    monkeypatch.setenv("SG_DATA_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
+# SG_DATA_DIR in each test's own folder (tests/unit/conftest.py)
+pytestmark = pytest.mark.usefixtures("data_dir")
 
 
 def store(tenant_id: int, upload_id: int, rows: list[tuple[str, int, str, str]]) -> None:
