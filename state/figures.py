@@ -8,6 +8,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from models.namespaces import DEFAULT_CLUSTER
 from state.timeline import Period
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -42,11 +43,18 @@ def incident_bars_figure(binned: Mapping[str, list[tuple[datetime, int]]], perio
     return figure
 
 
+def coverage_place(row: Mapping[str, Any]) -> str:
+    """How a coverage row's namespace is named: `namespace`, or `cluster/namespace` outside the cluster `default`
+    (two clusters' namespaces of one name are two rows, issue 19 A4)."""
+    cluster = str(row.get("cluster") or DEFAULT_CLUSTER)
+    return str(row["namespace"]) if cluster == DEFAULT_CLUSTER else f"{cluster}/{row['namespace']}"
+
+
 def coverage_figure(rows: Sequence[Mapping[str, Any]]) -> go.Figure:
-    """Horizontal bars: the percent of each namespace's observed edges that policies in force govern. A namespace
-    with none covered gets no bar, so it says "0 of N edges covered" in words at zero; when no namespace has any,
-    the plot says so instead of showing an empty frame."""
-    names = [str(r["namespace"]) for r in rows]
+    """Horizontal bars: the percent of each namespace's observed edges that policies in force govern (a bar per
+    `coverage_place`). A namespace with none covered gets no bar, so it says "0 of N edges covered" in words at
+    zero; when no namespace has any, the plot says so instead of showing an empty frame."""
+    names = [coverage_place(r) for r in rows]
     percents = [float(r["percent"]) for r in rows]
     texts = [f"{int(r['covered']):,} of {int(r['edges']):,} edges" + (" covered" if not int(r["covered"]) else "")
              for r in rows]

@@ -1,4 +1,4 @@
-"""The Policies page list: filters, each policy's observation behind it, and coverage per namespace."""
+"""The Policies page list: filters, each policy's observation behind it, and coverage per (cluster, namespace)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from models.public.policy import PolicyPublic
 from models.queries import policies as policy_queries
 from models.queries import tenancy
 from state.base import AppState, guarded
+from state.figures import coverage_figure, coverage_place
 from state.live import listens_to
 
 PAGE_SIZE = 100
@@ -49,19 +50,6 @@ def policy_row(policy: dict[str, Any], min_hours: int = 24) -> dict[str, str]:
         "updated": policy["updated_at"][:16].replace("T", " "), "observed": observed,
         "brief": f"learned from less than the tenant minimum of {min_hours} h" if brief else "",
     }
-
-
-def coverage_figure(rows: list[dict[str, Any]]) -> go.Figure:
-    """Horizontal bars: percent of each namespace's observed edges that policies in force govern."""
-    figure = go.Figure(go.Bar(
-        x=[r["percent"] for r in rows], y=[r["namespace"] for r in rows], orientation="h",
-        text=[f"{r['covered']}/{r['edges']}" for r in rows], textposition="auto", marker={"color": "#2f7d5b"},
-        hovertemplate="%{y}: %{x}% of edges covered<extra></extra>",
-    ))
-    figure.update_layout(height=max(160, 40 + 28 * len(rows)), margin={"l": 10, "r": 10, "t": 10, "b": 30},
-                         xaxis={"range": [0, 100], "title": "% of observed edges under approved policies"},
-                         template="plotly_white")
-    return figure
 
 
 def coverage_note(coverage: dict[str, Any]) -> str:
@@ -112,7 +100,8 @@ class PoliciesState(AppState):
         self.min_hours = tenant.policy_min_observation_hours
         self.rows = [policy_row(PolicyPublic.of(r).model_dump(), self.min_hours) for r in rows]
         self.coverage_note = coverage_note(coverage)
-        self.coverage = [{k: str(v) for k, v in r.items()} for r in coverage["namespaces"]]
+        self.coverage = [{**{k: str(v) for k, v in r.items()}, "place": coverage_place(r)}
+                         for r in coverage["namespaces"]]
         edges, covered = coverage["edges"], coverage["covered"]
         share = f"{covered:,} of {edges:,} observed edges ({100 * covered / edges:.0f} %)" if edges else ""
         self.coverage_total = share

@@ -1,4 +1,5 @@
-"""Policies: generated NetworkPolicies with their proof, coverage per namespace, generation, and review."""
+"""Policies: generated NetworkPolicies with their proof, coverage per (cluster, namespace), generation, and
+review."""
 
 from __future__ import annotations
 
@@ -83,8 +84,9 @@ def _coverage() -> rx.Component:
             rx.text(S.coverage_note, size="2", id="coverage-empty")),
         rx.cond(array(S.coverage).length() > 0, rx.text(S.coverage_note, size="1", color_scheme="gray",
                                                          id="coverage-note")),
-        rx.foreach(S.coverage, lambda c: rx.text(c["namespace"], ": ", c["covered"], " of ", c["edges"], " edges (",
-                                                 c["percent"], " %)", size="1", id="coverage-" + c["namespace"])),
+        # a row per (cluster, namespace): `place` is `namespace`, or `cluster/namespace` outside `default`
+        rx.foreach(S.coverage, lambda c: rx.text(c["place"], ": ", c["covered"], " of ", c["edges"], " edges (",
+                                                 c["percent"], " %)", size="1", id="coverage-" + c["place"])),
         spacing="2", width="100%")
 
 

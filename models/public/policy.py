@@ -173,8 +173,10 @@ class PullWithPolicyPublic(PullPublic):
 
 
 class NamespaceCoveragePublic(PublicModel):
-    """How many of a namespace's edges policies in force govern."""
+    """How many of a namespace's edges (in one cluster: `default` for single-cluster data) policies in force
+    govern."""
 
+    cluster: str = "default"
     namespace: str
     edges: int
     covered: int
@@ -182,8 +184,8 @@ class NamespaceCoveragePublic(PublicModel):
 
 
 class CoveragePublic(PublicModel):
-    """Per namespace, the share of the newest workload-holding snapshot's edges that approved or deployed
-    policies govern; `ready_snapshots` counts all ready snapshots."""
+    """Per (cluster, namespace), the share of the newest workload-holding snapshot's edges that approved or
+    deployed policies govern; `ready_snapshots` counts all ready snapshots."""
 
     snapshot_id: int | None
     window_start: str | None

@@ -17,7 +17,7 @@ approving with one's own token is still one person. Every transition is audited 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +30,7 @@ from models.graph import Edge, Node, Snapshot
 from models.namespaces import DEFAULT_CLUSTER
 from models.policy import POLICY_STATUSES, Policy, PolicyReview
 from models.queries.audit import record_audit
-from models.queries.policy_windows import newest_workload_window
+from models.queries.policy_windows import key_cluster, newest_workload_window
 from models.tenancy import ROLE_RANK, TENANT_DEFAULTS, Tenant, person_of
 from models.types import utcnow
 
@@ -312,11 +312,13 @@ async def edges_touching(
 
 
 async def policy_coverage(session: AsyncSession, *, tenant_id: int) -> dict[str, Any]:
-    """Per namespace, the share of the newest workload-holding snapshot's edges that approved or deployed
-    policies govern; `ready_snapshots` counts all ready ones (a Zeek or VPC window holds no workload).
+    """Per (cluster, namespace), the share of the newest workload-holding snapshot's edges that approved or
+    deployed policies govern; `ready_snapshots` counts all ready ones (a Zeek or VPC window holds no workload).
 
-    An edge counts in the namespace of each workload endpoint it has; it is covered there when a
-    policy in force selects one of its endpoints in that namespace (that policy's rules decide it).
+    An edge counts in the (cluster, namespace) of each workload endpoint it has (a workload key names its
+    cluster: `cluster/namespace/name` outside `default`, issue 19 A4); it is covered there when a policy in
+    force selects one of its endpoints there (that policy's rules decide it). Rows come by cluster (`default`
+    first) and namespace; single-cluster data gives the rows it gave before, each with cluster `default`.
     """
     ready = (await session.exec(select(func.count()).select_from(Snapshot).where(
         Snapshot.tenant_id == tenant_id, Snapshot.status == "ready"))).one()
@@ -328,18 +330,24 @@ async def policy_coverage(session: AsyncSession, *, tenant_id: int) -> dict[str,
     governed = {row.target for row in await in_force(session, tenant_id=tenant_id)}
     nodes = await session.exec(select(Node.key, Node.namespace).where(
         Node.tenant_id == tenant_id, Node.snapshot_id == sid, Node.kind == "workload"))
-    namespace_of = {key: namespace for key, namespace in nodes if namespace}
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    place_of = {key: (key_cluster(key), namespace) for key, namespace in nodes if namespace}
     edges = await session.exec(select(Edge.src, Edge.dst).where(Edge.tenant_id == tenant_id, Edge.snapshot_id == sid))
-    for src, dst in edges:
-        ends: dict[str, list[str]] = defaultdict(list)
-        for key in {src, dst}:
-            if key in namespace_of:
-                ends[namespace_of[key]].append(key)
-        for namespace, keys in ends.items():
-            counts[namespace][0] += 1
-            counts[namespace][1] += any(key in governed for key in keys)
-    rows = [{"namespace": ns, "edges": n, "covered": c, "percent": round(100 * c / n, 1) if n else 0.0}
-            for ns, (n, c) in sorted(counts.items())]
+    rows = _coverage_rows(place_of, governed, edges)
     return {"snapshot_id": sid, "window_start": window.window_start.isoformat(), "ready_snapshots": int(ready),
             "namespaces": rows, "edges": sum(r["edges"] for r in rows), "covered": sum(r["covered"] for r in rows)}
+
+
+def _coverage_rows(place_of: dict[str, tuple[str, str]], governed: set[str],
+                   edges: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for src, dst in edges:
+        ends: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for key in {src, dst}:
+            if key in place_of:
+                ends[place_of[key]].append(key)
+        for place, keys in ends.items():
+            counts[place][0] += 1
+            counts[place][1] += any(key in governed for key in keys)
+    ordered = sorted(counts.items(), key=lambda item: (item[0][0] != DEFAULT_CLUSTER, item[0]))
+    return [{"cluster": cluster, "namespace": ns, "edges": n, "covered": c,
+             "percent": round(100 * c / n, 1) if n else 0.0} for (cluster, ns), (n, c) in ordered]
