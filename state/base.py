@@ -14,6 +14,8 @@ from reflex.middleware.middleware import Middleware
 from reflex.state import BaseState, StateUpdate
 from reflex_base.event import BACKGROUND_TASK_MARKER, Event, EventSpec
 
+# every state's plotly figures unpickle from Redis without re-validation (state/figure_pickle.py)
+import state.figure_pickle  # noqa: F401
 from jobs.auth.session import SESSION_COOKIE
 from models.db import session_scope
 from models.errors import Forbidden

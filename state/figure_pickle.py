@@ -8,7 +8,8 @@ was ~130 ms of each step's server time (py-spy, issue 19 replay budget). The fig
 its copy is rebuilt from the same dict with `_validate=False` (the figure's content is unchanged).
 
 Importing this module registers the reduction (`copyreg`, which `pickle` and `copy` consult before the class's
-own `__reduce__`).
+own `__reduce__`) for the whole process: `state/base.py` imports it, as every state (and so every process that
+unpickles one) loads that module first.
 """
 
 from __future__ import annotations

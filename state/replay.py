@@ -14,7 +14,6 @@ from typing import Any
 import reflex as rx
 from reflex_base.event import EventSpec
 
-import state.figure_pickle  # noqa: F401  (figures in Redis copies unpickle without re-validation)
 from jobs.engines.replay.period import (
     SPEEDS,
     BadPeriod,

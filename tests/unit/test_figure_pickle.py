@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import plotly.graph_objects as go
 
@@ -30,3 +33,12 @@ def test_a_pickled_figure_comes_back_equal_and_quickly() -> None:
         go.Figure(figure.to_dict())  # what plotly's own reduction runs on unpickling
     slow = (time.perf_counter() - started) / 5
     assert fast < slow / 2, (fast, slow)
+
+
+def test_every_state_has_the_reduction_without_the_replay_page() -> None:
+    # state/base.py registers it: a process that loads only the Policies state unpickles its chart the fast way
+    code = (
+        "import copyreg, sys, plotly.graph_objects as go, state.policies; "
+        "assert 'state.replay' not in sys.modules; assert go.Figure in copyreg.dispatch_table"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2], timeout=120)
