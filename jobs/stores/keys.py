@@ -49,6 +49,14 @@ def tenant_key(area: str, tenant_id: int, *parts: str) -> str:
     return "/".join((area, str(tenant_id), *(check_part(p) for p in parts)))
 
 
+def key_in_store(store_url: str, ref: str) -> str:
+    """The key a reference into the store at `store_url` names (UnsafeKey for a reference outside it)."""
+    # no resolving: a `..` inside the reference is refused by check_key, not followed
+    if not ref.startswith(f"{store_url}/"):
+        raise UnsafeKey(f"{ref!r} is not in the store {store_url}")
+    return check_key(ref[len(store_url) + 1:])
+
+
 def name_of(key: str) -> str:
     """The last segment of a key (the file name)."""
     return key.rsplit("/", 1)[-1]

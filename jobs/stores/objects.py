@@ -30,7 +30,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from jobs.stores.keys import ObjectInfo, UnsafeKey, check_key
+from jobs.stores.keys import ObjectInfo, UnsafeKey, check_key, key_in_store
 from models.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -197,10 +197,7 @@ class LocalObjectStore:
         return str(self._path(key))
 
     def key_of_ref(self, ref: str) -> str:
-        # no resolving: a `..` inside the reference is refused by check_key, not followed
-        if not ref.startswith(f"{self.url}/"):
-            raise UnsafeKey(f"{ref!r} is not in the store {self.url}")
-        return check_key(ref[len(self.url) + 1:])
+        return key_in_store(self.url, ref)
 
     @contextmanager
     def local_copy(self, key: str) -> Iterator[Path]:

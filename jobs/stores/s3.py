@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from obstore.store import S3Store
 
-from jobs.stores.keys import ObjectInfo, UnsafeKey, check_key, matches, name_of
+from jobs.stores.keys import ObjectInfo, check_key, key_in_store, matches, name_of
 
 _S3_ENV = ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
@@ -131,9 +131,7 @@ class S3ObjectStore:
         return self._uri(key)
 
     def key_of_ref(self, ref: str) -> str:
-        if not ref.startswith(f"{self.url}/"):
-            raise UnsafeKey(f"{ref!r} is not in the store {self.url}")
-        return check_key(ref[len(self.url) + 1:])
+        return key_in_store(self.url, ref)
 
     @contextmanager
     def local_copy(self, key: str) -> Iterator[Path]:
