@@ -4,13 +4,26 @@ PostgreSQL are never touched."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
+import httpx
+import pytest
+
+from jobs.runtime.connections import get_redis
+from jobs.runtime.monitor import live_worker_ids
+from jobs.tasks.sweeper import GRACE, sweep_tenant
+from models.db import session_scope
+from models.queries import jobs as job_queries
+from models.settings import get_settings
+from models.types import utcnow
+from tests.integration.drift_support import push
 from tests.s3server import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -119,3 +132,35 @@ def wait_until(check: object, seconds: float) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"not true within {seconds} s")
         time.sleep(0.05)
+
+
+def use_services(monkeypatch: pytest.MonkeyPatch, data_dir: Path, *, database_url: str, redis_url: str) -> None:
+    """Point this process (and the worker it starts with `service_env()`) at the test's database and Redis."""
+    monkeypatch.setenv("SG_DATABASE_URL", database_url)
+    monkeypatch.setenv("SG_REDIS_URL", redis_url)
+    monkeypatch.setenv("SG_ENV", "test")
+    monkeypatch.setenv("SG_DATA_DIR", str(data_dir))
+    get_settings.cache_clear()
+
+
+async def job_statuses(tenant_id: int) -> dict[str, int]:
+    """The tenant's job runs counted by status."""
+    async with session_scope() as session:
+        return await job_queries.count_job_runs_by_status(session, tenant_id=tenant_id)
+
+
+async def sweep_past_grace(tenant_id: int) -> None:
+    """What the sweeper's cron does a minute later, past its grace (the cron itself runs in the worker too)."""
+    redis = get_redis()
+    await sweep_tenant(redis, tenant_id=tenant_id, live=await live_worker_ids(redis), now=utcnow() + GRACE)
+
+
+async def push_until_running(api: httpx.AsyncClient, token: str, files: Sequence[Path], *, tenant_id: int,
+                             polls: int) -> None:
+    """Push `files`, then wait (up to `polls` × 25 ms) until a job runs on the worker: mid-ingestion."""
+    for path in files:
+        await push(api, token, path)
+    for _ in range(polls):
+        if (await job_statuses(tenant_id))["running"]:
+            break
+        await asyncio.sleep(0.025)

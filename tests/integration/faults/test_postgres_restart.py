@@ -13,19 +13,26 @@ import httpx
 import pytest
 import redis
 
-from jobs.runtime.connections import close_connections, get_redis
-from jobs.runtime.monitor import live_worker_ids
-from jobs.tasks.sweeper import GRACE, sweep_tenant
+from jobs.runtime.connections import close_connections
 from models import migrate
 from models.db import dispose_engines, session_scope
 from models.queries import graph as graph_queries
 from models.queries import jobs as job_queries
 from models.settings import get_settings
-from models.types import utcnow
 from tests.builders import bearer, make_tenant
 from tests.conftest import TEST_REDIS_URL
 from tests.integration.drift_support import push, rita_files
-from tests.integration.faults.services import Postgres, restarts, service_env, start_worker, stop
+from tests.integration.faults.services import (
+    Postgres,
+    job_statuses,
+    push_until_running,
+    restarts,
+    service_env,
+    start_worker,
+    stop,
+    sweep_past_grace,
+    use_services,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -38,11 +45,7 @@ async def own_postgres(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Async
         cluster.create_database("sg")
         url = cluster.url("sg")
         await asyncio.to_thread(migrate.upgrade, url)
-        monkeypatch.setenv("SG_DATABASE_URL", url)
-        monkeypatch.setenv("SG_REDIS_URL", TEST_REDIS_URL)
-        monkeypatch.setenv("SG_ENV", "test")
-        monkeypatch.setenv("SG_DATA_DIR", str(tmp_path / "data"))
-        get_settings.cache_clear()
+        use_services(monkeypatch, tmp_path / "data", database_url=url, redis_url=TEST_REDIS_URL)
         redis.Redis.from_url(TEST_REDIS_URL).flushdb()
         yield cluster
     finally:
@@ -51,11 +54,6 @@ async def own_postgres(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Async
         cluster.stop()
         cluster.remove()
         get_settings.cache_clear()
-
-
-async def _statuses(tenant_id: int) -> dict[str, int]:
-    async with session_scope() as session:
-        return await job_queries.count_job_runs_by_status(session, tenant_id=tenant_id)
 
 
 async def test_a_postgres_restart_mid_ingestion_leaves_no_job_running(own_postgres: Postgres, tmp_path: Path) -> None:
@@ -67,12 +65,7 @@ async def test_a_postgres_restart_mid_ingestion_leaves_no_job_running(own_postgr
     worker = start_worker(service_env(), log)
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api()), base_url="http://sg.test") as api:
-            for path in files[:2]:
-                await push(api, tenant.token, path)
-            for _ in range(800):  # mid-ingestion: a job running on the worker
-                if (await _statuses(tenant.tenant_id))["running"]:
-                    break
-                await asyncio.sleep(0.025)
+            await push_until_running(api, tenant.token, files[:2], tenant_id=tenant.tenant_id, polls=800)
             await asyncio.to_thread(own_postgres.restart)
             back = time.monotonic()
             # the next request succeeds (the pool's dead connections are replaced, not handed out)
@@ -83,7 +76,7 @@ async def test_a_postgres_restart_mid_ingestion_leaves_no_job_running(own_postgr
             pushed = await push(api, tenant.token, files[2])
             deadline = back + 240
             while True:
-                counts = await _statuses(tenant.tenant_id)
+                counts = await job_statuses(tenant.tenant_id)
                 async with session_scope() as session:
                     uploads = await graph_queries.list_uploads(session, tenant_id=tenant.tenant_id)
                     latest = await job_queries.get_job_run(session, tenant_id=tenant.tenant_id,
@@ -91,10 +84,7 @@ async def test_a_postgres_restart_mid_ingestion_leaves_no_job_running(own_postgr
                 if latest.status == "succeeded" and not counts["queued"] + counts["running"] + counts["retrying"]:
                     break
                 assert time.monotonic() < deadline, (counts, latest.status, [u.status for u in uploads])
-                # what the sweeper's cron does past its grace (it also runs in the worker, every minute)
-                redis_client = get_redis()
-                await sweep_tenant(redis_client, tenant_id=tenant.tenant_id, live=await live_worker_ids(redis_client),
-                                   now=utcnow() + GRACE)
+                await sweep_past_grace(tenant.tenant_id)
                 await asyncio.sleep(1)
             settled_after = time.monotonic() - back
         assert worker.poll() is None

@@ -14,16 +14,22 @@ import pytest
 
 from jobs.auth import ratelimit
 from jobs.runtime.connections import close_connections, get_redis
-from jobs.runtime.monitor import live_worker_ids
-from jobs.tasks.sweeper import GRACE, sweep_tenant
 from models.db import dispose_engines, session_scope
 from models.queries import graph as graph_queries
-from models.queries import jobs as job_queries
 from models.settings import get_settings
-from models.types import utcnow
 from tests.builders import make_tenant
 from tests.integration.drift_support import push, rita_files
-from tests.integration.faults.services import RedisServer, restarts, service_env, start_worker, stop
+from tests.integration.faults.services import (
+    RedisServer,
+    job_statuses,
+    push_until_running,
+    restarts,
+    service_env,
+    start_worker,
+    stop,
+    sweep_past_grace,
+    use_services,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -32,11 +38,7 @@ pytestmark = pytest.mark.integration
 async def own_redis(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RedisServer]:
     server = RedisServer(tmp_path / "redis")
     server.start()
-    monkeypatch.setenv("SG_DATABASE_URL", pg_url)
-    monkeypatch.setenv("SG_REDIS_URL", server.url)
-    monkeypatch.setenv("SG_ENV", "test")
-    monkeypatch.setenv("SG_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
+    use_services(monkeypatch, tmp_path / "data", database_url=pg_url, redis_url=server.url)
     try:
         yield server
     finally:
@@ -44,17 +46,6 @@ async def own_redis(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         await dispose_engines()
         server.kill()
         get_settings.cache_clear()
-
-
-async def _statuses(tenant_id: int) -> dict[str, int]:
-    async with session_scope() as session:
-        return await job_queries.count_job_runs_by_status(session, tenant_id=tenant_id)
-
-
-async def _sweep(tenant_id: int) -> None:
-    """What the sweeper's cron does a minute later, past its grace (the cron itself runs in the worker too)."""
-    redis = get_redis()
-    await sweep_tenant(redis, tenant_id=tenant_id, live=await live_worker_ids(redis), now=utcnow() + GRACE)
 
 
 async def test_a_redis_restart_during_ingestion_loses_no_upload(own_redis: RedisServer, tmp_path: Path) -> None:
@@ -65,12 +56,7 @@ async def test_a_redis_restart_during_ingestion_loses_no_upload(own_redis: Redis
     worker = start_worker(service_env(), tmp_path / "worker.log")
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api()), base_url="http://sg.test") as api:
-            for path in files[:3]:
-                await push(api, tenant.token, path)
-            for _ in range(400):  # mid-ingestion: a job running on the worker
-                if (await _statuses(tenant.tenant_id))["running"]:
-                    break
-                await asyncio.sleep(0.025)
+            await push_until_running(api, tenant.token, files[:3], tenant_id=tenant.tenant_id, polls=400)
             own_redis.kill()
             # while Redis is down: files are still accepted, and limits count in this process
             for path in files[3:5]:
@@ -83,14 +69,14 @@ async def test_a_redis_restart_during_ingestion_loses_no_upload(own_redis: Redis
             await push(api, tenant.token, files[5])
             deadline = back + 240
             while True:
-                counts = await _statuses(tenant.tenant_id)
+                counts = await job_statuses(tenant.tenant_id)
                 async with session_scope() as session:
                     uploads = await graph_queries.list_uploads(session, tenant_id=tenant.tenant_id)
                 if all(u.status == "ingested" for u in uploads) and not counts["queued"] + counts["running"] \
                         + counts["retrying"]:
                     break
                 assert time.monotonic() < deadline, (counts, [u.status for u in uploads])
-                await _sweep(tenant.tenant_id)
+                await sweep_past_grace(tenant.tenant_id)
                 await asyncio.sleep(1)
         recovered = time.monotonic() - back
         assert worker.poll() is None, "the supervisor itself ended"
