@@ -24,6 +24,7 @@ from tests.builders import bearer, make_tenant, settled
 from tests.conftest import SHARED_DATA
 from tests.fakes.git_providers import FakeProviders
 from tests.fakes.gitops_fixtures import configure, git, make_bare_repo, run_job
+from tests.integration.policy_support import generate
 from tests.unit.policy.test_policy_clusters import relabelled
 
 pytestmark = pytest.mark.integration
@@ -36,15 +37,6 @@ async def _two_clusters(client: httpx.AsyncClient, token: str, tmp_path: Path) -
     for path in (HUBBLE / "basic-sample-330-dns-flows.json", east):
         pushed = await client.post("/api/v1/flows?format=hubble", content=path.read_bytes(), headers=bearer(token))
         assert pushed.status_code == 202, pushed.text
-
-
-async def _generate(client: httpx.AsyncClient, token: str, tenant_id: int, body: dict[str, Any]) -> dict[str, Any]:
-    job = await client.post("/api/v1/policies/generate", json=body, headers=bearer(token))
-    assert job.status_code == 202, job.text
-    await settled(tenant_id)
-    run = (await client.get(f"/api/v1/jobs/{job.json()['job_id']}", headers=bearer(token))).json()
-    assert run["status"] == "succeeded", run
-    return dict(run["result"])
 
 
 async def _release_all(tenant_id: int) -> None:
@@ -64,7 +56,7 @@ async def test_two_clusters_get_two_exact_policy_sets_namespaces_and_bundles(
         await settled(a.tenant_id)
         wrong = await client.post("/api/v1/policies/generate", json={"cluster": "west"}, headers=bearer(a.token))
         assert wrong.status_code == 422 and "default, east" in wrong.json()["error"]["message"]
-        result = await _generate(client, a.token, a.tenant_id, {"last": 10})
+        result = await generate(client, a.token, a.tenant_id, {"last": 10})
     assert result["clusters"].keys() == {"default", "east"}
     assert all(one["exact"] and one["policies"] > 0 for one in result["clusters"].values())
     assert result["exact"] and not result["invalid"]

@@ -15,6 +15,7 @@ from models.queries import policies as policy_queries
 from models.queries import policy_windows
 from tests.builders import bearer, make_tenant, settled
 from tests.conftest import SHARED_DATA
+from tests.integration.policy_support import generate
 
 pytestmark = pytest.mark.integration
 BOOKINFO = SHARED_DATA / "hubble" / "basic-sample-400-l7-redirected-flows.json"
@@ -25,15 +26,6 @@ ZEEK_PERIOD = {"start": "2024-04-19T00:00:00Z", "end": "2024-04-19T01:00:00Z"}
 async def _push(client: httpx.AsyncClient, secret: str, fmt: str, body: bytes) -> None:
     pushed = await client.post(f"/api/v1/flows?format={fmt}", content=body, headers=bearer(secret))
     assert pushed.status_code == 202, pushed.text
-
-
-async def _generate(client: httpx.AsyncClient, secret: str, tenant_id: int, body: dict[str, Any]) -> dict[str, Any]:
-    answer = await client.post("/api/v1/policies/generate", json=body, headers=bearer(secret))
-    assert answer.status_code == 202, answer.text
-    await settled(tenant_id)
-    job = (await client.get(f"/api/v1/jobs/{answer.json()['job_id']}", headers=bearer(secret))).json()
-    assert job["status"] == "succeeded", job
-    return dict(job["result"])
 
 
 @pytest.mark.skipif(not (BOOKINFO.is_file() and ZEEK_HOUR.is_file()), reason="shared sample data absent")
@@ -51,15 +43,15 @@ async def test_generation_and_preview_read_the_windows_that_hold_the_traffic(
         assert choices.sources == ["hubble", "zeek_tsv"]
 
         # The newest window is Zeek's: generating from it alone says there is nothing to learn from.
-        zeek_only = await _generate(client, a.token, a.tenant_id, {"last": 1})
+        zeek_only = await generate(client, a.token, a.tenant_id, {"last": 1})
         assert zeek_only["no_workloads"] is True and zeek_only["policies"] == 0 and zeek_only["windows"] == 1
-        same = await _generate(client, a.token, a.tenant_id, ZEEK_PERIOD)
+        same = await generate(client, a.token, a.tenant_id, ZEEK_PERIOD)
         assert same["no_workloads"] is True and same["created"] == []
         # A period over both, or the Hubble source alone, learns from the one window holding workloads.
-        both = await _generate(client, a.token, a.tenant_id,
+        both = await generate(client, a.token, a.tenant_id,
                                {"start": "2021-01-01T00:00:00Z", "end": "2025-01-01T00:00:00Z"})
         assert both["windows"] == 3 and both["workload_windows"] == 1 and both["policies"] == 7 and both["exact"]
-        hubble = await _generate(client, a.token, a.tenant_id, {"start": "2021-01-01T00:00:00Z",
+        hubble = await generate(client, a.token, a.tenant_id, {"start": "2021-01-01T00:00:00Z",
                                                                  "end": "2025-01-01T00:00:00Z", "source": "hubble"})
         assert hubble["windows"] == 1 and hubble["created"] == [] and hubble["unchanged"] == 7
 
