@@ -22,17 +22,8 @@ from models.settings import get_settings
 from tests.builders import bearer, make_tenant
 from tests.conftest import TEST_REDIS_URL
 from tests.integration.drift_support import push, rita_files
-from tests.integration.faults.services import (
-    Postgres,
-    job_statuses,
-    push_until_running,
-    restarts,
-    service_env,
-    start_worker,
-    stop,
-    sweep_past_grace,
-    use_services,
-)
+from tests.integration.faults import services
+from tests.integration.faults.services import Postgres, restarts, service_env, start_worker, stop
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +36,7 @@ async def own_postgres(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Async
         cluster.create_database("sg")
         url = cluster.url("sg")
         await asyncio.to_thread(migrate.upgrade, url)
-        use_services(monkeypatch, tmp_path / "data", database_url=url, redis_url=TEST_REDIS_URL)
+        services.use_services(monkeypatch, tmp_path / "data", database_url=url, redis_url=TEST_REDIS_URL)
         redis.Redis.from_url(TEST_REDIS_URL).flushdb()
         yield cluster
     finally:
@@ -65,7 +56,7 @@ async def test_a_postgres_restart_mid_ingestion_leaves_no_job_running(own_postgr
     worker = start_worker(service_env(), log)
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api()), base_url="http://sg.test") as api:
-            await push_until_running(api, tenant.token, files[:2], tenant_id=tenant.tenant_id, polls=800)
+            await services.push_until_running(api, tenant.token, files[:2], tenant_id=tenant.tenant_id, polls=800)
             await asyncio.to_thread(own_postgres.restart)
             back = time.monotonic()
             # the next request succeeds (the pool's dead connections are replaced, not handed out)
@@ -76,7 +67,7 @@ async def test_a_postgres_restart_mid_ingestion_leaves_no_job_running(own_postgr
             pushed = await push(api, tenant.token, files[2])
             deadline = back + 240
             while True:
-                counts = await job_statuses(tenant.tenant_id)
+                counts = await services.job_statuses(tenant.tenant_id)
                 async with session_scope() as session:
                     uploads = await graph_queries.list_uploads(session, tenant_id=tenant.tenant_id)
                     latest = await job_queries.get_job_run(session, tenant_id=tenant.tenant_id,
@@ -84,7 +75,7 @@ async def test_a_postgres_restart_mid_ingestion_leaves_no_job_running(own_postgr
                 if latest.status == "succeeded" and not counts["queued"] + counts["running"] + counts["retrying"]:
                     break
                 assert time.monotonic() < deadline, (counts, latest.status, [u.status for u in uploads])
-                await sweep_past_grace(tenant.tenant_id)
+                await services.sweep_past_grace(tenant.tenant_id)
                 await asyncio.sleep(1)
             settled_after = time.monotonic() - back
         assert worker.poll() is None

@@ -19,17 +19,8 @@ from models.queries import graph as graph_queries
 from models.settings import get_settings
 from tests.builders import make_tenant
 from tests.integration.drift_support import push, rita_files
-from tests.integration.faults.services import (
-    RedisServer,
-    job_statuses,
-    push_until_running,
-    restarts,
-    service_env,
-    start_worker,
-    stop,
-    sweep_past_grace,
-    use_services,
-)
+from tests.integration.faults import services
+from tests.integration.faults.services import RedisServer, restarts, service_env, start_worker, stop
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +29,7 @@ pytestmark = pytest.mark.integration
 async def own_redis(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RedisServer]:
     server = RedisServer(tmp_path / "redis")
     server.start()
-    use_services(monkeypatch, tmp_path / "data", database_url=pg_url, redis_url=server.url)
+    services.use_services(monkeypatch, tmp_path / "data", database_url=pg_url, redis_url=server.url)
     try:
         yield server
     finally:
@@ -56,7 +47,7 @@ async def test_a_redis_restart_during_ingestion_loses_no_upload(own_redis: Redis
     worker = start_worker(service_env(), tmp_path / "worker.log")
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api()), base_url="http://sg.test") as api:
-            await push_until_running(api, tenant.token, files[:3], tenant_id=tenant.tenant_id, polls=400)
+            await services.push_until_running(api, tenant.token, files[:3], tenant_id=tenant.tenant_id, polls=400)
             own_redis.kill()
             # while Redis is down: files are still accepted, and limits count in this process
             for path in files[3:5]:
@@ -69,14 +60,14 @@ async def test_a_redis_restart_during_ingestion_loses_no_upload(own_redis: Redis
             await push(api, tenant.token, files[5])
             deadline = back + 240
             while True:
-                counts = await job_statuses(tenant.tenant_id)
+                counts = await services.job_statuses(tenant.tenant_id)
                 async with session_scope() as session:
                     uploads = await graph_queries.list_uploads(session, tenant_id=tenant.tenant_id)
                 if all(u.status == "ingested" for u in uploads) and not counts["queued"] + counts["running"] \
                         + counts["retrying"]:
                     break
                 assert time.monotonic() < deadline, (counts, [u.status for u in uploads])
-                await sweep_past_grace(tenant.tenant_id)
+                await services.sweep_past_grace(tenant.tenant_id)
                 await asyncio.sleep(1)
         recovered = time.monotonic() - back
         assert worker.poll() is None, "the supervisor itself ended"
