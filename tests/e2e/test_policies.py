@@ -16,6 +16,7 @@ from tests.e2e.conftest import login
 
 pytestmark = pytest.mark.e2e
 BOOKINFO = SHARED_DATA / "hubble" / "basic-sample-400-l7-redirected-flows.json"
+BOOKINFO_COVERAGE = '[id="coverage-kind-kind/bookinfo"]'
 ZEEK_HOUR = SHARED_DATA / "zeek" / "rita-missing-host" / "2024-04-21" / "conn.23_00_00-00_00_00.log.gz"
 
 
@@ -55,6 +56,14 @@ async def _close(page: Page) -> None:
     await expect(page.get_by_role("dialog")).to_have_count(0, timeout=10_000)
 
 
+async def _coverage_drawn(page: Page, namespace: str) -> None:
+    """The coverage plot holds a bar labelled `namespace` and plotly drew it."""
+    await page.wait_for_function(
+        "(ns) => { const gd = document.querySelector('#coverage-chart.js-plotly-plot, #coverage-chart .js-plotly-plot');"
+        " return gd && gd.data && gd.data.length === 1 && gd.data[0].y.includes(ns) && gd.querySelector('.main-svg'); }",
+        arg=namespace, timeout=20_000)
+
+
 async def _confirm(page: Page, button: str, reason: str = "") -> None:
     await page.click(button)
     if reason:
@@ -77,7 +86,11 @@ async def test_generate_submit_review_and_approve(browser: Browser, live_app: Li
     await expect(admin.locator("#policies-table")).to_contain_text("flows in 1 window(s)")
     await expect(admin.locator("#policies-table")).to_contain_text("too short")
     await admin.screenshot(path=str(live_app.log_dir / "policies-generated.png"), full_page=True)
-    await expect(admin.locator("#coverage-bookinfo")).to_contain_text("0 of")
+    # the capture's pods are in cluster kind-kind: coverage is per (cluster, namespace), named kind-kind/bookinfo
+    await expect(admin.locator(BOOKINFO_COVERAGE)).to_contain_text("0 of")
+    # the coverage plot (state.figures.coverage_figure) is drawn: a bar per namespace, and nothing covered yet
+    await _coverage_drawn(admin, "kind-kind/bookinfo")
+    await expect(admin.locator("#coverage-chart")).to_contain_text("No data to draw")
 
     for name in ("sg-details-v1", "sg-ratings-v1"):
         await _open(admin, name)
@@ -120,7 +133,9 @@ async def test_generate_submit_review_and_approve(browser: Browser, live_app: Li
     viewer = await login(browser, live_app, "viewer@delta.test", path="/policies")
     await expect(viewer.locator("#policies-table")).to_contain_text("sg-details-v1", timeout=20_000)
     await expect(viewer.locator("#policy-generate")).to_have_count(0)
-    await expect(viewer.locator("#coverage-bookinfo")).not_to_contain_text(" 0 of", timeout=10_000)
+    await expect(viewer.locator(BOOKINFO_COVERAGE)).not_to_contain_text(" 0 of", timeout=10_000)
+    await _coverage_drawn(viewer, "kind-kind/bookinfo")
+    await expect(viewer.locator("#coverage-chart")).not_to_contain_text("No data to draw")
     bravo = await login(browser, live_app, "admin@bravo.test", path="/policies")
     await expect(bravo.locator("#policies-empty")).to_be_visible(timeout=20_000)
 
