@@ -66,6 +66,9 @@ def coverage_figure(rows: Sequence[Mapping[str, Any]]) -> go.Figure:
                          xaxis={"range": [0, 100], "title": "% of observed edges under approved policies"},
                          template="plotly_white")
     if rows and not any(percents):
+        # Above the plot, not over it: the bars' "0 of N edges covered" labels sit where its middle would be.
         figure.add_annotation(text="No data to draw: no approved or deployed policy covers any edge yet",
-                              xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False, font={"size": 13})
+                              xref="paper", yref="paper", x=0, xanchor="left", y=1, yanchor="bottom",
+                              showarrow=False, font={"size": 13})
+        figure.update_layout(margin={"t": 30})
     return figure

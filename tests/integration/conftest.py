@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,10 @@ from jobs import worker as worker_settings
 from jobs.runtime.connections import get_redis
 from jobs.runtime.constants import WORKER_KEY_PATTERN
 from jobs.runtime.queues import INTERACTIVE
-from tests.conftest import TEST_REDIS_URL
+from models import migrate
+from models.db import dispose_engines
+from models.settings import get_settings
+from tests.conftest import TEST_REDIS_URL, create_database, drop_database
 
 
 @pytest.fixture
@@ -74,3 +77,25 @@ async def running_worker(extra_jobs: list[Any] | None = None) -> AsyncIterator[W
 @pytest.fixture
 def worker_factory(app_ctx: str) -> Callable[..., contextlib.AbstractAsyncContextManager[Worker]]:
     return running_worker
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh, migrated database of either kind, which every settings read points at."""
+    postgres = request.param == "postgresql"
+    url = asyncio.run(create_database()) if postgres else f"sqlite+aiosqlite:///{tmp_path / 'sg.db'}"
+    migrate.upgrade(url)
+    for name, value in (("SG_DATABASE_URL", url), ("SG_REDIS_URL", TEST_REDIS_URL), ("SG_ENV", "test")):
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    yield request.param
+    get_settings.cache_clear()
+    if postgres:
+        asyncio.run(drop_database(url))
+
+
+@pytest.fixture
+async def db(backend: str) -> AsyncIterator[str]:
+    """The backend's name; its engines are disposed afterwards."""
+    yield backend
+    await dispose_engines()

@@ -3,12 +3,9 @@ database: the upsert and the links use each dialect's ON CONFLICT)."""
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, get_args
 
 import pytest
@@ -16,8 +13,7 @@ from sqlmodel import col, select
 
 from jobs.engines.detect.records import DIRECTIONS as DETECT_DIRECTIONS
 from jobs.engines.detect.records import Kind as DetectKind
-from models import migrate
-from models.db import dispose_engines, session_scope
+from models.db import session_scope
 from models.drift import EVENT_KINDS, DriftEvent, Feedback
 from models.errors import NotFound
 from models.incidents import DIRECTIONS, IncidentRow, incident_totals
@@ -26,35 +22,12 @@ from models.public.incidents import IncidentDetailPublic, IncidentPublic
 from models.queries import drift as drift_queries
 from models.queries import drift_store, tenancy
 from models.queries import incidents as q
-from models.settings import get_settings
 from tests.builders import make_tenant
-from tests.conftest import TEST_REDIS_URL, create_database, drop_database
 from tests.integration.drift_support import fake_event, seed_events
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 11, 30, tzinfo=UTC)
 HOUR = timedelta(hours=1)
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh, migrated database of either kind, which every settings read points at."""
-    postgres = request.param == "postgresql"
-    url = asyncio.run(create_database()) if postgres else f"sqlite+aiosqlite:///{tmp_path / 'sg.db'}"
-    migrate.upgrade(url)
-    for name, value in (("SG_DATABASE_URL", url), ("SG_REDIS_URL", TEST_REDIS_URL), ("SG_ENV", "test")):
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    yield request.param
-    get_settings.cache_clear()
-    if postgres:
-        asyncio.run(drop_database(url))
-
-
-@pytest.fixture
-async def db(backend: str) -> AsyncIterator[str]:
-    yield backend
-    await dispose_engines()
 
 
 def row(key: str = "scan|inbound|10.0.0.0/24|", *, first_seen: datetime = T0, **changes: Any) -> IncidentRow:

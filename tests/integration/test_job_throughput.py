@@ -1,5 +1,6 @@
 """Runs finished per minute by status (the Jobs page's throughput chart) and the ingest results the Sources page
-reads its skip reasons from, against real PostgreSQL; each tenant sees only its own (issue 21)."""
+reads its skip reasons from, on PostgreSQL and on SQLite (the embedded default: the demo's Jobs page failed there on
+PostgreSQL's date_trunc); each tenant sees only its own (issue 21)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from models.queries import jobs as job_queries
 from models.types import utcnow
 from tests.builders import make_tenant
 
-pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("app_ctx")]
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("db")]
 
 
 async def _finish(tenant_id: int, name: str, status: str, minutes_ago: float, result: dict[str, object] | None = None,
