@@ -15,9 +15,12 @@ from jobs.engines.report.markdown import render_markdown
 from jobs.engines.report.model import FORMATS, ReportData
 from jobs.engines.report.pdf import render_pdf
 from jobs.runtime.reports import build_report
+from models.db import session_scope
 from models.errors import Invalid
+from models.queries import drift_stats
 from models.types import utcnow
 from state.base import AppState, guarded
+from state.overview import data_end
 
 MIME = {"md": "text/markdown", "json": "application/json", "pdf": "application/pdf"}
 DEFAULT_DAYS = 7
@@ -64,10 +67,15 @@ class ReportsState(AppState):
     @rx.event
     @guarded("viewer")
     async def load(self) -> None:
-        """The period from the link (`?from=…&to=…`, as a digest's link gives it) or the last seven days, and its
+        """The period from the link (`?from=…&to=…`, as a digest's link gives it) or the seven days that end with
+        the newest data (today, or the newest snapshot's day when the flows are older, as on the Overview), and its
         preview."""
         params = self.router.url.query_parameters
         today = utcnow().date()
+        if not params.get("from") or not params.get("to"):
+            async with session_scope() as session:
+                kpis = await drift_stats.drift_kpis(session, tenant_id=self._tenant_id)
+            today = data_end(kpis.get("last_snapshot_at")).date()
         self.start_day = str(params.get("from") or (today - timedelta(days=DEFAULT_DAYS - 1)).isoformat())[:10]
         to = str(params.get("to") or "")
         self.end_day = to[:10] or today.isoformat()
