@@ -32,7 +32,8 @@ def _summary(data: ReportData) -> list[str]:
 
 def _incident(rank: int, incident: ReportIncident) -> list[str]:
     title = f"### {rank}. [{incident.severity.upper()}] {incident.kind.replace('_', ' ')} — {_cell(incident.entity)}"
-    facts = (f"{incident.direction}, {incident.status}, score {incident.score:.0f}, {incident.events:,} events, "
+    events = f"{incident.events:,} event" + ("" if incident.events == 1 else "s")
+    facts = (f"{incident.direction}, {incident.status}, score {incident.score:.0f}, {events}, "
              f"{_time(incident.first_seen)} – {_time(incident.last_seen)} UTC")
     if incident.namespaces:
         facts += f", namespaces {', '.join(incident.namespaces)}"
