@@ -6,6 +6,7 @@ it ("s3"), or leaves the store the data folder ("local"). Test modules import th
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -73,15 +74,21 @@ def start_moto(port: int) -> subprocess.Popen[bytes]:
     return process
 
 
-@pytest.fixture(scope="session")
-def moto_s3() -> Iterator[MotoServer]:
-    port = free_port()
+@contextlib.contextmanager
+def moto_server(port: int) -> Iterator[MotoServer]:
+    """moto's S3 server on 127.0.0.1:`port` for the block."""
     process = start_moto(port)
     try:
         yield MotoServer(f"http://127.0.0.1:{port}")
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def moto_s3() -> Iterator[MotoServer]:
+    with moto_server(free_port()) as server:
+        yield server
 
 
 def use_bucket(monkeypatch: pytest.MonkeyPatch, server: MotoServer, prefix: str = "sg") -> str:

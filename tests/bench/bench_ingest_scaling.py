@@ -46,7 +46,6 @@ from tests.e2e.replica_support import (  # noqa: E402
     bucket_env,
     build_frontend,
     cluster_env,
-    moto_server,
     start_backend,
     start_balancer,
     start_worker,
@@ -54,6 +53,7 @@ from tests.e2e.replica_support import (  # noqa: E402
     wait_answering,
     wait_workers,
 )
+from tests.s3server import moto_server  # noqa: E402
 
 RITA = SHARED_DATA / "zeek" / "rita-missing-host"
 SENSOR = "64.225.56.201"

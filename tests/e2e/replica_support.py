@@ -14,7 +14,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import cast
 
@@ -24,7 +24,7 @@ import redis
 from dashboard.replicas import alive_key
 from jobs.runtime.constants import WORKER_KEY_PATTERN
 from tests.conftest import ROOT
-from tests.s3server import CREDENTIALS, MotoServer, start_moto
+from tests.s3server import CREDENTIALS, MotoServer
 
 TOKEN_RECORD = "token_manager_socket_record_{}"  # Reflex's record of which instance holds a tab's socket
 # A worker process per ARQ settings class of jobs.worker.
@@ -98,17 +98,6 @@ def cluster_env(*, db_url: str, redis_url: str, lb_port: int, web_ports: Mapping
 def bucket_env(server: MotoServer) -> dict[str, str]:
     """Environment that points the store at a fresh bucket of `server`."""
     return {**CREDENTIALS, "AWS_ENDPOINT_URL": server.endpoint, "SG_STORE_URL": f"s3://{server.new_bucket()}/sg"}
-
-
-@contextlib.contextmanager
-def moto_server(port: int) -> Iterator[MotoServer]:
-    """moto's S3 server on 127.0.0.1:`port` for the block."""
-    process = start_moto(port)
-    try:
-        yield MotoServer(f"http://127.0.0.1:{port}")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def build_frontend(env: Mapping[str, str], logs: Path) -> float:

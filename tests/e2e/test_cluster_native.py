@@ -38,7 +38,6 @@ from tests.e2e.replica_support import (
     build_frontend,
     cluster_env,
     kill,
-    moto_server,
     start_backend,
     start_balancer,
     start_worker,
@@ -46,6 +45,7 @@ from tests.e2e.replica_support import (
     wait_answering,
     wait_workers,
 )
+from tests.s3server import moto_server
 
 pytestmark = pytest.mark.e2e
 TENANT = "cluster"
