@@ -21,7 +21,7 @@ from tests.integration import test_incident_queries as incident_tests
 from tests.integration.drift_support import fake_event
 
 pytestmark = pytest.mark.integration
-backend, db, row = incident_tests.backend, incident_tests.db, incident_tests.row
+row = incident_tests.row
 T0 = datetime(2026, 11, 30, tzinfo=UTC)
 
 

@@ -23,7 +23,7 @@ from tests.integration import test_incident_queries as incident_tests
 
 pytestmark = pytest.mark.integration
 # a fresh, migrated PostgreSQL or SQLite database per test, as the incident queries are tested
-backend, db, row = incident_tests.backend, incident_tests.db, incident_tests.row
+row = incident_tests.row
 SLACK = {"url": "https://hooks.slack.com/services/T000/B000/XXXXSECRET"}
 
 

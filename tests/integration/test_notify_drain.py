@@ -24,7 +24,7 @@ from tests.integration import test_incident_queries as incident_tests
 from tests.integration.notify_receivers import HttpReceiver, syslog_receiver
 
 pytestmark = pytest.mark.integration
-backend, db, row = incident_tests.backend, incident_tests.db, incident_tests.row
+row = incident_tests.row
 ALLOWED = "127.0.0.1,hooks.slack.test,acme.atlassian.test,hooks.example.test"
 
 

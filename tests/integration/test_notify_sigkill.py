@@ -22,11 +22,9 @@ from models.notifications import NotificationDelivery
 from models.queries import notifications as q
 from models.settings import get_settings
 from tests.builders import make_tenant
-from tests.integration import test_incident_queries as incident_tests
 from tests.integration.test_notify_drain import _all, _incidents
 
 pytestmark = pytest.mark.integration
-backend, db = incident_tests.backend, incident_tests.db
 
 
 class _Hook(BaseHTTPRequestHandler):

@@ -26,11 +26,9 @@ from models.queries import notifications as q
 from models.queries import report_schedule
 from models.settings import get_settings
 from tests.builders import make_tenant
-from tests.integration import test_incident_queries as incident_tests
 from tests.integration.report_support import DAY, seed_day
 
 pytestmark = pytest.mark.integration
-backend, db = incident_tests.backend, incident_tests.db
 
 
 class _Receiver(BaseHTTPRequestHandler):
