@@ -78,3 +78,35 @@ class Edge(SQLModel, table=True):
     rejected: int = 0
     first_seen: datetime = Field(sa_column=ts_column(nullable=False))
     last_seen: datetime = Field(sa_column=ts_column(nullable=False))
+
+
+# the file names stored when none was given: by POST /api/v1/flows without ?filename=, and by this page
+UNNAMED_REST = "api-upload"
+UNNAMED = (UNNAMED_REST, "upload")
+
+
+def shown_time(stamp: datetime | str | None) -> str:
+    """A moment as the pages show it: `2026-12-05 08:41`."""
+    if stamp is None:
+        return ""
+    moment = datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def size_text(size: int) -> str:
+    """A byte count as people read it: 512 B, 3.4 KB, 12 MB, 1.2 GB."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" or value >= 10 else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def upload_name(upload: FlowUpload) -> str:
+    """The name an upload is shown by: its file's name, or for a REST push without one (stored as
+    `UNNAMED_REST`) what it is: "REST upload 2026-12-05 08:41 (zeek, 12 MB)"."""
+    if upload.filename and upload.filename not in UNNAMED:
+        return upload.filename
+    how = "REST upload" if upload.filename == UNNAMED_REST else "Upload"
+    return f"{how} {shown_time(upload.created_at)} ({upload.source_format}, {size_text(upload.size_bytes)})"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
 
 import reflex as rx
@@ -13,7 +12,7 @@ from jobs.engines.flows.formats import FORMAT_ALIASES
 from jobs.engines.flows.result import explain_skips
 from jobs.runtime.uploads import EmptyUpload, UploadTooLarge, receive_upload
 from models.db import session_scope
-from models.graph import FlowUpload
+from models.graph import FlowUpload, shown_time, upload_name
 from models.public.graph import SnapshotPublic
 from models.queries import graph as graph_queries
 from models.queries import jobs as job_queries
@@ -27,37 +26,6 @@ from state.tokens import TokensState
 SHOWN = 50
 UPLOAD_ID = "flow-files"
 CHUNK = 1 << 20
-# the file names stored when none was given: by POST /api/v1/flows without ?filename=, and by this page
-UNNAMED_REST = "api-upload"
-UNNAMED = (UNNAMED_REST, "upload")
-
-
-def _when(stamp: datetime | str | None) -> str:
-    if stamp is None:
-        return ""
-    moment = datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp
-    return moment.strftime("%Y-%m-%d %H:%M")
-
-
-def size_text(size: int) -> str:
-    """A byte count as people read it: 512 B, 3.4 KB, 12 MB, 1.2 GB."""
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" or value >= 10 else f"{value:.1f} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")
-
-
-def upload_name(upload: FlowUpload) -> str:
-    """The name an upload is shown by: its file's name, or for a REST push without one (stored as
-    `UNNAMED_REST`) what it is: "REST upload 2026-12-05 08:41 (zeek, 12 MB)"."""
-    if upload.filename and upload.filename not in UNNAMED:
-        return upload.filename
-    how = "REST upload" if upload.filename == UNNAMED_REST else "Upload"
-    return f"{how} {_when(upload.created_at)} ({upload.source_format}, {size_text(upload.size_bytes)})"
-
-
 def skipped_text(skipped: int, reasons: list[str]) -> str:
     """The skipped count above its reasons; empty when the one reason already says it (no count twice)."""
     return "" if len(reasons) == 1 and reasons[0].startswith(f"{skipped:,} ") else f"{skipped:,}"
@@ -71,7 +39,7 @@ def upload_row(upload: FlowUpload, result: dict[str, Any] | None = None) -> dict
         "id": str(upload.id), "filename": upload_name(upload), "format": upload.source_format,
         "status": upload.status, "accepted": f"{upload.rows_accepted:,}", "rejected": f"{upload.rows_rejected:,}",
         "skipped": skipped_text(upload.rows_skipped, reasons), "reason": upload.reason,
-        "when": _when(upload.created_at),
+        "when": shown_time(upload.created_at),
         "errors": [f"line {e['line']}: {e['reason']}" for e in upload.errors[:5]],
     }
 
@@ -80,7 +48,7 @@ def snapshot_row(snapshot: dict[str, Any]) -> dict[str, str]:
     """A snapshot (public shape) as the table shows it."""
     return {
         "id": str(snapshot["id"]),
-        "window": f"{_when(snapshot['window_start'])} → {_when(snapshot['window_end'])[-5:]}",
+        "window": f"{shown_time(snapshot['window_start'])} → {shown_time(snapshot['window_end'])[-5:]}",
         "window_start": snapshot["window_start"], "source": snapshot.get("source", ""),
         "nodes": f"{snapshot['nodes']:,}", "edges": f"{snapshot['edges']:,}", "status": snapshot["status"],
     }

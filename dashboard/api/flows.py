@@ -10,6 +10,7 @@ from dashboard.api.errors import ApiError
 from jobs.engines.flows.formats import FORMAT_ALIASES
 from jobs.runtime.uploads import EmptyUpload, QuotaExceeded, UploadTooLarge, receive_upload
 from models.errors import Invalid
+from models.graph import UNNAMED_REST
 from models.public.graph import UploadPublic
 from models.queries import graph as graph_queries
 
@@ -25,7 +26,7 @@ async def push_flows(request: Request, caller: Caller, format: str = "auto", fil
         raise Invalid(f"format must be one of {', '.join(FORMAT_ALIASES)}")
     try:
         upload, run = await receive_upload(
-            request.stream(), tenant_id=caller.tenant_id, filename=filename or "api-upload", fmt=format,
+            request.stream(), tenant_id=caller.tenant_id, filename=filename or UNNAMED_REST, fmt=format,
             created_by=caller.actor,
         )
     except QuotaExceeded as exc:

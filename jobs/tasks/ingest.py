@@ -25,6 +25,7 @@ from jobs.runtime.upload_store import (
 )
 from jobs.stores.flows import UploadWriter, align
 from models.db import session_scope
+from models.graph import upload_name
 from models.queries import graph as graph_queries
 from models.queries import tenancy
 from models.settings import get_settings
@@ -142,7 +143,7 @@ async def ingest_flows(ctx: dict[str, Any], *, tenant_id: int, upload_id: int) -
         tenant = await tenancy.get_tenant(session, tenant_id=tenant_id)
     if not await asyncio.to_thread(stored_upload_exists, upload.stored_path):
         raise PermanentJobError(f"the stored file of upload {upload_id} is missing")
-    await report_progress(ctx, fraction=0.05, message=f"parsing {upload.filename}")
+    await report_progress(ctx, fraction=0.05, message=f"parsing {upload_name(upload)}")
     try:
         # a local file: the stored one itself, or a copy of the object when the store is a bucket
         with ExitStack() as stack:

@@ -106,6 +106,8 @@ async def test_a_file_that_is_not_flows_is_rejected_with_a_reason(client: httpx.
     assert upload["status"] == "rejected" and upload["reason"]
     job = (await client.get(f"/api/v1/jobs/{pushed['job_id']}", headers=bearer(a.token))).json()
     assert job["status"] == "failed" and "rejected" in job["error"]
+    # a push without ?filename= is named for what it is in the run's last step, not by the stored "api-upload"
+    assert job["progress_message"].startswith("parsing REST upload ") and "api-upload" not in json.dumps(job)
     assert (await client.get("/api/v1/snapshots", headers=bearer(a.token))).json() == []
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from models.graph import FlowUpload
-from state.sources import size_text, upload_outcome, upload_row
+from models.graph import FlowUpload, size_text
+from state.sources import upload_outcome, upload_row
 
 WHEN = datetime(2026, 12, 5, 8, 41, tzinfo=UTC)
 
