@@ -24,6 +24,7 @@ from jobs.engines.drift.rows import baseline_edge_rows
 from jobs.engines.snapshot.types import EdgeRecord, NodeKind, NodeRecord
 from jobs.runtime.constants import baseline_lock_key
 from jobs.runtime.gcpause import without_gc
+from jobs.runtime.leases import lease
 from jobs.runtime.queue import enqueue_job
 from jobs.runtime.tracking import tracked
 from jobs.stores.snapshots import Fingerprint, load_engine_snapshot, sidecar_fingerprint
@@ -36,7 +37,6 @@ from models.queries import tenancy
 CACHE_SIZE = 8
 # Two windows per tenant (the one analysed and its predecessor) for a handful of busy tenants.
 SNAPSHOT_CACHE_SIZE = 4
-LOCK_SECONDS = 600
 CacheKey = tuple[int, int, tuple[tuple[int, Fingerprint], ...]]
 
 
@@ -172,7 +172,7 @@ async def baseline_of(
 async def store_baseline(ctx: dict[str, Any], tenant_id: int, baseline: Baseline) -> int:
     """Replace the tenant's `baseline` rows with `baseline`'s edges; returns how many."""
     rows = await asyncio.to_thread(without_gc(baseline_edge_rows), baseline)
-    lock = ctx["redis"].lock(baseline_lock_key(tenant_id), timeout=LOCK_SECONDS)
+    lock = lease(ctx["redis"], baseline_lock_key(tenant_id))
     async with lock, session_scope() as session:
         return await baseline_queries.replace_baselines(session, tenant_id=tenant_id, rows=rows)
 

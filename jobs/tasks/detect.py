@@ -33,6 +33,7 @@ from jobs.engines.detect.pipeline import DetectionState, detect_window
 from jobs.engines.detect.records import Finding
 from jobs.runtime.constants import detect_lock_key
 from jobs.runtime.home import home_of
+from jobs.runtime.leases import lease
 from jobs.runtime.tracking import report_progress, tracked
 from jobs.stores.detection import KEEP_SECONDS, StateMeta, home_hash, load_meta, load_state, save_state
 from jobs.stores.flows import read_connections
@@ -43,7 +44,6 @@ from models.graph import Snapshot as SnapshotRow
 from models.queries import drift_store, tenancy
 from models.tenancy import Tenant
 
-LOCK_SECONDS: Final = 1800
 # windows a job catches up at most; older missed ones are detected by their own jobs, as late windows
 MAX_CATCH_UP: Final = 96
 # windows remembered as done (by build): two days, so a job queued late still sees its window was detected
@@ -246,7 +246,7 @@ async def detect_incidents(ctx: dict[str, Any], *, tenant_id: int, snapshot_id: 
     publish; then queue drift detection of the snapshot (and of later ones when this one `changed`)."""
     tenant, row = await _inputs(tenant_id, snapshot_id)
     try:
-        async with ctx["redis"].lock(detect_lock_key(tenant_id), timeout=LOCK_SECONDS):
+        async with lease(ctx["redis"], detect_lock_key(tenant_id)):
             result = await _run(ctx, tenant, row, changed)
     finally:
         # a failed detection never withholds drift: its events are still worth an analyst's look

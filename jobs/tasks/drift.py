@@ -50,6 +50,7 @@ from jobs.runtime.constants import drift_lock_key
 from jobs.runtime.events import publish_event
 from jobs.runtime.gcpause import gc_paused
 from jobs.runtime.home import home_of
+from jobs.runtime.leases import lease
 from jobs.runtime.notify import NOTIFY_SEVERITIES, notify_high_severity
 from jobs.runtime.queue import enqueue_job
 from jobs.runtime.tracking import PermanentJobError, report_progress, tracked
@@ -68,7 +69,6 @@ from models.queries import whitelist as whitelist_queries
 from models.tenancy import Tenant
 from models.types import utcnow
 
-LOCK_SECONDS = 1800
 # Re-detections after an earlier window changed wait briefly, so a burst of builds shares one run.
 RECHECK_DEFER_SECONDS = 2.0
 LIVE_EVENTS_MAX = 500
@@ -254,7 +254,7 @@ async def detect_drift(ctx: dict[str, Any], *, tenant_id: int, snapshot_id: int)
     # A run allocates a few hundred thousand short-lived, cycle-free objects; with the collector on,
     # each collection they trigger rescans the worker's cached baselines (measured: a third of the run).
     with gc_paused():
-        async with ctx["redis"].lock(drift_lock_key(tenant_id, snapshot_id), timeout=LOCK_SECONDS):
+        async with lease(ctx["redis"], drift_lock_key(tenant_id, snapshot_id)):
             return await _detect(ctx, tenant_id, snapshot_id)
 
 

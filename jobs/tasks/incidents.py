@@ -34,11 +34,11 @@ from jobs.engines.detect.ranking import Feedback, Ranked, VerdictKind, rank_inci
 from jobs.engines.detect.records import Finding, Kind, as_direction
 from jobs.runtime.constants import incidents_lock_key
 from jobs.runtime.events import publish_event
+from jobs.runtime.leases import lease
 from models.incidents import Incident as IncidentModel
 from models.incidents import IncidentFeedback, IncidentRow, incident_totals
 from models.queries import incident_store
 
-LOCK_SECONDS: Final = 300
 # a fact's list (the scanners of a window, say) is kept to its first entries in events and totals
 MAX_FACT_ITEMS: Final = 100
 RANK_NOTE_MAX: Final = 300
@@ -61,7 +61,7 @@ class Folded:
 @contextlib.asynccontextmanager
 async def incident_lock(redis: Redis, tenant_id: int) -> AsyncIterator[None]:
     """Held around a fold's transaction: two folds never extend one incident at once."""
-    async with redis.lock(incidents_lock_key(tenant_id), timeout=LOCK_SECONDS):
+    async with lease(redis, incidents_lock_key(tenant_id)):
         yield
 
 

@@ -25,6 +25,7 @@ from jobs.engines.policy.clusters import generate_per_cluster, snapshot_clusters
 from jobs.engines.policy.proof import ProvenSet
 from jobs.engines.policy.union import Snapshot
 from jobs.runtime.events import publish_event
+from jobs.runtime.leases import lease
 from jobs.runtime.queue import enqueue_job
 from jobs.runtime.tracking import PermanentJobError, report_progress, tracked
 from jobs.tasks.baseline import WindowLoader
@@ -36,7 +37,6 @@ from models.queries import policies as policy_queries
 from models.queries import policy_windows
 from models.queries.policy_windows import ANY_SOURCE
 
-LOCK_SECONDS = 900
 MAX_UNION = 744  # a month of hourly windows
 PROGRESS_STEPS = 20
 
@@ -155,7 +155,7 @@ async def generate_policies(
     proven = _combined(sets)
     await report_progress(ctx, fraction=0.9, message=f"storing {len(proven.policies)} policies")
     drafts = [draft for name, one in sets.items() for draft in _drafts(name, one)]
-    async with ctx["redis"].lock(policy_lock_key(tenant_id), timeout=LOCK_SECONDS), session_scope() as session:
+    async with lease(ctx["redis"], policy_lock_key(tenant_id)), session_scope() as session:
         outcome = await policy_queries.store_generated(
             session, tenant_id=tenant_id, snapshot_ids=ids, drafts=drafts, actor=actor
         )

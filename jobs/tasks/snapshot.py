@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from jobs.engines.snapshot.builder import SnapshotAccumulator, WindowFrames
 from jobs.runtime.constants import snapshot_lock_key
 from jobs.runtime.events import publish_event
+from jobs.runtime.leases import lease
 from jobs.runtime.queue import enqueue_job
 from jobs.runtime.tracking import PermanentJobError, report_progress, tracked
 from jobs.stores.flows import align, formats_of, read_partials, window_files
@@ -27,8 +28,6 @@ from models.graph import Snapshot
 from models.public.graph import SnapshotPublic
 from models.queries import graph as graph_queries
 from models.queries import tenancy
-
-LOCK_SECONDS = 600
 
 
 def _build(files: list[str], window_start: datetime, window_seconds: int) -> WindowFrames:
@@ -81,7 +80,7 @@ async def build_snapshot(ctx: dict[str, Any], *, tenant_id: int, window_start: s
     seconds = tenant.window_seconds
     if start.tzinfo is None or align(start, seconds) != start:
         raise PermanentJobError(f"{window_start} is not the start of a {seconds} s window in UTC")
-    async with ctx["redis"].lock(snapshot_lock_key(tenant_id, int(start.timestamp())), timeout=LOCK_SECONDS):
+    async with lease(ctx["redis"], snapshot_lock_key(tenant_id, int(start.timestamp()))):
         files = window_files(tenant_id, start, seconds)
         if not files:
             return {"snapshot_id": None, "window_start": window_start, "note": "no flows in this window"}
