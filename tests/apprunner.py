@@ -24,6 +24,9 @@ from models import migrate
 from tests.conftest import ROOT, create_database, drop_database
 
 E2E_REDIS_URL = os.environ.get("SG_E2E_REDIS_URL", "redis://127.0.0.1:6379/10")
+# The multi-backend tests (replicas, native cluster, scaling bench) flush and queue jobs on a database of their
+# own: on the live app's, its worker would take their jobs and run them against another SQL database.
+CLUSTER_REDIS_URL = os.environ.get("SG_CLUSTER_REDIS_URL", "redis://127.0.0.1:6379/12")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
     "--disable-component-update", "--no-first-run", "--disable-sync",

@@ -40,7 +40,7 @@ import httpx  # noqa: E402
 import redis  # noqa: E402
 
 from models import migrate  # noqa: E402
-from tests.apprunner import E2E_REDIS_URL, free_port, seed_tenants, sg  # noqa: E402
+from tests.apprunner import CLUSTER_REDIS_URL, free_port, seed_tenants, sg  # noqa: E402
 from tests.conftest import SHARED_DATA, create_database, drop_database  # noqa: E402
 from tests.e2e.replica_support import (  # noqa: E402
     bucket_env,
@@ -114,7 +114,7 @@ def platform(store: str) -> Iterator[Platform]:
     logs = Path(tempfile.mkdtemp(prefix="sg-bench-scaling-"))
     lb_port, ports = free_port(), {"web1": free_port(), "web2": free_port()}
     with contextlib.ExitStack() as stack:
-        env = cluster_env(db_url="", redis_url=E2E_REDIS_URL, lb_port=lb_port, web_ports=ports, logs=logs)
+        env = cluster_env(db_url="", redis_url=CLUSTER_REDIS_URL, lb_port=lb_port, web_ports=ports, logs=logs)
         if store == "s3":
             env.update(bucket_env(stack.enter_context(moto_server(free_port()))))
         print(f"frontend built in {build_frontend(env, logs):.1f} s (logs in {logs})", flush=True)
@@ -172,7 +172,7 @@ def run(base: Platform, traffic: Traffic, workers: int, minutes: float, in_fligh
     """One run with `workers` worker processes on a fresh database and Redis DB."""
     db_url = asyncio.run(create_database())
     migrate.upgrade(db_url)
-    redis.Redis.from_url(E2E_REDIS_URL).flushdb()
+    redis.Redis.from_url(CLUSTER_REDIS_URL).flushdb()
     logs = base.logs / f"run-{workers}"
     logs.mkdir()
     env = {**base.env, "SG_DATABASE_URL": db_url, "SG_FLOW_PUSHES_PER_MINUTE": "100000"}
@@ -191,7 +191,7 @@ def run(base: Platform, traffic: Traffic, workers: int, minutes: float, in_fligh
             wait_answering(f"http://127.0.0.1:{port}", backends[name], logs / f"{name}.log")
         procs.append(balancer := start_balancer(env, logs))
         wait_answering(f"http://127.0.0.1:{base.lb_port}", balancer, logs / "haproxy.log")
-        wait_workers(E2E_REDIS_URL, workers)
+        wait_workers(CLUSTER_REDIS_URL, workers)
         pending, elapsed = asyncio.run(_drive(f"http://127.0.0.1:{base.lb_port}", token,
                                               db_url.replace("+asyncpg", ""), tenant_id, traffic,
                                               seconds=minutes * 60, in_flight=in_flight))

@@ -29,7 +29,7 @@ from playwright.async_api import Browser, Page, expect
 from jobs.runtime.queues import QUEUES
 from jobs.worker import CRON_JOBS
 from models import migrate
-from tests.apprunner import E2E_REDIS_URL, LiveApp, free_port, seed_tenants, sg
+from tests.apprunner import CLUSTER_REDIS_URL, LiveApp, free_port, seed_tenants, sg
 from tests.conftest import SHARED_DATA, create_database, drop_database
 from tests.e2e.conftest import login
 from tests.e2e.replica_support import (
@@ -92,12 +92,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     logs = tmp_path_factory.mktemp("cluster-logs")
     db_url = asyncio.run(create_database())
     migrate.upgrade(db_url)
-    redis.Redis.from_url(E2E_REDIS_URL).flushdb()
+    redis.Redis.from_url(CLUSTER_REDIS_URL).flushdb()
     lb_port, ports = free_port(), {"web1": free_port(), "web2": free_port()}
     procs: list[subprocess.Popen[bytes]] = []
     try:
         with moto_server(free_port()) as s3:
-            env = {**cluster_env(db_url=db_url, redis_url=E2E_REDIS_URL, lb_port=lb_port, web_ports=ports, logs=logs),
+            env = {**cluster_env(db_url=db_url, redis_url=CLUSTER_REDIS_URL, lb_port=lb_port, web_ports=ports, logs=logs),
                    **bucket_env(s3)}
             # Pub/sub channels are server-wide, not per Redis database: a tenant id no other test's tenant has
             # keeps other apps' events out of this tab's count (and this cluster's out of theirs).
@@ -117,7 +117,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
                 wait_answering(f"http://127.0.0.1:{port}", backends[name], logs / f"{name}.log")
             procs.append(balancer := start_balancer(env, logs))
             wait_answering(f"http://127.0.0.1:{lb_port}", balancer, logs / "haproxy.log")
-            wait_workers(E2E_REDIS_URL, len(WORKERS))
+            wait_workers(CLUSTER_REDIS_URL, len(WORKERS))
             timings["backends, balancer and workers up"] = time.monotonic() - mark
             yield Cluster(LiveApp(f"http://localhost:{lb_port}", env, logs, db_url), backends, workers, tenant_id,
                           timings)
@@ -204,7 +204,7 @@ async def test_a_cluster_builds_every_window_once_through_a_worker_and_a_web_rep
     await expect(page.locator("#tenant-name")).to_have_text(TENANT)
     await page.evaluate("window.__noReload = true")
     tab = str(await page.evaluate("window.sessionStorage.getItem('token')"))
-    while (doomed := backend_of(E2E_REDIS_URL, cluster.backends, tab)) is None:
+    while (doomed := backend_of(CLUSTER_REDIS_URL, cluster.backends, tab)) is None:
         assert time.monotonic() - began < 30, "the tab's socket is on no backend"
         await asyncio.sleep(0.1)
     survivor = next(name for name in cluster.backends if name != doomed)
@@ -227,7 +227,7 @@ async def test_a_cluster_builds_every_window_once_through_a_worker_and_a_web_rep
         # The tab's backend dies; the tab reconnects through the balancer to the other one, still signed in.
         mark = time.monotonic()
         kill(cluster.backends[doomed])
-        while backend_of(E2E_REDIS_URL, cluster.backends, tab) != survivor:
+        while backend_of(CLUSTER_REDIS_URL, cluster.backends, tab) != survivor:
             assert time.monotonic() - mark < 30, "the tab did not reconnect to the other backend within 30 s"
             await asyncio.sleep(0.1)
         timings[f"tab back on {survivor} after SIGKILL of {doomed}"] = time.monotonic() - mark
@@ -272,7 +272,7 @@ async def test_a_cluster_builds_every_window_once_through_a_worker_and_a_web_rep
         await connection.close()
     # ARQ holds nothing but the cron entries it queues ahead of their slot (job id `<cron name>:<ms>`)
     crons = {job.name for job in CRON_JOBS}
-    queued = [cast(list[bytes], redis.Redis.from_url(E2E_REDIS_URL).zrange(queue, 0, -1)) for queue in QUEUES]
+    queued = [cast(list[bytes], redis.Redis.from_url(CLUSTER_REDIS_URL).zrange(queue, 0, -1)) for queue in QUEUES]
     arq_left = [job for jobs in queued for job in jobs if job.decode().split(":")[0] not in crons]
 
     print("cluster timings: " + "; ".join(f"{what} {seconds:.1f} s" for what, seconds in timings.items()))

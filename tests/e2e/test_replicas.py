@@ -27,7 +27,7 @@ from playwright.async_api import Browser, Page, expect
 from jobs.runtime.constants import events_channel
 from jobs.runtime.events import encode_event
 from models import migrate
-from tests.apprunner import E2E_REDIS_URL, LiveApp, free_port, seed_tenants
+from tests.apprunner import CLUSTER_REDIS_URL, LiveApp, free_port, seed_tenants
 from tests.conftest import ROOT, create_database, drop_database
 from tests.e2e.conftest import login
 from tests.e2e.replica_support import backend_of, stop, wait_answering
@@ -51,10 +51,10 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
     logs = tmp_path_factory.mktemp("replica-logs")
     db_url = asyncio.run(create_database())
     migrate.upgrade(db_url)
-    redis.Redis.from_url(E2E_REDIS_URL).flushdb()
+    redis.Redis.from_url(CLUSTER_REDIS_URL).flushdb()
     lb_port, ports = free_port(), {"web1": free_port(), "web2": free_port()}
     env = {
-        **os.environ, "SG_DATABASE_URL": db_url, "SG_REDIS_URL": E2E_REDIS_URL, "SG_WEB_PORT": str(lb_port),
+        **os.environ, "SG_DATABASE_URL": db_url, "SG_REDIS_URL": CLUSTER_REDIS_URL, "SG_WEB_PORT": str(lb_port),
         "SG_ENV": "test", "SG_DATA_DIR": str(logs / "data"),
         "PATH": f"{ROOT / '.tools/node_modules/.bin'}:{ROOT / '.venv/bin'}:{os.environ['PATH']}",
         "REFLEX_USE_SYSTEM_BUN": "1", "REFLEX_CHECK_LATEST_VERSION": "0", "TELEMETRY_ENABLED": "false",
@@ -103,7 +103,7 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
 
 
 def _backend_of(replicas: Replicas, token: str) -> str | None:
-    return backend_of(E2E_REDIS_URL, replicas.backends, token)
+    return backend_of(CLUSTER_REDIS_URL, replicas.backends, token)
 
 
 async def _token(page: Page) -> str:
@@ -124,7 +124,7 @@ async def _wait_count(page: Page, expected: int) -> None:
 def _publish(replicas: Replicas, marker: str) -> int:
     """A live event on alpha's channel; returns how many backends' subscribers took it."""
     body = encode_event(replicas.tenant_id, "replica.check", {"id": marker})
-    return cast(int, redis.Redis.from_url(E2E_REDIS_URL).publish(events_channel(replicas.tenant_id), body))
+    return cast(int, redis.Redis.from_url(CLUSTER_REDIS_URL).publish(events_channel(replicas.tenant_id), body))
 
 
 @pytest.mark.timeout(900)  # the one frontend build waits for the other e2e sessions' builds (the .web lock)
