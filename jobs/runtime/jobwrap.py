@@ -13,6 +13,7 @@ from typing import Any
 from jobs.runtime.logs import job_id_var, job_run_id_var, tenant_id_var
 from jobs.runtime.metrics import observe_job, observe_wait
 from jobs.runtime.queues import INTERACTIVE, current_queue, label_of
+from jobs.runtime.redact import safe_error
 
 log = logging.getLogger("secureguard.jobs")
 
@@ -31,11 +32,17 @@ def enter_job(ctx: dict[str, Any], *, tenant_id: int | None, job_run_id: int | N
     return queue
 
 
-def job_ended(name: str, queue: str, status: str, seconds: float, result: dict[str, Any] | None = None) -> None:
-    """Count an ended run for /metrics and log it (with the tenant and job ids of the context)."""
+def job_ended(
+    name: str, queue: str, status: str, seconds: float, result: dict[str, Any] | None = None, *, error: str = ""
+) -> None:
+    """Count an ended run for /metrics and log it (with the tenant and job ids of the context); a run that did not
+    succeed is logged as a warning with its error, so an operator reading the log sees why it is retried."""
     observe_job(name, label_of(queue), status, seconds, result)
-    log.info("job %s %s in %.3f s", name, status, seconds,
-             extra={"job_name": name, "queue": label_of(queue), "status": status, "seconds": round(seconds, 3)})
+    extra = {"job_name": name, "queue": label_of(queue), "status": status, "seconds": round(seconds, 3)}
+    if error:
+        log.warning("job %s %s in %.3f s: %s", name, status, seconds, error, extra={**extra, "error": error})
+    else:
+        log.info("job %s %s in %.3f s", name, status, seconds, extra=extra)
 
 
 CronFn = Callable[[dict[str, Any]], Awaitable[Any]]
@@ -50,8 +57,9 @@ def observed_cron(fn: CronFn, name: str) -> CronFn:
         started = time.monotonic()
         try:
             result = await fn(ctx)
-        except BaseException:
-            job_ended(name, queue, "failed", time.monotonic() - started)
+        except BaseException as exc:
+            error = safe_error(f"{type(exc).__name__}: {exc}")
+            job_ended(name, queue, "failed", time.monotonic() - started, error=error)
             raise
         job_ended(name, queue, "succeeded", time.monotonic() - started, result if isinstance(result, dict) else None)
         return result

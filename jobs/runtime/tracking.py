@@ -110,8 +110,8 @@ def tracked(*, timeout: float, max_tries: int = 3, backoff: float = 2.0) -> Call
                 return {"skipped": started.status}
             clock = time.monotonic()
 
-            def ended(status: str, result: dict[str, Any] | None = None) -> None:
-                job_ended(fn.__name__, queue, status, time.monotonic() - clock, result)
+            def ended(status: str, result: dict[str, Any] | None = None, *, error: str = "") -> None:
+                job_ended(fn.__name__, queue, status, time.monotonic() - clock, result, error=error)
 
             try:
                 try:
@@ -124,19 +124,19 @@ def tracked(*, timeout: float, max_tries: int = 3, backoff: float = 2.0) -> Call
                 cause = exc.__cause__
                 reason = f"{type(cause).__name__}: {cause}" if cause is not None else repr(exc)
                 message = f"transient failure, attempt {ctx['job_try']} of {max_tries}: {reason}"
-                ended(status)
+                ended(status, error=safe_error(message, limit=limit))
                 await _transition(ctx, tenant_id, job_run_id, status=status, error=safe_error(message, limit=limit))
                 raise
             except asyncio.CancelledError:
                 aborted = await _was_aborted(ctx)
                 status, error = ("cancelled", "cancelled by request") if aborted else ("failed", "timed out")
-                ended(status)
+                ended(status, error=error)
                 await _transition(ctx, tenant_id, job_run_id, status=status, error=error)
                 raise
             except Exception as exc:
                 # Record the failure for the history, then let ARQ see it as failed too.
                 message = f"{type(exc).__name__}: {exc}"
-                ended("failed")
+                ended("failed", error=safe_error(message, limit=limit))
                 await _transition(ctx, tenant_id, job_run_id, status="failed", error=safe_error(message, limit=limit))
                 raise
             ended("succeeded", result)
