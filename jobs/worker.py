@@ -20,10 +20,10 @@ import signal
 import socket
 from typing import Any
 
-from arq.connections import RedisSettings
 from arq.cron import CronJob, cron
 from arq.worker import Function, Worker, func
 
+from jobs.runtime.connections import arq_settings
 from jobs.runtime.constants import WORKER_HEARTBEAT_SECONDS, WORKER_KEY_TTL_SECONDS, worker_key
 from jobs.runtime.jobwrap import observed_cron
 from jobs.runtime.logs import configure_logging
@@ -173,7 +173,7 @@ async def shutdown_both(ctx: dict[str, Any]) -> None:
 
 
 _OPTIONS: dict[str, Any] = {
-    "redis_settings": RedisSettings.from_dsn(get_settings().redis_url),
+    "redis_settings": arq_settings(),
     # ARQ polls the queue; 20 ms keeps enqueue→start far below 100 ms at negligible CPU.
     "poll_delay": get_settings().worker_poll_delay,
     # job_run is the durable history; ARQ results would also block re-running a job id.

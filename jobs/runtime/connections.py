@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from redis.asyncio import Redis
@@ -26,6 +27,16 @@ def _running_loop() -> tuple[int, asyncio.AbstractEventLoop]:
     return id(loop), loop
 
 
+# ARQ's default is 1 s: a worker starved of CPU (a loaded machine, measured at load 10 on 2 cores in the cluster
+# test) timed out opening a connection, and a worker whose poll loop fails dies with its running jobs.
+CONNECT_TIMEOUT_SECONDS = 10
+
+
+def arq_settings() -> RedisSettings:
+    """The worker's and enqueuers' ARQ connection settings, from `SG_REDIS_URL`."""
+    return dataclasses.replace(RedisSettings.from_dsn(get_settings().redis_url), conn_timeout=CONNECT_TIMEOUT_SECONDS)
+
+
 def get_redis() -> Redis:
     """A redis client bound to the running loop (clients cannot cross loops)."""
     key, loop = _running_loop()
@@ -40,7 +51,7 @@ async def get_arq() -> ArqRedis:
     # Two first callers at once would each open a pool and leak one.
     async with _arq_locks.setdefault(key, asyncio.Lock()):
         if key not in _arq:
-            _arq[key] = (loop, await create_pool(RedisSettings.from_dsn(get_settings().redis_url)))
+            _arq[key] = (loop, await create_pool(arq_settings()))
     return _arq[key][1]
 
 
