@@ -44,6 +44,7 @@ from models.policy import Policy
 from models.queries import drift_store, tenancy
 from models.queries import graph as graph_queries
 from tests.apprunner import CHROMIUM_ARGS, PASSWORD, running_app
+from tests.conftest import ROOT
 
 HOUR = timedelta(hours=1)
 PLOT = "#replay-plot .js-plotly-plot"
@@ -284,6 +285,7 @@ async def measure(base_url: str, email: str, hours: int, steps: int) -> None:
             # the frame carrying the figures is the step's answer; a smaller one (the address bar's script) may follow
             biggest = max(range(len(received)), key=received.__getitem__) if received else None
             answers.append((arrived[biggest] if biggest is not None else start) - start)
+        floor = await plotly_floor(browser, page, f"Frame {steps + 2} of {hours}")
         fresh = await _fresh_first_load(browser, base_url, email, hours)
         await browser.close()
     print(
@@ -304,6 +306,56 @@ async def measure(base_url: str, email: str, hours: int, steps: int) -> None:
         f"{statistics.median(answers) * 1000:.0f} ms, worst {max(answers) * 1000:.0f} ms; the rest is drawing"
     )
     print(f"websocket bytes of the last step: {sum(received) / 1024:.0f} KiB")
+    print(
+        "plotly alone on a blank page, the same two figures, same browser (the floor under the page's figures): "
+        f"plotly.js {floor['version']} loaded and compiled {floor['load'] * 1000:.0f} ms; first draw median "
+        f"{floor['draw_p50'] * 1000:.0f} ms (worst {floor['draw_max'] * 1000:.0f} ms); a step's redraw "
+        f"(Plotly.react to the next frame's figures) median {floor['step_p50'] * 1000:.0f} ms, "
+        f"worst {floor['step_max'] * 1000:.0f} ms"
+    )
+
+
+FIGURES = """() => [...document.querySelectorAll('#replay-plot .js-plotly-plot, #replay-timeline .js-plotly-plot')]
+    .map(gd => JSON.parse(JSON.stringify({data: gd.data, layout: gd.layout})))"""
+# Draw both figures into fresh divs and wait for the browser to paint them; seconds.
+DRAW = """async ([figures, redraw]) => {
+    const t0 = performance.now();
+    for (const [i, fig] of figures.entries()) {
+        let gd = document.getElementById('fig' + i);
+        if (!redraw || !gd) {
+            if (gd) { Plotly.purge(gd); gd.remove(); }
+            gd = document.createElement('div'); gd.id = 'fig' + i;
+            gd.style.width = '1200px'; gd.style.height = '700px'; document.body.appendChild(gd);
+        }
+        await (redraw ? Plotly.react(gd, fig.data, fig.layout) : Plotly.newPlot(gd, fig.data, fig.layout));
+    }
+    await new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
+    return (performance.now() - t0) / 1000;
+}"""
+
+
+async def plotly_floor(browser: Browser, page: Page, label: str, repeat: int = 10) -> dict[str, Any]:
+    """What plotly alone needs for the page's figures, with no app around it: the frame shown now and the next
+    one (`label`) are read from the page, then drawn on a blank page with the frontend's own plotly.js bundle.
+    The first draw and a step's redraw there are the floor under the replay budgets."""
+    bundle = ROOT / ".web/node_modules/plotly.js/dist/plotly.min.js"
+    now = await page.evaluate(FIGURES)
+    await page.click("#replay-next")
+    await frame_drawn(page, label)
+    after = await page.evaluate(FIGURES)
+    blank = await (await browser.new_context(viewport={"width": 1600, "height": 1000})).new_page()
+    start = time.perf_counter()
+    await blank.add_script_tag(path=str(bundle))
+    load = time.perf_counter() - start
+    version = await blank.evaluate("Plotly.version")
+    draws, steps = [], []
+    for _ in range(repeat):
+        draws.append(await blank.evaluate(DRAW, [now, False]))
+        steps.append(await blank.evaluate(DRAW, [after, True]))
+        await blank.evaluate(DRAW, [now, True])
+    await blank.context.close()
+    return {"version": version, "load": load, "draw_p50": statistics.median(draws), "draw_max": max(draws),
+            "step_p50": statistics.median(steps), "step_max": max(steps)}
 
 
 async def _fresh_first_load(browser: Browser, base_url: str, email: str, hours: int) -> float:
