@@ -35,6 +35,9 @@ async def client(app_ctx: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         yield c
 
 
+GRACE_SECONDS = 10
+
+
 @contextlib.asynccontextmanager
 async def running_worker(extra_jobs: list[Any] | None = None) -> AsyncIterator[Worker]:
     """Start a worker with our jobs (plus test-only ones) on both queues, as `WorkerSettings` does (a second
@@ -55,21 +58,21 @@ async def running_worker(extra_jobs: list[Any] | None = None) -> AsyncIterator[W
     try:
         yield worker
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        # Jobs still in flight (a deferred re-detect, say) are cancelled here, not awaited by close().
-        for job in worker.tasks.values():
+        # Stop polling (no new job starts), let the jobs in flight end for a moment, then cancel the rest: a job
+        # cancelled mid-query leaves its asyncpg connection to the garbage collector, whose warning then fails a
+        # later test's setup.
+        for poller in (task, bulk_task):
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
+        in_flight = [*worker.tasks.values(), *bulk.tasks.values()]
+        if in_flight:
+            await asyncio.wait(in_flight, timeout=GRACE_SECONDS)
+        for job in in_flight:
             job.cancel()
-        await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
+        await asyncio.gather(*in_flight, return_exceptions=True)
         worker.tasks.clear()
-        for job in bulk.tasks.values():
-            job.cancel()
-        await asyncio.gather(*bulk.tasks.values(), return_exceptions=True)
         bulk.tasks.clear()
-        bulk_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await bulk_task
         await bulk.close()
         await worker.close()
 
