@@ -34,7 +34,6 @@ import pickle
 import re
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -50,7 +49,7 @@ import socketio
 
 from tests.apprunner import PASSWORD, LiveApp
 from tests.bench.bench_live import pct, tenant_id
-from tests.bench.bench_live_replicas import running_replicas
+from tests.bench.bench_live_replicas import on_replicas
 from tests.e2e.replica_support import TOKEN_RECORD
 
 PAGE = "/jobs"
@@ -305,10 +304,7 @@ async def measure(args: argparse.Namespace, app: LiveApp) -> None:
 
 
 def main(args: argparse.Namespace) -> None:
-    names = [f"t{t}" for t in range(args.tenants)]
-    with tempfile.TemporaryDirectory() as tmp, running_replicas(Path(tmp), names, args.ports) as app:
-        os.environ.update({"SG_DATABASE_URL": app.env["SG_DATABASE_URL"], "SG_REDIS_URL": app.env["SG_REDIS_URL"]})
-        asyncio.run(measure(args, app))
+    on_replicas(args, measure)
 
 
 if __name__ == "__main__":

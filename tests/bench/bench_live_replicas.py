@@ -19,8 +19,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -84,11 +85,16 @@ async def measure(args: argparse.Namespace, app: LiveApp) -> None:
           f"{fan['wrong_tenant']:.0f} | sessions missing events: {fan['incomplete_sessions']:.0f} |")
 
 
-def main(args: argparse.Namespace) -> None:
+def on_replicas(args: argparse.Namespace, measure: Callable[[argparse.Namespace, LiveApp], Coroutine[Any, Any, None]]) -> None:
+    """Run `measure` against the replicas of `args.tenants` tenants, this process pointed at their database."""
     names = [f"t{t}" for t in range(args.tenants)]
     with tempfile.TemporaryDirectory() as tmp, running_replicas(Path(tmp), names, args.ports) as app:
         os.environ.update({"SG_DATABASE_URL": app.env["SG_DATABASE_URL"], "SG_REDIS_URL": app.env["SG_REDIS_URL"]})
         asyncio.run(measure(args, app))
+
+
+def main(args: argparse.Namespace) -> None:
+    on_replicas(args, measure)
 
 
 if __name__ == "__main__":
