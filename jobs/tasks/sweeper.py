@@ -3,7 +3,9 @@
 A run is lost when it is `running` on a worker whose heartbeat key expired, or when ARQ no longer
 holds its job (Redis flushed, in-progress key expired) well after it was queued or started. The
 second holds for a `running` run on a live worker too: a job whose end could not be recorded (its
-database restarted as it finished, so the row stayed `running`) is over in ARQ and would never end.
+database restarted as it finished, so the row stayed `running`) is over in ARQ and would never end. And a
+`queued` run is lost when a worker took it off ARQ's queue but died before the job recorded its start: ARQ's
+in-progress key then keeps every other worker off it for the longest job timeout (30 min).
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from models.types import utcnow
 SWEEPER = "sweeper"
 # ARQ may hold a job key a moment after our row exists (enqueue commits the row first).
 GRACE = timedelta(seconds=60)
+# ARQ sets a job's try counter to expire in this many seconds the moment a worker takes the job (arq/worker.py,
+# run_job); tests/unit/test_sweeper_claims.py checks the installed ARQ still does.
+ARQ_RETRY_KEY_SECONDS = 88400
 ACTIVE = ("queued", "running", "retrying")
 
 
@@ -36,12 +41,29 @@ async def _arq_holds(redis: Redis, arq_job_id: str) -> bool:
     return bool(await redis.exists(job_key_prefix + arq_job_id, in_progress_key_prefix + arq_job_id))
 
 
+async def claimed_at(redis: Redis, arq_job_id: str) -> datetime | None:
+    """When a worker took the job off ARQ's queue (read from the age of ARQ's try counter, which the taking
+    worker sets within a moment of its in-progress key); None while no worker holds it."""
+    if not await redis.exists(in_progress_key_prefix + arq_job_id):
+        return None
+    remaining = int(await redis.ttl(retry_key_prefix + arq_job_id))
+    if remaining < 0:
+        return utcnow()  # taken this instant: the counter is set right after the in-progress key
+    return utcnow() - timedelta(seconds=ARQ_RETRY_KEY_SECONDS - remaining)
+
+
 async def is_lost(redis: Redis, run: JobRun, *, live: set[str], now: datetime) -> bool:
     """Whether nothing will ever finish `run`."""
     if run.status == "running" and run.worker_id and run.worker_id not in live:
         return True
     since = run.started_at or run.enqueued_at
-    return since < now - GRACE and not await _arq_holds(redis, run.arq_job_id)
+    if since < now - GRACE and not await _arq_holds(redis, run.arq_job_id):
+        return True
+    if run.status != "queued":
+        return False
+    # Taken by a worker that never started it: a live one records the start within milliseconds.
+    taken = await claimed_at(redis, run.arq_job_id)
+    return taken is not None and taken < now - GRACE
 
 
 async def _forget_in_arq(redis: Redis, arq_job_id: str) -> None:

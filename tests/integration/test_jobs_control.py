@@ -5,22 +5,25 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
+from arq.constants import in_progress_key_prefix, retry_key_prefix
 from sqlmodel import func, select
 
 from jobs.runtime.connections import get_redis
 from jobs.runtime.constants import WORKER_KEY_PATTERN, snapshot_lock_key
 from jobs.runtime.queue import enqueue_job
 from jobs.runtime.tracking import PermanentJobError, tracked
-from jobs.tasks.sweeper import sweep_lost_runs
+from jobs.tasks.sweeper import GRACE, sweep_lost_runs, sweep_tenant
 from models.db import session_scope
 from models.graph import Snapshot
 from models.queries import jobs as job_queries
 from models.queries.audit import list_audit
+from models.types import utcnow
 from tests.builders import bearer, make_tenant, person_token, settled
 from tests.conftest import ROOT, SHARED_DATA
 
@@ -124,6 +127,51 @@ async def test_sigkilled_worker_mid_build_the_build_runs_again_and_the_snapshot_
     assert await snapshots_of_window(acme.tenant_id, start) == 1
     # A second sweep finds nothing: the re-queue happens once.
     assert await sweep_lost_runs({"redis": get_redis()}) == {"lost": 0, "requeued": 0}
+
+
+async def test_a_run_taken_by_a_worker_killed_before_it_started_is_swept_and_run_again(
+    client: httpx.AsyncClient, worker_factory: Any, sg_env: str
+) -> None:
+    """A worker takes a job off ARQ's queue (ARQ's in-progress key, held for the longest job timeout, 30 min) and
+    is SIGKILLed before the job records its start: the run stays `queued` while ARQ keeps every worker off it. The
+    sweeper must see that (it did not: a native cluster run waited 600 s on such an ingest)."""
+    acme = await make_tenant("acme")
+    run = await enqueue_job("ping", tenant_id=acme.tenant_id, triggered_by="t")
+    # The worker's "running" update waits on this row lock, so it dies after the take and before the start.
+    holder = await asyncpg.connect(sg_env.replace("postgresql+asyncpg://", "postgresql://", 1))
+    locking = holder.transaction()
+    await locking.start()
+    await holder.execute("select id from job_run where id = $1 for update", run.id)
+    proc = await _start_subprocess_worker()
+    try:
+        for _ in range(400):
+            if await get_redis().exists(in_progress_key_prefix + run.arq_job_id, retry_key_prefix + run.arq_job_id) == 2:
+                break
+            await asyncio.sleep(0.025)
+        else:
+            raise AssertionError("the worker never took the job")
+        os.kill(proc.pid, signal.SIGKILL)
+        await asyncio.wait_for(proc.wait(), 10)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await locking.rollback()
+        await holder.close()
+    taken = await wait_for(acme.tenant_id, run.id or 0, {"queued"})
+    assert taken.attempts == 0 and await get_redis().exists(in_progress_key_prefix + run.arq_job_id)
+    redis = get_redis()
+    # Within the grace a take is a worker about to start the job; past it, nobody will.
+    assert await sweep_tenant(redis, tenant_id=acme.tenant_id, live=set(), now=utcnow()) == {"lost": 0, "requeued": 0}
+    past = utcnow() + GRACE + timedelta(seconds=5)
+    assert await sweep_tenant(redis, tenant_id=acme.tenant_id, live=set(), now=past) == {"lost": 1, "requeued": 1}
+    async with worker_factory():
+        await settled(acme.tenant_id)
+    async with session_scope() as session:
+        lost = await job_queries.get_job_run(session, tenant_id=acme.tenant_id, job_run_id=run.id or 0)
+        runs = await job_queries.list_job_runs(session, tenant_id=acme.tenant_id, name="ping")
+    assert lost.status == "lost"
+    assert [(r.status, r.retry_of) for r in runs if r.id != run.id] == [("succeeded", run.id)]
 
 
 async def test_a_failure_keeps_its_message_and_retry_links_a_new_run(
