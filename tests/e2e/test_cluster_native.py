@@ -189,9 +189,6 @@ async def _live_count(page: Page) -> int:
 
 
 @pytest.mark.timeout(900)
-@pytest.mark.xfail(strict=False, reason="open bug (issue 20): after the SIGKILL the sweeper re-queues the killed "
-                   "worker's ingest run, which sometimes stays queued (2 of 3 fresh-clone runs on 2026-12-05: "
-                   "71 of 72 uploads parsed after 600 s); passes otherwise")
 async def test_a_cluster_builds_every_window_once_through_a_worker_and_a_web_replica_killed(
     browser: Browser, cluster: Cluster
 ) -> None:
