@@ -17,7 +17,7 @@ from reflex_base.event import EventSpec
 
 from jobs.engines.graph.details import node_details
 from jobs.engines.graph.diff import changes_only, classify, union
-from jobs.engines.graph.figure import view_figure
+from jobs.engines.graph.figure import uses_webgl, view_figure
 from jobs.engines.graph.filters import (
     BadFilter,
     GraphFilter,
@@ -67,6 +67,11 @@ class GraphState(AppState):
     _keys: list[list[str]] = []
     _expanded: list[str] = []
     _selected: str = ""
+
+    @rx.var
+    def webgl(self) -> bool:
+        """The view has WebGL traces (from WEBGL_FROM nodes and edges): the page draws it with plotly's gl2d bundle."""
+        return uses_webgl(self.figure)
 
     @rx.event
     @guarded("viewer")

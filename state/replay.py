@@ -14,6 +14,7 @@ from typing import Any
 import reflex as rx
 from reflex_base.event import EventSpec
 
+from jobs.engines.graph.figure import uses_webgl
 from jobs.engines.replay.period import (
     SPEEDS,
     BadPeriod,
@@ -210,6 +211,11 @@ class ReplayState(AppState):
         """Frames per second: 1×, 2×, 4×, 8×."""
         if value in {str(s) for s in SPEEDS}:
             self.speed = value
+
+    @rx.var
+    def webgl(self) -> bool:
+        """The frame's graph has WebGL traces (a large estate): the page draws it with plotly's gl2d bundle."""
+        return uses_webgl(self.figure)
 
     @rx.var
     def interval_ms(self) -> int:

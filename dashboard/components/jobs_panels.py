@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dashboard.components.bindings import array, mapping
+from dashboard.components.plots import chart
 from models.ops import JOB_STATUSES
 from state.jobs_control import JobsControlState
 from state.jobs_metrics import JobsMetricsState
@@ -39,11 +40,11 @@ def metrics_panel() -> rx.Component:
             c["name"], " (", c["queue"], ") ", c["when"], variant="outline")), id="scheduled", size="2"),
         rx.grid(
             rx.box(rx.text("Runs finished per minute, last hour (UTC)", size="2", weight="bold"),
-                   rx.plotly(data=JobsMetricsState.throughput, id="throughput-chart", use_resize_handler=True,
-                             style={"width": "100%"}), min_width="0"),
+                   chart(data=JobsMetricsState.throughput, id="throughput-chart", use_resize_handler=True,
+                         style={"width": "100%"}), min_width="0"),
             rx.box(rx.text("Duration of succeeded runs, last 7 days", size="2", weight="bold"),
-                   rx.plotly(data=JobsMetricsState.durations, id="durations-chart", use_resize_handler=True,
-                             style={"width": "100%"}), min_width="0"),
+                   chart(data=JobsMetricsState.durations, id="durations-chart", use_resize_handler=True,
+                         style={"width": "100%"}), min_width="0"),
             columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%"),
         width="100%"), width="100%")
 

@@ -6,6 +6,7 @@ import reflex as rx
 
 from dashboard.components.bindings import array, event, mapping
 from dashboard.components.graph_panel import attribution, details_panel, filter_bar, legend, snapshot_pickers
+from dashboard.components.plots import graph_plot
 from dashboard.components.shell import protected_page
 from state.graph import GraphState
 
@@ -63,8 +64,9 @@ def _graph_view() -> rx.Component:
                                             size="1", id="graph-grouped")),
         _matches(),
         rx.hstack(
-            rx.box(rx.plotly(data=GraphState.figure, on_click=GraphState.click, config=PLOT_CONFIG,
-                             use_resize_handler=True, style={"width": "100%", "height": "640px"}), width="100%",
+            rx.box(graph_plot(webgl=GraphState.webgl, data=GraphState.figure, on_click=GraphState.click,
+                              config=PLOT_CONFIG, use_resize_handler=True,
+                              style={"width": "100%", "height": "640px"}), width="100%",
                    id="graph-plot"),
             details_panel(),
             width="100%", align="start",

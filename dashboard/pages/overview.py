@@ -7,6 +7,7 @@ import reflex as rx
 from dashboard.components.badges import severity_badge
 from dashboard.components.bindings import Row, array
 from dashboard.components.labelled import labelled_input, labelled_select
+from dashboard.components.plots import chart
 from dashboard.components.shell import protected_page
 from state.overview import OverviewState
 from state.timeline import PERIOD_LABELS
@@ -109,9 +110,9 @@ def overview() -> rx.Component:
         rx.text(S.plotted, " of the ", S.open_total, " open incidents started in this period (", S.period_label,
                 ").", size="2", id="timeline-count"),
         rx.cond(S.plotted > 0,
-                rx.box(rx.plotly(data=S.timeline, on_click=S.open_point, id="timeline",
-                                 config={"displaylogo": False, "responsive": True}, use_resize_handler=True,
-                                 style={"width": "100%"}), width="100%"),
+                rx.box(chart(data=S.timeline, on_click=S.open_point, id="timeline",
+                            config={"displaylogo": False, "responsive": True}, use_resize_handler=True,
+                            style={"width": "100%"}), width="100%"),
                 rx.text(rx.cond(S.open_total > 0, "No open incident started in this period: pick a longer one "
                                                   "(all shows every one).", "No open incidents."),
                         size="2", id="timeline-empty")),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dashboard.components.bindings import Row, array, event
+from dashboard.components.plots import chart
 from dashboard.components.policy_badges import policy_status_badge
 from dashboard.components.policy_detail import detail_panel
 from dashboard.components.shell import protected_page
@@ -80,7 +81,7 @@ def _coverage() -> rx.Component:
                   align="center"),
         rx.cond(
             array(S.coverage).length() > 0,
-            rx.box(rx.plotly(data=S.coverage_chart, id="coverage-chart"), width="100%"),
+            rx.box(chart(data=S.coverage_chart, id="coverage-chart"), width="100%"),
             rx.text(S.coverage_note, size="2", id="coverage-empty")),
         rx.cond(array(S.coverage).length() > 0, rx.text(S.coverage_note, size="1", color_scheme="gray",
                                                          id="coverage-note")),

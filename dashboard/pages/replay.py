@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import reflex as rx
 
+from dashboard.components.plots import chart, graph_plot
 from dashboard.components.replay_controls import period_form, player
 from dashboard.components.replay_panels import counts, legend, policies
 from dashboard.components.shell import protected_page
@@ -50,7 +51,7 @@ def replay() -> rx.Component:
                 player(),
                 counts(),
                 rx.box(
-                    rx.plotly(
+                    chart(
                         data=_figure(ReplayState.timeline),
                         template=TEMPLATE,
                         config={"displaylogo": False, "responsive": True},
@@ -64,7 +65,8 @@ def replay() -> rx.Component:
                 # side by side on a wide screen; the policies go below the graph on a narrow one
                 rx.flex(
                     rx.box(
-                        rx.plotly(
+                        graph_plot(
+                            webgl=ReplayState.webgl,
                             data=_figure(ReplayState.figure),
                             template=TEMPLATE,
                             config=PLOT_CONFIG,

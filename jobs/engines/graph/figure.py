@@ -8,6 +8,7 @@ import math
 from typing import Any
 
 import plotly.graph_objects as go
+from plotly.basedatatypes import BaseTraceType
 
 from jobs.engines.graph.labels import labelled, marker_px, scale, short
 from jobs.engines.graph.layout import SPACING
@@ -157,6 +158,12 @@ def _layout(view: GraphView, revision: str, at: dict[str, ViewNode]) -> dict[str
             "showlegend": True, "legend": {"orientation": "h", "y": -0.02}, "hovermode": "closest",
             "clickmode": "event", "dragmode": "pan", "template": "plotly_white", "uirevision": revision,
             "xaxis": x_axis, "yaxis": y_axis}
+
+
+def uses_webgl(figure: go.Figure | dict[str, Any]) -> bool:
+    """Whether a figure (or its JSON) has WebGL traces, which the dashboard's basic plotly bundle cannot draw."""
+    data = figure.data if isinstance(figure, go.Figure) else figure.get("data", [])
+    return any((t.type if isinstance(t, BaseTraceType) else t.get("type")) == "scattergl" for t in data)
 
 
 def view_figure(view: GraphView, revision: str = "graph") -> tuple[go.Figure, list[list[str]]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jobs.engines.graph.diff import classify, union
-from jobs.engines.graph.figure import view_figure
+from jobs.engines.graph.figure import uses_webgl, view_figure
 from jobs.engines.graph.layout import compute_layout
 from jobs.engines.graph.view import ViewOptions, build_view
 from tests.unit.graph.builders import edge, estate, graph
@@ -49,6 +49,10 @@ def test_big_graphs_use_webgl_and_stay_under_a_megabyte() -> None:
     flat, _ = view_figure(build_view(g, layout, ViewOptions(threshold=10_000)))
     assert flat.data[0].type == "scattergl"
     assert len(flat.to_json()) < 1_000_000
+    # the page then draws it with plotly's gl2d bundle; a small view stays on the basic one (no scattergl there)
+    assert uses_webgl(flat) and uses_webgl(flat.to_plotly_json())
+    small, _ = view_figure(build_view(graph(edge("a", "b")), compute_layout(graph(edge("a", "b")))))
+    assert not uses_webgl(small) and not uses_webgl(small.to_plotly_json()) and not uses_webgl({})
 
 
 HOSTILE = '<a href="https://evil.example/x">click</a><span style="font-size:90px">&'
