@@ -338,7 +338,8 @@ async def plotly_floor(browser: Browser, page: Page, label: str, repeat: int = 1
     """What plotly alone needs for the page's figures, with no app around it: the frame shown now and the next
     one (`label`) are read from the page, then drawn on a blank page with the frontend's own plotly.js bundle.
     The first draw and a step's redraw there are the floor under the replay budgets."""
-    bundle = ROOT / ".web/node_modules/plotly.js/dist/plotly.min.js"
+    # the bundle the page draws a small graph and the timeline with (dashboard/components/plots.py)
+    bundle = ROOT / ".web/node_modules/plotly.js-basic-dist-min/plotly-basic.min.js"
     now = await page.evaluate(FIGURES)
     await page.click("#replay-next")
     await frame_drawn(page, label)
