@@ -83,6 +83,13 @@ async def _start_subprocess_worker() -> asyncio.subprocess.Process:
     raise AssertionError("the worker subprocess did not start")
 
 
+async def _sigkill(proc: asyncio.subprocess.Process) -> None:
+    """SIGKILL the worker subprocess (once) and reap it."""
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGKILL)
+    await asyncio.wait_for(proc.wait(), 10)
+
+
 async def test_sigkilled_worker_mid_build_the_build_runs_again_and_the_snapshot_exists_once(
     client: httpx.AsyncClient, worker_factory: Any
 ) -> None:
@@ -103,12 +110,9 @@ async def test_sigkilled_worker_mid_build_the_build_runs_again_and_the_snapshot_
         run_id = built.json()["job_ids"][0]
         running = await wait_for(acme.tenant_id, run_id, {"running"})
         assert running.worker_id.endswith(f":{proc.pid}")
-        os.kill(proc.pid, signal.SIGKILL)
-        await asyncio.wait_for(proc.wait(), 10)
+        await _sigkill(proc)
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        await _sigkill(proc)
         await lock.release()
     for _ in range(400):  # the dead worker's heartbeat key expires (TTL 15 s)
         if not any(key.endswith(f":{proc.pid}") for key in await _worker_keys()):
@@ -150,12 +154,9 @@ async def test_a_run_taken_by_a_worker_killed_before_it_started_is_swept_and_run
             await asyncio.sleep(0.025)
         else:
             raise AssertionError("the worker never took the job")
-        os.kill(proc.pid, signal.SIGKILL)
-        await asyncio.wait_for(proc.wait(), 10)
+        await _sigkill(proc)
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        await _sigkill(proc)
         await locking.rollback()
         await holder.close()
     taken = await wait_for(acme.tenant_id, run.id or 0, {"queued"})
