@@ -25,6 +25,7 @@ from arq.worker import Function, Worker, func
 
 from jobs.runtime.connections import arq_settings
 from jobs.runtime.constants import WORKER_HEARTBEAT_SECONDS, WORKER_KEY_TTL_SECONDS, worker_key
+from jobs.runtime.heartbeat import Heartbeat
 from jobs.runtime.jobwrap import observed_cron
 from jobs.runtime.logs import configure_logging
 from jobs.runtime.queues import BULK, CRON_QUEUE_OF, INTERACTIVE, QUEUES, label_of
@@ -91,15 +92,6 @@ def functions_for(jobs: list[Any]) -> list[Function]:
     ]
 
 
-async def _heartbeat(ctx: dict[str, Any]) -> None:
-    key = worker_key(ctx["sg_worker_id"])
-    # The value names the queues this process serves (the Jobs page and /health show it).
-    served = ",".join(label_of(q) for q in ctx["sg_queues"])
-    while True:
-        await ctx["redis"].set(key, served, ex=WORKER_KEY_TTL_SECONDS)
-        await asyncio.sleep(WORKER_HEARTBEAT_SECONDS)
-
-
 def _worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -108,7 +100,12 @@ async def _start(ctx: dict[str, Any], queues: tuple[str, ...]) -> None:
     configure_logging()
     get_engine()
     ctx["sg_worker_id"], ctx["sg_queue"], ctx["sg_queues"] = _worker_id(), queues[0], queues
-    ctx["sg_heartbeat"] = asyncio.create_task(_heartbeat(ctx))
+    # The value names the queues this process serves (the Jobs page and /health show it).
+    heartbeat = Heartbeat(get_settings().redis_url, worker_key(ctx["sg_worker_id"]),
+                          ",".join(label_of(q) for q in queues), every=WORKER_HEARTBEAT_SECONDS,
+                          ttl=WORKER_KEY_TTL_SECONDS)
+    await asyncio.to_thread(heartbeat.start)
+    ctx["sg_heartbeat"] = heartbeat
 
 
 async def startup_interactive(ctx: dict[str, Any]) -> None:
@@ -132,11 +129,8 @@ startup = startup_interactive
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     """Stop the heartbeat, drop the worker's key, close the pools."""
-    task: asyncio.Task[None] = ctx["sg_heartbeat"]
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    await ctx["redis"].delete(worker_key(ctx["sg_worker_id"]))
+    heartbeat: Heartbeat = ctx["sg_heartbeat"]
+    await asyncio.to_thread(heartbeat.stop)
     await dispose_engines()
 
 

@@ -136,7 +136,7 @@ def start_worker(name: str, kind: str, env: Mapping[str, str], logs: Path) -> su
 
 
 def wait_workers(redis_url: str, count: int, timeout: float = 60) -> None:
-    """Return once `count` worker heartbeats are in Redis (jobs.worker._heartbeat)."""
+    """Return once `count` worker heartbeats are in Redis (jobs.runtime.heartbeat)."""
     client = redis.Redis.from_url(redis_url)
     deadline = time.monotonic() + timeout
     while len(list(client.scan_iter(WORKER_KEY_PATTERN))) < count:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.apprunner import LiveApp, sg
+from tests.apprunner import LiveApp, seed_tenants, sg
 from tests.conftest import SHARED_DATA
 from tests.e2e.conftest import login
 
@@ -159,3 +159,44 @@ async def test_a_rebuilt_snapshot_is_offered_live_and_opening_it_keeps_the_filte
     await expect(offer).to_have_count(0, timeout=10_000)
     await expect(page.locator("#graph-namespace")).to_have_value("bookinfo")
     await expect(page.locator("#graph-count-nodes")).to_contain_text("3")
+
+
+def _ring_csv(size: int) -> bytes:
+    """`size` workloads of namespace `big`, each calling the next on 8080: one namespace group, which opened is
+    `size` nodes and `size` edges (past WEBGL_FROM, so drawn with WebGL)."""
+    lines = ["ts_start,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets,src_name,dst_name,src_namespace,"
+             "dst_namespace"]
+    for i in range(size):
+        j = (i + 1) % size
+        lines.append(f"2024-04-19T10:{i % 60:02d}:00Z,10.9.{i // 250}.{i % 250 + 1},10.9.{j // 250}.{j % 250 + 1},"
+                     f"40000,8080,tcp,100,1,w{i},w{j},big,big")
+    return ("\n".join(lines) + "\n").encode()
+
+
+async def _trace_types(page: Page) -> list[str]:
+    return list(await page.evaluate(f"Array.from(document.querySelector('{PLOT}').data, t => t.type)"))
+
+
+async def test_a_graph_opened_past_the_webgl_size_is_drawn_with_webgl(browser: Browser, live_app: LiveApp) -> None:
+    """The page draws small graphs with plotly's basic bundle and switches to the gl2d bundle once a view has
+    WebGL traces (dashboard/components/plots.py): open a namespace group of 600 workloads."""
+    seed_tenants(live_app.env, ["webgl"])
+    token = sg(live_app.env, "token", "create", "--tenant", "webgl", "--role", "analyst")
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=live_app.base_url, timeout=30) as client:
+        answer = await client.post("/api/v1/flows?format=csv", content=_ring_csv(600), headers=headers)
+        assert answer.status_code == 202, answer.text
+        deadline = asyncio.get_running_loop().time() + 120
+        while not (await client.get("/api/v1/snapshots", headers=headers)).json():
+            assert asyncio.get_running_loop().time() < deadline, "no snapshot within 120 s"
+            await asyncio.sleep(0.5)
+    page = await login(browser, live_app, "analyst@webgl.test", path="/graph")
+    await page.wait_for_selector(f"{PLOT} .main-svg", timeout=20_000)
+    assert set(await _trace_types(page)) == {"scatter"}  # grouped: a handful of nodes, SVG
+    await _click_node(page, "big (600)")  # the group of namespace big: its name and size
+    await expect(page.locator(f"{PLOT} canvas").first).to_be_attached(timeout=20_000)
+    types = await _trace_types(page)
+    assert "scattergl" in types and "scatter" not in types, types
+    drawn = await page.evaluate(f"""() => document.querySelector('{PLOT}').data
+        .filter(t => t.name === 'workload').reduce((n, t) => n + t.x.length, 0)""")
+    assert drawn == 600
