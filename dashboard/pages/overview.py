@@ -63,6 +63,8 @@ def _incident(row: Row) -> rx.Component:
         ),
         href="/drift?incident=" + row["id"], underline="none", id="top-incident-" + row["id"],
         class_name="top-incident",
+        # a block, so every row's grid spans the card and its columns line up with the header's whatever the text
+        display="block", width="100%",
     )
 
 

@@ -173,6 +173,10 @@ async def test_overview_leads_with_incidents_and_the_top_one_opens_with_its_even
         "#top-incidents-header, #top-incidents a > div",
         "els => els.map(e => [...e.children].map(c => Math.round(c.getBoundingClientRect().left)))")
     assert len(lefts) == 5 and all(cells == lefts[0] for cells in lefts), lefts
+    # ... and every row spans the card, a short summary too (its link was inline: the row shrank to its text)
+    widths = await page.eval_on_selector_all(
+        "#top-incidents-header, #top-incidents a > div", "els => els.map(e => Math.round(e.getBoundingClientRect().width))")
+    assert len(set(widths)) == 1, widths
     await page.wait_for_selector("#timeline .main-svg", timeout=20_000)
     # the bars count the incidents the KPIs count: four open, one bar segment per severity and hour
     await expect(page.locator("#timeline-count")).to_contain_text("4 of the 4 open incidents")
