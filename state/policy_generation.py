@@ -74,17 +74,20 @@ class GenerationState(AppState):
     @rx.event
     @guarded("viewer")
     async def load(self) -> None:
-        """The sources and period the tenant's windows offer (default period: the last 7 days of them)."""
+        """The sources and period the tenant's windows offer (default period: the 7 days up to the newest window
+        holding workloads, which policies are learned from; else up to the newest window)."""
         async with session_scope() as session:
             found = await policy_windows.window_choices(session, tenant_id=self._tenant_id)
+            with_workloads = await policy_windows.newest_workload_window(session, tenant_id=self._tenant_id)
             clusters = await policy_windows.workload_clusters(session, tenant_id=self._tenant_id)
         self.clusters = [ALL_CLUSTERS, *clusters] if len(clusters) > 1 else clusters
         self.sources = [ANY_SOURCE, *found.sources]
         if found.last is None or found.first is None:
             self.available = "No ready snapshot yet: ingest flows first."
             return
-        start = max(found.first, found.last - timedelta(days=7))
-        self.period = {"start": start.strftime(LOCAL), "end": found.last.strftime(LOCAL)}
+        last = with_workloads.window_end if with_workloads is not None else found.last
+        start = max(found.first, last - timedelta(days=7))
+        self.period = {"start": start.strftime(LOCAL), "end": last.strftime(LOCAL)}
         self.available = (f"{found.windows} ready window(s) from {found.first:%Y-%m-%d %H:%M} to "
                           f"{found.last:%Y-%m-%d %H:%M} UTC; {found.workload_windows} hold Kubernetes workloads.")
 
