@@ -27,7 +27,7 @@ async def test_the_heartbeat_outlives_an_event_loop_held_longer_than_its_ttl(
     try:
         await asyncio.sleep(0.3)  # the loop free for a moment: any heartbeat beats
         assert await get_redis().get(key) == "bulk"
-        time.sleep(2.5)  # a job holding the event loop: CPU work, a long synchronous call
+        time.sleep(2.5)  # noqa: ASYNC251 - the point: a job holding the event loop (CPU work, a synchronous call)
         assert await get_redis().exists(key), "the key lapsed while the worker lived"
         ttl_ms = await get_redis().pttl(key)
         assert 0 < ttl_ms <= 1000
