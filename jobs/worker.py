@@ -28,6 +28,7 @@ from jobs.runtime.constants import WORKER_HEARTBEAT_SECONDS, WORKER_KEY_TTL_SECO
 from jobs.runtime.heartbeat import Heartbeat
 from jobs.runtime.jobwrap import observed_cron
 from jobs.runtime.logs import configure_logging
+from jobs.runtime.loopwatch import LoopWatch
 from jobs.runtime.queues import BULK, CRON_QUEUE_OF, INTERACTIVE, QUEUES, label_of
 from jobs.tasks.baseline import refresh_baselines, schedule_baseline_refresh
 from jobs.tasks.detect import detect_incidents
@@ -106,6 +107,8 @@ async def _start(ctx: dict[str, Any], queues: tuple[str, ...]) -> None:
                           ttl=WORKER_KEY_TTL_SECONDS)
     await asyncio.to_thread(heartbeat.start)
     ctx["sg_heartbeat"] = heartbeat
+    ctx["sg_loop_watch"] = watch = LoopWatch()
+    watch.start()
 
 
 async def startup_interactive(ctx: dict[str, Any]) -> None:
@@ -130,6 +133,7 @@ startup = startup_interactive
 async def shutdown(ctx: dict[str, Any]) -> None:
     """Stop the heartbeat, drop the worker's key, close the pools."""
     heartbeat: Heartbeat = ctx["sg_heartbeat"]
+    await ctx["sg_loop_watch"].stop()
     await asyncio.to_thread(heartbeat.stop)
     await dispose_engines()
 

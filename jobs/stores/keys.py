@@ -16,11 +16,17 @@ class UnsafeKey(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ObjectInfo:
-    """One stored object: its key, size and a version that changes whenever it is replaced."""
+    """One stored object: its key, size and a version that changes whenever it is replaced: (identity, size,
+    last written in ns since the epoch) on both backends."""
 
     key: str
     size: int
     version: tuple[int, int, int]
+
+    @property
+    def written_ns(self) -> int:
+        """When the object was last written, in ns since the epoch."""
+        return self.version[2]
 
 
 def check_part(part: str) -> str:

@@ -110,7 +110,7 @@ class WindowLoader:
         return self.loaded[sid]
 
     async def _load(self, row: SnapshotRow) -> Snapshot:
-        fingerprint = sidecar_fingerprint(self.tenant_id, row.window_start)
+        fingerprint = await asyncio.to_thread(sidecar_fingerprint, self.tenant_id, row.window_start)  # a head request
         key = None if fingerprint is None else (self.tenant_id, int(row.window_start.timestamp()), fingerprint)
         if key is not None and (cached := _snapshots.get(key)) is not None and cached.window_end == row.window_end:
             return cached
@@ -156,10 +156,12 @@ async def baseline_of(
     windows is then slid forward by one window instead of rebuilding all of them.
     """
     cache, held = baselines, list(rows[:window_count])
-    key = cache_key(loader.tenant_id, window_count, held)
+    # cache_key heads every window's sidecar: store requests, kept off the event loop
+    key = await asyncio.to_thread(cache_key, loader.tenant_id, window_count, held)
     if (found := cache.get(key)) is not None:
         return found
-    older = cache.get(cache_key(loader.tenant_id, window_count, rows[1 : window_count + 1])) if held else None
+    older = cache.get(await asyncio.to_thread(cache_key, loader.tenant_id, window_count, rows[1 : window_count + 1])
+                      ) if held else None
     if older is not None:
         baseline = await asyncio.to_thread(without_gc(update_baseline), older, await loader.load(held[0]))
     else:

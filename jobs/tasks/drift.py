@@ -189,7 +189,7 @@ async def _roll_baseline(
     """Slide the baseline over this window: cached for the next window, stored when this one is the newest."""
     rolled = await asyncio.to_thread(_slide, baseline, current, inputs.deferral.home)
     held = [inputs.row, *inputs.prior[: inputs.window_count - 1]]
-    baselines.put(cache_key(tenant_id, inputs.window_count, held), rolled)
+    baselines.put(await asyncio.to_thread(cache_key, tenant_id, inputs.window_count, held), rolled)
     async with session_scope() as session:
         newest = await graph_queries.list_snapshots(session, tenant_id=tenant_id, limit=1)
     if not newest or newest[0].id != inputs.row.id:

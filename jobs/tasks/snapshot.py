@@ -81,7 +81,7 @@ async def build_snapshot(ctx: dict[str, Any], *, tenant_id: int, window_start: s
     if start.tzinfo is None or align(start, seconds) != start:
         raise PermanentJobError(f"{window_start} is not the start of a {seconds} s window in UTC")
     async with lease(ctx["redis"], snapshot_lock_key(tenant_id, int(start.timestamp()))):
-        files = window_files(tenant_id, start, seconds)
+        files = await asyncio.to_thread(window_files, tenant_id, start, seconds)  # a store listing
         if not files:
             return {"snapshot_id": None, "window_start": window_start, "note": "no flows in this window"}
         await report_progress(ctx, fraction=0.1, message=f"merging {len(files)} partial files")

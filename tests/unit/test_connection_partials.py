@@ -169,7 +169,8 @@ def test_a_discarded_upload_lands_no_connections(data_dir: Path) -> None:
 def test_retention_removes_the_connection_files_with_their_partitions(data_dir: Path) -> None:
     ingest(1, 7, sample())
     ingest(2, 8, sample())
-    assert expire_flow_partitions(1, before=T0 + timedelta(hours=1)) == 2
+    assert expire_flow_partitions(1, before=T0 + timedelta(hours=1),
+                                  received_before=datetime.now(UTC) + timedelta(days=1)) == 2
     assert read_connections(1, T0, HOUR).height == 0
     assert read_connections(1, T0 + timedelta(hours=1), HOUR).height == 1
     assert [name.split("/")[0] for name in conns_files(data_dir, 1)] == [f"window={int(T0.timestamp()) + 3600}"]

@@ -23,6 +23,7 @@ from jobs.stores.snapshots import load_engine_snapshot, sidecar_fingerprint, wri
 from tests.s3server import MotoServer
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+LATER = datetime.now(UTC) + timedelta(days=1)  # "received before" a moment every file here was written before
 HOUR = 3600
 
 
@@ -89,9 +90,23 @@ def test_flows_ingest_read_replace_and_expire(store_backend: str) -> None:
     assert read_connections(1, T0, 2 * HOUR).height == 1
     assert window_files(2, T0, HOUR) == []  # another tenant sees nothing
     # (a folder keeps the emptied 10:05 partition, a bucket has no empty prefixes)
-    assert expire_flow_partitions(1, T0 + timedelta(minutes=30)) == (2 if store_backend == "local" else 1)
+    assert expire_flow_partitions(1, T0 + timedelta(minutes=30), received_before=LATER) == (2 if store_backend == "local" else 1)
     assert read_connections(1, T0, HOUR).height == 0
     assert read_connections(1, T0 + timedelta(hours=1), HOUR).height == 0  # 11:00 was replaced by nothing
+
+
+def test_retention_keeps_old_flows_received_within_retention(store_backend: str) -> None:
+    writer = UploadWriter(tenant_id=1, upload_id=7, fmt="csv")
+    writer.add(frame(T0, T0 + timedelta(minutes=61)))
+    writer.commit()
+    written = [info.written_ns for info in get_store().listing("flows/1")]
+    assert len(written) >= 2 and all(abs(ns / 1e9 - datetime.now(UTC).timestamp()) < 120 for ns in written)
+    # flows of March, received just now: past a cut-off by flow time, not by when they came
+    assert expire_flow_partitions(1, T0 + timedelta(hours=2), received_before=datetime.now(UTC) - timedelta(days=30)) == 0
+    assert read_connections(1, T0, 2 * HOUR).height == 2
+    # both ages past the cut-off: only the partitions whose flows end before it go
+    assert expire_flow_partitions(1, T0 + timedelta(minutes=30), received_before=LATER) == 1
+    assert read_connections(1, T0, 2 * HOUR).height == 1
 
 
 def test_sidecars_layouts_detection_and_enrichment(store_backend: str) -> None:
