@@ -18,7 +18,7 @@ def expire_flow_partitions(tenant_id: int, before: datetime, *, received_before:
     Both ages count: a capture from last year imported today is kept for the tenant's retention from today (it
     was deleted the first night when flow time alone decided), and a partition an ingest is writing right now is
     never deleted under it. One listing of the tenant's flows gives both (the key and the object's write time); the
-    folder listing adds the local backend's empty partition folders.
+    folder listing adds partitions with no file in them (the local backend keeps emptied folders).
     """
     store, root = get_store(), tenant_key("flows", tenant_id)
     newest = dict.fromkeys(store.children(root), 0)  # a folder may hold an emptied partition: nothing in it is new

@@ -17,6 +17,7 @@ import asyncio
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
 from jobs.engines.drift import Baseline, Snapshot, build_baseline, update_baseline
@@ -136,15 +137,27 @@ class WindowLoader:
         )
 
 
+def cache_keys(tenant_id: int, window_count: int, *row_sets: Sequence[SnapshotRow]) -> list[CacheKey | None]:
+    """The key of a baseline holding exactly each of `row_sets`; None for a set with a window without a sidecar
+    (not cacheable). Each window's sidecar is looked up once (a store request) however many sets hold it."""
+    fingerprints: dict[datetime, Fingerprint | None] = {}
+
+    def key_of(rows: Sequence[SnapshotRow]) -> CacheKey | None:
+        held: list[tuple[int, Fingerprint]] = []
+        for row in sorted(rows, key=lambda r: r.window_start):
+            if row.window_start not in fingerprints:
+                fingerprints[row.window_start] = sidecar_fingerprint(tenant_id, row.window_start)
+            if (fingerprint := fingerprints[row.window_start]) is None:
+                return None
+            held.append((int(row.window_start.timestamp()), fingerprint))
+        return (tenant_id, window_count, tuple(held))
+
+    return [key_of(rows) for rows in row_sets]
+
+
 def cache_key(tenant_id: int, window_count: int, rows: Sequence[SnapshotRow]) -> CacheKey | None:
     """The key of a baseline holding exactly `rows`; None when a window has no sidecar (not cacheable)."""
-    held: list[tuple[int, Fingerprint]] = []
-    for row in sorted(rows, key=lambda r: r.window_start):
-        fingerprint = sidecar_fingerprint(tenant_id, row.window_start)
-        if fingerprint is None:
-            return None
-        held.append((int(row.window_start.timestamp()), fingerprint))
-    return (tenant_id, window_count, tuple(held))
+    return cache_keys(tenant_id, window_count, rows)[0]
 
 
 async def baseline_of(
@@ -156,12 +169,12 @@ async def baseline_of(
     windows is then slid forward by one window instead of rebuilding all of them.
     """
     cache, held = baselines, list(rows[:window_count])
-    # cache_key heads every window's sidecar: store requests, kept off the event loop
-    key = await asyncio.to_thread(cache_key, loader.tenant_id, window_count, held)
+    # the keys head the windows' sidecars: store requests, kept off the event loop
+    key, older_key = await asyncio.to_thread(cache_keys, loader.tenant_id, window_count, held,
+                                             rows[1 : window_count + 1])
     if (found := cache.get(key)) is not None:
         return found
-    older = cache.get(await asyncio.to_thread(cache_key, loader.tenant_id, window_count, rows[1 : window_count + 1])
-                      ) if held else None
+    older = cache.get(older_key) if held else None
     if older is not None:
         baseline = await asyncio.to_thread(without_gc(update_baseline), older, await loader.load(held[0]))
     else:
