@@ -68,16 +68,22 @@ class LoginState(rx.State):
     oidc_enabled: bool = False
     sso_url: str = "/auth/oidc/login"
     _next: str = "/"
+    # An attempt answered since the last on_load: a submit queued while the socket connected can arrive before the
+    # page's on_load, which then wiped its answer (on a loaded CI machine the first wrong password showed nothing).
+    _answered: bool = False
 
     @rx.event
     def load(self) -> None:
-        """Show why the user is here (signed out, expired) and remember where to go next."""
+        """Show why the user is here (signed out, expired) and remember where to go next; an attempt already
+        answered keeps its answer unless the URL says why the user was sent here."""
         params = self.router.url.query_parameters
         code = params.get("error", "")
-        self.message = MESSAGES.get(code, "")
-        self.is_error = code not in ("", "logged_out")
+        if code or not self._answered:
+            self.message = MESSAGES.get(code, "")
+            self.is_error = code not in ("", "logged_out")
+            self.busy = False
+        self._answered = False
         self._next = _safe_next(params.get("next", "/"))
-        self.busy = False
         self.oidc_enabled = get_settings().oidc_enabled
         self.sso_url = f"/auth/oidc/login?next={quote(self._next)}"
 
@@ -89,6 +95,7 @@ class LoginState(rx.State):
         one queued behind a successful sign-in is dropped (the page is already leaving)."""
         if self.busy:
             return None
+        self._answered = True
         email = str(form.get("email", "")).strip().lower()
         password = str(form.get("password", ""))
         # Read here too: the form can be sent before the page's on_load has run.

@@ -178,3 +178,15 @@ async def test_a_spraying_neighbour_does_not_lock_out_known_browsers_at_the_same
     assert stranger.message.startswith("Too many failed sign-in attempts")
     owner = await _login(alpha.email("admin"), GOOD_PASSWORD, peer="192.0.2.60", headers={"cookie": known})
     assert owner.message == "Signing in…"
+
+
+async def test_a_refusal_that_arrives_before_the_pages_on_load_stays_shown(two_tenants: tuple[Seeded, Seeded]) -> None:
+    """A submit queued while the socket connected can be handled before the page's on_load; the load used to wipe
+    its answer, so the first wrong password showed nothing (two e2e tests failed on a loaded CI machine)."""
+    alpha, _ = two_tenants
+    state = await _login(alpha.email("viewer"), "not-the-password", peer="192.0.2.40")
+    assert state.message == "Wrong email or password." and state.is_error
+    LoginState.event_handlers["load"].fn(state)
+    assert state.message == "Wrong email or password." and state.is_error
+    LoginState.event_handlers["load"].fn(state)  # a later visit starts clean
+    assert state.message == "" and not state.is_error
